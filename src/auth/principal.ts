@@ -1,0 +1,33 @@
+import type { ApiKey } from '../modules/api-key/api-key.entity';
+import type { User } from '../modules/user/user.entity';
+
+/** Who is calling. Decided once per request from its credentials (see authenticate.ts). */
+export type Principal =
+  | { type: 'ANONYMOUS' }
+  | { type: 'USER'; user: User; sessionId: string }
+  | { type: 'API_KEY'; apiKey: ApiKey };
+
+export const ANONYMOUS: Principal = { type: 'ANONYMOUS' };
+
+/** What an audit row and a log line say about the caller, as it is right now. */
+export function principalLabel(principal: Principal): string | null {
+  switch (principal.type) {
+    case 'USER':
+      return principal.user.email;
+    case 'API_KEY':
+      return principal.apiKey.key;
+    default:
+      return null;
+  }
+}
+
+export function principalId(principal: Principal): string | null {
+  switch (principal.type) {
+    case 'USER':
+      return principal.user.id;
+    case 'API_KEY':
+      return principal.apiKey.id;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,12 @@
+import type { Actor } from '../actor';
+import type { Services } from '../services';
+import type { Loaders } from './loaders';
+
+/** What every resolver and permission rule receives. Built per request in server.ts. */
+export interface GraphQLContext {
+  actor: Actor;
+  loaders: Loaders;
+  services: Services;
+  /** set by resolvers whose answer carries a secret: the response gets Cache-Control: no-store */
+  noStore: boolean;
+}

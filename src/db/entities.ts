@@ -1,0 +1,10 @@
+import { ApiKey } from '../modules/api-key/api-key.entity';
+import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { Membership } from '../modules/team/membership.entity';
+import { PermissionGrant } from '../modules/team/permission-grant.entity';
+import { Role } from '../modules/team/role.entity';
+import { Team } from '../modules/team/team.entity';
+import { Session } from '../modules/user/session.entity';
+import { User } from '../modules/user/user.entity';
+
+export const entities = [User, Session, Team, Role, Membership, PermissionGrant, ApiKey, AuditEvent];

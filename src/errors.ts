@@ -1,0 +1,41 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every error a client sees carries one of the contract's codes. Messages are fixed text:
+ * they never echo what the client sent, so nothing secret or hostile is reflected back.
+ */
+export type ErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'CONFLICT'
+  | 'RATE_LIMITED'
+  | 'INTERNAL_SERVER_ERROR';
+
+export function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+/**
+ * Credentials on the request itself were refused: the whole HTTP response is a 401, with one
+ * message whatever was wrong (unknown key, wrong secret, expired session, garbage).
+ */
+export function credentialsRejected(): GraphQLError {
+  return new GraphQLError('Authentication required or credentials are invalid', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+}
+
+export const unauthenticated = (message = 'Authentication required or credentials are invalid') =>
+  appError('UNAUTHENTICATED', message);
+export const forbidden = (message = 'You are not allowed to do this') => appError('FORBIDDEN', message);
+export const notFound = (what = 'Object') => appError('NOT_FOUND', `${what} not found`);
+export const badInput = (message: string, field?: string) =>
+  appError('BAD_USER_INPUT', message, field ? { field } : {});
+export const conflict = (message: string) => appError('CONFLICT', message);
+export const rateLimited = (message = 'Too many attempts; try again later') => appError('RATE_LIMITED', message);
+
+export function errorCode(error: unknown): string | undefined {
+  return error instanceof GraphQLError ? (error.extensions?.code as string | undefined) : undefined;
+}

@@ -1,0 +1,71 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config';
+import { bootstrapAdmin } from './db/bootstrap';
+import { openDatabase, type OpenDatabase } from './db/database';
+import { buildServer, type BuiltServer } from './server';
+
+/**
+ * `npm start`: configuration, database (embedded or DATABASE_URL), migrations, the bootstrap
+ * admin, then listen. SIGINT/SIGTERM finish the requests in flight and stop the server and the
+ * embedded database cleanly.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = (line: string) => console.log(line);
+  const database: OpenDatabase = await openDatabase(config, log);
+  log(`database: ${database.source} (migrations applied)`);
+
+  const admin = await bootstrapAdmin(database.dataSource, {
+    email: config.bootstrapAdminEmail,
+    password: config.bootstrapAdminPassword,
+  });
+  if (admin?.generatedPassword) {
+    log('');
+    log('  Platform admin created. This password is shown once; sign in and keep it safe:');
+    log(`    email:    ${admin.email}`);
+    log(`    password: ${admin.generatedPassword}`);
+    log('');
+  } else if (admin) {
+    log(`platform admin created: ${admin.email} (password from BOOTSTRAP_ADMIN_PASSWORD)`);
+  }
+
+  let server: BuiltServer;
+  try {
+    server = await buildServer(config, database.dataSource);
+    await server.app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  const address = server.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log(`Empress API Access listening on http://localhost:${port}/graphql`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: finishing requests in flight, then stopping`);
+    const force = setTimeout(() => {
+      console.error('did not stop within 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    try {
+      await server.close();
+      await database.close();
+      log('stopped');
+      process.exit(0);
+    } catch (error) {
+      console.error('error while stopping', error);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
+  process.exit(1);
+});

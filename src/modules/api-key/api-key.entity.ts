@@ -1,0 +1,102 @@
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export enum ApiKeyStatus {
+  ACTIVE = 'ACTIVE',
+  EXPIRED = 'EXPIRED',
+  REVOKED = 'REVOKED',
+}
+
+registerEnumType(ApiKeyStatus, {
+  name: 'ApiKeyStatus',
+  description: 'Whether a key can still be used.',
+  valuesConfig: {
+    ACTIVE: { description: 'Usable: not revoked and not past its expiry.' },
+    EXPIRED: { description: 'Past its expiresAt; refused everywhere.' },
+    REVOKED: { description: 'Revoked by a person; refused everywhere, for good.' },
+  },
+});
+
+@ObjectType({ description: 'An API key of a team. Its secret is never part of it: see ApiKeyWithSecret.' })
+@Entity('api_keys')
+export class ApiKey {
+  @Field(() => ID, { description: 'Stable identifier of the key (UUID); not the key itself.' })
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column('uuid')
+  teamId!: string;
+
+  @Field({ description: 'Name given by its creator, e.g. the application that uses it.' })
+  @Column('text')
+  name!: string;
+
+  @Field(() => String, { nullable: true, description: 'Free text about what the key is for.' })
+  @Column('text', { nullable: true })
+  description!: string | null;
+
+  @Field({ description: 'the public API key: empk_...' })
+  @Column('text')
+  key!: string;
+
+  /** SHA-256 of the current secret: the secret itself is never stored */
+  @Column('bytea', { select: true })
+  secretDigest!: Buffer;
+
+  @Field({ description: 'last four characters of the current secret, to tell secrets apart' })
+  @Column('text')
+  secretLast4!: string;
+
+  @Field(() => Int, { description: '1 at creation, +1 at every regeneration' })
+  @Column('integer', { default: 1 })
+  secretVersion!: number;
+
+  @Field(() => Date, { nullable: true, description: 'When the secret was last regenerated (UTC); null if never.' })
+  @Column('timestamptz', { nullable: true })
+  secretRegeneratedAt!: Date | null;
+
+  @Field(() => [String], { description: 'What an application may do with the key: read permissions of this API and application scopes such as orders:read.' })
+  @Column('text', { array: true, default: () => "'{}'" })
+  scopes!: string[];
+
+  @Field(() => [String], { description: 'CIDR blocks or addresses; empty means any address' })
+  @Column('text', { array: true, default: () => "'{}'" })
+  allowedIps!: string[];
+
+  @Field(() => Date, { nullable: true, description: 'After this time (UTC) the key is EXPIRED; null: never expires.' })
+  @Column('timestamptz', { nullable: true })
+  expiresAt!: Date | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the key was revoked (UTC); null while it is not.' })
+  @Column('timestamptz', { nullable: true })
+  revokedAt!: Date | null;
+
+  @Column('uuid', { nullable: true })
+  createdById!: string | null;
+
+  @Field({ description: 'When the key was created (UTC).' })
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'Last time the key was presented (UTC); may lag real use by a few seconds.' })
+  @Column('timestamptz', { nullable: true })
+  lastUsedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'Address the key was last presented from.' })
+  @Column('text', { nullable: true })
+  lastUsedIp!: string | null;
+
+  @Field(() => ApiKeyStatus, { description: 'ACTIVE, EXPIRED or REVOKED, as of now.' })
+  get status(): ApiKeyStatus {
+    return apiKeyStatus(this);
+  }
+}
+
+export function apiKeyStatus(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): ApiKeyStatus {
+  if (key.revokedAt) return ApiKeyStatus.REVOKED;
+  if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return ApiKeyStatus.EXPIRED;
+  return ApiKeyStatus.ACTIVE;
+}

@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+
+/** Chain of events that belong to no team (failed sign-ins of unknown accounts, bootstrap). */
+export const PLATFORM_CHAIN = '00000000-0000-0000-0000-000000000000';
+
+export interface HashableEvent {
+  id: string;
+  teamId: string | null;
+  chainSeq: string;
+  occurredAt: Date;
+  action: string;
+  outcome: string;
+  actorType: string;
+  actorUserId: string | null;
+  actorApiKeyId: string | null;
+  actorLabel: string | null;
+  targetType: string | null;
+  targetId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+  metadata: Record<string, unknown> | null;
+  prevHash: string | null;
+}
+
+/** JSON with object keys sorted at every level: jsonb does not keep key order. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * SHA-256 over every stored field of the event and the hash of the one before it in its chain:
+ * editing, deleting, inserting or reordering a row breaks the link to every later row.
+ */
+export function hashEvent(event: HashableEvent): string {
+  const content = canonicalJson([
+    event.id,
+    event.teamId,
+    event.chainSeq,
+    event.occurredAt.toISOString(),
+    event.action,
+    event.outcome,
+    event.actorType,
+    event.actorUserId,
+    event.actorApiKeyId,
+    event.actorLabel,
+    event.targetType,
+    event.targetId,
+    event.ip,
+    event.userAgent,
+    event.requestId,
+    event.metadata,
+    event.prevHash,
+  ]);
+  return createHash('sha256').update(content).digest('hex');
+}
+
+// Names that end like a secret (secret, apiSecret, newPassword, sessionToken); secretVersion
+// and secretLast4 are not secrets and stay.
+const SECRET_KEY = /(secret|password|passwd|token|authorization|credentials?)$/i;
+
+/**
+ * Metadata as it will be stored: plain JSON (dates as ISO strings, so the hash computed now is
+ * the hash of what jsonb gives back), and, as defence in depth, without any field named like a
+ * secret, whatever its value.
+ */
+export function sanitizeMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(metadata, (key, value) => (key !== '' && SECRET_KEY.test(key) ? undefined : value)),
+  ) as Record<string, unknown>;
+}

@@ -1,0 +1,51 @@
+import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../../context/context';
+import { PERMISSION_CATALOG } from '../../permissions/catalog';
+import { requireId } from '../../validation';
+import { Membership } from './membership.entity';
+import { Role } from './role.entity';
+import { Team } from './team.entity';
+import { PermissionInfo } from './team.types';
+
+@Resolver(() => Team)
+export class TeamResolver {
+  @Query(() => [Team], { description: 'Teams the caller belongs to (an API key: its own team; a platform admin: all).' })
+  teams(@Ctx() { actor, services }: GraphQLContext): Promise<Team[]> {
+    return services.teams.listFor(actor);
+  }
+
+  @Query(() => Team, { description: 'One team. Needs team:read in it; NOT_FOUND for a team the caller is not part of.' })
+  team(@Arg('id', () => ID, { description: 'Id of the team.' }) id: string, @Ctx() { services }: GraphQLContext): Promise<Team> {
+    return services.teams.get(requireId(id, 'id'));
+  }
+
+  @Query(() => [PermissionInfo], { description: 'Every permission that roles, grants and API key scopes can name.' })
+  permissionCatalog(): PermissionInfo[] {
+    return PERMISSION_CATALOG.map((p) => ({ ...p }));
+  }
+
+  @Mutation(() => Team, { description: 'Create a team with the built-in roles; the caller becomes its Owner.' })
+  createTeam(
+    @Arg('name', { description: 'Name of the team, 1 to 100 characters.' }) name: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<Team> {
+    return services.teams.create(actor, name);
+  }
+
+  @FieldResolver(() => [String], {
+    description: 'the permissions the caller holds in this team: its role\'s plus its grants (an API key: its scopes)',
+  })
+  async viewerPermissions(@Root() team: Team, @Ctx() { actor }: GraphQLContext): Promise<string[]> {
+    return [...((await actor.access.permissionsIn(team.id)) ?? [])].sort();
+  }
+
+  @FieldResolver(() => [Membership], { description: 'Members of the team with their roles and grants. Needs members:read.' })
+  members(@Root() team: Team, @Ctx() { services }: GraphQLContext): Promise<Membership[]> {
+    return services.teams.members(team.id);
+  }
+
+  @FieldResolver(() => [Role], { description: 'Built-in and custom roles of the team.' })
+  roles(@Root() team: Team, @Ctx() { services }: GraphQLContext): Promise<Role[]> {
+    return services.teams.roles(team.id);
+  }
+}

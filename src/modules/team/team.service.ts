@@ -1,0 +1,69 @@
+import { In, type DataSource } from 'typeorm';
+import type { Actor } from '../../actor';
+import { notFound } from '../../errors';
+import { BUILT_IN_ROLES, OWNER_ROLE } from '../../permissions/built-in-roles';
+import { requireName } from '../../validation';
+import { AuditOutcome } from '../audit/audit-event.entity';
+import type { AuditService } from '../audit/audit.service';
+import { Membership } from './membership.entity';
+import { Role } from './role.entity';
+import { Team } from './team.entity';
+
+export class TeamService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** A new team with the four built-in roles; its creator is its first Owner. */
+  async create(actor: Actor, rawName: string): Promise<Team> {
+    const name = requireName(rawName, 'name');
+    const p = actor.principal;
+    if (p.type !== 'USER') throw new Error('createTeam needs a user; the permission rules ensure it');
+    return this.dataSource.transaction(async (m) => {
+      const team = await m.save(m.create(Team, { name, createdById: p.user.id }));
+      const roles = await m.save(
+        BUILT_IN_ROLES.map((r) =>
+          m.create(Role, { teamId: team.id, name: r.name, description: r.description, builtIn: true, permissions: [...r.permissions] }),
+        ),
+      );
+      const owner = roles.find((r) => r.name === OWNER_ROLE)!;
+      const membership = await m.save(m.create(Membership, { teamId: team.id, userId: p.user.id, roleId: owner.id }));
+      await this.audit.record(m, actor, {
+        teamId: team.id,
+        action: 'team.created',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'Team',
+        targetId: team.id,
+        metadata: { name, ownerMembershipId: membership.id },
+      });
+      return team;
+    });
+  }
+
+  /** Teams the caller belongs to; every team for a platform admin; its own team for an API key. */
+  async listFor(actor: Actor): Promise<Team[]> {
+    const p = actor.principal;
+    const repo = this.dataSource.getRepository(Team);
+    if (p.type === 'API_KEY') return repo.findBy({ id: p.apiKey.teamId });
+    if (p.type !== 'USER') return [];
+    if (p.user.isPlatformAdmin) return repo.find({ order: { createdAt: 'ASC' } });
+    const memberships = await this.dataSource.getRepository(Membership).findBy({ userId: p.user.id });
+    if (memberships.length === 0) return [];
+    return repo.find({ where: { id: In(memberships.map((mb) => mb.teamId)) }, order: { createdAt: 'ASC' } });
+  }
+
+  async get(id: string): Promise<Team> {
+    const team = await this.dataSource.getRepository(Team).findOneBy({ id });
+    if (!team) throw notFound('Team');
+    return team;
+  }
+
+  members(teamId: string): Promise<Membership[]> {
+    return this.dataSource.getRepository(Membership).find({ where: { teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  roles(teamId: string): Promise<Role[]> {
+    return this.dataSource.getRepository(Role).find({ where: { teamId }, order: { builtIn: 'DESC', createdAt: 'ASC', name: 'ASC' } });
+  }
+}

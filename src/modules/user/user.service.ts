@@ -1,0 +1,123 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Actor } from '../../actor';
+import { burnPasswordCheck, hashPassword, verifyPassword } from '../../auth/password';
+import { newSessionToken, sha256 } from '../../auth/tokens';
+import type { Config } from '../../config';
+import { conflict, forbidden, unauthenticated } from '../../errors';
+import { requireEmail, requireName, requirePassword } from '../../validation';
+import { AuditOutcome } from '../audit/audit-event.entity';
+import type { AuditService } from '../audit/audit.service';
+import { Session } from './session.entity';
+import { User } from './user.entity';
+
+export interface SignedIn {
+  token: string;
+  expiresAt: Date;
+  user: User;
+}
+
+/** Accounts and sessions: sign-up, sign-in, sign-out, and turning a bearer token into a user. */
+export class UserService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly config: Pick<Config, 'allowSignup' | 'sessionTtlHours'>,
+  ) {}
+
+  async signUp(actor: Actor, input: { email: string; password: string; name: string }): Promise<SignedIn> {
+    if (!this.config.allowSignup) throw forbidden('Sign-up is disabled on this service');
+    const email = requireEmail(input.email);
+    const name = requireName(input.name, 'name');
+    const password = requirePassword(input.password);
+    const passwordHash = await hashPassword(password);
+    return this.dataSource.transaction(async (m) => {
+      const exists = await m.exists(User, { where: { email } });
+      if (exists) throw conflict('An account with this email already exists');
+      const user = await m.save(m.create(User, { email, name, passwordHash, isPlatformAdmin: false }));
+      await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
+        teamId: null,
+        action: 'user.signedUp',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'User',
+        targetId: user.id,
+      });
+      return this.openSession(m, user);
+    });
+  }
+
+  /**
+   * One answer for every failure: unknown email and wrong password both give the same
+   * UNAUTHENTICATED error after the same argon2 work.
+   */
+  async logIn(actor: Actor, input: { email: string; password: string }): Promise<SignedIn> {
+    const email = input.email.trim().toLowerCase();
+    const user = email.length <= 254 ? await this.findByEmail(email) : null;
+    const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
+    if (!user || !ok) {
+      await this.dataSource.transaction((m) =>
+        this.audit.record(m, actor, {
+          teamId: null,
+          action: 'auth.loginFailed',
+          outcome: AuditOutcome.DENIED,
+          targetType: user ? 'User' : null,
+          targetId: user?.id ?? null,
+          metadata: { knownAccount: Boolean(user) },
+        }),
+      );
+      throw unauthenticated('Email or password is incorrect');
+    }
+    return this.dataSource.transaction(async (m) => {
+      await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
+        teamId: null,
+        action: 'auth.loggedIn',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'User',
+        targetId: user.id,
+      });
+      return this.openSession(m, user);
+    });
+  }
+
+  async logOut(actor: Actor): Promise<boolean> {
+    const p = actor.principal;
+    if (p.type !== 'USER') return false;
+    await this.dataSource.transaction(async (m) => {
+      await m.delete(Session, { id: p.sessionId });
+      await this.audit.record(m, actor, {
+        teamId: null,
+        action: 'auth.loggedOut',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'User',
+        targetId: p.user.id,
+      });
+    });
+    return true;
+  }
+
+  /** The user behind a bearer token, or null for an unknown, expired or logged-out one. */
+  async authenticate(token: string): Promise<{ user: User; sessionId: string } | null> {
+    if (!/^emst_[0-9A-Za-z]{43}$/.test(token)) return null;
+    const rows: { session_id: string; user_id: string }[] = await this.dataSource.query(
+      `SELECT s.id AS session_id, s.user_id FROM sessions s WHERE s.token_digest = $1 AND s.expires_at > now()`,
+      [sha256(token)],
+    );
+    if (rows.length === 0) return null;
+    const user = await this.dataSource.getRepository(User).findOneBy({ id: rows[0].user_id });
+    return user ? { user, sessionId: rows[0].session_id } : null;
+  }
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('lower(u.email) = lower(:email)', { email })
+      .getOne();
+  }
+
+  private async openSession(m: EntityManager, user: User): Promise<SignedIn> {
+    const token = newSessionToken();
+    const expiresAt = new Date(Date.now() + this.config.sessionTtlHours * 3600_000);
+    await m.insert(Session, { userId: user.id, tokenDigest: sha256(token), expiresAt });
+    return { token, expiresAt, user };
+  }
+}

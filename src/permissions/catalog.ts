@@ -1,0 +1,51 @@
+/**
+ * The permission catalogue: what a role, a grant or an API key's scope may hold in this API.
+ * Names are `resource:verb`. Application scopes for the rest of the platform (`orders:read`)
+ * are free strings that this API does not interpret.
+ */
+export const PERMISSIONS = [
+  'team:read',
+  'team:manage',
+  'members:read',
+  'members:manage',
+  'roles:manage',
+  'apiKeys:read',
+  'apiKeys:create',
+  'apiKeys:manage',
+  'audit:read',
+] as const;
+
+export type Permission = (typeof PERMISSIONS)[number];
+
+export interface PermissionDescription {
+  name: Permission;
+  description: string;
+  /** read permissions only: a key never holds one that mutates keys, members, roles or teams */
+  grantableToApiKeys: boolean;
+}
+
+export const PERMISSION_CATALOG: readonly PermissionDescription[] = [
+  { name: 'team:read', description: 'See the team, its roles and your own permissions in it.', grantableToApiKeys: true },
+  { name: 'team:manage', description: 'Rename the team and manage its ownership.', grantableToApiKeys: false },
+  { name: 'members:read', description: 'See who belongs to the team, their roles and grants.', grantableToApiKeys: true },
+  { name: 'members:manage', description: 'Add and remove members, change their roles and grant single permissions.', grantableToApiKeys: false },
+  { name: 'roles:manage', description: 'Create, change and delete the custom roles of the team.', grantableToApiKeys: false },
+  { name: 'apiKeys:read', description: "See the team's API keys (never their secrets).", grantableToApiKeys: true },
+  { name: 'apiKeys:create', description: 'Create API keys, and update, regenerate and revoke the keys you created.', grantableToApiKeys: false },
+  { name: 'apiKeys:manage', description: 'Update, regenerate and revoke every API key of the team.', grantableToApiKeys: false },
+  { name: 'audit:read', description: "Read and export the team's audit log and verify its hash chain.", grantableToApiKeys: true },
+];
+
+const known = new Set<string>(PERMISSIONS);
+const apiKeyGrantable = new Set<string>(PERMISSION_CATALOG.filter((p) => p.grantableToApiKeys).map((p) => p.name));
+
+export function isPermission(value: string): value is Permission {
+  return known.has(value);
+}
+
+/** A permission of this API that an API key may carry as a scope. */
+export function isApiKeyGrantable(value: string): boolean {
+  return apiKeyGrantable.has(value);
+}
+
+export const ALL_PERMISSIONS: readonly Permission[] = PERMISSIONS;

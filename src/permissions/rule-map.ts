@@ -1,0 +1,58 @@
+import { GraphQLError } from 'graphql';
+import { allow, chain, deny, shield } from 'graphql-shield';
+import type { IRules } from 'graphql-shield';
+import { isAuthenticated, isUser, locate, teamPermission } from './rules';
+
+/**
+ * Who may call what. Every Query and Mutation field is named here with its rule; anything that
+ * is not falls to `deny` (a test walks the schema to keep it that way). Object types below the
+ * root are reachable only through a root field that was allowed, so their fields are open
+ * except where a field reveals more than its parent (Team.members).
+ *
+ * `chain` runs left to right and stops at the first refusal: an API key trying a mutation is
+ * told FORBIDDEN by isUser before any lookup is made.
+ */
+export const ruleMap: IRules = {
+  Query: {
+    viewer: allow,
+    me: isUser,
+    teams: isAuthenticated,
+    team: teamPermission('team:read', locate.teamArg('id')),
+    permissionCatalog: allow,
+  },
+  Mutation: {
+    signUp: allow,
+    logIn: allow,
+    logOut: isUser,
+    createTeam: isUser,
+    addTeamMember: chain(isUser, teamPermission('members:manage', locate.teamArg())),
+    changeMemberRole: chain(isUser, teamPermission('members:manage', locate.membership())),
+    removeTeamMember: chain(isUser, teamPermission('members:manage', locate.membership())),
+    createRole: chain(isUser, teamPermission('roles:manage', locate.teamArg())),
+    updateRole: chain(isUser, teamPermission('roles:manage', locate.role())),
+    deleteRole: chain(isUser, teamPermission('roles:manage', locate.role())),
+    grantPermission: chain(isUser, teamPermission('members:manage', locate.membership())),
+    revokePermissionGrant: chain(isUser, teamPermission('members:manage', locate.grant())),
+  },
+  Team: { '*': allow, members: teamPermission('members:read', locate.parentTeam()) },
+  Membership: allow,
+  PermissionGrant: allow,
+  Role: allow,
+  User: allow,
+  PermissionInfo: allow,
+  Viewer: allow,
+  AuthPayload: allow,
+  ApiKey: allow,
+};
+
+export const fallbackError = () =>
+  new GraphQLError('You are not allowed to do this', { extensions: { code: 'FORBIDDEN' } });
+
+export function permissionsShield() {
+  return shield(ruleMap, {
+    fallbackRule: deny,
+    // Errors of our resolvers (NOT_FOUND, BAD_USER_INPUT, ...) reach the client as they are.
+    allowExternalErrors: true,
+    fallbackError,
+  });
+}

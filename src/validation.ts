@@ -1,0 +1,76 @@
+import { isIP } from 'node:net';
+import { badInput } from './errors';
+import { isPermission } from './permissions/catalog';
+
+/**
+ * Checks of client input. Each failure is BAD_USER_INPUT naming the field, never the value:
+ * a 10,000-character name or a pasted secret must not come back in an error or a log.
+ */
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Control characters (C0, DEL, C1) and the Unicode line/paragraph separators have no place in a name.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+export function requireId(value: unknown, field: string): string {
+  if (!isUuid(value)) throw badInput(`${field} is not a valid id`, field);
+  return value.toLowerCase();
+}
+
+export function requireName(value: string, field: string, max = 100): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) throw badInput(`${field} must not be empty`, field);
+  if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
+  if (CONTROL.test(trimmed)) throw badInput(`${field} must not contain control characters`, field);
+  return trimmed;
+}
+
+export function optionalText(value: string | null | undefined, field: string, max = 1000): string | null {
+  if (value === undefined || value === null) return null;
+  const trimmed = value.trim();
+  if (trimmed.length === 0) return null;
+  if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
+  return trimmed;
+}
+
+// Deliberately simple: one @, no spaces, a dotted domain (or localhost, for the bootstrap admin
+// of a local install). Deliverability is not our business.
+const EMAIL = /^[^\s@]+@(([^\s@.]+\.)+[^\s@.]+|localhost)$/;
+
+export function requireEmail(value: string, field = 'email'): string {
+  const email = value.trim().toLowerCase();
+  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email)) {
+    throw badInput(`${field} is not a valid email address`, field);
+  }
+  return email;
+}
+
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 256;
+
+export function requirePassword(value: string, field = 'password'): string {
+  if (value.length < PASSWORD_MIN || value.length > PASSWORD_MAX) {
+    throw badInput(`${field} must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, field);
+  }
+  return value;
+}
+
+export function requirePermission(value: string, field = 'permission'): string {
+  if (!isPermission(value)) throw badInput(`${field} is not a permission of the catalogue`, field);
+  return value;
+}
+
+export function requirePermissions(values: string[], field = 'permissions'): string[] {
+  if (values.length > 100) throw badInput(`${field} has too many entries`, field);
+  for (const value of values) {
+    if (!isPermission(value)) throw badInput(`${field} holds a name that is not in the catalogue`, field);
+  }
+  return [...new Set(values)].sort();
+}
+
+export function isIpAddress(value: string): boolean {
+  return isIP(value) !== 0;
+}
