@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto';
+import type { TestServer } from './server';
+import { hashPassword } from '../../src/auth/password';
+import { User } from '../../src/modules/user/user.entity';
+
+export const PASSWORD = 'correct horse battery staple';
+
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}.${randomBytes(5).toString('hex')}@example.com`;
+}
+
+export interface SignedInUser {
+  id: string;
+  email: string;
+  token: string;
+  headers: Record<string, string>;
+}
+
+export function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+export async function signUp(t: TestServer, prefix = 'user'): Promise<SignedInUser> {
+  const email = uniqueEmail(prefix);
+  const res = await t.gql(
+    `mutation($email: String!, $password: String!, $name: String!) {
+       signUp(email: $email, password: $password, name: $name) { token user { id email } }
+     }`,
+    { email, password: PASSWORD, name: prefix },
+  );
+  if (!res.data?.signUp) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
+  const { token, user } = res.data.signUp;
+  return { id: user.id, email, token, headers: bearer(token) };
+}
+
+/** A platform admin, made directly in the database (the bootstrap path is tested on its own). */
+export async function platformAdmin(t: TestServer): Promise<SignedInUser> {
+  const email = uniqueEmail('platform-admin');
+  await t.dataSource.getRepository(User).save({
+    email,
+    name: 'Platform admin',
+    passwordHash: await hashPassword(PASSWORD),
+    isPlatformAdmin: true,
+  });
+  return logIn(t, email);
+}
+
+export async function logIn(t: TestServer, email: string, password = PASSWORD): Promise<SignedInUser> {
+  const res = await t.gql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`, { e: email, p: password });
+  if (!res.data?.logIn) throw new Error(`logIn failed: ${JSON.stringify(res.errors)}`);
+  return { id: res.data.logIn.user.id, email, token: res.data.logIn.token, headers: bearer(res.data.logIn.token) };
+}
+
+export interface TeamFixture {
+  id: string;
+  roles: Record<string, string>;
+}
+
+export async function createTeam(t: TestServer, owner: SignedInUser, name = 'Team'): Promise<TeamFixture> {
+  const res = await t.gql(`mutation($n: String!) { createTeam(name: $n) { id roles { id name } } }`, { n: name }, owner.headers);
+  if (!res.data?.createTeam) throw new Error(`createTeam failed: ${JSON.stringify(res.errors)}`);
+  const roles = Object.fromEntries(res.data.createTeam.roles.map((r: { id: string; name: string }) => [r.name, r.id]));
+  return { id: res.data.createTeam.id, roles };
+}
+
+export async function addMember(t: TestServer, by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
+  const res = await t.gql(
+    `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+    { t: teamId, e: email, r: roleId },
+    by.headers,
+  );
+  if (!res.data?.addTeamMember) throw new Error(`addTeamMember failed: ${JSON.stringify(res.errors)}`);
+  return res.data.addTeamMember.id;
+}
+
+export async function grant(t: TestServer, by: SignedInUser, membershipId: string, permission: string): Promise<string> {
+  const res = await t.gql(
+    `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id } }`,
+    { m: membershipId, p: permission },
+    by.headers,
+  );
+  if (!res.data?.grantPermission) throw new Error(`grantPermission failed: ${JSON.stringify(res.errors)}`);
+  return res.data.grantPermission.id;
+}
+
+export function codeOf(res: { errors?: { extensions?: Record<string, any> }[] }): string | undefined {
+  return res.errors?.[0]?.extensions?.code;
+}
