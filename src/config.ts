@@ -15,6 +15,8 @@ export interface Config {
   bootstrapAdminEmail?: string;
   bootstrapAdminPassword?: string;
   logLevel: string;
+  /** Fastify trustProxy: false, true, or a list of proxy addresses/CIDRs whose X-Forwarded-For is believed */
+  trustProxy: boolean | string;
   redisUrl?: string;
   sessionTtlHours: number;
   limits: {
@@ -56,6 +58,13 @@ function str(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+function trustProxy(raw: string | undefined): boolean | string {
+  if (raw === undefined || /^(false|0|no)$/i.test(raw)) return false;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (!/^[0-9a-fA-F.:/,\s]+$|^loopback$/.test(raw)) throw new ConfigError('TRUST_PROXY must be true, false, loopback or a list of addresses');
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnvRaw = str(env, 'NODE_ENV') ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
@@ -81,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     bootstrapAdminEmail,
     bootstrapAdminPassword,
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    trustProxy: trustProxy(str(env, 'TRUST_PROXY')),
     redisUrl: str(env, 'REDIS_URL'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
     limits: {

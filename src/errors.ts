@@ -39,3 +39,10 @@ export const rateLimited = (message = 'Too many attempts; try again later') => a
 export function errorCode(error: unknown): string | undefined {
   return error instanceof GraphQLError ? (error.extensions?.code as string | undefined) : undefined;
 }
+
+/** Too many failed credential checks from this address: the whole response is a 429. */
+export function rateLimitedRequest(): GraphQLError {
+  return new GraphQLError('Too many failed attempts; try again later', {
+    extensions: { code: 'RATE_LIMITED', http: { status: 429 } },
+  });
+}

@@ -3,12 +3,13 @@ import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { permissionsShield } from './permissions/rule-map';
+import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
 import { MembershipResolver, PermissionGrantResolver } from './modules/team/membership.resolver';
 import { RoleResolver } from './modules/team/role.resolver';
 import { TeamResolver } from './modules/team/team.resolver';
 
-export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver] as const;
+export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver] as const;
 
 /** The schema as TypeGraphQL builds it from the classes: what `npm run schema` prints. */
 export function buildBareSchema(): Promise<GraphQLSchema> {

@@ -11,6 +11,7 @@ import type { Config } from './config';
 import type { GraphQLContext } from './context/context';
 import { createLoaders } from './context/loaders';
 import { formatError } from './graphql/format-error';
+import { registerAuthorizeRoute } from './http/authorize';
 import { registerHealthRoutes } from './http/health';
 import { TeamAccess } from './permissions/team-access';
 import { buildGuardedSchema } from './schema';
@@ -37,11 +38,22 @@ function requestIdOf(request: IncomingMessage): string {
  */
 export async function buildServer(config: Config, dataSource: DataSource): Promise<BuiltServer> {
   const services = createServices(dataSource, config);
+  await services.start();
+  try {
+    return await assemble(config, dataSource, services);
+  } catch (error) {
+    await services.stop();
+    throw error;
+  }
+}
+
+async function assemble(config: Config, dataSource: DataSource, services: Services): Promise<BuiltServer> {
   const app = Fastify({
     logger: false,
     genReqId: requestIdOf,
-    // Behind a proxy, the client address comes from X-Forwarded-For.
-    trustProxy: true,
+    // X-Forwarded-For is believed only from the proxies named in TRUST_PROXY; anyone else could
+    // use it to pose as another address and dodge the per-address limits.
+    trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
   });
   app.addHook('onRequest', async (request, reply) => {
@@ -72,17 +84,26 @@ export async function buildServer(config: Config, dataSource: DataSource): Promi
     path: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
     context: async (request): Promise<GraphQLContext> => {
+      const body = request.body as { operationName?: unknown } | undefined;
       const client = {
         ip: request.ip ?? null,
         requestId: request.id,
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+        operation: typeof body?.operationName === 'string' ? body.operationName : null,
       };
       const principal = await authenticate(services, readCredentials(request.headers), client);
-      const actor: Actor = { principal, access: new TeamAccess(dataSource, principal), ...client };
+      const actor: Actor = {
+        principal,
+        access: new TeamAccess(dataSource, principal),
+        requestId: client.requestId,
+        ip: client.ip,
+        userAgent: client.userAgent,
+      };
       return { actor, loaders: createLoaders(dataSource), services, noStore: false };
     },
   });
   registerHealthRoutes(app, dataSource);
+  registerAuthorizeRoute(app, services);
 
   return {
     app,
@@ -90,6 +111,7 @@ export async function buildServer(config: Config, dataSource: DataSource): Promi
     async close() {
       await app.close();
       await apollo.stop().catch(() => undefined);
+      await services.stop();
     },
   };
 }

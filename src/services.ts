@@ -1,21 +1,50 @@
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
+import { ApiKeyCache } from './modules/api-key/api-key-cache';
+import { ApiKeyChangeFeed } from './modules/api-key/api-key-change-feed';
+import { ApiKeyService } from './modules/api-key/api-key.service';
+import { ApiKeyVerifier } from './modules/api-key/api-key-verifier';
+import { UsageRecorder } from './modules/api-key/usage-recorder';
 import { AuditService } from './modules/audit/audit.service';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
 import { UserService } from './modules/user/user.service';
+import { FailureLimiter } from './security/failure-limiter';
 
-/** The domain services of one server, wired once. Resolvers reach them through the context. */
+/**
+ * The domain services of one server, wired once. Resolvers reach them through the context.
+ * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY) and the usage
+ * recorder, which stop() flushes.
+ */
 export function createServices(dataSource: DataSource, config: Config) {
   const audit = new AuditService();
-  return {
+  const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
+  const usage = new UsageRecorder(dataSource, audit);
+  const verifyLimiter = new FailureLimiter(
+    dataSource,
+    { max: config.limits.verifyFailures, windowSeconds: config.limits.verifyWindowSeconds },
+    'verify',
+  );
+  const services = {
     audit,
+    usage,
     users: new UserService(dataSource, audit, config),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit),
     roles: new RoleService(dataSource, audit),
+    apiKeys: new ApiKeyService(dataSource, audit, feed),
+    verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimiter, usage),
+    async start() {
+      await feed.start();
+      usage.start();
+    },
+    async stop() {
+      await usage.stop();
+      await feed.stop();
+    },
   };
+  return services;
 }
 
 export type Services = ReturnType<typeof createServices>;

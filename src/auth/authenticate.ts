@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { credentialsRejected } from '../errors';
+import { credentialsRejected, rateLimitedRequest } from '../errors';
+import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { Services } from '../services';
 import { ANONYMOUS, type Principal } from './principal';
 
@@ -47,11 +48,14 @@ export interface ClientInfo {
   ip: string | null;
   requestId: string;
   userAgent: string | null;
+  /** GraphQL operation name, for the trace of key use */
+  operation?: string | null;
 }
 
 /**
  * Credentials -> principal. Any credentials that don't check out give the same 401, whatever
- * was wrong with them: a caller learns nothing about which keys or sessions exist.
+ * was wrong with them (unknown, wrong, expired, revoked, outside its allowed addresses): a
+ * caller learns nothing about which keys or sessions exist.
  */
 export async function authenticate(services: Services, credentials: Credentials, client: ClientInfo): Promise<Principal> {
   switch (credentials.kind) {
@@ -62,9 +66,20 @@ export async function authenticate(services: Services, credentials: Credentials,
       if (!found) throw credentialsRejected();
       return { type: 'USER', user: found.user, sessionId: found.sessionId };
     }
-    case 'apiKey':
-      void client; // API key authentication arrives with the api-key module
-      throw credentialsRejected();
+    case 'apiKey': {
+      const { code, apiKey } = await services.verifier.verify({
+        key: credentials.key,
+        secret: credentials.secret,
+        callerIp: client.ip,
+        via: 'graphql',
+        operation: client.operation ?? null,
+        userAgent: client.userAgent,
+        requestId: client.requestId,
+      });
+      if (code === VerificationCode.RATE_LIMITED) throw rateLimitedRequest();
+      if (code !== VerificationCode.VALID || !apiKey) throw credentialsRejected();
+      return { type: 'API_KEY', apiKey };
+    }
     default:
       throw credentialsRejected();
   }

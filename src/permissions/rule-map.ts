@@ -19,6 +19,8 @@ export const ruleMap: IRules = {
     teams: isAuthenticated,
     team: teamPermission('team:read', locate.teamArg('id')),
     permissionCatalog: allow,
+    apiKey: teamPermission('apiKeys:read', locate.apiKey()),
+    apiKeys: teamPermission('apiKeys:read', locate.teamArg()),
   },
   Mutation: {
     signUp: allow,
@@ -33,6 +35,13 @@ export const ruleMap: IRules = {
     deleteRole: chain(isUser, teamPermission('roles:manage', locate.role())),
     grantPermission: chain(isUser, teamPermission('members:manage', locate.membership())),
     revokePermissionGrant: chain(isUser, teamPermission('members:manage', locate.grant())),
+    createApiKey: chain(isUser, teamPermission('apiKeys:create', locate.teamInInput())),
+    // apiKeys:create reaches only the caller's own keys: the service checks the creator.
+    updateApiKey: chain(isUser, teamPermission(['apiKeys:manage', 'apiKeys:create'], locate.apiKey())),
+    regenerateApiKeySecret: chain(isUser, teamPermission(['apiKeys:manage', 'apiKeys:create'], locate.apiKey())),
+    revokeApiKey: chain(isUser, teamPermission(['apiKeys:manage', 'apiKeys:create'], locate.apiKey())),
+    // Gateways call it without a session; it answers only about the credentials it is given.
+    verifyApiCredentials: allow,
   },
   Team: { '*': allow, members: teamPermission('members:read', locate.parentTeam()) },
   Membership: allow,
@@ -43,6 +52,11 @@ export const ruleMap: IRules = {
   Viewer: allow,
   AuthPayload: allow,
   ApiKey: allow,
+  ApiKeyWithSecret: allow,
+  ApiKeyConnection: allow,
+  ApiKeyEdge: allow,
+  PageInfo: allow,
+  ApiKeyVerification: allow,
 };
 
 export const fallbackError = () =>

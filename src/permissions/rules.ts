@@ -29,21 +29,22 @@ export const isAuthenticated = rule({ cache: 'no_cache' })(async (_p, _a, ctx: G
 );
 
 /**
- * The caller holds `permission` in the team of the target. A team the caller can't see at
+ * The caller holds `permission` (or one of several) in the team of the target. A team the caller can't see at
  * all answers NOT_FOUND, exactly as if the object did not exist; a visible team without the
  * permission answers FORBIDDEN.
  */
 let ruleCount = 0;
-export function teamPermission(permission: Permission, locate: TeamLocator) {
+export function teamPermission(permission: Permission | Permission[], locate: TeamLocator) {
+  const anyOf = Array.isArray(permission) ? permission : [permission];
   // shield wants a distinct name for every rule instance
-  return rule(`${permission}#${++ruleCount}`, { cache: 'no_cache' })(async (parent, args: Args, ctx: GraphQLContext) => {
+  return rule(`${anyOf.join('|')}#${++ruleCount}`, { cache: 'no_cache' })(async (parent, args: Args, ctx: GraphQLContext) => {
     if (ctx.actor.principal.type === 'ANONYMOUS') return unauthenticated();
     const teamId = await locate(parent, args, ctx);
     if (teamId instanceof GraphQLError) return teamId;
     if (teamId === null) return notFound();
     const permissions = await ctx.actor.access.permissionsIn(teamId);
     if (!permissions) return notFound();
-    return permissions.has(permission) ? true : forbidden(`This needs the ${permission} permission`);
+    return anyOf.some((p) => permissions.has(p)) ? true : forbidden(`This needs the ${anyOf.join(' or ')} permission`);
   });
 }
 

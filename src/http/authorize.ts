@@ -1,0 +1,80 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { readCredentials } from '../auth/authenticate';
+import { VerificationCode } from '../modules/api-key/api-key.types';
+import { normalizeIp } from '../security/ip-allowlist';
+import type { Services } from '../services';
+import { isIpAddress } from '../validation';
+
+const STATUS: Record<VerificationCode, number> = {
+  VALID: 200,
+  INVALID: 401,
+  EXPIRED: 401,
+  REVOKED: 401,
+  IP_NOT_ALLOWED: 403,
+  INSUFFICIENT_SCOPE: 403,
+  RATE_LIMITED: 429,
+};
+
+function firstHeader(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The original client: the first address of X-Forwarded-For (or X-Real-IP), as the proxy saw it. */
+function forwardedClient(request: FastifyRequest): string | null {
+  const forwarded = firstHeader(request, 'x-forwarded-for')?.split(',')[0]?.trim() || firstHeader(request, 'x-real-ip')?.trim();
+  if (!forwarded) return null;
+  const ip = normalizeIp(forwarded);
+  return isIpAddress(ip) ? ip : null;
+}
+
+/**
+ * GET /v1/authorize: forward authentication for nginx `auth_request`, Traefik ForwardAuth and
+ * Envoy ext_authz. The proxy passes the client's headers; we answer with a status only:
+ * 200 (+ X-Empress-Team-Id, X-Empress-Key-Id, X-Empress-Scopes for the upstream), 401 for bad
+ * credentials, 403 for a missing scope or address, 429 when rate limited. Scopes to require come
+ * in X-Required-Scopes (comma- or space-separated).
+ */
+export function registerAuthorizeRoute(app: FastifyInstance, services: Services): void {
+  const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('cache-control', 'no-store');
+    const credentials = readCredentials(request.headers);
+    const requiredScopes = (firstHeader(request, 'x-required-scopes') ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .slice(0, 50);
+    const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
+    const clientIp = forwardedClient(request) ?? callerIp;
+    const result =
+      credentials.kind !== 'apiKey'
+        ? { code: VerificationCode.INVALID, apiKey: null }
+        : await services.verifier.verify({
+            key: credentials.key,
+            secret: credentials.secret,
+            requiredScopes,
+            clientIp,
+            callerIp,
+            via: 'authorize',
+            operation: `${firstHeader(request, 'x-forwarded-method') ?? ''} ${firstHeader(request, 'x-forwarded-uri') ?? firstHeader(request, 'x-original-uri') ?? ''}`.trim() || null,
+            userAgent: firstHeader(request, 'user-agent') ?? null,
+            requestId: request.id,
+          });
+    if (result.code === VerificationCode.VALID && result.apiKey) {
+      reply.header('x-empress-team-id', result.apiKey.teamId);
+      reply.header('x-empress-key-id', result.apiKey.id);
+      reply.header('x-empress-scopes', result.apiKey.scopes.join(' '));
+    }
+    if (result.code === VerificationCode.INVALID || result.code === VerificationCode.EXPIRED || result.code === VerificationCode.REVOKED) {
+      reply.header('www-authenticate', 'Basic realm="empress", charset="UTF-8"');
+    }
+    return reply.code(STATUS[result.code]).send({ code: result.code === VerificationCode.VALID ? 'VALID' : denialCode(result.code) });
+  };
+  app.get('/v1/authorize', handler);
+  // Envoy ext_authz and some proxies forward the original method: accept them all.
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/authorize', handler });
+}
+
+/** 401s all look alike: expired and revoked are only told to verifyApiCredentials callers. */
+function denialCode(code: VerificationCode): string {
+  return code === VerificationCode.EXPIRED || code === VerificationCode.REVOKED ? 'INVALID' : code;
+}

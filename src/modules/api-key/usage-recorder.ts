@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
+import type { AuditRow, AuditService } from '../audit/audit.service';
+import type { ApiKey } from './api-key.entity';
+
+export interface KeyUse {
+  apiKey: Pick<ApiKey, 'id' | 'teamId' | 'key'>;
+  /** VALID, INVALID (wrong secret), EXPIRED, ... */
+  code: string;
+  /** graphql, verifyApiCredentials or authorize */
+  via: string;
+  operation?: string | null;
+  requiredScopes?: string[];
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string;
+}
+
+export const FLUSH_INTERVAL_MS = 1_000;
+export const MAX_BATCH = 1_000;
+export const MAX_QUEUE = 50_000;
+
+/**
+ * Traces every use of a key as an `apiKey.used` audit event and keeps lastUsedAt/lastUsedIp.
+ *
+ * Verification is the hot path, so nothing is written there: uses are queued in memory and
+ * written in batches (one transaction per batch: the audit rows and the lastUsed update) every
+ * second, or sooner when a batch is full. stop() flushes what is left. A crash loses at most the
+ * uses of the last second (the queue is bounded at MAX_QUEUE; past that, the oldest are dropped
+ * and counted in `dropped`).
+ */
+export class UsageRecorder {
+  private queue: AuditRow[] = [];
+  private lastUse = new Map<string, { at: Date; ip: string | null }>();
+  private timer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  dropped = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  get depth(): number {
+    return this.queue.length;
+  }
+
+  record(use: KeyUse): void {
+    const now = new Date();
+    this.queue.push({
+      id: randomUUID(),
+      teamId: use.apiKey.teamId,
+      occurredAt: now,
+      action: 'apiKey.used',
+      outcome: use.code === 'VALID' ? AuditOutcome.SUCCESS : AuditOutcome.DENIED,
+      actorType: ActorType.API_KEY,
+      actorUserId: null,
+      actorApiKeyId: use.apiKey.id,
+      actorLabel: use.apiKey.key,
+      targetType: 'ApiKey',
+      targetId: use.apiKey.id,
+      ip: use.ip,
+      userAgent: use.userAgent ? use.userAgent.slice(0, 512) : null,
+      requestId: use.requestId,
+      metadata: {
+        code: use.code,
+        via: use.via,
+        ...(use.operation ? { operation: use.operation.slice(0, 200) } : {}),
+        ...(use.requiredScopes?.length ? { requiredScopes: use.requiredScopes.slice(0, 50) } : {}),
+      },
+    });
+    if (use.code === 'VALID') this.lastUse.set(use.apiKey.id, { at: now, ip: use.ip });
+    if (this.queue.length > MAX_QUEUE) {
+      const excess = this.queue.length - MAX_QUEUE;
+      this.queue.splice(0, excess);
+      this.dropped += excess;
+    }
+    if (this.queue.length >= MAX_BATCH) void this.flush();
+  }
+
+  /** Write everything queued so far. Concurrent calls share one flush at a time. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.queue.length === 0 && this.lastUse.size === 0) return;
+    this.flushing = this.writeAll().finally(() => (this.flushing = null));
+    await this.flushing;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+
+  private async writeAll(): Promise<void> {
+    while (this.queue.length > 0 || this.lastUse.size > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      const uses = [...this.lastUse.entries()];
+      this.lastUse.clear();
+      try {
+        await this.dataSource.transaction(async (m) => {
+          if (batch.length) await this.audit.append(m, batch);
+          if (uses.length) {
+            await m.query(
+              `UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip
+                 FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(id, at, ip)
+                WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+              [uses.map(([id]) => id), uses.map(([, u]) => u.at), uses.map(([, u]) => u.ip)],
+            );
+          }
+        });
+      } catch (error) {
+        // Database unavailable: put the batch back and try again on the next tick.
+        this.queue.unshift(...batch);
+        for (const [id, use] of uses) if (!this.lastUse.has(id)) this.lastUse.set(id, use);
+        console.error('usage flush failed; will retry', (error as Error).message);
+        return;
+      }
+    }
+  }
+}
