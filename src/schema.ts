@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
+import { ApiKeyUsageResolver, AuditResolver } from './modules/audit/audit.resolver';
+import { auditRefusedMutations } from './modules/audit/mutation-audit';
 import { permissionsShield } from './permissions/rule-map';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
@@ -9,7 +11,7 @@ import { MembershipResolver, PermissionGrantResolver } from './modules/team/memb
 import { RoleResolver } from './modules/team/role.resolver';
 import { TeamResolver } from './modules/team/team.resolver';
 
-export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver] as const;
+export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver, ApiKeyUsageResolver, AuditResolver] as const;
 
 /** The schema as TypeGraphQL builds it from the classes: what `npm run schema` prints. */
 export function buildBareSchema(): Promise<GraphQLSchema> {
@@ -23,5 +25,6 @@ export function buildBareSchema(): Promise<GraphQLSchema> {
 
 /** The served schema: the same, with graphql-shield guarding every field. */
 export async function buildGuardedSchema(): Promise<GraphQLSchema> {
-  return applyMiddleware(await buildBareSchema(), permissionsShield());
+  // Outermost first: the audit middleware sees what shield refused.
+  return applyMiddleware(await buildBareSchema(), auditRefusedMutations, permissionsShield());
 }

@@ -11,6 +11,7 @@ import type { Config } from './config';
 import type { GraphQLContext } from './context/context';
 import { createLoaders } from './context/loaders';
 import { formatError } from './graphql/format-error';
+import { registerAuditExportRoute } from './http/audit-export';
 import { registerAuthorizeRoute } from './http/authorize';
 import { registerHealthRoutes } from './http/health';
 import { TeamAccess } from './permissions/team-access';
@@ -104,6 +105,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
   });
   registerHealthRoutes(app, dataSource);
   registerAuthorizeRoute(app, services);
+  registerAuditExportRoute(app, services, dataSource);
 
   return {
     app,

@@ -5,6 +5,7 @@ import { ApiKeyChangeFeed } from './modules/api-key/api-key-change-feed';
 import { ApiKeyService } from './modules/api-key/api-key.service';
 import { ApiKeyVerifier } from './modules/api-key/api-key-verifier';
 import { UsageRecorder } from './modules/api-key/usage-recorder';
+import { AuditQueryService } from './modules/audit/audit-query.service';
 import { AuditService } from './modules/audit/audit.service';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
@@ -18,7 +19,7 @@ import { FailureLimiter } from './security/failure-limiter';
  * recorder, which stop() flushes.
  */
 export function createServices(dataSource: DataSource, config: Config) {
-  const audit = new AuditService();
+  const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
   const usage = new UsageRecorder(dataSource, audit);
   const verifyLimiter = new FailureLimiter(
@@ -28,6 +29,7 @@ export function createServices(dataSource: DataSource, config: Config) {
   );
   const services = {
     audit,
+    auditLog: new AuditQueryService(dataSource),
     usage,
     users: new UserService(dataSource, audit, config),
     teams: new TeamService(dataSource, audit),

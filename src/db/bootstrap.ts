@@ -45,7 +45,7 @@ export async function bootstrapAdmin(
       requestId: 'startup',
       metadata: { email },
     };
-    await new AuditService().append(m, [row]);
+    await new AuditService(dataSource).append(m, [row]);
     return { email, generatedPassword };
   });
 }

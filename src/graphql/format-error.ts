@@ -31,7 +31,7 @@ export function formatError(config: Pick<Config, 'nodeEnv'>) {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code as string | undefined;
     if (code && KNOWN_CODES.has(code) && original instanceof GraphQLError) {
-      return { ...formatted, message: withoutEchoedValue(formatted.message) };
+      return { ...formatted, message: withoutEchoedValue(formatted.message, original) };
     }
     if (!development) {
       console.error('unexpected error', original);
@@ -41,7 +41,53 @@ export function formatError(config: Pick<Config, 'nodeEnv'>) {
   };
 }
 
-/** `Variable "$name" got invalid value "<what you sent>"; ...` -> without the value. */
-function withoutEchoedValue(message: string): string {
-  return message.replace(/got invalid value .*?(; |$)/s, 'got an invalid value$1');
+const NAME = '[_A-Za-z][_0-9A-Za-z]*';
+const VARIABLE_ERROR = new RegExp(`^Variable "\\$(${NAME})" got invalid value `);
+// Scalars end their message with the value: `String cannot represent a non string value: <it>`.
+const SCALAR_REASON = new RegExp(`^(${NAME}) cannot represent`);
+const ENUM_REASON = new RegExp(`^Enum "(${NAME})" cannot represent|does not exist in "(${NAME})" enum`);
+const UNKNOWN_FIELD = new RegExp(`is not defined by type "(${NAME})"`);
+// Reasons made of schema names only: safe to repeat as they are.
+const FIXED_REASONS = [
+  /^Expected non-nullable type "[^"]{1,200}" not to be null\.$/,
+  new RegExp(`^Expected type "${NAME}" to be an object\\.$`),
+  new RegExp(`^Field "${NAME}" of required type "[^"]{1,200}" was not provided\\.$`),
+];
+
+/**
+ * GraphQL's own coercion messages quote the offending value (`Variable "$name" got invalid value
+ * <what you sent> at "name.field"; String cannot represent a non string value: <it again>`), and a
+ * value may be a pasted secret or 10,000 characters. Keep the variable, the path inside it and the
+ * kind of problem; drop every copy of the value. Literals in the document get the same treatment.
+ */
+function withoutEchoedValue(message: string, error: GraphQLError): string {
+  const variable = VARIABLE_ERROR.exec(message);
+  if (!variable) {
+    const reason = valueFreeReason(message);
+    return reason ? reason.charAt(0).toUpperCase() + reason.slice(1) : message;
+  }
+  const name = variable[1];
+  // Apollo keeps the error of the failing coercion as originalError: its message is the reason.
+  const reason = error.originalError?.message;
+  let where = '';
+  if (reason && message.endsWith(`; ${reason}`)) {
+    const before = message.slice(0, message.length - reason.length - 2);
+    const at = new RegExp(` at "(${name}(?:\\.${NAME}|\\[\\d+\\])*)"$`).exec(before);
+    if (at) where = ` at "${at[1]}"`;
+  }
+  const why = reason ? (FIXED_REASONS.some((re) => re.test(reason)) ? reason : valueFreeReason(reason)) : null;
+  return `Variable "$${name}" got an invalid value${where}${why ? `; ${why}` : ''}`;
+}
+
+/** A message about a value, rewritten without the value; null when it is not one we know. */
+function valueFreeReason(message: string): string | null {
+  const scalar = SCALAR_REASON.exec(message);
+  if (scalar) return `${scalar[1]} cannot represent this value`;
+  const enumeration = ENUM_REASON.exec(message);
+  if (enumeration) return `not a value of the ${enumeration[1] ?? enumeration[2]} enum`;
+  const unknownField = UNKNOWN_FIELD.exec(message);
+  if (unknownField) return `a field is not defined by type "${unknownField[1]}"`;
+  const typed = new RegExp(`^Expected (?:value of )?type "([^"]{1,200})"`).exec(message);
+  if (typed) return `not a valid ${typed[1]}`;
+  return null;
 }

@@ -21,6 +21,8 @@ export const ruleMap: IRules = {
     permissionCatalog: allow,
     apiKey: teamPermission('apiKeys:read', locate.apiKey()),
     apiKeys: teamPermission('apiKeys:read', locate.teamArg()),
+    auditEvents: teamPermission('audit:read', locate.teamArg()),
+    verifyAuditChain: teamPermission('audit:read', locate.teamArg()),
   },
   Mutation: {
     signUp: allow,
@@ -51,12 +53,19 @@ export const ruleMap: IRules = {
   PermissionInfo: allow,
   Viewer: allow,
   AuthPayload: allow,
-  ApiKey: allow,
+  // Usage counts come from the audit log: they need audit:read, not just a view of the key.
+  ApiKey: { '*': allow, usage: teamPermission('audit:read', locate.parentTeamId()) },
   ApiKeyWithSecret: allow,
   ApiKeyConnection: allow,
   ApiKeyEdge: allow,
   PageInfo: allow,
   ApiKeyVerification: allow,
+  AuditEvent: allow,
+  AuditActor: allow,
+  AuditEventEdge: allow,
+  AuditEventConnection: allow,
+  AuditChainVerification: allow,
+  ApiKeyUsageDay: allow,
 };
 
 export const fallbackError = () =>

@@ -118,6 +118,9 @@ export class InitialSchema1764160000000 implements MigrationInterface {
         ip text,
         user_agent text,
         request_id text NOT NULL,
+        -- the API key the event is about, as actor or as target: one indexed column serves
+        -- "everything about this key", its use included
+        api_key_id uuid,
         metadata jsonb,
         prev_hash text,
         hash text NOT NULL
@@ -126,7 +129,8 @@ export class InitialSchema1764160000000 implements MigrationInterface {
       `CREATE UNIQUE INDEX audit_events_chain_key ON audit_events ((coalesce(team_id, '00000000-0000-0000-0000-000000000000'::uuid)), chain_seq)`,
     );
     await q.query(`CREATE INDEX audit_events_team_seq_idx ON audit_events (team_id, chain_seq DESC)`);
-    await q.query(`CREATE INDEX audit_events_team_key_idx ON audit_events (team_id, actor_api_key_id, chain_seq DESC) WHERE actor_api_key_id IS NOT NULL`);
+    await q.query(`CREATE INDEX audit_events_team_key_idx ON audit_events (team_id, api_key_id, chain_seq DESC) WHERE api_key_id IS NOT NULL`);
+    await q.query(`CREATE INDEX audit_events_key_usage_idx ON audit_events (api_key_id, occurred_at) WHERE action = 'apiKey.used'`);
     await q.query(`CREATE INDEX audit_events_team_action_idx ON audit_events (team_id, action, chain_seq DESC)`);
     await q.query(`CREATE INDEX audit_events_team_actor_idx ON audit_events (team_id, actor_user_id, chain_seq DESC) WHERE actor_user_id IS NOT NULL`);
     await q.query(`CREATE INDEX audit_events_team_target_idx ON audit_events (team_id, target_id, chain_seq DESC) WHERE target_id IS NOT NULL`);

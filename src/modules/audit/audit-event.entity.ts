@@ -104,6 +104,10 @@ export class AuditEvent {
   @Column('text', { nullable: true })
   userAgent!: string | null;
 
+  /** the key involved, as actor or target (derived; indexed for per-key queries) */
+  @Column('uuid', { nullable: true })
+  apiKeyId!: string | null;
+
   @Field({ description: 'Identifier of the HTTP request, also in the service log and the X-Request-Id header.' })
   @Column('text')
   requestId!: string;

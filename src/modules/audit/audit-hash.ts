@@ -19,6 +19,7 @@ export interface HashableEvent {
   ip: string | null;
   userAgent: string | null;
   requestId: string;
+  apiKeyId: string | null;
   metadata: Record<string, unknown> | null;
   prevHash: string | null;
 }
@@ -54,6 +55,7 @@ export function hashEvent(event: HashableEvent): string {
     event.ip,
     event.userAgent,
     event.requestId,
+    event.apiKeyId,
     event.metadata,
     event.prevHash,
   ]);

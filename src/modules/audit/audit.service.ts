@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
 import { principalId, principalLabel } from '../../auth/principal';
 import { ActorType, AuditOutcome } from './audit-event.entity';
@@ -64,8 +64,15 @@ export function rowFromActor(actor: Actor, entry: AuditEntry): AuditRow {
  * the row committed before it, so a chain can't fork; other teams are not held up.
  */
 export class AuditService {
+  constructor(private readonly dataSource: DataSource) {}
+
   async record(manager: EntityManager, actor: Actor, entry: AuditEntry): Promise<void> {
     await this.append(manager, [rowFromActor(actor, entry)]);
+  }
+
+  /** For events with no change to go with them (a refused mutation): a transaction of its own. */
+  async recordAlone(actor: Actor, entry: AuditEntry): Promise<void> {
+    await this.dataSource.transaction((m) => this.record(m, actor, entry));
   }
 
   async append(manager: EntityManager, rows: AuditRow[]): Promise<void> {
@@ -93,20 +100,21 @@ export class AuditService {
     const tuples: string[] = [];
     for (const row of rows) {
       seq += 1n;
-      const hash = hashEvent({ ...row, chainSeq: seq.toString(), prevHash });
+      const apiKeyId = row.actorApiKeyId ?? (row.targetType === 'ApiKey' ? row.targetId : null);
+      const hash = hashEvent({ ...row, apiKeyId, chainSeq: seq.toString(), prevHash });
       const base = values.length;
       values.push(
         row.id, row.teamId, seq.toString(), row.occurredAt, row.action, row.outcome, row.actorType,
         row.actorUserId, row.actorApiKeyId, row.actorLabel, row.targetType, row.targetId, row.ip,
-        row.userAgent, row.requestId, row.metadata === null ? null : JSON.stringify(row.metadata), prevHash, hash,
+        row.userAgent, row.requestId, apiKeyId, row.metadata === null ? null : JSON.stringify(row.metadata), prevHash, hash,
       );
-      tuples.push(`(${Array.from({ length: 18 }, (_, i) => `$${base + i + 1}`).join(', ')})`);
+      tuples.push(`(${Array.from({ length: 19 }, (_, i) => `$${base + i + 1}`).join(', ')})`);
       prevHash = hash;
     }
     await manager.query(
       `INSERT INTO audit_events (id, team_id, chain_seq, occurred_at, action, outcome, actor_type,
          actor_user_id, actor_api_key_id, actor_label, target_type, target_id, ip, user_agent,
-         request_id, metadata, prev_hash, hash)
+         request_id, api_key_id, metadata, prev_hash, hash)
        VALUES ${tuples.join(', ')}`,
       values,
     );

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { loadConfig } from '../src/config';
+import { openDatabase } from '../src/db/database';
+import { AuditQueryService } from '../src/modules/audit/audit-query.service';
+
+/**
+ * `npm run audit:verify [teamId ...]`: walks the hash chain of every team (or of the teams named)
+ * and of the platform, prints one line per chain, and exits 1 if any chain is broken.
+ * Uses DATABASE_URL, or the embedded database in DATA_DIR when the service is not running.
+ */
+async function main() {
+  const config = loadConfig();
+  const database = await openDatabase(config, (line) => console.error(line));
+  try {
+    const query = new AuditQueryService(database.dataSource);
+    const named = process.argv.slice(2);
+    const teams: (string | null)[] = named.length
+      ? named
+      : [null, ...(await database.dataSource.query(`SELECT id FROM teams ORDER BY created_at`)).map((r: { id: string }) => r.id)];
+    let broken = 0;
+    for (const teamId of teams) {
+      const report = await query.verifyChain(teamId);
+      const name = teamId ?? 'platform';
+      if (report.valid) {
+        console.log(`ok      ${name}: ${report.checkedEvents} events`);
+      } else {
+        broken++;
+        console.log(
+          `BROKEN  ${name}: at position ${report.firstBrokenPosition ?? '?'}` +
+            `${report.firstBrokenEventId ? ` (event ${report.firstBrokenEventId})` : ''}: ${report.reason}`,
+        );
+      }
+    }
+    console.log(broken ? `${broken} of ${teams.length} chains broken` : `all ${teams.length} chains intact`);
+    process.exitCode = broken ? 1 : 0;
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(2);
+});

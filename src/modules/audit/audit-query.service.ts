@@ -1,0 +1,173 @@
+import type { DataSource } from 'typeorm';
+import { badInput } from '../../errors';
+import { AuditEvent, AuditOutcome } from './audit-event.entity';
+import { auditWhere, type AuditFilterInput } from './audit-filter';
+import { hashEvent, PLATFORM_CHAIN } from './audit-hash';
+
+export const MAX_AUDIT_PAGE = 500;
+const EXPORT_BATCH = 1_000;
+const VERIFY_BATCH = 5_000;
+
+export interface AuditPage {
+  edges: { cursor: string; node: AuditEvent }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+export interface ChainReport {
+  valid: boolean;
+  checkedEvents: number;
+  firstBrokenEventId: string | null;
+  firstBrokenPosition: string | null;
+  reason: string | null;
+}
+
+/**
+ * Reading the audit log: pages, streamed exports, per-key usage and the hash-chain check.
+ *
+ * Pages and exports walk a team's chain by chain_seq, newest first. chain_seq is handed out under
+ * the team's chain lock, so a smaller number was always committed earlier: walking down from a
+ * cursor never skips or repeats a row, however many events arrive meanwhile (they land above).
+ */
+export class AuditQueryService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async page(teamId: string, filter: AuditFilterInput | null, first: number | null, after: string | null): Promise<AuditPage> {
+    const requested = first ?? 50;
+    if (!Number.isInteger(requested) || requested < 0) throw badInput('first must be 0 or more', 'first');
+    const limit = Math.min(requested, MAX_AUDIT_PAGE);
+    const { where, params } = auditWhere(teamId, filter ?? {});
+    let sql = `SELECT e.* FROM audit_events e WHERE ${where}`;
+    if (after) {
+      params.push(decodeCursor(after));
+      sql += ` AND e.chain_seq < $${params.length}`;
+    }
+    params.push(limit + 1);
+    sql += ` ORDER BY e.chain_seq DESC LIMIT $${params.length}`;
+    const rows = await this.rows(sql, params);
+    const page = rows.slice(0, limit);
+    const edges = page.map((node) => ({ cursor: encodeCursor(node.chainSeq), node }));
+    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+  }
+
+  /**
+   * The filtered log, oldest first, one batch at a time (keyset on chain_seq): memory stays
+   * the size of one batch however long the log is.
+   */
+  async *stream(teamId: string, filter: AuditFilterInput): AsyncGenerator<AuditEvent> {
+    const { where, params } = auditWhere(teamId, filter);
+    let last = '0';
+    for (;;) {
+      const batch = await this.rows(
+        `SELECT e.* FROM audit_events e WHERE ${where} AND e.chain_seq > $${params.length + 1}
+          ORDER BY e.chain_seq ASC LIMIT ${EXPORT_BATCH}`,
+        [...params, last],
+      );
+      for (const event of batch) yield event;
+      if (batch.length < EXPORT_BATCH) return;
+      last = batch[batch.length - 1].chainSeq;
+    }
+  }
+
+  /**
+   * Walks a chain from its first event: each must carry the next number, link to the hash of
+   * the one before, and hash to what it stores; the chain head must point at the last one (or
+   * events were cut off the end). Reports the first break found.
+   */
+  async verifyChain(teamId: string | null): Promise<ChainReport> {
+    const chainKey = teamId ?? PLATFORM_CHAIN;
+    const teamCondition = teamId ? 'e.team_id = $1' : 'e.team_id IS NULL';
+    const teamParams = teamId ? [teamId] : [];
+    let expectedSeq = 1n;
+    let prevHash: string | null = null;
+    let checked = 0;
+    const broken = (event: AuditEvent, reason: string): ChainReport => ({
+      valid: false,
+      checkedEvents: checked,
+      firstBrokenEventId: event.id,
+      firstBrokenPosition: event.chainSeq,
+      reason,
+    });
+    for (;;) {
+      const batch = await this.rows(
+        `SELECT e.* FROM audit_events e WHERE ${teamCondition} AND e.chain_seq >= $${teamParams.length + 1}
+          ORDER BY e.chain_seq ASC LIMIT ${VERIFY_BATCH}`,
+        [...teamParams, expectedSeq.toString()],
+      );
+      for (const event of batch) {
+        checked++;
+        if (BigInt(event.chainSeq) !== expectedSeq) return broken(event, 'an event is missing before this one');
+        if (event.prevHash !== prevHash) return broken(event, 'does not link to the event before it (removed, inserted or reordered)');
+        if (hashEvent({ ...event, prevHash: event.prevHash }) !== event.hash) return broken(event, 'its content does not match its hash (edited)');
+        prevHash = event.hash;
+        expectedSeq++;
+      }
+      if (batch.length < VERIFY_BATCH) break;
+    }
+    const [head]: { last_seq: string; last_hash: string }[] = await this.dataSource.query(
+      `SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`,
+      [chainKey],
+    );
+    const lastSeq = (expectedSeq - 1n).toString();
+    if (head && (head.last_seq !== lastSeq || head.last_hash !== (prevHash ?? ''))) {
+      return { valid: false, checkedEvents: checked, firstBrokenEventId: null, firstBrokenPosition: (BigInt(lastSeq) + 1n).toString(), reason: 'events are missing at the end of the chain' };
+    }
+    if (!head && checked > 0) {
+      return { valid: false, checkedEvents: checked, firstBrokenEventId: null, firstBrokenPosition: null, reason: 'the chain head is missing' };
+    }
+    return { valid: true, checkedEvents: checked, firstBrokenEventId: null, firstBrokenPosition: null, reason: null };
+  }
+
+  /** Uses of one key per UTC day and outcome, from its apiKey.used events. */
+  async usage(apiKeyId: string, from: Date, to: Date): Promise<{ day: string; outcome: AuditOutcome; count: number }[]> {
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw badInput('from must be before to', 'from');
+    if (to.getTime() - from.getTime() > 366 * 86_400_000) throw badInput('the period may be at most 366 days', 'to');
+    return this.dataSource.query(
+      `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.outcome, count(*)::int AS count
+         FROM audit_events e
+        WHERE e.api_key_id = $1 AND e.action = 'apiKey.used' AND e.occurred_at >= $2 AND e.occurred_at < $3
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      [apiKeyId, from, to],
+    );
+  }
+
+  private async rows(sql: string, params: unknown[]): Promise<AuditEvent[]> {
+    const raw: Record<string, unknown>[] = await this.dataSource.query(sql, params);
+    return raw.map(toEvent);
+  }
+}
+
+/** A raw row -> AuditEvent, without TypeORM's hydration cost (exports read millions). */
+function toEvent(r: Record<string, unknown>): AuditEvent {
+  return Object.assign(new AuditEvent(), {
+    id: r.id,
+    teamId: r.team_id,
+    chainSeq: String(r.chain_seq),
+    occurredAt: r.occurred_at,
+    action: r.action,
+    outcome: r.outcome,
+    actorType: r.actor_type,
+    actorUserId: r.actor_user_id,
+    actorApiKeyId: r.actor_api_key_id,
+    actorLabel: r.actor_label,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    ip: r.ip,
+    userAgent: r.user_agent,
+    requestId: r.request_id,
+    apiKeyId: r.api_key_id,
+    metadata: r.metadata,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  });
+}
+
+function encodeCursor(seq: string): string {
+  return Buffer.from(`AuditEvent:${seq}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^AuditEvent:(\d{1,19})$/.exec(decoded);
+  if (!match) throw badInput('after is not a cursor of this log', 'after');
+  return match[1];
+}

@@ -1,0 +1,44 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLContext } from '../../context/context';
+import { requireId } from '../../validation';
+import { ApiKey } from '../api-key/api-key.entity';
+import { AuditChainVerification, AuditEventConnection, AuditEventFilter, ApiKeyUsageDay } from './audit.types';
+
+@Resolver()
+export class AuditResolver {
+  @Query(() => AuditEventConnection, {
+    description: "A team's audit log, newest first; `first` is capped at 500. Needs audit:read (a user's, or an API key's scope).",
+  })
+  auditEvents(
+    @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
+    @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Conditions that every event returned meets.' }) filter: AuditEventFilter | null,
+    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 500 (larger values give 500).' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<AuditEventConnection> {
+    return services.auditLog.page(requireId(teamId, 'teamId'), filter, first, after);
+  }
+
+  @Query(() => AuditChainVerification, {
+    description: "Walks the team's hash-chained log from its first event and reports the first break, if any. Needs audit:read.",
+  })
+  verifyAuditChain(
+    @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<AuditChainVerification> {
+    return services.auditLog.verifyChain(requireId(teamId, 'teamId'));
+  }
+}
+
+@Resolver(() => ApiKey)
+export class ApiKeyUsageResolver {
+  @FieldResolver(() => [ApiKeyUsageDay], { description: 'Uses of the key per UTC day and outcome, from the audit log (at most 366 days).' })
+  usage(
+    @Root() key: ApiKey,
+    @Arg('from', () => Date, { description: 'Start of the period (UTC), included.' }) from: Date,
+    @Arg('to', () => Date, { description: 'End of the period (UTC), excluded.' }) to: Date,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<ApiKeyUsageDay[]> {
+    return services.auditLog.usage(key.id, from, to);
+  }
+}

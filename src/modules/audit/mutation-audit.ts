@@ -1,0 +1,109 @@
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
+import type { IMiddlewareFunction } from 'graphql-middleware';
+import type { GraphQLContext } from '../../context/context';
+import { errorCode } from '../../errors';
+import { isUuid } from '../../validation';
+import { AuditOutcome } from './audit-event.entity';
+
+/** The audit action of each mutation, as the services name it when it succeeds. */
+export const MUTATION_ACTIONS: Record<string, { action: string; targetType?: string; targetArg?: string }> = {
+  signUp: { action: 'user.signedUp', targetType: 'User' },
+  logIn: { action: 'auth.loginFailed', targetType: 'User' },
+  logOut: { action: 'auth.loggedOut', targetType: 'User' },
+  createTeam: { action: 'team.created', targetType: 'Team' },
+  addTeamMember: { action: 'member.added', targetType: 'Team', targetArg: 'teamId' },
+  changeMemberRole: { action: 'member.roleChanged', targetType: 'Membership', targetArg: 'membershipId' },
+  removeTeamMember: { action: 'member.removed', targetType: 'Membership', targetArg: 'membershipId' },
+  createRole: { action: 'role.created', targetType: 'Team', targetArg: 'teamId' },
+  updateRole: { action: 'role.updated', targetType: 'Role', targetArg: 'id' },
+  deleteRole: { action: 'role.deleted', targetType: 'Role', targetArg: 'id' },
+  grantPermission: { action: 'permission.granted', targetType: 'Membership', targetArg: 'membershipId' },
+  revokePermissionGrant: { action: 'permission.revoked', targetType: 'PermissionGrant', targetArg: 'id' },
+  createApiKey: { action: 'apiKey.created', targetType: 'Team' },
+  updateApiKey: { action: 'apiKey.updated', targetType: 'ApiKey', targetArg: 'id' },
+  regenerateApiKeySecret: { action: 'apiKey.secretRegenerated', targetType: 'ApiKey', targetArg: 'id' },
+  revokeApiKey: { action: 'apiKey.revoked', targetType: 'ApiKey', targetArg: 'id' },
+  verifyApiCredentials: { action: 'apiKey.verified' },
+};
+
+/**
+ * Mutations whose services audit their own failures (a failed sign-in is a DENIED
+ * auth.loginFailed written by UserService), so this middleware must not write a second row.
+ */
+const SELF_AUDITED_FAILURES = new Set(['logIn']);
+
+const DENIED_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE_LIMITED']);
+
+/**
+ * Successful mutations write their audit row inside their own transaction (services). This
+ * middleware, wrapped around graphql-shield, writes the row for every mutation that did NOT
+ * succeed: refused by a permission rule (DENIED) or failed on bad input, a conflict or a bug
+ * (FAILURE). The change was rolled back, so the row goes in a transaction of its own.
+ */
+export const auditRefusedMutations: IMiddlewareFunction = async (resolve, parent, args, ctx: GraphQLContext, info: GraphQLResolveInfo) => {
+  if (info.parentType.name !== 'Mutation') return resolve(parent, args, ctx, info);
+  // Key uses are written in batches; write those already seen before this change, so each
+  // team's chain lists a key's uses and its changes in the order they happened. Not for the
+  // hot verification path itself.
+  if (info.fieldName !== 'verifyApiCredentials' && ctx.services.usage.depth > 0) await ctx.services.usage.flush();
+  let outcome: unknown;
+  try {
+    outcome = await resolve(parent, args, ctx, info);
+  } catch (error) {
+    await recordFailure(ctx, info.fieldName, args, error);
+    throw error;
+  }
+  if (outcome instanceof Error) await recordFailure(ctx, info.fieldName, args, outcome);
+  return outcome;
+};
+
+async function recordFailure(ctx: GraphQLContext, field: string, args: Record<string, unknown>, error: unknown): Promise<void> {
+  if (SELF_AUDITED_FAILURES.has(field)) return;
+  const described = MUTATION_ACTIONS[field] ?? { action: `mutation.${field}` };
+  const code = errorCode(error) ?? 'INTERNAL_SERVER_ERROR';
+  const target = targetOf(described, args);
+  try {
+    await ctx.services.audit.recordAlone(ctx.actor, {
+      teamId: await teamOf(ctx, field, args),
+      action: described.action,
+      outcome: DENIED_CODES.has(code) ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
+      targetType: target ? described.targetType : null,
+      targetId: target,
+      metadata: { mutation: field, code, ...(error instanceof GraphQLError && error.extensions?.field ? { field: error.extensions.field } : {}) },
+    });
+  } catch (auditError) {
+    // The refusal stands either way; a failed audit write is logged, not shown to the client.
+    console.error('could not audit a refused mutation', (auditError as Error).message);
+  }
+}
+
+function targetOf(described: { targetArg?: string }, args: Record<string, unknown>): string | null {
+  const value = described.targetArg ? args[described.targetArg] : undefined;
+  return isUuid(value) ? value.toLowerCase() : null;
+}
+
+/**
+ * The team the refused mutation aimed at: the refusal is filed in that team's log, so its
+ * auditors see who tried what, outsiders included (the outsider still only got NOT_FOUND).
+ * Aims at nothing that exists go to the platform chain.
+ */
+async function teamOf(ctx: GraphQLContext, field: string, args: Record<string, unknown>): Promise<string | null> {
+  const { loaders } = ctx;
+  const id = (value: unknown) => (isUuid(value) ? value.toLowerCase() : null);
+  let teamId: string | null = null;
+  const input = (args.input ?? {}) as Record<string, unknown>;
+  if (id(args.teamId)) teamId = id(args.teamId);
+  else if (id(input.teamId)) teamId = id(input.teamId);
+  else if (id(args.membershipId)) teamId = (await loaders.membership.load(id(args.membershipId)!))?.teamId ?? null;
+  else if (id(args.id)) {
+    const targetId = id(args.id)!;
+    if (field.includes('ApiKey')) teamId = (await loaders.apiKey.load(targetId))?.teamId ?? null;
+    else if (field.includes('Role')) teamId = (await loaders.role.load(targetId))?.teamId ?? null;
+    else if (field === 'revokePermissionGrant') {
+      const grant = await loaders.grant.load(targetId);
+      teamId = grant ? ((await loaders.membership.load(grant.membershipId))?.teamId ?? null) : null;
+    }
+  }
+  if (!teamId) return null;
+  return (await loaders.team.load(teamId)) ? teamId : null;
+}
