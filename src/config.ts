@@ -18,6 +18,8 @@ export interface Config {
   /** Fastify trustProxy: false, true, or a list of proxy addresses/CIDRs whose X-Forwarded-For is believed */
   trustProxy: boolean | string;
   redisUrl?: string;
+  /** bearer token that /metrics requires; unset: /metrics is open (keep it off the public network) */
+  metricsToken?: string;
   sessionTtlHours: number;
   limits: {
     queryDepth: number;
@@ -51,6 +53,13 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   if (/^(true|1|yes)$/i.test(raw)) return true;
   if (/^(false|0|no)$/i.test(raw)) return false;
   throw new ConfigError(`${name} must be true or false`);
+}
+
+function oneOf(env: Env, name: string, values: string[], fallback: string): string {
+  const raw = str(env, name);
+  if (raw === undefined) return fallback;
+  if (!values.includes(raw)) throw new ConfigError(`${name} must be one of ${values.join(', ')}`);
+  return raw;
 }
 
 function str(env: Env, name: string): string | undefined {
@@ -89,9 +98,10 @@ export function loadConfig(env: Env = process.env): Config {
     allowSignup: bool(env, 'ALLOW_SIGNUP', nodeEnv !== 'production'),
     bootstrapAdminEmail,
     bootstrapAdminPassword,
-    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     trustProxy: trustProxy(str(env, 'TRUST_PROXY')),
     redisUrl: str(env, 'REDIS_URL'),
+    metricsToken: str(env, 'METRICS_TOKEN'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
     limits: {
       queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),

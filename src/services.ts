@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
 import { ApiKeyCache } from './modules/api-key/api-key-cache';
@@ -12,26 +13,33 @@ import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
 import { UserService } from './modules/user/user.service';
 import { FailureLimiter } from './security/failure-limiter';
+import { createFailureStore } from './security/failure-store';
 
 /**
  * The domain services of one server, wired once. Resolvers reach them through the context.
  * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY) and the usage
  * recorder, which stop() flushes.
  */
-export function createServices(dataSource: DataSource, config: Config) {
+export function createServices(dataSource: DataSource, config: Config, logger?: Logger) {
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
-  const usage = new UsageRecorder(dataSource, audit);
+  const usage = new UsageRecorder(dataSource, audit, logger && ((message, error) => logger.error({ err: error }, message)));
+  const failures = createFailureStore(dataSource, config.redisUrl);
   const verifyLimiter = new FailureLimiter(
-    dataSource,
+    failures,
     { max: config.limits.verifyFailures, windowSeconds: config.limits.verifyWindowSeconds },
     'verify',
+  );
+  const loginLimiter = new FailureLimiter(
+    failures,
+    { max: config.limits.loginFailures, windowSeconds: config.limits.loginWindowMinutes * 60 },
+    'login',
   );
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource),
     usage,
-    users: new UserService(dataSource, audit, config),
+    users: new UserService(dataSource, audit, config, loginLimiter),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit),
     roles: new RoleService(dataSource, audit),
@@ -44,6 +52,7 @@ export function createServices(dataSource: DataSource, config: Config) {
     async stop() {
       await usage.stop();
       await feed.stop();
+      await failures.close();
     },
   };
   return services;

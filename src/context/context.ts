@@ -9,4 +9,6 @@ export interface GraphQLContext {
   services: Services;
   /** set by resolvers whose answer carries a secret: the response gets Cache-Control: no-store */
   noStore: boolean;
+  /** what this request did, for its log line: filled in by server.ts */
+  trace?: { operation?: string; principal?: string; outcome?: string };
 }

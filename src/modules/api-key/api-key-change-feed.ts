@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 
 const CHANNEL = 'empress_api_key_changed';
+const PENDING_TTL_MS = 30_000;
 
 /**
  * Tells every instance of the service that a key changed (revoked, regenerated, updated), through
@@ -18,7 +19,13 @@ const CHANNEL = 'empress_api_key_changed';
 export class ApiKeyChangeFeed {
   private client: Client | null = null;
   private readonly handlers: ((key: string | null) => void)[] = [];
+  /**
+   * Notifications sent by this instance and not yet heard back, by nonce. Registered in notify(),
+   * before the commit: the notification can reach our listener before the committing code gets
+   * to delivered(), and it must not be missed then (that cost every such mutation the timeout).
+   */
   private readonly waiting = new Map<string, () => void>();
+  private readonly pending = new Map<string, Promise<void>>();
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   healthy = false;
@@ -41,31 +48,48 @@ export class ApiKeyChangeFeed {
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
-    for (const release of this.waiting.values()) release();
+    for (const release of [...this.waiting.values()]) release();
     this.waiting.clear();
+    this.pending.clear();
   }
 
   /** Queue a notification in the current transaction; returns a token for `delivered`. */
   async notify(manager: EntityManager, key: string): Promise<string> {
     const nonce = randomUUID();
+    this.expect(nonce);
     await manager.query(`SELECT pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ key, nonce })]);
     return nonce;
   }
 
   /** Resolves once our own listener received the notification (or after timeoutMs). */
   delivered(nonce: string, timeoutMs = 2_000): Promise<void> {
-    if (!this.healthy) return Promise.resolve();
+    const pending = this.pending.get(nonce);
+    // not pending: already heard (or forgotten after PENDING_TTL_MS)
+    if (!pending || !this.healthy) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(nonce);
-        resolve();
-      }, timeoutMs);
+      const timer = setTimeout(resolve, timeoutMs);
       timer.unref();
-      this.waiting.set(nonce, () => {
+      void pending.then(() => {
         clearTimeout(timer);
         resolve();
       });
     });
+  }
+
+  /** Start waiting for `nonce`; forgotten after PENDING_TTL_MS if never heard (a rolled-back transaction). */
+  private expect(nonce: string): void {
+    let release!: () => void;
+    const heard = new Promise<void>((resolve) => (release = resolve));
+    const forget = setTimeout(() => done(), PENDING_TTL_MS);
+    forget.unref();
+    const done = () => {
+      clearTimeout(forget);
+      this.waiting.delete(nonce);
+      this.pending.delete(nonce);
+      release();
+    };
+    this.waiting.set(nonce, done);
+    this.pending.set(nonce, heard);
   }
 
   private async connect(): Promise<void> {
@@ -79,10 +103,7 @@ export class ApiKeyChangeFeed {
         // a malformed payload still means "something changed": drop everything
       }
       for (const handler of this.handlers) handler(payload.key ?? null);
-      if (payload.nonce) {
-        this.waiting.get(payload.nonce)?.();
-        this.waiting.delete(payload.nonce);
-      }
+      if (payload.nonce) this.waiting.get(payload.nonce)?.();
     });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));

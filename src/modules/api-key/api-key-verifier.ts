@@ -41,6 +41,9 @@ const DUMMY_DIGEST = sha256('empress-unknown-key');
  * second is never slowed. Each answer about a real key is traced (batched) as apiKey.used.
  */
 export class ApiKeyVerifier {
+  /** told of every answer, for metrics */
+  observer: (via: VerifyRequest['via'], code: VerificationCode) => void = () => undefined;
+
   constructor(
     private readonly cache: ApiKeyCache,
     private readonly limiter: FailureLimiter,
@@ -48,6 +51,12 @@ export class ApiKeyVerifier {
   ) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
+    const result = await this.check(request);
+    this.observer(request.via, result.code);
+    return result;
+  }
+
+  private async check(request: VerifyRequest): Promise<VerifyResult> {
     const clientIp = request.clientIp ? normalizeIp(request.clientIp) : null;
     const buckets = [`caller:${request.callerIp ?? 'unknown'}`, ...(clientIp ? [`client:${clientIp}`] : [])];
     if (this.limiter.isBlocked(buckets)) return { code: VerificationCode.RATE_LIMITED, apiKey: null };

@@ -40,6 +40,8 @@ export class UsageRecorder {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly onError: (message: string, error: unknown) => void = (message, error) =>
+      console.error(message, (error as Error).message),
   ) {}
 
   start(): void {
@@ -101,27 +103,38 @@ export class UsageRecorder {
   private async writeAll(): Promise<void> {
     while (this.queue.length > 0 || this.lastUse.size > 0) {
       const batch = this.queue.splice(0, MAX_BATCH);
-      const uses = [...this.lastUse.entries()];
+      const uses = [...this.lastUse.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
       this.lastUse.clear();
+      // Two transactions, each taking one kind of lock: the audit rows take chain-head locks,
+      // the lastUsed update takes key-row locks. Mutations take a key row and then a chain head;
+      // doing both here in one transaction, in the other order, could deadlock.
       try {
-        await this.dataSource.transaction(async (m) => {
-          if (batch.length) await this.audit.append(m, batch);
-          if (uses.length) {
-            await m.query(
-              `UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip
-                 FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(id, at, ip)
-                WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
-              [uses.map(([id]) => id), uses.map(([, u]) => u.at), uses.map(([, u]) => u.ip)],
-            );
-          }
-        });
+        if (batch.length) await this.dataSource.transaction((m) => this.audit.append(m, batch));
       } catch (error) {
-        // Database unavailable: put the batch back and try again on the next tick.
+        // Database unavailable: put everything back and try again on the next tick.
         this.queue.unshift(...batch);
-        for (const [id, use] of uses) if (!this.lastUse.has(id)) this.lastUse.set(id, use);
-        console.error('usage flush failed; will retry', (error as Error).message);
+        this.restoreLastUse(uses);
+        this.onError('usage events not written; will retry', error);
+        return;
+      }
+      try {
+        if (uses.length) {
+          await this.dataSource.query(
+            `UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip
+               FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(id, at, ip)
+              WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+            [uses.map(([id]) => id), uses.map(([, u]) => u.at), uses.map(([, u]) => u.ip)],
+          );
+        }
+      } catch (error) {
+        this.restoreLastUse(uses);
+        this.onError('lastUsedAt not updated; will retry', error);
         return;
       }
     }
+  }
+
+  private restoreLastUse(uses: [string, { at: Date; ip: string | null }][]): void {
+    for (const [id, use] of uses) if (!this.lastUse.has(id)) this.lastUse.set(id, use);
   }
 }

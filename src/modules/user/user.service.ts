@@ -3,6 +3,7 @@ import type { Actor } from '../../actor';
 import { burnPasswordCheck, hashPassword, verifyPassword } from '../../auth/password';
 import { newSessionToken, sha256 } from '../../auth/tokens';
 import type { Config } from '../../config';
+import type { FailureLimiter } from '../../security/failure-limiter';
 import { conflict, forbidden, unauthenticated } from '../../errors';
 import { requireEmail, requireName, requirePassword } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
@@ -22,6 +23,7 @@ export class UserService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly config: Pick<Config, 'allowSignup' | 'sessionTtlHours'>,
+    private readonly limiter: FailureLimiter,
   ) {}
 
   async signUp(actor: Actor, input: { email: string; password: string; name: string }): Promise<SignedIn> {
@@ -31,9 +33,20 @@ export class UserService {
     const password = requirePassword(input.password);
     const passwordHash = await hashPassword(password);
     return this.dataSource.transaction(async (m) => {
-      const exists = await m.exists(User, { where: { email } });
-      if (exists) throw conflict('An account with this email already exists');
-      const user = await m.save(m.create(User, { email, name, passwordHash, isPlatformAdmin: false }));
+      // ON CONFLICT DO NOTHING, not check-then-insert: two sign-ups with one address at the same
+      // moment must give one account and one CONFLICT, not a unique violation (a 500 whose failed
+      // INSERT, password hash included, would land in the log).
+      const inserted = await m
+        .createQueryBuilder()
+        .insert()
+        .into(User)
+        .values({ email, name, passwordHash, isPlatformAdmin: false })
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      const id = (inserted.raw as { id: string }[])[0]?.id;
+      if (!id) throw conflict('An account with this email already exists');
+      const user = await m.getRepository(User).findOneByOrFail({ id });
       await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
         teamId: null,
         action: 'user.signedUp',
@@ -46,26 +59,48 @@ export class UserService {
   }
 
   /**
-   * One answer for every failure: unknown email and wrong password both give the same
-   * UNAUTHENTICATED error after the same argon2 work.
+   * One answer for every failure: unknown email, wrong password and a locked account all give
+   * the same UNAUTHENTICATED error after the same argon2 work.
+   *
+   * Failures are counted per account and per client address (each call counts, so 15 aliased
+   * logIn fields in one document spend 15 attempts). Past the limit the account or address is
+   * locked for the rest of the window, across every instance; the lockout is audited.
    */
   async logIn(actor: Actor, input: { email: string; password: string }): Promise<SignedIn> {
-    const email = input.email.trim().toLowerCase();
-    const user = email.length <= 254 ? await this.findByEmail(email) : null;
+    const email = input.email.trim().toLowerCase().slice(0, 254);
+    const buckets = [`account:${email}`, `address:${actor.ip ?? 'unknown'}`];
+    const locked = await this.limiter.isBlockedShared(buckets);
+    const user = locked ? null : await this.findByEmail(email);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
     if (!user || !ok) {
-      await this.dataSource.transaction((m) =>
-        this.audit.record(m, actor, {
+      const reached = locked ? [] : await this.limiter.recordFailure(buckets);
+      await this.dataSource.transaction(async (m) => {
+        await this.audit.record(m, actor, {
           teamId: null,
           action: 'auth.loginFailed',
           outcome: AuditOutcome.DENIED,
           targetType: user ? 'User' : null,
           targetId: user?.id ?? null,
-          metadata: { knownAccount: Boolean(user) },
-        }),
-      );
+          metadata: { knownAccount: locked ? null : Boolean(user), locked },
+        });
+        for (const bucket of reached) {
+          await this.audit.record(m, actor, {
+            teamId: null,
+            action: 'auth.lockedOut',
+            outcome: AuditOutcome.DENIED,
+            targetType: user ? 'User' : null,
+            targetId: user?.id ?? null,
+            metadata: {
+              lockedBy: bucket.startsWith('account:') ? 'account' : 'address',
+              failures: this.limiter.limit.max,
+              windowSeconds: this.limiter.limit.windowSeconds,
+            },
+          });
+        }
+      });
       throw unauthenticated('Email or password is incorrect');
     }
+    await this.limiter.reset(buckets[0]);
     return this.dataSource.transaction(async (m) => {
       await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
         teamId: null,

@@ -1,0 +1,114 @@
+import {
+  GraphQLError,
+  Kind,
+  type ASTVisitor,
+  type FragmentDefinitionNode,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from 'graphql';
+import type { Config } from '../config';
+
+/**
+ * Limits on the shape of a document, enforced at validation time, before anything runs. Each
+ * refusal is a GRAPHQL_VALIDATION_FAILED error that names the limit and its value. Token count is
+ * limited by the parser itself (parseOptions.maxTokens in server.ts); recursive fragments by
+ * GraphQL's own NoFragmentCyclesRule.
+ */
+export type QueryLimits = Config['limits'];
+
+function limitError(what: string, limit: number, found: number): GraphQLError {
+  return new GraphQLError(`Query ${what} limit exceeded: ${found} is more than the maximum of ${limit}`, {
+    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: what, maximum: limit },
+  });
+}
+
+/** Walk an operation's selections, entering fragments (each fragment once per path). */
+function walk(
+  context: ValidationContext,
+  selectionSet: SelectionSetNode,
+  visit: (field: import('graphql').FieldNode, depth: number, multiplier: number) => number,
+  depth: number,
+  multiplier: number,
+  seen: Set<string>,
+): void {
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      const childMultiplier = visit(selection, depth, multiplier);
+      if (selection.selectionSet) walk(context, selection.selectionSet, visit, depth + 1, childMultiplier, seen);
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      walk(context, selection.selectionSet, visit, depth, multiplier, seen);
+    } else {
+      const name = selection.name.value;
+      if (seen.has(name)) continue; // a cycle: NoFragmentCyclesRule reports it
+      const fragment: FragmentDefinitionNode | null | undefined = context.getFragment(name);
+      if (fragment) walk(context, fragment.selectionSet, visit, depth, multiplier, new Set([...seen, name]));
+    }
+  }
+}
+
+/** Page size a list field asks for: its `first` argument when literal, else the default 50. */
+function pageSize(field: import('graphql').FieldNode): number {
+  const first = field.arguments?.find((a) => a.name.value === 'first');
+  if (first?.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
+  return first ? 100 : 1;
+}
+
+const LIST_FIELDS = new Set(['apiKeys', 'auditEvents', 'teams', 'members', 'roles', 'grants', 'edges', 'usage', 'permissionCatalog']);
+
+export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
+  const perOperation = (check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null): ValidationRule =>
+    (context: ValidationContext): ASTVisitor => ({
+      OperationDefinition(operation) {
+        const error = check(context, operation);
+        if (error) context.reportError(error);
+      },
+    });
+
+  const depth = perOperation((context, operation) => {
+    let max = 0;
+    walk(context, operation.selectionSet, (_f, d, m) => ((max = Math.max(max, d + 1)), m), 0, 1, new Set());
+    return max > limits.queryDepth ? limitError('depth', limits.queryDepth, max) : null;
+  });
+
+  const aliases = perOperation((context, operation) => {
+    let count = 0;
+    walk(context, operation.selectionSet, (f, _d, m) => ((count += f.alias ? 1 : 0), m), 0, 1, new Set());
+    return count > limits.queryAliases ? limitError('aliases', limits.queryAliases, count) : null;
+  });
+
+  // Cost: every field costs 1 per time it may be resolved; a list field multiplies what is below
+  // it by the page it asks for. A page of 500 audit events with 10 fields each costs ~5,000.
+  const cost = perOperation((context, operation) => {
+    let total = 0;
+    walk(
+      context,
+      operation.selectionSet,
+      (f, _d, m) => {
+        total += m;
+        return LIST_FIELDS.has(f.name.value) && f.name.value !== 'edges' ? m * pageSize(f) : m;
+      },
+      0,
+      1,
+      new Set(),
+    );
+    return total > limits.queryCost ? limitError('cost', limits.queryCost, total) : null;
+  });
+
+  const directives = (context: ValidationContext): ASTVisitor => {
+    let count = 0;
+    let reported = false;
+    return {
+      Directive() {
+        count++;
+        if (count > limits.queryDirectives && !reported) {
+          reported = true;
+          context.reportError(limitError('directives', limits.queryDirectives, count));
+        }
+      },
+    };
+  };
+
+  return [depth, aliases, cost, directives];
+}

@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DataSource } from 'typeorm';
+import type { Services } from '../services';
+
+/**
+ * Prometheus metrics of one server. Labels are bounded by the schema and the code, never by
+ * client input: an operation is named by its type and first root field (mutation:createApiKey),
+ * not by the client's operationName.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests = new Counter({
+    name: 'empress_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly operations = new Counter({
+    name: 'empress_graphql_operations_total',
+    help: 'GraphQL operations by operation (type:first root field) and outcome (ok or the first error code)',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly operationSeconds = new Histogram({
+    name: 'empress_graphql_operation_duration_seconds',
+    help: 'GraphQL operation latency',
+    labelNames: ['operation'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly verifications = new Counter({
+    name: 'empress_api_key_verifications_total',
+    help: 'API key credential checks by path (graphql, verifyApiCredentials, authorize) and result code',
+    labelNames: ['via', 'code'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(services: Services, dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'empress_' });
+    new Gauge({
+      name: 'empress_audit_usage_queue_depth',
+      help: 'apiKey.used events waiting to be written',
+      registers: [this.registry],
+      collect() {
+        this.set(services.usage.depth);
+      },
+    });
+    new Gauge({
+      name: 'empress_audit_usage_dropped_total',
+      help: 'apiKey.used events dropped because the queue was full (database down too long)',
+      registers: [this.registry],
+      collect() {
+        this.set(services.usage.dropped);
+      },
+    });
+    const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+    new Gauge({
+      name: 'empress_db_pool_connections',
+      help: 'Database pool: open connections, idle ones, and requests waiting for one',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const p = pool();
+        this.set({ state: 'total' }, p?.totalCount ?? 0);
+        this.set({ state: 'idle' }, p?.idleCount ?? 0);
+        this.set({ state: 'waiting' }, p?.waitingCount ?? 0);
+      },
+    });
+  }
+}
+
+/** GET /metrics in Prometheus text format. With METRICS_TOKEN set, it needs that bearer token. */
+export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | undefined): void {
+  app.get('/metrics', async (request, reply) => {
+    if (token && request.headers.authorization !== `Bearer ${token}`) return reply.code(401).send({ error: 'unauthorized' });
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}

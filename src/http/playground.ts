@@ -1,0 +1,345 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { FastifyInstance } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/**
+ * GraphiQL, served by the service itself and fully offline.
+ *
+ * - `playgroundLandingPage()` is an Apollo plugin: Apollo answers GET /graphql with
+ *   `Accept: text/html` with the page it renders (no CDN, unlike Apollo's default landing page).
+ * - `registerPlaygroundRoutes()` serves the page's scripts and styles from node_modules
+ *   (graphiql 3 UMD, React 18 UMD) under /playground/assets/, and puts a strict
+ *   Content-Security-Policy on every HTML answer of the service (the page is its only HTML).
+ *
+ * The page's own start-up code is a served file too (playground.js), so `script-src 'self'`
+ * holds: no inline script, no eval. Styles need 'unsafe-inline': GraphiQL and CodeMirror set
+ * style attributes and inject <style> elements at run time.
+ */
+
+export const PLAYGROUND_ASSET_PREFIX = '/playground/assets/';
+
+export const PLAYGROUND_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** The walkthrough an admin runs in order, as GraphiQL's first tab. */
+const WALKTHROUGH_INTRO = `# Empress API Access: an admin's first session.
+# Run the operations in order: press the run button and pick
+# one, or put the cursor in one and press Ctrl-Enter. Fill in
+# the variables below as you go.
+#
+# 1. LogIn: put data.logIn.token in the Headers tab:
+#    {"Authorization": "Bearer <token>"}
+# 2. CreateTeam: copy its id to teamId, a role id to roleId
+# 3. AddMember: the user must already have an account;
+#    copy the membership id to membershipId
+# 4. GrantPermission: one permission on top of the role
+# 5. CreateApiKey: the secret is shown in this answer only;
+#    copy apiKey.id to apiKeyId
+# 6. RegenerateSecret: the previous secret stops working
+# 7. RevokeApiKey: the key is refused everywhere from now on
+# 8. AuditLog: all of the above, as the audit trail has it
+#
+# Applications send Authorization: Basic base64(key:secret).
+# Docs (the book icon, top left) describes every field.
+`;
+
+const OPERATIONS: { name: string; document: string; needs?: (schema: GraphQLSchema) => boolean }[] = [
+  {
+    name: 'LogIn',
+    document: `mutation LogIn($email: String!, $password: String!) {
+  logIn(email: $email, password: $password) {
+    token
+    expiresAt
+    user { id email name }
+  }
+}`,
+  },
+  {
+    name: 'CreateTeam',
+    document: `mutation CreateTeam($teamName: String!) {
+  createTeam(name: $teamName) {
+    id
+    name
+    roles { id name permissions }
+  }
+}`,
+  },
+  {
+    name: 'AddMember',
+    document: `mutation AddMember($teamId: ID!, $memberEmail: String!, $roleId: ID!) {
+  addTeamMember(teamId: $teamId, email: $memberEmail, roleId: $roleId) {
+    id
+    user { id email }
+    role { id name }
+  }
+}`,
+  },
+  {
+    name: 'GrantPermission',
+    document: `mutation GrantPermission($membershipId: ID!, $permission: String!) {
+  grantPermission(membershipId: $membershipId, permission: $permission) {
+    id
+    permission
+    user { email }
+    createdAt
+  }
+}`,
+  },
+  {
+    name: 'CreateApiKey',
+    document: `mutation CreateApiKey($teamId: ID!, $keyName: String!, $scopes: [String!]) {
+  createApiKey(input: { teamId: $teamId, name: $keyName, scopes: $scopes }) {
+    secret
+    apiKey { id key name scopes status secretLast4 }
+  }
+}`,
+  },
+  {
+    name: 'RegenerateSecret',
+    document: `mutation RegenerateSecret($apiKeyId: ID!) {
+  regenerateApiKeySecret(id: $apiKeyId) {
+    secret
+    apiKey { id secretVersion secretLast4 secretRegeneratedAt }
+  }
+}`,
+  },
+  {
+    name: 'RevokeApiKey',
+    document: `mutation RevokeApiKey($apiKeyId: ID!) {
+  revokeApiKey(id: $apiKeyId) {
+    id
+    status
+    revokedAt
+  }
+}`,
+  },
+  {
+    name: 'AuditLog',
+    // A document must validate as a whole: the operation is offered only where the schema has it.
+    needs: (schema) => Boolean(schema.getQueryType()?.getFields().auditEvents),
+    document: `query AuditLog($teamId: ID!) {
+  auditEvents(teamId: $teamId, first: 20) {
+    edges {
+      node { occurredAt action outcome actor { type label } targetType targetId requestId }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}`,
+  },
+];
+
+const DEFAULT_VARIABLES = {
+  email: 'admin@example.com',
+  password: '',
+  teamName: 'Acme',
+  teamId: '<data.createTeam.id>',
+  memberEmail: 'colleague@example.com',
+  roleId: '<a role id from data.createTeam.roles>',
+  membershipId: '<data.addTeamMember.id>',
+  permission: 'apiKeys:create',
+  keyName: 'orders-service',
+  scopes: ['team:read'],
+  apiKeyId: '<data.createApiKey.apiKey.id>',
+};
+
+/** Shown in the headers editor; the page drops a header whose value still holds a <placeholder>. */
+export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <token from logIn>"\n}';
+
+/** The operations offered for this schema, in the order an admin runs them. */
+export function walkthroughOperationNames(schema?: GraphQLSchema): string[] {
+  return OPERATIONS.filter((op) => !op.needs || (schema && op.needs(schema))).map((op) => op.name);
+}
+
+function walkthroughDocument(schema?: GraphQLSchema): string {
+  const ops = OPERATIONS.filter((op) => !op.needs || (schema && op.needs(schema)));
+  const left = OPERATIONS.filter((op) => !ops.includes(op)).map((op) => op.name);
+  const intro = WALKTHROUGH_INTRO.split('\n')
+    .filter((line) => !left.some((name) => line.includes(` ${name}:`)))
+    .join('\n');
+  return `${intro}\n${ops.map((op) => op.document).join('\n\n')}\n`;
+}
+
+/** Start-up code of the page: renders GraphiQL with the walkthrough as its default tab. */
+function bootstrapScript(schema?: GraphQLSchema): string {
+  const settings = {
+    query: walkthroughDocument(schema),
+    variables: JSON.stringify(DEFAULT_VARIABLES, null, 2),
+    headers: DEFAULT_HEADERS,
+  };
+  // JSON is valid JS; escaping '<' keeps the text inert should it ever be inlined in HTML.
+  const json = JSON.stringify(settings).replace(/</g, '\\u003c');
+  return `(function () {
+  'use strict';
+  var settings = ${json};
+  // The page is served by the GraphQL endpoint itself: send operations where it came from.
+  var endpoint = window.location.pathname;
+  var base = GraphiQL.createFetcher({ url: endpoint });
+  var PLACEHOLDER = /<[^>]*>/;
+  // The example header ("Bearer <token from logIn>") must not spoil logIn: a header whose value
+  // still holds a <placeholder> is not sent.
+  function withoutPlaceholders(headers) {
+    var out = {};
+    if (!headers) return out;
+    Object.keys(headers).forEach(function (name) {
+      var value = headers[name];
+      if (typeof value === 'string' && PLACEHOLDER.test(value)) return;
+      out[name] = value;
+    });
+    return out;
+  }
+  function fetcher(params, options) {
+    var opts = Object.assign({}, options || {});
+    opts.headers = withoutPlaceholders(opts.headers);
+    return base(params, opts);
+  }
+  var root = ReactDOM.createRoot(document.getElementById('graphiql'));
+  root.render(
+    React.createElement(GraphiQL, {
+      fetcher: fetcher,
+      defaultTabs: [{ query: settings.query, variables: settings.variables, headers: settings.headers }],
+      defaultHeaders: settings.headers,
+      defaultEditorToolsVisibility: 'headers',
+      isHeadersEditorEnabled: true,
+      // A session token stays out of localStorage unless the user ticks "persist headers".
+      shouldPersistHeaders: false
+    })
+  );
+})();
+`;
+}
+
+const PAGE_CSS = `html, body { height: 100%; margin: 0; }
+#graphiql { height: 100vh; }
+.playground-loading { font: 14px system-ui, sans-serif; padding: 2rem; color: #555; }
+`;
+
+function pageHtml(): string {
+  // Relative asset paths: the page lives at /graphql, so they resolve under the same prefix a
+  // reverse proxy may add.
+  const asset = (name: string) => `.${PLAYGROUND_ASSET_PREFIX}${name}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Empress API Access · GraphiQL</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${asset('graphiql.min.css')}">
+<link rel="stylesheet" href="${asset('playground.css')}">
+</head>
+<body>
+<div id="graphiql"><p class="playground-loading">Loading GraphiQL…</p></div>
+<script src="${asset('react.production.min.js')}"></script>
+<script src="${asset('react-dom.production.min.js')}"></script>
+<script src="${asset('graphiql.min.js')}"></script>
+<script src="${asset('playground.js')}"></script>
+</body>
+</html>
+`;
+}
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+function packageFile(pkg: string, file: string): string {
+  return path.join(path.dirname(require.resolve(`${pkg}/package.json`)), file);
+}
+
+function asset(body: Buffer | string, type: string): Asset {
+  const buffer = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  return { body: buffer, type, etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"` };
+}
+
+/** The vendored files, read once from node_modules. */
+function vendorAssets(): Map<string, Asset> {
+  const js = 'application/javascript; charset=utf-8';
+  return new Map([
+    ['react.production.min.js', asset(readFileSync(packageFile('react', 'umd/react.production.min.js')), js)],
+    ['react-dom.production.min.js', asset(readFileSync(packageFile('react-dom', 'umd/react-dom.production.min.js')), js)],
+    ['graphiql.min.js', asset(readFileSync(packageFile('graphiql', 'graphiql.min.js')), js)],
+    ['graphiql.min.css', asset(readFileSync(packageFile('graphiql', 'graphiql.min.css')), 'text/css; charset=utf-8')],
+  ]);
+}
+
+/**
+ * One playground per server: the landing page plugin learns the schema when Apollo starts and
+ * the routes serve the page's start-up code for that schema.
+ */
+export class Playground {
+  private readonly assets = vendorAssets();
+  private readonly html = pageHtml();
+
+  constructor() {
+    this.assets.set('playground.css', asset(PAGE_CSS, 'text/css; charset=utf-8'));
+    this.assets.set('playground.js', asset(bootstrapScript(), 'application/javascript; charset=utf-8'));
+  }
+
+  /** Apollo plugin: GraphiQL as the landing page of GET /graphql (Accept: text/html). */
+  apolloPlugin(): ApolloServerPlugin {
+    return {
+      serverWillStart: async ({ schema }) => {
+        this.assets.set('playground.js', asset(bootstrapScript(schema), 'application/javascript; charset=utf-8'));
+        return {
+          renderLandingPage: async () => ({ html: this.html }),
+        };
+      },
+    };
+  }
+
+  /** GET /playground/assets/:name, and the page's security headers on every HTML answer. */
+  registerRoutes(app: FastifyInstance): void {
+    app.get<{ Params: { name: string } }>(`${PLAYGROUND_ASSET_PREFIX}:name`, async (request, reply) => {
+      const found = this.assets.get(request.params.name);
+      if (!found) return reply.code(404).send({ error: 'not found' });
+      reply
+        .header('content-type', found.type)
+        .header('etag', found.etag)
+        .header('cache-control', 'public, max-age=3600')
+        .header('x-content-type-options', 'nosniff')
+        .header('cross-origin-resource-policy', 'same-origin');
+      if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
+      return reply.send(found.body);
+    });
+
+    app.addHook('onSend', async (_request, reply, payload) => {
+      const type = reply.getHeader('content-type');
+      if (typeof type === 'string' && type.startsWith('text/html')) {
+        reply
+          .header('content-security-policy', PLAYGROUND_CSP)
+          .header('x-content-type-options', 'nosniff')
+          .header('x-frame-options', 'DENY')
+          .header('referrer-policy', 'no-referrer')
+          .header('cache-control', 'no-store');
+      }
+      return payload;
+    });
+  }
+}
+
+/**
+ * What server.ts adds to Apollo's plugins: GraphiQL as the landing page. Registers the asset
+ * routes and the HTML security headers on `app` right away (before it listens).
+ */
+export function playgroundLandingPage(app: FastifyInstance): ApolloServerPlugin {
+  const playground = new Playground();
+  playground.registerRoutes(app);
+  return playground.apolloPlugin();
+}

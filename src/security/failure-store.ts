@@ -1,0 +1,92 @@
+import Redis from 'ioredis';
+import type { DataSource } from 'typeorm';
+
+export interface WindowCount {
+  bucket: string;
+  count: number;
+  /** when the window ends (ms since epoch) */
+  ends: number;
+}
+
+/**
+ * Where failure counters live so that every instance sees the same numbers: PostgreSQL by
+ * default (table rate_limits), Redis when REDIS_URL is set. Fixed windows: the first failure
+ * opens a window of `windowSeconds`; later failures in it add up.
+ */
+export interface FailureStore {
+  increment(bucket: string, windowSeconds: number): Promise<WindowCount>;
+  read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]>;
+  reset(bucket: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class PostgresFailureStore implements FailureStore {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
+    const [row]: { count: number; ends: Date }[] = await this.dataSource.query(
+      `INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, now(), 1)
+       ON CONFLICT (bucket) DO UPDATE SET
+         count = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE rate_limits.count + 1 END,
+         window_start = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN now() ELSE rate_limits.window_start END
+       RETURNING count, window_start + make_interval(secs => $2) AS ends`,
+      [bucket, windowSeconds],
+    );
+    return { bucket, count: row.count, ends: new Date(row.ends).getTime() };
+  }
+
+  async read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]> {
+    const rows: { bucket: string; count: number; ends: Date }[] = await this.dataSource.query(
+      `SELECT bucket, count, window_start + make_interval(secs => $2) AS ends FROM rate_limits
+        WHERE bucket = ANY($1) AND window_start > now() - make_interval(secs => $2)`,
+      [buckets, windowSeconds],
+    );
+    return rows.map((r) => ({ bucket: r.bucket, count: r.count, ends: new Date(r.ends).getTime() }));
+  }
+
+  async reset(bucket: string): Promise<void> {
+    await this.dataSource.query(`DELETE FROM rate_limits WHERE bucket = $1`, [bucket]);
+  }
+
+  async close(): Promise<void> {}
+}
+
+export class RedisFailureStore implements FailureStore {
+  constructor(private readonly redis: Redis) {}
+
+  async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
+    const key = `empress:rl:${bucket}`;
+    // INCR, then start the window's clock only if it has none (NX): one round trip.
+    const results = await this.redis.multi().incr(key).pexpire(key, windowSeconds * 1000, 'NX').pttl(key).exec();
+    const count = Number(results?.[0]?.[1] ?? 1);
+    const ttl = Number(results?.[2]?.[1] ?? windowSeconds * 1000);
+    return { bucket, count, ends: Date.now() + Math.max(ttl, 0) };
+  }
+
+  async read(buckets: readonly string[]): Promise<WindowCount[]> {
+    if (buckets.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const bucket of buckets) pipeline.get(`empress:rl:${bucket}`).pttl(`empress:rl:${bucket}`);
+    const results = (await pipeline.exec()) ?? [];
+    const out: WindowCount[] = [];
+    buckets.forEach((bucket, i) => {
+      const count = Number(results[i * 2]?.[1] ?? 0);
+      const ttl = Number(results[i * 2 + 1]?.[1] ?? -2);
+      if (count > 0 && ttl > 0) out.push({ bucket, count, ends: Date.now() + ttl });
+    });
+    return out;
+  }
+
+  async reset(bucket: string): Promise<void> {
+    await this.redis.del(`empress:rl:${bucket}`);
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
+export function createFailureStore(dataSource: DataSource, redisUrl: string | undefined): FailureStore {
+  if (!redisUrl) return new PostgresFailureStore(dataSource);
+  return new RedisFailureStore(new Redis(redisUrl, { maxRetriesPerRequest: 2 }));
+}
