@@ -51,8 +51,14 @@ export function rowFromActor(actor: Actor, entry: AuditEntry): AuditRow {
     ip: actor.ip,
     userAgent: actor.userAgent ? actor.userAgent.slice(0, 512) : null,
     requestId: actor.requestId,
-    metadata: entry.metadata ? sanitizeMetadata(entry.metadata) : null,
+    metadata: withPlatformAdminMark(p, entry.metadata ? sanitizeMetadata(entry.metadata) : null),
   };
+}
+
+/** A platform admin acts as Owner in every team; its rows say so, to be easy to find. */
+function withPlatformAdminMark(p: Actor['principal'], metadata: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (p.type !== 'USER' || !p.user.isPlatformAdmin) return metadata;
+  return { ...(metadata ?? {}), actingAsPlatformAdmin: true };
 }
 
 /**

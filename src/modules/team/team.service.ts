@@ -41,16 +41,21 @@ export class TeamService {
     });
   }
 
-  /** Teams the caller belongs to; every team for a platform admin; its own team for an API key. */
+  /** Teams the caller belongs to; every team for a platform admin; its own team for an API key with team:read. */
   async listFor(actor: Actor): Promise<Team[]> {
     const p = actor.principal;
     const repo = this.dataSource.getRepository(Team);
-    if (p.type === 'API_KEY') return repo.findBy({ id: p.apiKey.teamId });
+    // A key sees its own team, and only with the team:read scope.
+    if (p.type === 'API_KEY') return p.apiKey.scopes.includes('team:read') ? repo.findBy({ id: p.apiKey.teamId }) : [];
     if (p.type !== 'USER') return [];
     if (p.user.isPlatformAdmin) return repo.find({ order: { createdAt: 'ASC' } });
     const memberships = await this.dataSource.getRepository(Membership).findBy({ userId: p.user.id });
-    if (memberships.length === 0) return [];
-    return repo.find({ where: { id: In(memberships.map((mb) => mb.teamId)) }, order: { createdAt: 'ASC' } });
+    // Only the teams it may read: a member whose role lacks team:read gets FORBIDDEN from
+    // team(id), and must not read the team (its roles) through this list instead.
+    const readable = await Promise.all(memberships.map((mb) => actor.access.can(mb.teamId, 'team:read')));
+    const ids = memberships.filter((_, i) => readable[i]).map((mb) => mb.teamId);
+    if (ids.length === 0) return [];
+    return repo.find({ where: { id: In(ids) }, order: { createdAt: 'ASC' } });
   }
 
   async get(id: string): Promise<Team> {
