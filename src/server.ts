@@ -11,7 +11,7 @@ import { principalId } from './auth/principal';
 import type { Config } from './config';
 import type { GraphQLContext } from './context/context';
 import { createLoaders } from './context/loaders';
-import { formatError, isDatabaseUnavailable } from './graphql/format-error';
+import { databaseUnavailable, formatError, isDatabaseUnavailable } from './graphql/format-error';
 import { queryLimitRules } from './graphql/query-limits';
 import { registerAuditExportRoute } from './http/audit-export';
 import { registerAuthorizeRoute } from './http/authorize';
@@ -19,6 +19,7 @@ import { registerHealthRoutes } from './http/health';
 import { Metrics, registerMetricsRoute } from './http/metrics';
 import { createLogger } from './logger';
 import { playgroundLandingPage } from './http/playground';
+import { VerificationCode } from './modules/api-key/api-key.types';
 import { TeamAccess } from './permissions/team-access';
 import { buildGuardedSchema } from './schema';
 import { createServices, type Services } from './services';
@@ -71,6 +72,8 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
   const metrics = new Metrics(services, dataSource);
   services.verifier.observer = (via, code) => metrics.verifications.inc({ via, code });
   const traces = new WeakMap<object, RequestTrace>();
+  // The same traces by request id, for the code that knows only that id (key verification).
+  const tracesById = new Map<string, RequestTrace>();
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
@@ -81,22 +84,60 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     trustProxy: config.trustProxy,
     bodyLimit: 1024 * 1024,
   });
+  // Anything that escapes a route: a database out of reach is a 503 that says so; any other
+  // server error a bare 500 (logged here, never echoed: no SQL, no internals); client errors
+  // (bad JSON, unsupported content type, body too large) keep Fastify's 4xx answer.
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    if (isDatabaseUnavailable(error)) {
+      const trace = traces.get(request);
+      if (trace) trace.outcome ??= 'DATABASE_UNAVAILABLE';
+      const { message, extensions } = databaseUnavailable();
+      return reply.code(503).send({ errors: [{ message, extensions: { code: extensions.code, reason: extensions.reason } }] });
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return reply.send(error);
+    request.log.error({ err: error }, 'unexpected error');
+    return reply.code(500).send({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+  });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const trace: RequestTrace = {};
+    traces.set(request, trace);
+    // a caller-chosen X-Request-Id may repeat: the first request holding it keeps it
+    if (!tracesById.has(request.id)) {
+      tracesById.set(request.id, trace);
+      reply.raw.once('close', () => tracesById.get(request.id) === trace && tracesById.delete(request.id));
+    }
   });
+  // Routes outside GraphQL (/v1/authorize, /v1/audit/export) authenticate on their own: note whom
+  // they served. A key is noted by its verification (below); a session token is looked up here.
+  app.addHook('preHandler', async (request) => {
+    const trace = traces.get(request);
+    if (!trace || request.routeOptions.url === '/graphql' || trace.principal) return;
+    const credentials = readCredentials(request.headers);
+    if (credentials.kind !== 'session') return;
+    const found = await services.users.authenticate(credentials.token).catch(() => null);
+    if (found) trace.principal = `user:${found.user.id}`;
+  });
+  const verify = services.verifier.verify.bind(services.verifier);
+  services.verifier.verify = async (input) => {
+    const result = await verify(input);
+    const trace = tracesById.get(input.requestId);
+    if (trace && !trace.principal && result.code === VerificationCode.VALID && result.apiKey) trace.principal = `apiKey:${result.apiKey.id}`;
+    return result;
+  };
   app.addHook('onResponse', async (request, reply) => {
     const trace = traces.get(request) ?? {};
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    // reqId comes from the request's child logger: once per line
     request.log.info(
       {
-        reqId: request.id,
         method: request.method,
         route,
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        operation: trace.operation,
-        principal: trace.principal,
+        operation: trace.operation ?? `${request.method} ${route}`,
+        principal: trace.principal ?? 'anonymous',
         outcome: trace.outcome ?? (reply.statusCode < 400 ? 'ok' : `http_${reply.statusCode}`),
       },
       'request',
@@ -151,9 +192,21 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
         userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
         operation: typeof body?.operationName === 'string' ? body.operationName : null,
       };
-      const trace: RequestTrace = {};
-      traces.set(request, trace);
-      const principal = await authenticate(services, readCredentials(request.headers), client);
+      let trace = traces.get(request);
+      if (!trace) traces.set(request, (trace = {}));
+      let principal;
+      try {
+        principal = await authenticate(services, readCredentials(request.headers), client);
+      } catch (error) {
+        // refused before any operation ran (bad credentials, rate limit, database down)
+        trace.principal = 'anonymous';
+        if (isDatabaseUnavailable(error)) {
+          trace.outcome = 'DATABASE_UNAVAILABLE';
+          throw databaseUnavailable();
+        }
+        trace.outcome = String((error as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+        throw error;
+      }
       trace.principal = principal.type === 'ANONYMOUS' ? 'anonymous' : `${principal.type === 'USER' ? 'user' : 'apiKey'}:${principalId(principal)}`;
       const actor: Actor = {
         principal,

@@ -24,7 +24,21 @@ function limitError(what: string, limit: number, found: number): GraphQLError {
   });
 }
 
-/** Walk an operation's selections, entering fragments (each fragment once per path). */
+/**
+ * How many selections one walk may visit. Fragments are entered once per spread, so a few
+ * hundred tokens of fragments that spread the one before twice ("fragment bomb") expand to 2^n
+ * fields: unbounded, walking them would take the server minutes. Every field costs at least 1,
+ * so a document whose walk runs out of this budget is over the cost limit anyway.
+ */
+interface Budget {
+  left: number;
+}
+
+function budgetFor(limits: QueryLimits): Budget {
+  return { left: limits.queryCost * 10 + 1_000 };
+}
+
+/** Walk an operation's selections, entering fragments (each fragment once per path), within `budget`. */
 function walk(
   context: ValidationContext,
   selectionSet: SelectionSetNode,
@@ -32,18 +46,26 @@ function walk(
   depth: number,
   multiplier: number,
   seen: Set<string>,
+  budget: Budget,
 ): void {
   for (const selection of selectionSet.selections) {
+    if (--budget.left < 0) return;
+    // Introspection (GraphiQL's schema query is 15 deep) is bounded by the schema, not by the
+    // caller, and is off in production: it doesn't count against the limits.
+    if (selection.kind === Kind.FIELD && selection.name.value.startsWith('__')) continue;
     if (selection.kind === Kind.FIELD) {
       const childMultiplier = visit(selection, depth, multiplier);
-      if (selection.selectionSet) walk(context, selection.selectionSet, visit, depth + 1, childMultiplier, seen);
+      if (selection.selectionSet) walk(context, selection.selectionSet, visit, depth + 1, childMultiplier, seen, budget);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      walk(context, selection.selectionSet, visit, depth, multiplier, seen);
+      walk(context, selection.selectionSet, visit, depth, multiplier, seen, budget);
     } else {
       const name = selection.name.value;
       if (seen.has(name)) continue; // a cycle: NoFragmentCyclesRule reports it
       const fragment: FragmentDefinitionNode | null | undefined = context.getFragment(name);
-      if (fragment) walk(context, fragment.selectionSet, visit, depth, multiplier, new Set([...seen, name]));
+      if (!fragment) continue;
+      seen.add(name);
+      walk(context, fragment.selectionSet, visit, depth, multiplier, seen, budget);
+      seen.delete(name);
     }
   }
 }
@@ -68,13 +90,13 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
 
   const depth = perOperation((context, operation) => {
     let max = 0;
-    walk(context, operation.selectionSet, (_f, d, m) => ((max = Math.max(max, d + 1)), m), 0, 1, new Set());
+    walk(context, operation.selectionSet, (_f, d, m) => ((max = Math.max(max, d + 1)), m), 0, 1, new Set(), budgetFor(limits));
     return max > limits.queryDepth ? limitError('depth', limits.queryDepth, max) : null;
   });
 
   const aliases = perOperation((context, operation) => {
     let count = 0;
-    walk(context, operation.selectionSet, (f, _d, m) => ((count += f.alias ? 1 : 0), m), 0, 1, new Set());
+    walk(context, operation.selectionSet, (f, _d, m) => ((count += f.alias ? 1 : 0), m), 0, 1, new Set(), budgetFor(limits));
     return count > limits.queryAliases ? limitError('aliases', limits.queryAliases, count) : null;
   });
 
@@ -82,6 +104,7 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   // it by the page it asks for. A page of 500 audit events with 10 fields each costs ~5,000.
   const cost = perOperation((context, operation) => {
     let total = 0;
+    const budget = budgetFor(limits);
     walk(
       context,
       operation.selectionSet,
@@ -92,7 +115,10 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
       0,
       1,
       new Set(),
+      budget,
     );
+    // Out of budget: the walk stopped early, and what it counted is a floor of the real cost.
+    if (budget.left < 0) total = Math.max(total, limits.queryCost + 1);
     return total > limits.queryCost ? limitError('cost', limits.queryCost, total) : null;
   });
 

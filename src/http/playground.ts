@@ -8,15 +8,16 @@ import path from 'node:path';
 /**
  * GraphiQL, served by the service itself and fully offline.
  *
- * - `playgroundLandingPage()` is an Apollo plugin: Apollo answers GET /graphql with
- *   `Accept: text/html` with the page it renders (no CDN, unlike Apollo's default landing page).
- * - `registerPlaygroundRoutes()` serves the page's scripts and styles from node_modules
- *   (graphiql 3 UMD, React 18 UMD) under /playground/assets/, and puts a strict
- *   Content-Security-Policy on every HTML answer of the service (the page is its only HTML).
+ * `playgroundLandingPage(app)` (server.ts puts it in Apollo's plugins) does both halves:
+ * - an Apollo plugin whose `renderLandingPage()` is the GraphiQL page: Apollo answers GET /graphql
+ *   with `Accept: text/html` with it (no CDN, unlike Apollo's default landing page);
+ * - Fastify routes under /playground/assets/ serving the page's scripts and styles from
+ *   node_modules (graphiql 3 UMD, React 18 UMD) plus its start-up script, and a hook that puts a
+ *   strict Content-Security-Policy on every HTML answer of the service (the page is its only HTML).
  *
- * The page's own start-up code is a served file too (playground.js), so `script-src 'self'`
- * holds: no inline script, no eval. Styles need 'unsafe-inline': GraphiQL and CodeMirror set
- * style attributes and inject <style> elements at run time.
+ * The start-up code is a served file (playground.js), so `script-src 'self'` holds: no inline
+ * script, no eval. Styles need 'unsafe-inline': GraphiQL injects <style> elements at run time
+ * (seen in Chromium: with `style-src 'self'` they are blocked).
  */
 
 export const PLAYGROUND_ASSET_PREFIX = '/playground/assets/';
@@ -159,11 +160,7 @@ const DEFAULT_VARIABLES = {
 /** Shown in the headers editor; the page drops a header whose value still holds a <placeholder>. */
 export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <token from logIn>"\n}';
 
-/** The operations offered for this schema, in the order an admin runs them. */
-export function walkthroughOperationNames(schema?: GraphQLSchema): string[] {
-  return OPERATIONS.filter((op) => !op.needs || (schema && op.needs(schema))).map((op) => op.name);
-}
-
+/** The walkthrough document: the operations this schema can run, in the order an admin runs them. */
 function walkthroughDocument(schema?: GraphQLSchema): string {
   const ops = OPERATIONS.filter((op) => !op.needs || (schema && op.needs(schema)));
   const left = OPERATIONS.filter((op) => !ops.includes(op)).map((op) => op.name);
