@@ -25,7 +25,9 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     synchronize: false,
     migrationsRun: false,
     namingStrategy: new SnakeNamingStrategy(),
-    logging: ['error'],
+    // Off: TypeORM would print a failed query's parameters (password hashes, digests). Errors
+    // reach our own log through formatError, without parameters.
+    logging: false,
     // A dead database must make requests fail fast, not hang on the pool.
     extra: {
       max: options.poolSize ?? 20,

@@ -30,13 +30,39 @@ const KNOWN_CODES = new Set([
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
 
-/** Is this error the database being out of reach (as opposed to a bug)? */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  const original = unwrapResolverError(error) as { code?: string; message?: string; driverError?: unknown } | undefined;
-  if (!original || typeof original !== 'object') return false;
+const UNAVAILABLE_TEXT = 'The database is unavailable; try again shortly';
+
+/**
+ * Is this error the database being out of reach (as opposed to a bug)? Looks through TypeORM's
+ * driverError and through GraphQL errors without a path (context creation wraps what it caught).
+ */
+export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
+  const original = unwrapResolverError(error) as
+    | { code?: string; message?: string; driverError?: unknown; originalError?: unknown; extensions?: { reason?: unknown } }
+    | undefined;
+  if (!original || typeof original !== 'object' || depth > 5) return false;
+  if (original.extensions?.reason === 'DATABASE_UNAVAILABLE') return true;
   if (original.code && UNAVAILABLE_CODES.has(original.code)) return true;
-  if (original.driverError) return isDatabaseUnavailable(original.driverError);
+  if (original.driverError) return isDatabaseUnavailable(original.driverError, depth + 1);
+  if (original.originalError && original.originalError !== original) return isDatabaseUnavailable(original.originalError, depth + 1);
   return typeof original.message === 'string' && UNAVAILABLE_MESSAGE.test(original.message);
+}
+
+/** What a request gets while the database is out of reach: HTTP 503 and a message that says so. */
+export function databaseUnavailable(): GraphQLError {
+  return new GraphQLError(UNAVAILABLE_TEXT, {
+    extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE', http: { status: 503 } },
+  });
+}
+
+/**
+ * What of an unexpected error goes to the log: name, message, code and stack, never a failed
+ * query's SQL parameters (TypeORM's QueryFailedError carries them, password hashes included).
+ */
+function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code } = error as { code?: unknown };
+  return { name: error.name, message: error.message, code, stack: error.stack };
 }
 
 export function formatError(config: Pick<Config, 'nodeEnv'>, logger?: Logger) {
@@ -50,14 +76,14 @@ export function formatError(config: Pick<Config, 'nodeEnv'>, logger?: Logger) {
     if (isDatabaseUnavailable(error)) {
       // Fail fast and say so: the client may retry; /readyz tells the load balancer.
       return {
-        message: 'The database is unavailable; try again shortly',
+        message: UNAVAILABLE_TEXT,
         path: formatted.path,
         extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE' },
       };
     }
     if (!development) {
-      if (logger) logger.error({ err: original }, 'unexpected error');
-      else console.error('unexpected error', original);
+      if (logger) logger.error({ err: loggableError(original) }, 'unexpected error');
+      else console.error('unexpected error', loggableError(original));
       return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
     return formatted;

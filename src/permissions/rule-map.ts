@@ -45,7 +45,13 @@ export const ruleMap: IRules = {
     // Gateways call it without a session; it answers only about the credentials it is given.
     verifyApiCredentials: allow,
   },
-  Team: { '*': allow, members: teamPermission('members:read', locate.parentTeam()) },
+  // However a Team is reached (teams, apiKey.team, ...), its details need team:read in it.
+  Team: {
+    '*': teamPermission('team:read', locate.parentTeam()),
+    id: allow,
+    viewerPermissions: allow,
+    members: teamPermission('members:read', locate.parentTeam()),
+  },
   Membership: allow,
   PermissionGrant: allow,
   Role: allow,

@@ -124,9 +124,12 @@ export class MembershipService {
 
   async revokeGrant(actor: Actor, grantId: string): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
+      const found = await m.getRepository(PermissionGrant).findOneBy({ id: grantId });
+      if (!found) throw notFound('PermissionGrant');
+      const membership = await this.lockedMembership(m, found.membershipId);
+      // Re-read under the team lock: a concurrent revocation may have taken it meanwhile.
       const grant = await m.getRepository(PermissionGrant).findOneBy({ id: grantId });
       if (!grant) throw notFound('PermissionGrant');
-      const membership = await this.lockedMembership(m, grant.membershipId);
       assertHoldsAll(await actorPermissionsIn(m, actor, membership.teamId), [grant.permission], 'revoke a grant');
       await m.delete(PermissionGrant, { id: grant.id });
       await this.audit.record(m, actor, {

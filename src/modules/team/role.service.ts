@@ -6,7 +6,7 @@ import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { Membership } from './membership.entity';
 import { Role } from './role.entity';
-import { actorPermissionsIn, assertHoldsAll, isUniqueViolation } from './team-permissions';
+import { actorPermissionsIn, assertHoldsAll, isUniqueViolation, lockTeam } from './team-permissions';
 
 export interface RoleChanges {
   name?: string | null;
@@ -88,6 +88,11 @@ export class RoleService {
   }
 
   private async lockedCustomRole(m: EntityManager, id: string): Promise<Role> {
+    // The team lock first, as memberships take it (lockTeam): a role can't be deleted while a
+    // member is being given it (a foreign-key failure, a 500), and the two lock in one order.
+    const found = await m.getRepository(Role).findOneBy({ id });
+    if (!found) throw notFound('Role');
+    await lockTeam(m, found.teamId);
     const role = await m.getRepository(Role).createQueryBuilder('r').setLock('pessimistic_write').where('r.id = :id', { id }).getOne();
     if (!role) throw notFound('Role');
     if (role.builtIn) throw badInput('Built-in roles cannot be changed or deleted', 'id');

@@ -1,0 +1,521 @@
+import 'reflect-metadata';
+import { isObjectType } from 'graphql';
+import type { Permission } from '../../src/permissions/catalog';
+import { buildBareSchema } from '../../src/schema';
+import {
+  addMember,
+  codeOf,
+  createTeam,
+  grant,
+  logIn,
+  PASSWORD,
+  platformAdmin,
+  signUp,
+  uniqueEmail,
+  type SignedInUser,
+  type TeamFixture,
+} from '../helpers/factories';
+import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+
+/**
+ * The authorization matrix: every operation of the API, called by every kind of caller, over real
+ * HTTP. It is data: one row per operation (a document, how to build its variables from the
+ * fixtures, and the expected outcome for each principal). To cover a new operation (API keys,
+ * the audit log), add a row to OPERATIONS; to cover a new kind of caller (an API key), add it to
+ * PRINCIPALS and give every row an outcome for it (the type checker lists the rows to update).
+ *
+ * Outcomes: 'allowed', or the error code the caller must get:
+ * - UNAUTHENTICATED: no credentials;
+ * - FORBIDDEN: the caller sees the team but lacks the permission;
+ * - NOT_FOUND: the object belongs to a team the caller can't see (as if it did not exist).
+ */
+
+const PRINCIPALS = ['anonymous', 'member', 'auditor', 'admin', 'owner', 'granted', 'otherOwner', 'platformAdmin'] as const;
+type PrincipalName = (typeof PRINCIPALS)[number];
+type Outcome = 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
+type Vars = Record<string, unknown>;
+
+/** Everything the rows build their variables from; made once in beforeAll. */
+interface Fixtures {
+  /** the team every row acts on; `owner`, `admin`, `member`, `auditor` and the grantees belong to it */
+  team: TeamFixture;
+  /** a team of `otherOwner` only */
+  otherTeam: TeamFixture;
+  users: Record<Exclude<PrincipalName, 'anonymous' | 'granted'>, SignedInUser>;
+  /** members of `team` with the built-in Member role plus one grant, by the permission granted */
+  grantees: Partial<Record<Permission, SignedInUser>>;
+  /** a custom role of `team` that holds team:read only */
+  viewerRoleId: string;
+  /** a user outside every team, to sign in as */
+  loginTarget: SignedInUser;
+}
+
+/** What a row's variables builder and effect check get: the cell being run. */
+interface Cell {
+  t: TestServer;
+  fx: Fixtures;
+  principal: PrincipalName;
+  /** made fresh for this cell by the builder, for the effect check: ids, names */
+  made: Record<string, string>;
+}
+
+interface OperationRow {
+  /** schema coordinates this row exercises, e.g. `Mutation.addTeamMember` or `Team.members` */
+  covers: string[];
+  document: string;
+  /**
+   * The team permission the operation needs: the `granted` principal is a Member holding a grant
+   * of exactly this permission. Omitted: it gets the members:manage grantee.
+   */
+  needs?: Permission;
+  /** the operation ends the caller's session: every cell signs in again first */
+  freshSession?: boolean;
+  /** variables for one cell; a destructive operation makes fresh objects here (recorded in `made`) */
+  variables(cell: Cell): Promise<Vars> | Vars;
+  expect: Record<PrincipalName, Outcome>;
+  /** more checks of an allowed answer */
+  check?(cell: Cell, data: Record<string, any>): Promise<void> | void;
+  /** for mutations: the change happened if and only if the call was allowed */
+  effect?(cell: Cell, allowed: boolean): Promise<void>;
+}
+
+// Common shapes of expectations.
+const everyone: Record<PrincipalName, Outcome> = {
+  anonymous: 'allowed',
+  member: 'allowed',
+  auditor: 'allowed',
+  admin: 'allowed',
+  owner: 'allowed',
+  granted: 'allowed',
+  otherOwner: 'allowed',
+  platformAdmin: 'allowed',
+};
+const signedIn: Record<PrincipalName, Outcome> = { ...everyone, anonymous: 'UNAUTHENTICATED' };
+/** a read that every role of the team has (team:read, members:read) */
+const teamReaders: Record<PrincipalName, Outcome> = { ...signedIn, otherOwner: 'NOT_FOUND' };
+/** members:manage or roles:manage: Owner, Admin, the grantee and platform admins */
+const teamManagers: Record<PrincipalName, Outcome> = { ...teamReaders, member: 'FORBIDDEN', auditor: 'FORBIDDEN' };
+
+// ---------------------------------------------------------------------------------------------
+// Fresh objects in the main team, made by its owner, for destructive operations.
+
+async function freshUser(cell: Cell, prefix = 'fresh'): Promise<SignedInUser> {
+  return signUp(cell.t, prefix);
+}
+
+async function freshMember(cell: Cell, role = 'Member'): Promise<string> {
+  const user = await freshUser(cell);
+  const id = await addMember(cell.t, cell.fx.users.owner, cell.fx.team.id, user.email, cell.fx.team.roles[role]);
+  cell.made.membershipId = id;
+  cell.made.userId = user.id;
+  return id;
+}
+
+async function freshRole(cell: Cell): Promise<string> {
+  const name = `role-${Math.random().toString(36).slice(2, 10)}`;
+  const res = await cell.t.gql(
+    `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`,
+    { t: cell.fx.team.id, n: name },
+    cell.fx.users.owner.headers,
+  );
+  if (!res.data?.createRole) throw new Error(`createRole failed: ${JSON.stringify(res.errors)}`);
+  cell.made.roleId = res.data.createRole.id;
+  cell.made.roleName = name;
+  return res.data.createRole.id;
+}
+
+async function one<T = any>(cell: Cell, sql: string, params: unknown[]): Promise<T | undefined> {
+  const rows = await cell.t.dataSource.query(sql, params);
+  return rows[0];
+}
+
+const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+
+// ---------------------------------------------------------------------------------------------
+
+const OPERATIONS: OperationRow[] = [
+  {
+    covers: ['Query.viewer'],
+    document: `{ viewer { type user { id } } }`,
+    variables: () => ({}),
+    expect: everyone,
+    check: ({ principal }, data) => expect(data.viewer.type).toBe(principal === 'anonymous' ? 'ANONYMOUS' : 'USER'),
+  },
+  {
+    covers: ['Query.me'],
+    document: `{ me { id email } }`,
+    variables: () => ({}),
+    expect: signedIn,
+  },
+  {
+    covers: ['Query.teams'],
+    document: `{ teams { id name } }`,
+    variables: () => ({}),
+    expect: signedIn,
+    check: ({ fx, principal }, data) => {
+      const ids = data.teams.map((team: { id: string }) => team.id);
+      if (principal === 'otherOwner') expect(ids).toEqual([fx.otherTeam.id]);
+      else expect(ids).toContain(fx.team.id);
+      if (principal !== 'platformAdmin') expect(ids).not.toContain(principal === 'otherOwner' ? fx.team.id : fx.otherTeam.id);
+    },
+  },
+  {
+    covers: ['Query.team'],
+    document: `query($id: ID!) { team(id: $id) { id name viewerPermissions roles { name } } }`,
+    needs: 'team:read',
+    variables: ({ fx }) => ({ id: fx.team.id }),
+    expect: teamReaders,
+  },
+  {
+    covers: ['Team.members'],
+    document: `query($id: ID!) { team(id: $id) { id members { id user { email } role { name } grants { permission } } } }`,
+    needs: 'members:read',
+    variables: ({ fx }) => ({ id: fx.team.id }),
+    expect: teamReaders,
+    check: ({ fx }, data) => {
+      const emails = data.team.members.map((mb: { user: { email: string } }) => mb.user.email);
+      expect(emails).toEqual(expect.arrayContaining([fx.users.owner.email, fx.users.member.email]));
+    },
+  },
+  {
+    covers: ['Query.permissionCatalog'],
+    document: `{ permissionCatalog { name grantableToApiKeys } }`,
+    variables: () => ({}),
+    expect: everyone,
+    check: (_cell, data) => expect(data.permissionCatalog).toHaveLength(9),
+  },
+  {
+    covers: ['Mutation.signUp'],
+    document: `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`,
+    variables: (cell) => {
+      cell.made.email = uniqueEmail('matrix-signup');
+      return { e: cell.made.email, p: PASSWORD, n: 'New user' };
+    },
+    expect: everyone,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM users WHERE email = $1`, [cell.made.email]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Mutation.logIn'],
+    document: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
+    variables: ({ fx }) => ({ e: fx.loginTarget.email, p: PASSWORD }),
+    expect: everyone,
+    check: ({ fx }, data) => expect(data.logIn.user.id).toBe(fx.loginTarget.id),
+  },
+  {
+    covers: ['Mutation.logOut'],
+    document: `mutation { logOut }`,
+    freshSession: true,
+    variables: () => ({}),
+    expect: signedIn,
+    check: (_cell, data) => expect(data.logOut).toBe(true),
+  },
+  {
+    covers: ['Mutation.createTeam'],
+    document: `mutation($n: String!) { createTeam(name: $n) { id viewerPermissions } }`,
+    variables: (cell) => {
+      cell.made.name = uniqueName('matrix-team');
+      return { n: cell.made.name };
+    },
+    expect: signedIn,
+    check: (_cell, data) => expect(data.createTeam.viewerPermissions).toHaveLength(9),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM teams WHERE name = $1`, [cell.made.name]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Mutation.addTeamMember'],
+    document: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id role { name } } }`,
+    needs: 'members:manage',
+    variables: async (cell) => {
+      const user = await freshUser(cell, 'matrix-add');
+      cell.made.userId = user.id;
+      return { t: cell.fx.team.id, e: user.email, r: cell.fx.team.roles.Member };
+    },
+    expect: teamManagers,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [
+        cell.fx.team.id,
+        cell.made.userId,
+      ]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Mutation.changeMemberRole'],
+    document: `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id role { id } } }`,
+    needs: 'members:manage',
+    variables: async (cell) => ({ m: await freshMember(cell), r: cell.fx.viewerRoleId }),
+    expect: teamManagers,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT role_id FROM memberships WHERE id = $1`, [cell.made.membershipId]);
+      expect(row?.role_id).toBe(allowed ? cell.fx.viewerRoleId : cell.fx.team.roles.Member);
+    },
+  },
+  {
+    covers: ['Mutation.removeTeamMember'],
+    document: `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
+    needs: 'members:manage',
+    variables: async (cell) => ({ m: await freshMember(cell) }),
+    expect: teamManagers,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE id = $1`, [cell.made.membershipId]);
+      expect(row?.n).toBe(allowed ? 0 : 1);
+    },
+  },
+  {
+    covers: ['Mutation.createRole'],
+    document: `mutation($t: ID!, $n: String!, $p: [String!]!) { createRole(teamId: $t, name: $n, permissions: $p) { id permissions builtIn } }`,
+    needs: 'roles:manage',
+    variables: (cell) => {
+      cell.made.name = uniqueName('matrix-role');
+      return { t: cell.fx.team.id, n: cell.made.name, p: ['team:read'] };
+    },
+    expect: teamManagers,
+    check: (_cell, data) => expect(data.createRole).toMatchObject({ permissions: ['team:read'], builtIn: false }),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM roles WHERE team_id = $1 AND name = $2`, [cell.fx.team.id, cell.made.name]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Mutation.updateRole'],
+    document: `mutation($id: ID!, $n: String) { updateRole(id: $id, name: $n) { id name } }`,
+    needs: 'roles:manage',
+    variables: async (cell) => {
+      const id = await freshRole(cell);
+      cell.made.newName = uniqueName('renamed');
+      return { id, n: cell.made.newName };
+    },
+    expect: teamManagers,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT name FROM roles WHERE id = $1`, [cell.made.roleId]);
+      expect(row?.name).toBe(allowed ? cell.made.newName : cell.made.roleName);
+    },
+  },
+  {
+    covers: ['Mutation.deleteRole'],
+    document: `mutation($id: ID!) { deleteRole(id: $id) }`,
+    needs: 'roles:manage',
+    variables: async (cell) => ({ id: await freshRole(cell) }),
+    expect: teamManagers,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM roles WHERE id = $1`, [cell.made.roleId]);
+      expect(row?.n).toBe(allowed ? 0 : 1);
+    },
+  },
+  {
+    covers: ['Mutation.grantPermission'],
+    document: `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id permission user { id } grantedBy { id } } }`,
+    needs: 'members:manage',
+    variables: async (cell) => ({ m: await freshMember(cell), p: 'members:manage' }),
+    expect: teamManagers,
+    check: (cell, data) => expect(data.grantPermission).toMatchObject({ permission: 'members:manage', user: { id: cell.made.userId } }),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM permission_grants WHERE membership_id = $1`, [cell.made.membershipId]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Mutation.revokePermissionGrant'],
+    document: `mutation($id: ID!) { revokePermissionGrant(id: $id) }`,
+    needs: 'members:manage',
+    variables: async (cell) => {
+      const membershipId = await freshMember(cell);
+      cell.made.grantId = await grant(cell.t, cell.fx.users.owner, membershipId, 'members:manage');
+      return { id: cell.made.grantId };
+    },
+    expect: teamManagers,
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM permission_grants WHERE id = $1`, [cell.made.grantId]);
+      expect(row?.n).toBe(allowed ? 0 : 1);
+    },
+  },
+];
+
+/**
+ * Operations that have no row yet: those of API keys and of the audit log, whose rows come with
+ * their modules' tests. The coverage test below fails on any other field without a row, and on an
+ * entry here that has got a row meanwhile (remove it then): this list only shrinks.
+ */
+const ROWS_PENDING = new Set<string>([
+  'Query.apiKey',
+  'Query.apiKeys',
+  'Mutation.createApiKey',
+  'Mutation.updateApiKey',
+  'Mutation.regenerateApiKeySecret',
+  'Mutation.revokeApiKey',
+  'Mutation.verifyApiCredentials',
+  'Query.auditEvents',
+  'Query.verifyAuditChain',
+]);
+
+// ---------------------------------------------------------------------------------------------
+
+let t: TestServer;
+let fx: Fixtures;
+
+async function member(owner: SignedInUser, team: TeamFixture, role: string, prefix: string): Promise<{ user: SignedInUser; membershipId: string }> {
+  const user = await signUp(t, prefix);
+  const membershipId = await addMember(t, owner, team.id, user.email, team.roles[role]);
+  return { user, membershipId };
+}
+
+beforeAll(async () => {
+  t = await startTestServer();
+  const [owner, otherOwner, admin, loginTarget] = await Promise.all([
+    signUp(t, 'matrix-owner'),
+    signUp(t, 'matrix-other-owner'),
+    platformAdmin(t),
+    signUp(t, 'matrix-login-target'),
+  ]);
+  const [team, otherTeam] = await Promise.all([createTeam(t, owner, 'Matrix team'), createTeam(t, otherOwner, 'Other team')]);
+  const grantedPermissions = [...new Set(OPERATIONS.map((row) => row.needs ?? 'members:manage'))];
+  const [m, a, au, ...grantees] = await Promise.all([
+    member(owner, team, 'Member', 'matrix-member'),
+    member(owner, team, 'Admin', 'matrix-admin'),
+    member(owner, team, 'Auditor', 'matrix-auditor'),
+    ...grantedPermissions.map((p) => member(owner, team, 'Member', `matrix-granted-${p.replace(':', '-')}`)),
+  ]);
+  await Promise.all(grantees.map((g, i) => grant(t, owner, g.membershipId, grantedPermissions[i])));
+  const role = await t.gql(
+    `mutation($t: ID!) { createRole(teamId: $t, name: "Viewer", permissions: ["team:read"]) { id } }`,
+    { t: team.id },
+    owner.headers,
+  );
+  fx = {
+    team,
+    otherTeam,
+    users: { owner, otherOwner, platformAdmin: admin, member: m.user, admin: a.user, auditor: au.user },
+    grantees: Object.fromEntries(grantees.map((g, i) => [grantedPermissions[i], g.user])),
+    viewerRoleId: role.data!.createRole.id,
+    loginTarget,
+  };
+}, 60_000);
+
+afterAll(() => t?.close());
+
+async function headersFor(row: OperationRow, principal: PrincipalName): Promise<Record<string, string>> {
+  if (principal === 'anonymous') return {};
+  const user = principal === 'granted' ? fx.grantees[row.needs ?? 'members:manage']! : fx.users[principal];
+  // logOut ends the session it is called with: give it one of its own.
+  return row.freshSession ? (await logIn(t, user.email)).headers : user.headers;
+}
+
+function assertOutcome(res: GraphQLResponse, expected: Outcome): void {
+  const summary = JSON.stringify({ status: res.status, errors: res.errors });
+  expect(res.status).toBeLessThan(500);
+  if (expected === 'allowed') {
+    if (res.errors?.length) throw new Error(`expected the call to be allowed, got ${summary}`);
+    expect(res.status).toBe(200);
+    expect(res.data).toBeTruthy();
+    return;
+  }
+  const codes = (res.errors ?? []).map((e) => e.extensions?.code);
+  if (codes.length === 0 || codes.some((c) => c !== expected)) throw new Error(`expected ${expected}, got ${summary}`);
+  // Nothing of the refused field comes back.
+  for (const value of Object.values(res.data ?? {})) expect(value).toBeNull();
+}
+
+describe('authorization matrix', () => {
+  describe.each(OPERATIONS.map((row) => [row.covers.join(', '), row] as const))('%s', (_name, row) => {
+    it.each(PRINCIPALS.map((p) => [p, row.expect[p]] as const))('as %s: %s', async (principal, expected) => {
+      const cell: Cell = { t, fx, principal, made: {} };
+      const variables = await row.variables(cell);
+      const headers = await headersFor(row, principal);
+      const res = await t.gql(row.document, variables, headers);
+      assertOutcome(res, expected);
+      if (expected === 'allowed' && row.check) await row.check(cell, res.data!);
+      if (row.effect) await row.effect(cell, expected === 'allowed');
+      if (row.freshSession && expected === 'allowed') {
+        // logOut: the session it was called with is dead at once.
+        const after = await t.gql(`{ me { id } }`, {}, headers);
+        expect(after.status).toBe(401);
+      }
+    });
+  });
+
+  it('has a row for every Query and Mutation field of the schema (or lists it in ROWS_PENDING)', async () => {
+    const schema = await buildBareSchema();
+    const covered = new Set(OPERATIONS.flatMap((row) => row.covers));
+    const missing: string[] = [];
+    for (const type of [schema.getQueryType(), schema.getMutationType()]) {
+      if (!type || !isObjectType(type)) continue;
+      for (const field of Object.keys(type.getFields())) {
+        const coordinate = `${type.name}.${field}`;
+        if (!covered.has(coordinate) && !ROWS_PENDING.has(coordinate)) missing.push(coordinate);
+      }
+    }
+    // A new operation needs a row here; a row that was added must leave ROWS_PENDING.
+    expect(missing).toEqual([]);
+    expect([...ROWS_PENDING].filter((coordinate) => covered.has(coordinate))).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('scripted: a platform admin sets up a team and grants apiKeys:create', () => {
+  it('the member sees exactly its role plus the grant; a member without grants is refused every management mutation', async () => {
+    const admin = await platformAdmin(t);
+    const team = await createTeam(t, admin, 'Acme');
+    const [dev, plain] = await Promise.all([signUp(t, 'acme-dev'), signUp(t, 'acme-plain')]);
+    const devMembership = await addMember(t, admin, team.id, dev.email, team.roles.Member);
+    const plainMembership = await addMember(t, admin, team.id, plain.email, team.roles.Member);
+    await grant(t, admin, devMembership, 'apiKeys:create');
+
+    const read = await t.gql(`query($id: ID!) { team(id: $id) { viewerPermissions } }`, { id: team.id }, dev.headers);
+    expect(read.errors).toBeUndefined();
+    expect(read.data!.team.viewerPermissions).toEqual(['apiKeys:create', 'apiKeys:read', 'members:read', 'team:read']);
+
+    const plainRead = await t.gql(`query($id: ID!) { team(id: $id) { viewerPermissions } }`, { id: team.id }, plain.headers);
+    expect(plainRead.data!.team.viewerPermissions).toEqual(['apiKeys:read', 'members:read', 'team:read']);
+
+    // The creator of a team is its Owner, and a platform admin's acts are audited like anyone's.
+    const owners = await t.dataSource.query(
+      `SELECT r.name FROM memberships m JOIN roles r ON r.id = m.role_id WHERE m.team_id = $1 AND m.user_id = $2`,
+      [team.id, admin.id],
+    );
+    expect(owners).toEqual([{ name: 'Owner' }]);
+    const audited: { action: string }[] = await t.dataSource.query(
+      `SELECT action FROM audit_events WHERE team_id = $1 AND actor_user_id = $2 ORDER BY chain_seq`,
+      [team.id, admin.id],
+    );
+    expect(audited.map((e) => e.action)).toEqual(['team.created', 'member.added', 'member.added', 'permission.granted']);
+
+    // Targets for every management mutation, made by the admin.
+    const outsider = await signUp(t, 'acme-outsider');
+    const grantId = await grant(t, admin, devMembership, 'members:read');
+    const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "Support", permissions: ["team:read"]) { id } }`, { t: team.id }, admin.headers);
+    const roleId = role.data!.createRole.id;
+
+    const snapshot = async () =>
+      t.dataSource.query(
+        `SELECT (SELECT count(*) FROM memberships WHERE team_id = $1)::int AS memberships,
+                (SELECT count(*) FROM roles WHERE team_id = $1)::int AS roles,
+                (SELECT string_agg(name || ':' || array_to_string(permissions, ','), ';' ORDER BY id) FROM roles WHERE team_id = $1) AS role_defs,
+                (SELECT string_agg(m.id || ':' || m.role_id, ';' ORDER BY m.id) FROM memberships m WHERE team_id = $1) AS member_roles,
+                (SELECT count(*) FROM permission_grants g JOIN memberships m ON m.id = g.membership_id WHERE m.team_id = $1)::int AS grants`,
+        [team.id],
+      );
+    const before = await snapshot();
+
+    const attempts: [string, string, Vars][] = [
+      ['addTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, { t: team.id, e: outsider.email, r: team.roles.Member }],
+      ['changeMemberRole', `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, { m: devMembership, r: team.roles.Auditor }],
+      ['removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, { m: devMembership }],
+      ['createRole', `mutation($t: ID!) { createRole(teamId: $t, name: "Mine", permissions: []) { id } }`, { t: team.id }],
+      ['updateRole', `mutation($id: ID!) { updateRole(id: $id, name: "Renamed") { id } }`, { id: roleId }],
+      ['deleteRole', `mutation($id: ID!) { deleteRole(id: $id) }`, { id: roleId }],
+      ['grantPermission', `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "team:read") { id } }`, { m: devMembership }],
+      ['revokePermissionGrant', `mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: grantId }],
+    ];
+    for (const [name, document, variables] of attempts) {
+      const res = await t.gql(document, variables, plain.headers);
+      expect({ name, code: codeOf(res), data: res.data?.[name] ?? null }).toEqual({ name, code: 'FORBIDDEN', data: null });
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+});
