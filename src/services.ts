@@ -20,16 +20,26 @@ import { createFailureStore } from './security/failure-store';
  * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY) and the usage
  * recorder, which stop() flushes.
  */
+/** A gateway asking for many clients may fail this many times more than a single address. */
+const GATEWAY_FACTOR = 20;
+
 export function createServices(dataSource: DataSource, config: Config, logger?: Logger) {
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
   const usage = new UsageRecorder(dataSource, audit, logger && ((message, error) => logger.error({ err: error }, message)));
   const failures = createFailureStore(dataSource, config.redisUrl);
-  const verifyLimiter = new FailureLimiter(
-    failures,
-    { max: config.limits.verifyFailures, windowSeconds: config.limits.verifyWindowSeconds },
-    'verify',
-  );
+  const verifyLimits = {
+    address: new FailureLimiter(
+      failures,
+      { max: config.limits.verifyFailures, windowSeconds: config.limits.verifyWindowSeconds },
+      'verify',
+    ),
+    gateway: new FailureLimiter(
+      failures,
+      { max: config.limits.verifyFailures * GATEWAY_FACTOR, windowSeconds: config.limits.verifyWindowSeconds },
+      'verify-gateway',
+    ),
+  };
   const loginLimiter = new FailureLimiter(
     failures,
     { max: config.limits.loginFailures, windowSeconds: config.limits.loginWindowMinutes * 60 },
@@ -44,7 +54,7 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     memberships: new MembershipService(dataSource, audit),
     roles: new RoleService(dataSource, audit),
     apiKeys: new ApiKeyService(dataSource, audit, feed),
-    verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimiter, usage),
+    verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimits, usage),
     async start() {
       await feed.start();
       usage.start();

@@ -40,13 +40,20 @@ const DUMMY_DIGEST = sha256('empress-unknown-key');
  * Only INVALID counts against the limit: a gateway sending thousands of good credentials a
  * second is never slowed. Each answer about a real key is traced (batched) as apiKey.used.
  */
+export interface VerifyLimits {
+  /** failures per address: the caller's own, or the client a gateway asks about */
+  address: FailureLimiter;
+  /** failures per gateway address, over all the clients it asks about */
+  gateway: FailureLimiter;
+}
+
 export class ApiKeyVerifier {
   /** told of every answer, for metrics */
   observer: (via: VerifyRequest['via'], code: VerificationCode) => void = () => undefined;
 
   constructor(
     private readonly cache: ApiKeyCache,
-    private readonly limiter: FailureLimiter,
+    private readonly limits: VerifyLimits,
     private readonly usage: UsageRecorder,
   ) {}
 
@@ -58,18 +65,22 @@ export class ApiKeyVerifier {
 
   private async check(request: VerifyRequest): Promise<VerifyResult> {
     const clientIp = request.clientIp ? normalizeIp(request.clientIp) : null;
-    const buckets = [`caller:${request.callerIp ?? 'unknown'}`, ...(clientIp ? [`client:${clientIp}`] : [])];
-    if (this.limiter.isBlocked(buckets)) return { code: VerificationCode.RATE_LIMITED, apiKey: null };
+    const buckets = this.bucketsOf(request.callerIp, clientIp);
+    if (this.limits.address.isBlocked(buckets.address) || this.limits.gateway.isBlocked(buckets.gateway)) {
+      return { code: VerificationCode.RATE_LIMITED, apiKey: null };
+    }
 
     if (!isWellFormedKey(request.key) || !isWellFormedSecret(request.secret)) {
-      this.limiter.recordLocalFailure(buckets);
+      this.limits.address.recordLocalFailure(buckets.address);
+      this.limits.gateway.recordLocalFailure(buckets.gateway);
       return { code: VerificationCode.INVALID, apiKey: null };
     }
 
     const apiKey = await this.cache.find(request.key);
     const matches = digestsEqual(apiKey?.secretDigest ?? DUMMY_DIGEST, sha256(request.secret)) && apiKey !== null;
     if (!apiKey || !matches) {
-      await this.limiter.recordFailure(buckets);
+      await this.limits.address.recordFailure(buckets.address);
+      if (buckets.gateway.length) await this.limits.gateway.recordFailure(buckets.gateway);
       if (apiKey) this.trace(request, apiKey, VerificationCode.INVALID, clientIp);
       return { code: VerificationCode.INVALID, apiKey: null };
     }
@@ -77,6 +88,18 @@ export class ApiKeyVerifier {
     const code = this.stateOf(apiKey, request.requiredScopes ?? [], clientIp ?? request.callerIp);
     this.trace(request, apiKey, code, clientIp);
     return { code, apiKey };
+  }
+
+  /**
+   * Whose failures count where. A caller asking for itself: its own address. A gateway asking on
+   * behalf of a client: the client's address at the normal limit, and the gateway's address at
+   * the (much higher) gateway limit, so that one abusive client can't get a whole gateway
+   * refused, while a caller that makes up a new clientIp for every try is still stopped.
+   */
+  private bucketsOf(callerIp: string | null, clientIp: string | null): { address: string[]; gateway: string[] } {
+    const caller = callerIp ?? 'unknown';
+    if (!clientIp || clientIp === callerIp) return { address: [`caller:${caller}`], gateway: [] };
+    return { address: [`client:${clientIp}`], gateway: [`gateway:${caller}`] };
   }
 
   private stateOf(apiKey: ApiKey, requiredScopes: readonly string[], ip: string | null): VerificationCode {

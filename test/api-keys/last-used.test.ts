@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
+import { selectRows } from '../helpers/db-dump';
+import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { eventually, gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+/**
+ * Every use of a key is traced: lastUsedAt / lastUsedIp follow within seconds (the usage
+ * recorder writes in batches every second), and each use leaves one apiKey.used audit row with
+ * its outcome (SUCCESS when the key was accepted, DENIED when not), address and request id.
+ */
+let t: TestServer;
+let owner: SignedInUser;
+let team: TeamFixture;
+let k: CreatedKey;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  owner = await signUp(t, 'last-used-owner');
+  team = await createTeam(t, owner, 'Last used');
+  k = await createKey(t, owner, team.id, { scopes: ['orders:read', 'team:read'] });
+});
+afterAll(() => t.close());
+
+const requestId = (what: string) => `${what}-${randomBytes(6).toString('hex')}`;
+
+async function lastUse(): Promise<{ lastUsedAt: string | null; lastUsedIp: string | null }> {
+  const res = await t.gql(`query($id: ID!) { apiKey(id: $id) { lastUsedAt lastUsedIp } }`, { id: k.id }, owner.headers);
+  return res.data!.apiKey;
+}
+
+it('a new key has never been used', async () => {
+  expect(await lastUse()).toEqual({ lastUsedAt: null, lastUsedIp: null });
+});
+
+it('a Basic request sets lastUsedAt and lastUsedIp (the caller) within a few seconds', async () => {
+  const address = uniqueLoopback();
+  const before = Date.now();
+  const res = await gqlFrom(t.url, address)(`{ viewer { type } }`, {}, basic(k.key, k.secret));
+  expect(res.status).toBe(200);
+  const seen = await eventually(async () => {
+    const use = await lastUse();
+    return use.lastUsedIp === address ? use : null;
+  }, 5_000);
+  expect(seen).not.toBeNull();
+  const at = new Date(seen!.lastUsedAt!).getTime();
+  expect(at).toBeGreaterThanOrEqual(before - 1_000);
+  expect(at).toBeLessThanOrEqual(Date.now() + 1_000);
+});
+
+it('verifyApiCredentials with clientIp records the client address and a later time', async () => {
+  const previous = await lastUse();
+  await new Promise((r) => setTimeout(r, 20));
+  const clientIp = '203.0.113.77';
+  expect((await verifyWith(gqlFrom(t.url, uniqueLoopback()), k.key, k.secret, { clientIp })).code).toBe('VALID');
+  const seen = await eventually(async () => {
+    const use = await lastUse();
+    return use.lastUsedIp === clientIp ? use : null;
+  }, 5_000);
+  expect(seen).not.toBeNull();
+  expect(new Date(seen!.lastUsedAt!).getTime()).toBeGreaterThan(new Date(previous.lastUsedAt!).getTime());
+});
+
+it('each use leaves one apiKey.used audit row with its outcome, address and request id', async () => {
+  const gateway = uniqueLoopback();
+  const app = uniqueLoopback();
+  const uses: { id: string; outcome: 'SUCCESS' | 'DENIED'; ip: string; via: string; code: string; send: () => Promise<unknown> }[] = [];
+  const add = (what: string, outcome: 'SUCCESS' | 'DENIED', ip: string, via: string, code: string, send: (id: string) => Promise<unknown>) => {
+    const id = requestId(what);
+    uses.push({ id, outcome, ip, via, code, send: () => send(id) });
+  };
+  const verifyAs = (id: string, secret: string, extra: Record<string, unknown>) =>
+    gqlFrom(t.url, gateway)(
+      `mutation($k: String!, $s: String!, $r: [String!], $ip: String) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { code } }`,
+      { k: k.key, s: secret, ...extra },
+      { 'x-request-id': id },
+    );
+  add('basic-ok', 'SUCCESS', app, 'graphql', 'VALID', (id) => gqlFrom(t.url, app)(`{ viewer { type } }`, {}, { ...basic(k.key, k.secret), 'x-request-id': id }));
+  add('basic-wrong', 'DENIED', app, 'graphql', 'INVALID', (id) => gqlFrom(t.url, app)(`{ viewer { type } }`, {}, { ...basic(k.key, unissuedSecret()), 'x-request-id': id }));
+  add('verify-ok', 'SUCCESS', '198.51.100.1', 'verifyApiCredentials', 'VALID', (id) => verifyAs(id, k.secret, { ip: '198.51.100.1' }));
+  add('verify-wrong', 'DENIED', '198.51.100.2', 'verifyApiCredentials', 'INVALID', (id) => verifyAs(id, unissuedSecret(), { ip: '198.51.100.2' }));
+  add('verify-scope', 'DENIED', '198.51.100.3', 'verifyApiCredentials', 'INSUFFICIENT_SCOPE', (id) => verifyAs(id, k.secret, { ip: '198.51.100.3', r: ['orders:write'] }));
+  add('authorize-ok', 'SUCCESS', '192.0.2.9', 'authorize', 'VALID', (id) =>
+    httpRequest(`${t.url}/v1/authorize`, { headers: { ...basic(k.key, k.secret), 'x-forwarded-for': '192.0.2.9', 'x-request-id': id }, localAddress: gateway }),
+  );
+  add('authorize-scope', 'DENIED', '192.0.2.10', 'authorize', 'INSUFFICIENT_SCOPE', (id) =>
+    httpRequest(`${t.url}/v1/authorize`, {
+      headers: { ...basic(k.key, k.secret), 'x-forwarded-for': '192.0.2.10', 'x-required-scopes': 'members:read', 'x-request-id': id },
+      localAddress: gateway,
+    }),
+  );
+  for (const use of uses) await use.send();
+
+  const ids = uses.map((u) => u.id);
+  const rows = await eventually(async () => {
+    const found = await selectRows(
+      `SELECT request_id, outcome, ip, action, actor_type, actor_api_key_id, actor_label, target_id, team_id, metadata
+         FROM audit_events WHERE action = 'apiKey.used' AND request_id = ANY($1)`,
+      [ids],
+    );
+    return found.length >= ids.length ? found : null;
+  }, 5_000);
+  expect(rows).not.toBeNull();
+  expect(rows!).toHaveLength(ids.length);
+  for (const use of uses) {
+    const row = rows!.find((r) => r.request_id === use.id);
+    expect({ what: use.id, ...row }).toMatchObject({
+      what: use.id,
+      outcome: use.outcome,
+      ip: use.ip,
+      actor_type: 'API_KEY',
+      actor_api_key_id: k.id,
+      actor_label: k.key,
+      target_id: k.id,
+      team_id: team.id,
+      metadata: expect.objectContaining({ via: use.via, code: use.code }),
+    });
+  }
+});

@@ -1,0 +1,164 @@
+import { Client } from 'pg';
+import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
+import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { startTestServer, type TestServer } from '../helpers/server';
+
+/**
+ * Throttling of credential checks:
+ * - failures (INVALID) are counted per calling address and per clientIp; at the limit the address
+ *   is refused (RATE_LIMITED, 429) even with correct credentials, on every instance;
+ * - valid credentials never count: a gateway's own good traffic never gets it throttled;
+ * - a secret whose checksum fails is refused without any database query.
+ *
+ * Every part talks from addresses of its own (127.x.y.z), so the counts of other test files,
+ * which share this run's database, can't interfere.
+ */
+const MAX = 5;
+let a: TestServer; // VERIFY_MAX_FAILURES=5
+let b: TestServer; // a second instance on the same database, same limits
+let owner: SignedInUser;
+let team: TeamFixture;
+let k: CreatedKey;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([startTestServer({ VERIFY_MAX_FAILURES: String(MAX) }), startTestServer({ VERIFY_MAX_FAILURES: String(MAX) })]);
+  owner = await signUp(a, 'limit-owner');
+  team = await createTeam(a, owner, 'Rate limits');
+  k = await createKey(a, owner, team.id, { scopes: ['orders:read'] });
+});
+afterAll(async () => {
+  await Promise.all([a.close(), b.close()]);
+});
+
+describe('failures are limited', () => {
+  it(`${MAX} INVALID verifications from one address, then RATE_LIMITED even with the right secret, on GraphQL and /v1/authorize`, async () => {
+    const address = uniqueLoopback();
+    const gql = gqlFrom(a.url, address);
+    expect((await verifyWith(gql, k.key, k.secret)).code).toBe('VALID');
+    for (let i = 0; i < MAX; i++) expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+    expect(await verifyWith(gql, k.key, k.secret)).toEqual({ valid: false, code: 'RATE_LIMITED', teamId: null, scopes: [], apiKey: null });
+    const viaBasic = await gql(`{ viewer { type } }`, {}, basic(k.key, k.secret));
+    expect(viaBasic.status).toBe(429);
+    expect(viaBasic.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect((await httpRequest(`${a.url}/v1/authorize`, { headers: basic(k.key, k.secret), localAddress: address })).status).toBe(429);
+    // only that address: another one is served as usual
+    expect((await verifyWith(gqlFrom(a.url, uniqueLoopback()), k.key, k.secret)).code).toBe('VALID');
+  });
+
+  it('counts per clientIp too: a client that failed through one gateway is refused through another', async () => {
+    const client = '203.0.113.50';
+    const gateway1 = gqlFrom(a.url, uniqueLoopback());
+    const gateway2 = gqlFrom(a.url, uniqueLoopback());
+    for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway1, k.key, unissuedSecret(), { clientIp: client })).code).toBe('INVALID');
+    expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: client })).code).toBe('RATE_LIMITED');
+    expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: '203.0.113.51' })).code).toBe('VALID');
+    expect((await verifyWith(gateway2, k.key, k.secret)).code).toBe('VALID');
+  });
+
+  it(`one abusive client can't get its gateway refused: ${MAX} failures for one clientIp leave the gateway's other clients served; ${MAX * 20} failures over many clients do block the gateway`, async () => {
+    const gateway = gqlFrom(a.url, uniqueLoopback());
+    for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: '198.51.100.1' })).code).toBe('INVALID');
+    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.1' })).code).toBe('RATE_LIMITED');
+    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.2' })).code).toBe('VALID');
+    // A caller that makes up a new clientIp for every try is still stopped, at the gateway limit.
+    for (let i = 0; i < MAX * 20 - MAX; i++) {
+      await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: `198.51.100.${10 + (i % 200)}` });
+    }
+    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.250' })).code).toBe('RATE_LIMITED');
+  });
+
+  it('the count is shared by every instance: after the limit on one, a single failure blocks the next', async () => {
+    const address = uniqueLoopback();
+    for (let i = 0; i < MAX; i++) expect((await verifyWith(gqlFrom(a.url, address), k.key, unissuedSecret())).code).toBe('INVALID');
+    const onB = gqlFrom(b.url, address);
+    // one failure on B reads the shared count, which is already past the limit (B alone would
+    // allow MAX of its own)
+    expect((await verifyWith(onB, k.key, unissuedSecret())).code).toBe('INVALID');
+    expect((await verifyWith(onB, k.key, k.secret)).code).toBe('RATE_LIMITED');
+  });
+
+  it('the refusal ends with the window', async () => {
+    const c = await startTestServer({ VERIFY_MAX_FAILURES: '2', VERIFY_WINDOW_SECONDS: '1' });
+    try {
+      const gql = gqlFrom(c.url, uniqueLoopback());
+      const started = Date.now();
+      expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+      expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+      expect((await verifyWith(gql, k.key, k.secret)).code).toBe('RATE_LIMITED');
+      await new Promise((r) => setTimeout(r, Math.max(0, started + 1_300 - Date.now())));
+      expect((await verifyWith(gql, k.key, k.secret)).code).toBe('VALID');
+    } finally {
+      await c.close();
+    }
+  });
+});
+
+describe('good traffic is never limited', () => {
+  it(`200 VALID verifications in a row from one address (with ${MAX - 1} failures already counted) are never RATE_LIMITED`, async () => {
+    const address = uniqueLoopback();
+    const gql = gqlFrom(a.url, address);
+    for (let i = 0; i < MAX - 1; i++) expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+    const codes = new Map<string, number>();
+    for (let i = 0; i < 200; i++) {
+      const { code } = await verifyWith(gql, k.key, k.secret, { requiredScopes: ['orders:read'] });
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    for (let i = 0; i < 50; i++) {
+      const res = await httpRequest(`${a.url}/v1/authorize`, { headers: basic(k.key, k.secret), localAddress: address });
+      codes.set(`authorize ${res.status}`, (codes.get(`authorize ${res.status}`) ?? 0) + 1);
+    }
+    for (let i = 0; i < 50; i++) {
+      const res = await gql(`{ viewer { type } }`, {}, basic(k.key, k.secret));
+      codes.set(`graphql ${res.status}`, (codes.get(`graphql ${res.status}`) ?? 0) + 1);
+    }
+    expect(Object.fromEntries(codes)).toEqual({ VALID: 200, 'authorize 200': 50, 'graphql 200': 50 });
+    // the failures counted before are still there: the next one reaches the limit
+    expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+    expect((await verifyWith(gql, k.key, k.secret)).code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('a bad checksum costs no database query', () => {
+  let c: TestServer;
+  beforeAll(async () => {
+    c = await startTestServer({ VERIFY_MAX_FAILURES: '1000' });
+  });
+  afterAll(() => c.close());
+
+  /** Counts every query any pg client of this process sends while `run` runs. */
+  async function queriesDuring(run: () => Promise<void>): Promise<number> {
+    const spy = jest.spyOn(Client.prototype, 'query');
+    try {
+      await run();
+      return spy.mock.calls.length;
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it('answers INVALID for secrets whose checksum fails without touching the database', async () => {
+    const gql = gqlFrom(c.url, uniqueLoopback());
+    // nothing queued in the usage recorder, whose timer would otherwise write during the count
+    await c.server.services.usage.flush();
+    // The spy sees queries: an unknown key with a well-formed secret needs at least the lookup.
+    const control = await queriesDuring(async () => {
+      expect((await verifyWith(gql, `empk_${'Q'.repeat(24)}`, unissuedSecret())).code).toBe('INVALID');
+    });
+    expect(control).toBeGreaterThan(0);
+
+    const seen: string[] = [];
+    const count = await queriesDuring(async () => {
+      for (let i = 0; i < 20; i++) {
+        // never-seen keys (nothing cached) with secrets that are right but for their checksum
+        const key = `empk_${String(i).padStart(2, '0')}${'x'.repeat(22)}`;
+        seen.push((await verifyWith(gql, key, withBadChecksum(k.secret))).code);
+      }
+      seen.push((await verifyWith(gql, k.key, withBadChecksum(k.secret))).code);
+      const res = await httpRequest(`${c.url}/v1/authorize`, { headers: basic(`empk_${'y'.repeat(24)}`, withBadChecksum(k.secret)), localAddress: uniqueLoopback() });
+      seen.push(`authorize ${res.status}`);
+    });
+    expect(seen).toEqual([...Array(21).fill('INVALID'), 'authorize 401']);
+    expect(count).toBe(0);
+  });
+});

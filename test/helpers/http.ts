@@ -1,0 +1,124 @@
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import { newApiSecret } from '../../src/modules/api-key/api-key-format';
+import type { GraphQLResponse } from './server';
+
+/**
+ * Plain HTTP from a chosen loopback source address. All of 127.0.0.0/8 is loopback on Linux, so
+ * a test can talk to the server from its own address: the server sees it as the client address
+ * (request.ip), which lets a test own its rate-limit buckets instead of sharing 127.0.0.1 with
+ * every other test file of the run (the failure counts live in the shared database).
+ */
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+}
+
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
+): Promise<HttpAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      {
+        method: options.method ?? 'GET',
+        headers: options.headers,
+        localAddress: options.localAddress,
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+/** A fresh address in 127.0.0.0/8 (never 127.0.0.1), distinct per call in practice. */
+export function uniqueLoopback(): string {
+  return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
+}
+
+export type Gql = <T = Record<string, any>>(
+  query: string,
+  variables?: Record<string, unknown>,
+  headers?: Record<string, string>,
+) => Promise<GraphQLResponse<T> & { text: string }>;
+
+/** POST /graphql of the server at `baseUrl`, sent from `localAddress`. */
+export function gqlFrom(baseUrl: string, localAddress: string): Gql {
+  return async (query, variables, headers = {}) => {
+    const res = await httpRequest(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query, variables }),
+      localAddress,
+    });
+    let body: any;
+    try {
+      body = JSON.parse(res.text);
+    } catch {
+      body = { errors: [{ message: res.text }] };
+    }
+    const headerBag = new Headers();
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value !== undefined) headerBag.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    return { status: res.status, headers: headerBag, data: body.data, errors: body.errors, text: res.text };
+  };
+}
+
+/** verifyApiCredentials through `gql` (e.g. one of gqlFrom). */
+export async function verifyWith(
+  gql: Gql,
+  key: string,
+  secret: string,
+  extra: { requiredScopes?: string[]; clientIp?: string } = {},
+): Promise<{ valid: boolean; code: string; teamId: string | null; scopes: string[]; apiKey: { id: string } | null }> {
+  const res = await gql(
+    `mutation($k: String!, $s: String!, $r: [String!], $ip: String) {
+       verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { valid code teamId scopes apiKey { id } }
+     }`,
+    { k: key, s: secret, r: extra.requiredScopes, ip: extra.clientIp },
+  );
+  if (!res.data?.verifyApiCredentials) throw new Error(`verify failed (${res.status}): ${res.text}`);
+  return res.data.verifyApiCredentials as any;
+}
+
+/** Poll `check` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await check();
+  while (!value && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, everyMs));
+    value = await check();
+  }
+  return value;
+}
+
+/**
+ * A secret that differs from `secret` only inside its 6-character checksum: the body is intact,
+ * so only the checksum can tell it was not issued.
+ */
+export function withBadChecksum(secret: string): string {
+  const last = secret.at(-1)!;
+  return secret.slice(0, -1) + (last === 'A' ? 'B' : 'A');
+}
+
+/** A secret that differs in its random body (one character), checksum left as it was. */
+export function withBadBody(secret: string, at = 10): string {
+  const c = secret[at];
+  return secret.slice(0, at) + (c === 'A' ? 'B' : 'A') + secret.slice(at + 1);
+}
+
+/** A secret in the right format with a correct checksum that was never issued to any key. */
+export function unissuedSecret(): string {
+  return newApiSecret();
+}
