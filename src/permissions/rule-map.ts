@@ -60,7 +60,13 @@ export const ruleMap: IRules = {
   Viewer: allow,
   AuthPayload: allow,
   // Usage counts come from the audit log: they need audit:read, not just a view of the key.
-  ApiKey: { '*': allow, usage: teamPermission('audit:read', locate.parentTeamId()) },
+  ApiKey: {
+    '*': allow,
+    // Who created a key is a member's identity: members:read, as for Team.members. A gateway
+    // verifying credentials without a session sees the key, not its creator's email.
+    createdBy: teamPermission('members:read', locate.parentTeamId()),
+    usage: teamPermission('audit:read', locate.parentTeamId()),
+  },
   ApiKeyWithSecret: allow,
   ApiKeyConnection: allow,
   ApiKeyEdge: allow,
