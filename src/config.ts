@@ -67,10 +67,20 @@ function str(env: Env, name: string): string | undefined {
   return raw === undefined || raw === '' ? undefined : raw;
 }
 
+/**
+ * Whose X-Forwarded-For is believed. Default: proxies on loopback and private networks (where a
+ * reverse proxy or gateway in front of the service sits); a client on the public internet can't
+ * pose as another address. `false` believes nobody, `true` everybody.
+ */
+export const DEFAULT_TRUST_PROXY = 'loopback,linklocal,uniquelocal';
+
 function trustProxy(raw: string | undefined): boolean | string {
-  if (raw === undefined || /^(false|0|no)$/i.test(raw)) return false;
+  if (raw === undefined) return DEFAULT_TRUST_PROXY;
+  if (/^(false|0|no)$/i.test(raw)) return false;
   if (/^(true|1|yes)$/i.test(raw)) return true;
-  if (!/^[0-9a-fA-F.:/,\s]+$|^loopback$/.test(raw)) throw new ConfigError('TRUST_PROXY must be true, false, loopback or a list of addresses');
+  if (!/^[0-9a-fA-F.:/,\s]+$|^((loopback|linklocal|uniquelocal)\s*,?\s*)+$/.test(raw)) {
+    throw new ConfigError('TRUST_PROXY must be true, false, loopback/linklocal/uniquelocal or a list of addresses');
+  }
   return raw;
 }
 

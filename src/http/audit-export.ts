@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Actor } from '../actor';
 import { authenticate, readCredentials } from '../auth/authenticate';
 import { AuditOutcome, type AuditEvent } from '../modules/audit/audit-event.entity';
-import type { AuditFilterInput } from '../modules/audit/audit-filter';
+import { auditWhere, type AuditFilterInput } from '../modules/audit/audit-filter';
 import { TeamAccess } from '../permissions/team-access';
 import type { Services } from '../services';
 import { isUuid } from '../validation';
@@ -56,6 +56,9 @@ async function* lines(events: AsyncGenerator<AuditEvent>, format: 'ndjson' | 'cs
 }
 
 function parseFilter(query: Query): AuditFilterInput | string {
+  // ?actions=a&actions=b arrives as an array: one value per parameter, as documented.
+  const repeated = Object.keys(query).find((name) => typeof query[name] !== 'string');
+  if (repeated) return 'each parameter may be given only once';
   const date = (name: 'from' | 'to') => {
     const raw = query[name];
     if (raw === undefined) return undefined;
@@ -111,6 +114,13 @@ export function registerAuditExportRoute(app: FastifyInstance, services: Service
     if (format !== 'ndjson' && format !== 'csv') return fail(reply, 400, 'BAD_USER_INPUT', 'format must be ndjson or csv');
     const filter = parseFilter(request.query);
     if (typeof filter === 'string') return fail(reply, 400, 'BAD_USER_INPUT', filter);
+    try {
+      // The same checks the stream will make (action names, ids): fail now with a 400, not
+      // once the 200 and the headers are gone.
+      auditWhere(teamId.toLowerCase(), filter);
+    } catch (error) {
+      return fail(reply, 400, 'BAD_USER_INPUT', error instanceof GraphQLError ? error.message : 'bad filter');
+    }
 
     const access = new TeamAccess(dataSource, principal);
     const permissions = await access.permissionsIn(teamId.toLowerCase());

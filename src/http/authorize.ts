@@ -3,7 +3,6 @@ import { readCredentials } from '../auth/authenticate';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import { normalizeIp } from '../security/ip-allowlist';
 import type { Services } from '../services';
-import { isIpAddress } from '../validation';
 
 const STATUS: Record<VerificationCode, number> = {
   VALID: 200,
@@ -20,20 +19,14 @@ function firstHeader(request: FastifyRequest, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The original client: the first address of X-Forwarded-For (or X-Real-IP), as the proxy saw it. */
-function forwardedClient(request: FastifyRequest): string | null {
-  const forwarded = firstHeader(request, 'x-forwarded-for')?.split(',')[0]?.trim() || firstHeader(request, 'x-real-ip')?.trim();
-  if (!forwarded) return null;
-  const ip = normalizeIp(forwarded);
-  return isIpAddress(ip) ? ip : null;
-}
 
 /**
  * GET /v1/authorize: forward authentication for nginx `auth_request`, Traefik ForwardAuth and
  * Envoy ext_authz. The proxy passes the client's headers; we answer with a status only:
  * 200 (+ X-Empress-Team-Id, X-Empress-Key-Id, X-Empress-Scopes for the upstream), 401 for bad
  * credentials, 403 for a missing scope or address, 429 when rate limited. Scopes to require come
- * in X-Required-Scopes (comma- or space-separated).
+ * in X-Required-Scopes (comma- or space-separated); the client address in X-Forwarded-For, from a
+ * trusted proxy.
  */
 export function registerAuthorizeRoute(app: FastifyInstance, services: Services): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -43,8 +36,11 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
       .split(/[\s,]+/)
       .filter(Boolean)
       .slice(0, 50);
+    // The proxy that asks is the caller; the client it asks for comes from X-Forwarded-For, which
+    // Fastify believes only from proxies that TRUST_PROXY trusts (by default loopback and private
+    // networks): a client that reaches this endpoint directly can't pose as another address.
     const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
-    const clientIp = forwardedClient(request) ?? callerIp;
+    const clientIp = request.ip ? normalizeIp(request.ip) : callerIp;
     const result =
       credentials.kind !== 'apiKey'
         ? { code: VerificationCode.INVALID, apiKey: null }

@@ -84,8 +84,11 @@ describe('GET /v1/authorize', () => {
 
   it("403 when X-Forwarded-For (the proxy's client) is outside the key's allowedIps", async () => {
     expectGranted(await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '10.1.2.3' }), fenced, 'orders:read');
-    expectGranted(await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '10.1.2.3, 192.0.2.200' }), fenced, 'orders:read');
-    for (const xff of ['192.168.1.1', '11.0.0.1', '192.0.2.1, 10.1.2.3']) {
+    // The client is the rightmost address not added by a trusted proxy (TRUST_PROXY, by default
+    // loopback and private networks): 10.9.9.9 is a trusted hop, 192.0.2.200 is not, so what it
+    // claims about the address before it is not believed.
+    expectGranted(await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '10.1.2.3, 10.9.9.9' }), fenced, 'orders:read');
+    for (const xff of ['192.168.1.1', '11.0.0.1', '192.0.2.1, 10.1.2.3', '10.1.2.3, 192.0.2.200']) {
       const res = await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': xff });
       expect(res.status).toBe(403);
       expectNoIdentity(res);

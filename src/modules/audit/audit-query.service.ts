@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { badInput } from '../../errors';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
 import { auditWhere, type AuditFilterInput } from './audit-filter';
@@ -74,6 +74,13 @@ export class AuditQueryService {
    * events were cut off the end). Reports the first break found.
    */
   async verifyChain(teamId: string | null): Promise<ChainReport> {
+    // One snapshot for the walk and the chain head: writers commit their events and the head
+    // together, so in a snapshot the two always agree. Read in separate statements instead, a
+    // chain that grows while it is checked looks cut short ("missing at the end").
+    return this.dataSource.transaction('REPEATABLE READ', (m) => this.verifyChainIn(m, teamId));
+  }
+
+  private async verifyChainIn(m: EntityManager, teamId: string | null): Promise<ChainReport> {
     const chainKey = teamId ?? PLATFORM_CHAIN;
     const teamCondition = teamId ? 'e.team_id = $1' : 'e.team_id IS NULL';
     const teamParams = teamId ? [teamId] : [];
@@ -92,6 +99,7 @@ export class AuditQueryService {
         `SELECT e.* FROM audit_events e WHERE ${teamCondition} AND e.chain_seq >= $${teamParams.length + 1}
           ORDER BY e.chain_seq ASC LIMIT ${VERIFY_BATCH}`,
         [...teamParams, expectedSeq.toString()],
+        m,
       );
       for (const event of batch) {
         checked++;
@@ -103,7 +111,7 @@ export class AuditQueryService {
       }
       if (batch.length < VERIFY_BATCH) break;
     }
-    const [head]: { last_seq: string; last_hash: string }[] = await this.dataSource.query(
+    const [head]: { last_seq: string; last_hash: string }[] = await m.query(
       `SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`,
       [chainKey],
     );
@@ -130,8 +138,8 @@ export class AuditQueryService {
     );
   }
 
-  private async rows(sql: string, params: unknown[]): Promise<AuditEvent[]> {
-    const raw: Record<string, unknown>[] = await this.dataSource.query(sql, params);
+  private async rows(sql: string, params: unknown[], m: Pick<EntityManager, 'query'> = this.dataSource): Promise<AuditEvent[]> {
+    const raw: Record<string, unknown>[] = await m.query(sql, params);
     return raw.map(toEvent);
   }
 }

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { EntityManager } from 'typeorm';
+import { ActorType, AuditOutcome } from '../../src/modules/audit/audit-event.entity';
+import { AuditService, type AuditRow } from '../../src/modules/audit/audit.service';
+import { testDatabaseUrl, type TestServer } from './server';
+
+/** A raw audit_events row as PostgreSQL returns it (snake_case). */
+export interface AuditDbRow {
+  id: string;
+  team_id: string | null;
+  chain_seq: string;
+  occurred_at: Date;
+  action: string;
+  outcome: string;
+  actor_type: string;
+  actor_user_id: string | null;
+  actor_api_key_id: string | null;
+  actor_label: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  request_id: string;
+  api_key_id: string | null;
+  metadata: Record<string, any> | null;
+  prev_hash: string | null;
+  hash: string;
+}
+
+/** Every audit row written for one HTTP request (the X-Request-Id of its response). */
+export function auditRowsOfRequest(t: TestServer, requestId: string): Promise<AuditDbRow[]> {
+  return t.dataSource.query(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY chain_seq`, [requestId]);
+}
+
+/** A team's chain, oldest first, straight from the table. */
+export function chainOf(t: TestServer, teamId: string): Promise<AuditDbRow[]> {
+  return t.dataSource.query(`SELECT * FROM audit_events WHERE team_id = $1 ORDER BY chain_seq`, [teamId]);
+}
+
+export const EVENTS_QUERY = `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
+  auditEvents(teamId: $t, filter: $f, first: $first, after: $after) {
+    edges { cursor node { id occurredAt teamId action outcome actor { type userId apiKeyId label } targetType targetId ip userAgent requestId metadata } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export const VERIFY_CHAIN_QUERY = `query($t: ID!) { verifyAuditChain(teamId: $t) { valid checkedEvents firstBrokenEventId firstBrokenPosition reason } }`;
+
+/** Runs `fn` in a superuser transaction with triggers off (session_replication_role = replica). */
+export async function withTriggersOff<T>(t: TestServer, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+  return t.dataSource.transaction(async (m) => {
+    await m.query(`SET LOCAL session_replication_role = replica`);
+    return fn(m);
+  });
+}
+
+/**
+ * Appends `count` synthetic, hash-valid events to a team's chain through the service's own
+ * AuditService (the chain-head lock, the hashing): a cheap way to a long, intact log.
+ */
+export async function appendSyntheticEvents(
+  t: TestServer,
+  teamId: string,
+  count: number,
+  make: (i: number) => Partial<AuditRow> = () => ({}),
+): Promise<AuditRow[]> {
+  const audit = new AuditService(t.dataSource);
+  const rows: AuditRow[] = [];
+  for (let i = 0; i < count; i++) {
+    rows.push({
+      id: randomUUID(),
+      teamId,
+      occurredAt: new Date(),
+      action: 'test.synthetic',
+      outcome: AuditOutcome.SUCCESS,
+      actorType: ActorType.SYSTEM,
+      actorUserId: null,
+      actorApiKeyId: null,
+      actorLabel: null,
+      targetType: null,
+      targetId: null,
+      ip: null,
+      userAgent: null,
+      requestId: `synthetic-${i}`,
+      metadata: { i },
+      ...make(i),
+    });
+  }
+  for (let i = 0; i < rows.length; i += 500) {
+    await t.dataSource.transaction((m) => audit.append(m, rows.slice(i, i + 500)));
+  }
+  return rows;
+}
+
+export interface ChildResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run audit:verify -- <args>` against this run's database, as an operator would run it. */
+export function runAuditVerify(args: string[], timeoutMs = 60_000): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'audit:verify', '--', ...args], {
+      cwd: path.resolve(__dirname, '../..'),
+      env: { ...process.env, DATABASE_URL: testDatabaseUrl(), NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`audit:verify timed out\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
