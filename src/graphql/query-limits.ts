@@ -47,24 +47,27 @@ function walk(
   multiplier: number,
   seen: Set<string>,
   budget: Budget,
+  withIntrospection = false,
 ): void {
   for (const selection of selectionSet.selections) {
     if (--budget.left < 0) return;
     // Introspection (GraphiQL's schema query is 15 deep) is bounded by the schema, not by the
-    // caller, and is off in production: it doesn't count against the limits.
-    if (selection.kind === Kind.FIELD && selection.name.value.startsWith('__')) continue;
+    // caller, and is off in production: it doesn't count against the depth and cost limits.
+    // Aliases of it do count (withIntrospection): 90 aliased __schema fields in 2,000 tokens
+    // would answer 2 MB.
+    if (!withIntrospection && selection.kind === Kind.FIELD && selection.name.value.startsWith('__')) continue;
     if (selection.kind === Kind.FIELD) {
       const childMultiplier = visit(selection, depth, multiplier);
-      if (selection.selectionSet) walk(context, selection.selectionSet, visit, depth + 1, childMultiplier, seen, budget);
+      if (selection.selectionSet) walk(context, selection.selectionSet, visit, depth + 1, childMultiplier, seen, budget, withIntrospection);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      walk(context, selection.selectionSet, visit, depth, multiplier, seen, budget);
+      walk(context, selection.selectionSet, visit, depth, multiplier, seen, budget, withIntrospection);
     } else {
       const name = selection.name.value;
       if (seen.has(name)) continue; // a cycle: NoFragmentCyclesRule reports it
       const fragment: FragmentDefinitionNode | null | undefined = context.getFragment(name);
       if (!fragment) continue;
       seen.add(name);
-      walk(context, fragment.selectionSet, visit, depth, multiplier, seen, budget);
+      walk(context, fragment.selectionSet, visit, depth, multiplier, seen, budget, withIntrospection);
       seen.delete(name);
     }
   }
@@ -96,7 +99,7 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
 
   const aliases = perOperation((context, operation) => {
     let count = 0;
-    walk(context, operation.selectionSet, (f, _d, m) => ((count += f.alias ? 1 : 0), m), 0, 1, new Set(), budgetFor(limits));
+    walk(context, operation.selectionSet, (f, _d, m) => ((count += f.alias ? 1 : 0), m), 0, 1, new Set(), budgetFor(limits), true);
     return count > limits.queryAliases ? limitError('aliases', limits.queryAliases, count) : null;
   });
 
@@ -136,5 +139,20 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
     };
   };
 
-  return [depth, aliases, cost, directives];
+  // graphql-js 16 lets `subscription { ... }` through validation although the schema has no
+  // Subscription type; execution then fails like a bug would (an INTERNAL_SERVER_ERROR). Refuse
+  // an operation type the schema lacks here, as graphql-js 17's KnownOperationTypesRule does.
+  const knownOperationType = (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(operation) {
+      const schema = context.getSchema();
+      const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[operation.operation];
+      if (!root) {
+        context.reportError(
+          new GraphQLError(`This service does not support ${operation.operation} operations`, { nodes: operation, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+        );
+      }
+    },
+  });
+
+  return [depth, aliases, cost, directives, knownOperationType];
 }

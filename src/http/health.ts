@@ -4,12 +4,15 @@ import { migrationsApplied } from '../db/data-source';
 
 /**
  * /healthz: the process is up (liveness). /readyz: the database answers and every migration of
- * this build is applied (readiness): a load balancer should only send traffic on a 200.
+ * this build is applied, and the server is not shutting down (readiness): a load balancer
+ * should only send traffic on a 200.
  */
-export function registerHealthRoutes(app: FastifyInstance, dataSource: DataSource): void {
+export function registerHealthRoutes(app: FastifyInstance, dataSource: DataSource, stopping: () => boolean = () => false): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
+    // shutting down: still serving what comes, but send nothing new here
+    if (stopping()) return reply.code(503).send({ status: 'unavailable', reason: 'shutting down' });
     try {
       await withTimeout(dataSource.query('SELECT 1'), 2_000);
       if (!(await withTimeout(migrationsApplied(dataSource), 2_000))) {

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
@@ -70,10 +71,16 @@ export class Metrics {
   }
 }
 
+/** Constant-time comparison of the Authorization header with `Bearer <token>` (digests: equal lengths). */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return typeof header === 'string' && timingSafeEqual(digest(header), digest(`Bearer ${token}`));
+}
+
 /** GET /metrics in Prometheus text format. With METRICS_TOKEN set, it needs that bearer token. */
 export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | undefined): void {
   app.get('/metrics', async (request, reply) => {
-    if (token && request.headers.authorization !== `Bearer ${token}`) return reply.code(401).send({ error: 'unauthorized' });
+    if (token && !bearerMatches(request.headers.authorization, token)) return reply.code(401).send({ error: 'unauthorized' });
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

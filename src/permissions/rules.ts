@@ -2,6 +2,7 @@ import { GraphQLError } from 'graphql';
 import { rule } from 'graphql-shield';
 import type { GraphQLContext } from '../context/context';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
+import { databaseUnavailable, isDatabaseUnavailable } from '../graphql/format-error';
 import { isUuid } from '../validation';
 import type { Permission } from './catalog';
 
@@ -39,12 +40,19 @@ export function teamPermission(permission: Permission | Permission[], locate: Te
   // shield wants a distinct name for every rule instance
   return rule(`${anyOf.join('|')}#${++ruleCount}`, { cache: 'no_cache' })(async (parent, args: Args, ctx: GraphQLContext) => {
     if (ctx.actor.principal.type === 'ANONYMOUS') return unauthenticated();
-    const teamId = await locate(parent, args, ctx);
-    if (teamId instanceof GraphQLError) return teamId;
-    if (teamId === null) return notFound();
-    const permissions = await ctx.actor.access.permissionsIn(teamId);
-    if (!permissions) return notFound();
-    return anyOf.some((p) => permissions.has(p)) ? true : forbidden(`This needs the ${anyOf.join(' or ')} permission`);
+    try {
+      const teamId = await locate(parent, args, ctx);
+      if (teamId instanceof GraphQLError) return teamId;
+      if (teamId === null) return notFound();
+      const permissions = await ctx.actor.access.permissionsIn(teamId);
+      if (!permissions) return notFound();
+      return anyOf.some((p) => permissions.has(p)) ? true : forbidden(`This needs the ${anyOf.join(' or ')} permission`);
+    } catch (error) {
+      // shield would answer a thrown error with its FORBIDDEN fallback: a database out of reach
+      // must say so (503), not tell the caller it lacks a permission
+      if (isDatabaseUnavailable(error)) return databaseUnavailable();
+      throw error;
+    }
   });
 }
 

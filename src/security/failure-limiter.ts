@@ -68,6 +68,32 @@ export class FailureLimiter {
   }
 
   /**
+   * Count one attempt in each bucket BEFORE it is checked (sign-in), so that concurrent attempts
+   * can't all pass a check of the count and be tried at once: with 40 guesses in flight, only
+   * the first `max` to be counted are tried, the rest are refused as locked. `allowed` is false
+   * when any bucket went past its limit; `reached` lists the buckets this attempt took to the
+   * limit (if it fails, a lockout starts now: callers audit it). An attempt that turns out to
+   * succeed gives its count back (refund) or clears the bucket (reset).
+   */
+  async reserve(buckets: readonly string[]): Promise<{ allowed: boolean; reached: string[] }> {
+    const reached: string[] = [];
+    let allowed = true;
+    for (const bucket of buckets) {
+      const { count, ends } = await this.store.increment(this.key(bucket), this.limit.windowSeconds);
+      if (count >= this.limit.max) this.blockedUntil.set(this.key(bucket), ends);
+      if (count === this.limit.max) reached.push(bucket);
+      if (count > this.limit.max) allowed = false;
+    }
+    return { allowed, reached };
+  }
+
+  /** Give back one attempt counted by reserve() that did not fail. */
+  async refund(bucket: string): Promise<void> {
+    const left = await this.store.decrement(this.key(bucket), this.limit.windowSeconds);
+    if (left < this.limit.max) this.blockedUntil.delete(this.key(bucket));
+  }
+
+  /**
    * Count a failure in this process only: for failures answered without touching any store (a
    * secret whose checksum fails), so that answering them stays free.
    */

@@ -16,6 +16,8 @@ export interface WindowCount {
 export interface FailureStore {
   increment(bucket: string, windowSeconds: number): Promise<WindowCount>;
   read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]>;
+  /** take one back from a bucket's current window (never below 0); returns the count left */
+  decrement(bucket: string, windowSeconds: number): Promise<number>;
   reset(bucket: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -42,6 +44,15 @@ export class PostgresFailureStore implements FailureStore {
       [buckets, windowSeconds],
     );
     return rows.map((r) => ({ bucket: r.bucket, count: r.count, ends: new Date(r.ends).getTime() }));
+  }
+
+  async decrement(bucket: string, windowSeconds: number): Promise<number> {
+    const rows: { count: number }[] = await this.dataSource.query(
+      `UPDATE rate_limits SET count = greatest(count - 1, 0)
+        WHERE bucket = $1 AND window_start > now() - make_interval(secs => $2) RETURNING count`,
+      [bucket, windowSeconds],
+    );
+    return rows[0]?.count ?? 0;
   }
 
   async reset(bucket: string): Promise<void> {
@@ -75,6 +86,16 @@ export class RedisFailureStore implements FailureStore {
       if (count > 0 && ttl > 0) out.push({ bucket, count, ends: Date.now() + ttl });
     });
     return out;
+  }
+
+  async decrement(bucket: string): Promise<number> {
+    // DECR on a missing (expired) key would create one with no expiry: only take back from a live window.
+    const left = await this.redis.eval(
+      `if redis.call('EXISTS', KEYS[1]) == 1 then return math.max(redis.call('DECR', KEYS[1]), 0) else return 0 end`,
+      1,
+      `empress:rl:${bucket}`,
+    );
+    return Number(left);
   }
 
   async reset(bucket: string): Promise<void> {

@@ -3,29 +3,37 @@ import { Client } from 'pg';
 import type { EntityManager } from 'typeorm';
 
 const CHANNEL = 'empress_api_key_changed';
+const ACK_CHANNEL = 'empress_api_key_changed_ack';
+const APPLICATION_NAME = 'empress-api-key-feed';
 const PENDING_TTL_MS = 30_000;
+
+interface Waiter {
+  expected: number;
+  acks: number;
+  heard: Promise<void>;
+  release: () => void;
+}
 
 /**
  * Tells every instance of the service that a key changed (revoked, regenerated, updated), through
- * PostgreSQL LISTEN/NOTIFY on a dedicated connection.
+ * PostgreSQL LISTEN/NOTIFY on a dedicated connection per instance, and waits until every instance
+ * has dropped the key from its cache before the mutation returns.
  *
- * The notification is sent inside the mutation's transaction, so PostgreSQL delivers it exactly
- * when the change commits (and never for a rolled-back one). The mutation then waits until its
- * own listener has heard it: PostgreSQL signals all listeners at commit, so by then the other
- * instances have been told too, and the mutation returns after every cache was invalidated.
+ * 1. Inside the mutation's transaction: count the listening instances (their feed connections in
+ *    pg_stat_activity) and queue the notification, which PostgreSQL delivers exactly when the
+ *    change commits (never for a rolled-back one).
+ * 2. Each instance, on hearing it, evicts the key and only then answers on the ack channel.
+ * 3. The mutation returns once every instance counted has acked (or after a timeout, for an
+ *    instance that hangs with its connection open). So "revoke on A, then the very next request
+ *    on B" is refused, however busy B is.
  *
  * While the listening connection is down, `healthy` is false and caches must not be trusted.
  */
 export class ApiKeyChangeFeed {
   private client: Client | null = null;
   private readonly handlers: ((key: string | null) => void)[] = [];
-  /**
-   * Notifications sent by this instance and not yet heard back, by nonce. Registered in notify(),
-   * before the commit: the notification can reach our listener before the committing code gets
-   * to delivered(), and it must not be missed then (that cost every such mutation the timeout).
-   */
-  private readonly waiting = new Map<string, () => void>();
-  private readonly pending = new Map<string, Promise<void>>();
+  /** notifications sent by this instance and not yet acked by everyone, by nonce */
+  private readonly waiters = new Map<string, Waiter>();
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   healthy = false;
@@ -48,68 +56,80 @@ export class ApiKeyChangeFeed {
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
-    for (const release of [...this.waiting.values()]) release();
-    this.waiting.clear();
-    this.pending.clear();
+    for (const waiter of [...this.waiters.values()]) waiter.release();
+    this.waiters.clear();
   }
 
   /** Queue a notification in the current transaction; returns a token for `delivered`. */
   async notify(manager: EntityManager, key: string): Promise<string> {
     const nonce = randomUUID();
-    this.expect(nonce);
+    const [{ listeners }]: { listeners: number }[] = await manager.query(
+      `SELECT count(*)::int AS listeners FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
+      [APPLICATION_NAME],
+    );
+    // Registered before the commit: acks can arrive before the committing code gets to delivered().
+    this.expect(nonce, Math.max(listeners, this.healthy ? 1 : 0));
     await manager.query(`SELECT pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ key, nonce })]);
     return nonce;
   }
 
-  /** Resolves once our own listener received the notification (or after timeoutMs). */
+  /** Resolves once every listening instance has evicted the key (or after timeoutMs). */
   delivered(nonce: string, timeoutMs = 2_000): Promise<void> {
-    const pending = this.pending.get(nonce);
-    // not pending: already heard (or forgotten after PENDING_TTL_MS)
-    if (!pending || !this.healthy) return Promise.resolve();
+    const waiter = this.waiters.get(nonce);
+    if (!waiter) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       timer.unref();
-      void pending.then(() => {
+      void waiter.heard.then(() => {
         clearTimeout(timer);
         resolve();
       });
     });
   }
 
-  /** Start waiting for `nonce`; forgotten after PENDING_TTL_MS if never heard (a rolled-back transaction). */
-  private expect(nonce: string): void {
+  /** Start waiting for `expected` acks of `nonce`; forgotten after PENDING_TTL_MS (a rolled-back transaction). */
+  private expect(nonce: string, expected: number): void {
     let release!: () => void;
     const heard = new Promise<void>((resolve) => (release = resolve));
     const forget = setTimeout(() => done(), PENDING_TTL_MS);
     forget.unref();
     const done = () => {
       clearTimeout(forget);
-      this.waiting.delete(nonce);
-      this.pending.delete(nonce);
+      this.waiters.delete(nonce);
       release();
     };
-    this.waiting.set(nonce, done);
-    this.pending.set(nonce, heard);
+    const waiter: Waiter = { expected, acks: 0, heard, release: done };
+    this.waiters.set(nonce, waiter);
+    if (expected === 0) done();
+  }
+
+  private onNotification(client: Client, channel: string, payloadText: string | undefined): void {
+    if (channel === ACK_CHANNEL) {
+      const waiter = payloadText ? this.waiters.get(payloadText) : undefined;
+      if (waiter && ++waiter.acks >= waiter.expected) waiter.release();
+      return;
+    }
+    if (channel !== CHANNEL) return;
+    let payload: { key?: string; nonce?: string } = {};
+    try {
+      payload = JSON.parse(payloadText ?? '{}');
+    } catch {
+      // a malformed payload still means "something changed": drop everything
+    }
+    for (const handler of this.handlers) handler(payload.key ?? null);
+    // Evicted: say so, so that the instance that made the change can return.
+    if (payload.nonce) client.query(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, payload.nonce]).catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.connectionString, application_name: 'empress-api-key-feed' });
-    client.on('notification', (message) => {
-      if (message.channel !== CHANNEL) return;
-      let payload: { key?: string; nonce?: string } = {};
-      try {
-        payload = JSON.parse(message.payload ?? '{}');
-      } catch {
-        // a malformed payload still means "something changed": drop everything
-      }
-      for (const handler of this.handlers) handler(payload.key ?? null);
-      if (payload.nonce) this.waiting.get(payload.nonce)?.();
-    });
+    const client = new Client({ connectionString: this.connectionString, application_name: APPLICATION_NAME });
+    client.on('notification', (message) => this.onNotification(client, message.channel, message.payload));
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
       await client.query(`LISTEN ${CHANNEL}`);
+      await client.query(`LISTEN ${ACK_CHANNEL}`);
       this.client = client;
       this.healthy = true;
       // Changes made while we were not listening are unknown: start from an empty cache.

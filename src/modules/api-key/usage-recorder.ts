@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { isDatabaseUnavailable } from '../../graphql/format-error';
 import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditRow, AuditService } from '../audit/audit.service';
 import type { ApiKey } from './api-key.entity';
@@ -15,6 +16,14 @@ export interface KeyUse {
   ip: string | null;
   userAgent: string | null;
   requestId: string;
+}
+
+/**
+ * Client text as PostgreSQL can store it: jsonb refuses \u0000 and lone UTF-16 surrogates, and
+ * one such string in a batch would fail the whole batch (an operation name, a scope asked for).
+ */
+function storable(text: string): string {
+  return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 export const FLUSH_INTERVAL_MS = 1_000;
@@ -68,13 +77,13 @@ export class UsageRecorder {
       targetType: 'ApiKey',
       targetId: use.apiKey.id,
       ip: use.ip,
-      userAgent: use.userAgent ? use.userAgent.slice(0, 512) : null,
+      userAgent: use.userAgent ? storable(use.userAgent.slice(0, 512)) : null,
       requestId: use.requestId,
       metadata: {
         code: use.code,
         via: use.via,
-        ...(use.operation ? { operation: use.operation.slice(0, 200) } : {}),
-        ...(use.requiredScopes?.length ? { requiredScopes: use.requiredScopes.slice(0, 50) } : {}),
+        ...(use.operation ? { operation: storable(use.operation.slice(0, 200)) } : {}),
+        ...(use.requiredScopes?.length ? { requiredScopes: use.requiredScopes.slice(0, 50).map((scope) => storable(scope.slice(0, 200))) } : {}),
       },
     });
     if (use.code === 'VALID') this.lastUse.set(use.apiKey.id, { at: now, ip: use.ip });
@@ -111,11 +120,17 @@ export class UsageRecorder {
       try {
         if (batch.length) await this.dataSource.transaction((m) => this.audit.append(m, batch));
       } catch (error) {
-        // Database unavailable: put everything back and try again on the next tick.
-        this.queue.unshift(...batch);
-        this.restoreLastUse(uses);
-        this.onError('usage events not written; will retry', error);
-        return;
+        // Anything but the database being away means some event of the batch can't be written:
+        // write them one by one rather than retry a batch that will never pass (and hold up
+        // every event behind it).
+        const written = !isDatabaseUnavailable(error) && (await this.writeOneByOne(batch));
+        if (!written) {
+          // Database unavailable: put everything back and try again on the next tick.
+          if (isDatabaseUnavailable(error)) this.queue.unshift(...batch);
+          this.restoreLastUse(uses);
+          this.onError('usage events not written; will retry', error);
+          return;
+        }
       }
       try {
         if (uses.length) {
@@ -132,6 +147,23 @@ export class UsageRecorder {
         return;
       }
     }
+  }
+
+  /** false when the database went away on the way (what is left is queued again) */
+  private async writeOneByOne(batch: AuditRow[]): Promise<boolean> {
+    for (let i = 0; i < batch.length; i++) {
+      try {
+        await this.dataSource.transaction((m) => this.audit.append(m, [batch[i]]));
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) {
+          this.queue.unshift(...batch.slice(i));
+          return false;
+        }
+        this.dropped++;
+        this.onError('usage event dropped: it cannot be written', error);
+      }
+    }
+    return true;
   }
 
   private restoreLastUse(uses: [string, { at: Date; ip: string | null }][]): void {

@@ -36,9 +36,10 @@ export class AuthResolver {
   logIn(
     @Arg('email', { description: 'Address of the account.' }) email: string,
     @Arg('password', { description: 'Password of the account.' }) password: string,
-    @Ctx() { actor, services }: GraphQLContext,
+    @Ctx() ctx: GraphQLContext,
   ): Promise<AuthPayload> {
-    return services.users.logIn(actor, { email, password });
+    ctx.logInRuns = (ctx.logInRuns ?? 0) + 1;
+    return ctx.services.users.logIn(ctx.actor, { email, password });
   }
 
   @Mutation(() => Boolean, { description: 'End the current session: its token stops working at once.' })

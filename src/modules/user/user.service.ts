@@ -18,6 +18,16 @@ export interface SignedIn {
 }
 
 /** Accounts and sessions: sign-up, sign-in, sign-out, and turning a bearer token into a user. */
+/** The email as counted and looked up. NUL and lone surrogates can't even be looked up
+ * (PostgreSQL refuses them) and no account has them: they become U+FFFD. */
+function normalizeLoginEmail(raw: string): string {
+  return raw
+    .trim()
+    .toLowerCase()
+    .slice(0, 254)
+    .replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
 export class UserService {
   constructor(
     private readonly dataSource: DataSource,
@@ -62,18 +72,26 @@ export class UserService {
    * One answer for every failure: unknown email, wrong password and a locked account all give
    * the same UNAUTHENTICATED error after the same argon2 work.
    *
-   * Failures are counted per account and per client address (each call counts, so 15 aliased
-   * logIn fields in one document spend 15 attempts). Past the limit the account or address is
+   * Failures are counted per account and per client address, per logIn field: in a document of
+   * aliased logIn fields the first failure ends the document (logIn is non-null), and the fields
+   * that never ran are charged too (aliased-login.plugin.ts).
+   * Each attempt is counted before its password is checked, so concurrent guesses can't slip past
+   * the limit together; a success gives its count back. Past the limit the account or address is
    * locked for the rest of the window, across every instance; the lockout is audited.
    */
   async logIn(actor: Actor, input: { email: string; password: string }): Promise<SignedIn> {
-    const email = input.email.trim().toLowerCase().slice(0, 254);
+    const email = normalizeLoginEmail(input.email);
     const buckets = [`account:${email}`, `address:${actor.ip ?? 'unknown'}`];
-    const locked = await this.limiter.isBlockedShared(buckets);
+    let locked = await this.limiter.isBlockedShared(buckets);
+    let reached: string[] = [];
+    if (!locked) {
+      const attempt = await this.limiter.reserve(buckets);
+      locked = !attempt.allowed;
+      reached = attempt.reached;
+    }
     const user = locked ? null : await this.findByEmail(email);
     const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
     if (!user || !ok) {
-      const reached = locked ? [] : await this.limiter.recordFailure(buckets);
       await this.dataSource.transaction(async (m) => {
         await this.audit.record(m, actor, {
           teamId: null,
@@ -101,6 +119,7 @@ export class UserService {
       throw unauthenticated('Email or password is incorrect');
     }
     await this.limiter.reset(buckets[0]);
+    await this.limiter.refund(buckets[1]);
     return this.dataSource.transaction(async (m) => {
       await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
         teamId: null,
@@ -110,6 +129,42 @@ export class UserService {
         targetId: user.id,
       });
       return this.openSession(m, user);
+    });
+  }
+
+  /**
+   * Attempts that a document asked for but GraphQL never ran (aliased logIn fields after a failed
+   * one): each is charged as a failed attempt of its email and of the caller's address, and
+   * audited, so packing guesses into one document buys nothing.
+   */
+  async chargeUnrunLogIns(actor: Actor, emails: string[]): Promise<void> {
+    const rows: { email: string; reached: string[] }[] = [];
+    for (const raw of emails) {
+      const email = normalizeLoginEmail(raw);
+      const reached = await this.limiter.recordFailure([`account:${email}`, `address:${actor.ip ?? 'unknown'}`]);
+      rows.push({ email, reached });
+    }
+    await this.dataSource.transaction(async (m) => {
+      for (const { reached } of rows) {
+        await this.audit.record(m, actor, {
+          teamId: null,
+          action: 'auth.loginFailed',
+          outcome: AuditOutcome.DENIED,
+          metadata: { notRun: true, reason: 'an earlier logIn of the same document failed' },
+        });
+        for (const bucket of reached) {
+          await this.audit.record(m, actor, {
+            teamId: null,
+            action: 'auth.lockedOut',
+            outcome: AuditOutcome.DENIED,
+            metadata: {
+              lockedBy: bucket.startsWith('account:') ? 'account' : 'address',
+              failures: this.limiter.limit.max,
+              windowSeconds: this.limiter.limit.windowSeconds,
+            },
+          });
+        }
+      }
     });
   }
 
