@@ -7,8 +7,6 @@ export interface GraphQLContext {
   actor: Actor;
   loaders: Loaders;
   services: Services;
-  /** set by resolvers whose answer carries a secret: the response gets Cache-Control: no-store */
-  noStore: boolean;
   /** logIn fields that ran in this request (see aliased-login.plugin.ts) */
   logInRuns?: number;
   /** what this request did, for its log line: filled in by server.ts */

@@ -40,7 +40,6 @@ export class ApiKeyResolver {
     @Arg('input', () => CreateApiKeyInput, { description: 'The new key.' }) input: CreateApiKeyInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ApiKeyWithSecret> {
-    ctx.noStore = true;
     return ctx.services.apiKeys.create(ctx.actor, input);
   }
 
@@ -57,7 +56,6 @@ export class ApiKeyResolver {
     description: 'Issue a new secret; the previous one stops working at once, everywhere. The new secret is shown only here.',
   })
   regenerateApiKeySecret(@Arg('id', () => ID, { description: 'The key.' }) id: string, @Ctx() ctx: GraphQLContext): Promise<ApiKeyWithSecret> {
-    ctx.noStore = true;
     return ctx.services.apiKeys.regenerate(ctx.actor, requireId(id, 'id'));
   }
 
