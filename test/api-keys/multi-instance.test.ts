@@ -1,8 +1,8 @@
 import { basic, createKey } from '../helpers/api-keys';
-import { startChildServer, type ChildServer } from '../helpers/child-server';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { gqlFrom, httpRequest, uniqueLoopback, verifyWith, type Gql } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 
 /**
  * Two instances of the service on one database: this test process's server (A) and a separate
@@ -12,14 +12,14 @@ import { startTestServer, type TestServer } from '../helpers/server';
  */
 const ROUNDS = 5;
 let a: TestServer;
-let b: ChildServer;
+let b: ServerProcess;
 let onB: Gql;
 let owner: SignedInUser;
 let team: TeamFixture;
 const address = uniqueLoopback();
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startChildServer()]);
+  [a, b] = await Promise.all([startTestServer(), startServerProcess({ applicationName: 'empress-test-child', startTimeoutMs: 30_000 })]);
   onB = gqlFrom(b.url, address);
   owner = await signUp(a, 'multi-owner');
   team = await createTeam(a, owner, 'Multi instance');

@@ -2,7 +2,7 @@ import { AuditOutcome } from '../../src/modules/audit/audit-event.entity';
 import { appendSyntheticEvents } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
 import { addMember, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { rssOf, startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -43,7 +43,7 @@ beforeAll(async () => {
   // The heap is capped below the size of the export (~115 MB of NDJSON): a server that gathered
   // the export in memory would die. The cap also makes V8 collect as it goes instead of letting
   // garbage pile up, so RSS shows what the export really holds.
-  proc = await startServerProcess({}, ['--max-old-space-size=128']);
+  proc = await startServerProcess({ poolSize: 4, nodeArgs: ['--max-old-space-size=128'] });
 }, 180_000);
 
 afterAll(async () => {
@@ -66,7 +66,7 @@ interface Watched {
 async function watchedExport(query: string, onLine: (line: string, index: number) => void): Promise<Watched> {
   const baselineSamples: number[] = [];
   for (let i = 0; i < 10; i++) {
-    baselineSamples.push(proc!.rss());
+    baselineSamples.push(rssOf(proc!.pid));
     await new Promise((r) => setTimeout(r, 20));
   }
   const baseline = Math.max(...baselineSamples);
@@ -74,7 +74,7 @@ async function watchedExport(query: string, onLine: (line: string, index: number
   let gone = false;
   const sampler = setInterval(() => {
     try {
-      peak = Math.max(peak, proc!.rss());
+      peak = Math.max(peak, rssOf(proc!.pid));
     } catch {
       gone = true; // the server process died (out of memory?)
     }

@@ -9,7 +9,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { freePort } from '../../src/db/embedded-postgres';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
 import { testDatabaseUrl } from '../helpers/server';
-import { startServerOnDatabase, type ServerOnDatabase } from '../helpers/server-on-database';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { StoppablePostgres } from '../helpers/stoppable-postgres';
 
 /**
@@ -106,7 +106,7 @@ describe('the database goes away under load and comes back', () => {
   let port: number;
   let pg: StoppablePostgres | undefined;
   let url: string;
-  let server: ServerOnDatabase;
+  let server: ServerProcess;
   let base: string;
 
   beforeAll(async () => {
@@ -122,7 +122,7 @@ describe('the database goes away under load and comes back', () => {
     await migrator.destroy();
 
     // buildServer on that database, in a process of its own (as in production)
-    server = await startServerOnDatabase(url, { LOG_LEVEL: 'warn' });
+    server = await startServerProcess({ databaseUrl: url, env: { LOG_LEVEL: 'warn' }, captureLog: true });
     base = server.url;
   }, 120_000);
 
