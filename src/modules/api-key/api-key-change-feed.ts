@@ -34,6 +34,8 @@ export class ApiKeyChangeFeed {
   private readonly handlers: ((key: string | null) => void)[] = [];
   /** notifications sent by this instance and not yet acked by everyone, by nonce */
   private readonly waiters = new Map<string, Waiter>();
+  /** acks sent so far, in order */
+  private acks: Promise<void> = Promise.resolve();
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   healthy = false;
@@ -118,7 +120,14 @@ export class ApiKeyChangeFeed {
     }
     for (const handler of this.handlers) handler(payload.key ?? null);
     // Evicted: say so, so that the instance that made the change can return.
-    if (payload.nonce) client.query(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, payload.nonce]).catch(() => undefined);
+    // One query at a time on this connection (pg won't queue them for us from pg 9 on).
+    if (payload.nonce) {
+      const nonce = payload.nonce;
+      this.acks = this.acks.then(() => client.query(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, nonce])).then(
+        () => undefined,
+        () => undefined,
+      );
+    }
   }
 
   private async connect(): Promise<void> {
