@@ -36,14 +36,10 @@ interface Answer {
   ms: number;
 }
 
-async function post(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
+/** One request, timed, its body parsed as JSON when it is JSON. */
+async function timed(url: string, init: RequestInit): Promise<Answer> {
   const started = Date.now();
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(30_000),
-  });
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
   let body: any;
   try {
@@ -54,17 +50,16 @@ async function post(url: string, query: string, variables: Record<string, unknow
   return { status: res.status, body, text, ms: Date.now() - started };
 }
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const started = Date.now();
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  let body: any;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  return { status: res.status, body, text, ms: Date.now() - started };
+function post(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
+  return timed(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+}
+
+function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
+  return timed(url, { headers });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
