@@ -7,10 +7,12 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/db/data-source';
 import { freePort } from '../../src/db/embedded-postgres';
+import { basic } from '../helpers/api-keys';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
 import { testDatabaseUrl } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { StoppablePostgres } from '../helpers/stoppable-postgres';
+import { sleep } from '../helpers/time';
 
 /**
  * Issue 6, faults.
@@ -62,8 +64,6 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Answer>
   return timed(url, { headers });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const basic = (key: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` });
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
 import { startTestServer, testDatabaseUrl } from '../helpers/server';
+import { sleep } from '../helpers/time';
 
 /**
  * `npm start` for real: the service as a child process (src/main.ts through @swc-node/register, so
@@ -96,7 +97,6 @@ class Service {
 
 const running = new Set<Service>();
 const tempDirs: string[] = [];
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The promise's value, or null after `ms` (the timer does not outlive the promise). */
 async function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
