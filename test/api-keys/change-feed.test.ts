@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { Client } from 'pg';
 import { createDataSource } from '../../src/db/data-source';
 import { ApiKeyChangeFeed } from '../../src/modules/api-key/api-key-change-feed';
 import { testDatabaseUrl } from '../helpers/server';
@@ -61,4 +62,57 @@ it('a rolled-back change notifies nobody, and its waiter gives up after the time
   await feed.delivered(nonce, 300);
   expect(Date.now() - started).toBeGreaterThanOrEqual(250);
   expect(heard).not.toContain(key);
+});
+
+describe('who a change waits for', () => {
+  /** A connection that looks like a listening instance but never acks: a hung instance. */
+  async function hungInstance(): Promise<Client> {
+    const client = new Client({ connectionString: testDatabaseUrl(), application_name: 'empress-api-key-feed' });
+    await client.connect();
+    return client;
+  }
+
+  it('an ack from an instance that started after the change was listed does not stand in for a listed one', async () => {
+    const hung = await hungInstance();
+    const latecomer = new ApiKeyChangeFeed(testDatabaseUrl());
+    try {
+      const key = `empk_feed${Date.now()}late`;
+      let nonce = '';
+      await dataSource.transaction(async (m) => {
+        nonce = await feed.notify(m, key); // lists this feed and the hung one
+        await latecomer.start(); // listening before the commit: it hears the change and acks
+      });
+      const started = Date.now();
+      await feed.delivered(nonce, 600);
+      // two acks came (this feed's, the latecomer's), but the hung instance's never did
+      expect(Date.now() - started).toBeGreaterThanOrEqual(550);
+    } finally {
+      await Promise.all([latecomer.stop(), hung.end()]);
+    }
+  });
+
+  it('instances starting and stopping all the while never make a change wait for them', async () => {
+    let churning = true;
+    const churn = (async () => {
+      let cycles = 0;
+      while (churning) {
+        const other = new ApiKeyChangeFeed(testDatabaseUrl());
+        await other.start();
+        await other.stop();
+        cycles++;
+      }
+      return cycles;
+    })();
+    const took: number[] = [];
+    const until = Date.now() + 3_000;
+    while (Date.now() < until) {
+      const started = Date.now();
+      await feed.delivered(await commitNotify(`empk_feed${started}churn`), 2_000);
+      took.push(Date.now() - started);
+    }
+    churning = false;
+    expect(await churn).toBeGreaterThan(3);
+    expect(took.length).toBeGreaterThan(20);
+    expect(Math.max(...took)).toBeLessThan(1_000);
+  });
 });

@@ -4,12 +4,33 @@ import type { EntityManager } from 'typeorm';
 
 const CHANNEL = 'empress_api_key_changed';
 const ACK_CHANNEL = 'empress_api_key_changed_ack';
-const APPLICATION_NAME = 'empress-api-key-feed';
+/** The name a feed connection carries while, and only while, it listens: the instances counted. */
+const LISTENING = 'empress-api-key-feed';
+const NOT_LISTENING = 'empress-api-key-feed-idle';
 const PENDING_TTL_MS = 30_000;
+/** How long a stopping feed goes on acking changes whose writers counted it just before it left. */
+const STOP_GRACE_MS = 200;
+
+/** The listening connection, with its queries run one at a time (pg 9 will not queue them for us). */
+interface Connection {
+  client: Client;
+  /** its backend pid: the name writers list it by, and the one its acks carry */
+  pid: number;
+  run(sql: string, params?: unknown[]): Promise<void>;
+}
+
+function serialized(client: Client): Connection['run'] {
+  let last: Promise<unknown> = Promise.resolve();
+  return (sql, params) => {
+    const next = last.then(() => client.query(sql, params));
+    last = next.catch(() => undefined);
+    return next.then(() => undefined);
+  };
+}
 
 interface Waiter {
-  expected: number;
-  acks: number;
+  /** backend pids of the listeners that have not acked yet */
+  pending: Set<number>;
   heard: Promise<void>;
   release: () => void;
 }
@@ -19,23 +40,27 @@ interface Waiter {
  * PostgreSQL LISTEN/NOTIFY on a dedicated connection per instance, and waits until every instance
  * has dropped the key from its cache before the mutation returns.
  *
- * 1. Inside the mutation's transaction: count the listening instances (their feed connections in
- *    pg_stat_activity) and queue the notification, which PostgreSQL delivers exactly when the
- *    change commits (never for a rolled-back one).
- * 2. Each instance, on hearing it, evicts the key and only then answers on the ack channel.
- * 3. The mutation returns once every instance counted has acked (or after a timeout, for an
+ * 1. Inside the mutation's transaction: list the listening instances (the backend pids of their
+ *    feed connections in pg_stat_activity) and queue the notification, which PostgreSQL delivers
+ *    exactly when the change commits (never for a rolled-back one).
+ * 2. Each instance, on hearing it, evicts the key and only then acks on the ack channel, naming
+ *    its own connection's pid.
+ * 3. The mutation returns once every instance listed has acked (or after a timeout, for an
  *    instance that hangs with its connection open). So "revoke on A, then the very next request
- *    on B" is refused, however busy B is.
+ *    on B" is refused, however busy B is. Acks are counted by pid, not by number: an instance
+ *    that started after the listing acks too, and must not stand in for one that has not.
+ *
+ * A feed connection carries the LISTENING application name only while it really listens: it is
+ * renamed after its LISTEN and before it leaves. A connection still starting up (or shutting
+ * down) listed by a writer would never ack, and stall every change for the whole timeout.
  *
  * While the listening connection is down, `healthy` is false and caches must not be trusted.
  */
 export class ApiKeyChangeFeed {
-  private client: Client | null = null;
+  private connection: Connection | null = null;
   private readonly handlers: ((key: string | null) => void)[] = [];
-  /** notifications sent by this instance and not yet acked by everyone, by nonce */
+  /** notifications sent by this instance and not yet acked by every listener listed, by nonce */
   private readonly waiters = new Map<string, Waiter>();
-  /** acks sent so far, in order */
-  private acks: Promise<void> = Promise.resolve();
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
   healthy = false;
@@ -55,9 +80,16 @@ export class ApiKeyChangeFeed {
     this.stopped = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.healthy = false;
-    const client = this.client;
-    this.client = null;
-    await client?.end().catch(() => undefined);
+    const connection = this.connection;
+    this.connection = null;
+    if (connection) {
+      // Leave the list first, then go on acking for a moment: a writer that listed this instance
+      // just before commits within milliseconds, and would otherwise wait out its timeout.
+      await connection.run(`SET application_name = '${NOT_LISTENING}'`).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, STOP_GRACE_MS));
+      await connection.run('UNLISTEN *').catch(() => undefined);
+      await connection.client.end().catch(() => undefined);
+    }
     for (const waiter of [...this.waiters.values()]) waiter.release();
     this.waiters.clear();
   }
@@ -65,12 +97,12 @@ export class ApiKeyChangeFeed {
   /** Queue a notification in the current transaction; returns a token for `delivered`. */
   async notify(manager: EntityManager, key: string): Promise<string> {
     const nonce = randomUUID();
-    const [{ listeners }]: { listeners: number }[] = await manager.query(
-      `SELECT count(*)::int AS listeners FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
-      [APPLICATION_NAME],
+    const listeners: { pid: number }[] = await manager.query(
+      `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
+      [LISTENING],
     );
     // Registered before the commit: acks can arrive before the committing code gets to delivered().
-    this.expect(nonce, Math.max(listeners, this.healthy ? 1 : 0));
+    this.expect(nonce, listeners.map((l) => l.pid));
     await manager.query(`SELECT pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ key, nonce })]);
     return nonce;
   }
@@ -89,8 +121,8 @@ export class ApiKeyChangeFeed {
     });
   }
 
-  /** Start waiting for `expected` acks of `nonce`; forgotten after PENDING_TTL_MS (a rolled-back transaction). */
-  private expect(nonce: string, expected: number): void {
+  /** Start waiting for the acks of `nonce` from these listeners; forgotten after PENDING_TTL_MS (a rolled-back transaction). */
+  private expect(nonce: string, listeners: number[]): void {
     let release!: () => void;
     const heard = new Promise<void>((resolve) => (release = resolve));
     const forget = setTimeout(() => done(), PENDING_TTL_MS);
@@ -100,15 +132,15 @@ export class ApiKeyChangeFeed {
       this.waiters.delete(nonce);
       release();
     };
-    const waiter: Waiter = { expected, acks: 0, heard, release: done };
-    this.waiters.set(nonce, waiter);
-    if (expected === 0) done();
+    this.waiters.set(nonce, { pending: new Set(listeners), heard, release: done });
+    if (listeners.length === 0) done();
   }
 
-  private onNotification(client: Client, channel: string, payloadText: string | undefined): void {
+  private onNotification(connection: Connection, channel: string, payloadText: string | undefined): void {
     if (channel === ACK_CHANNEL) {
-      const waiter = payloadText ? this.waiters.get(payloadText) : undefined;
-      if (waiter && ++waiter.acks >= waiter.expected) waiter.release();
+      const [nonce, from] = (payloadText ?? '').split(' ');
+      const waiter = this.waiters.get(nonce);
+      if (waiter?.pending.delete(Number(from)) && waiter.pending.size === 0) waiter.release();
       return;
     }
     if (channel !== CHANNEL) return;
@@ -120,29 +152,28 @@ export class ApiKeyChangeFeed {
     }
     for (const handler of this.handlers) handler(payload.key ?? null);
     // Evicted: say so, so that the instance that made the change can return.
-    // One query at a time on this connection (pg won't queue them for us from pg 9 on).
     if (payload.nonce) {
-      const nonce = payload.nonce;
-      this.acks = this.acks.then(() => client.query(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, nonce])).then(
-        () => undefined,
-        () => undefined,
-      );
+      void connection.run(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, `${payload.nonce} ${connection.pid}`]).catch(() => undefined);
     }
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.connectionString, application_name: APPLICATION_NAME });
-    client.on('notification', (message) => this.onNotification(client, message.channel, message.payload));
+    const client = new Client({ connectionString: this.connectionString, application_name: NOT_LISTENING });
+    const connection: Connection = { client, pid: 0, run: serialized(client) };
+    client.on('notification', (message) => this.onNotification(connection, message.channel, message.payload));
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-      await client.query(`LISTEN ${ACK_CHANNEL}`);
-      this.client = client;
-      this.healthy = true;
+      connection.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await connection.run(`LISTEN ${CHANNEL}`);
+      await connection.run(`LISTEN ${ACK_CHANNEL}`);
       // Changes made while we were not listening are unknown: start from an empty cache.
       for (const handler of this.handlers) handler(null);
+      // Only now may writers count on this instance's ack.
+      await connection.run(`SET application_name = '${LISTENING}'`);
+      this.connection = connection;
+      this.healthy = true;
     } catch {
       await client.end().catch(() => undefined);
       this.lost(client);
@@ -150,8 +181,8 @@ export class ApiKeyChangeFeed {
   }
 
   private lost(client: Client): void {
-    if (this.client && this.client !== client) return;
-    this.client = null;
+    if (this.connection && this.connection.client !== client) return;
+    this.connection = null;
     this.healthy = false;
     for (const handler of this.handlers) handler(null);
     if (this.stopped || this.reconnectTimer) return;
