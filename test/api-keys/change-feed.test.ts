@@ -46,7 +46,7 @@ it('delivered() waits for a notification not heard yet, and resolves when it is'
   const nonce = await commitNotify(key);
   await feed.delivered(nonce, 2_000);
   expect(heard).toContain(key);
-  expect(Date.now() - started).toBeLessThan(1_000);
+  expect(Date.now() - started).toBeLessThan(1_500); // well before the 2 s timeout
 });
 
 it('a rolled-back change notifies nobody, and its waiter gives up after the timeout', async () => {
@@ -113,6 +113,6 @@ describe('who a change waits for', () => {
     churning = false;
     expect(await churn).toBeGreaterThan(3);
     expect(took.length).toBeGreaterThan(20);
-    expect(Math.max(...took)).toBeLessThan(1_000);
+    expect(Math.max(...took)).toBeLessThan(1_500); // none waited out the 2 s timeout
   });
 });

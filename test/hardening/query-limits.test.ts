@@ -178,17 +178,17 @@ describe('query limits, defaults', () => {
     expect(ok.body.data.auditEvents.edges.length).toBeGreaterThan(0);
   });
 
-  it('refuses a fragment bomb (2^150 fields in 2,000 tokens) on cost within 1 s', async () => {
+  it('refuses a fragment bomb (2^150 fields in 2,000 tokens) on cost within 3 s (a bomb that got through would not end)', async () => {
     const frags = ['fragment F0 on Viewer { type }'];
     for (let i = 1; i <= 150; i++) frags.push(`fragment F${i} on Viewer { ...F${i - 1} ...F${i - 1} }`);
     const started = Date.now();
     const answer = await query(t.url, `query { viewer { ...F150 } } ${frags.join(' ')}`);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
     expectLimit(answer, 'cost', 5000);
     // and the server is still quick for everyone else
     const after = Date.now();
     expect((await query(t.url, '{ viewer { type } }')).status).toBe(200);
-    expect(Date.now() - after).toBeLessThan(500);
+    expect(Date.now() - after).toBeLessThan(1_000);
   });
 
   it('refuses 11 directives when the limit is 10, and answers 10', async () => {
