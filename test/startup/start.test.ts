@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
+import { runAuditVerify } from '../helpers/audit';
 import { startTestServer, testDatabaseUrl } from '../helpers/server';
 import { sleep } from '../helpers/time';
 
@@ -230,6 +231,41 @@ describe('npm start with an embedded PostgreSQL', () => {
     expect(teams.data.teams).toEqual([{ id: teamId, name: 'Survives restarts' }]);
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
+    expect(processesMentioning(path.join(dataDir, 'pgdata'))).toEqual([]);
+  });
+
+  it('`npm run audit:verify` on that embedded database (service stopped): exit 0 while intact, 1 once a row was edited', async () => {
+    expect(teamId).not.toBe('');
+    const embedded = { DATABASE_URL: undefined, DATA_DIR: dataDir, NODE_ENV: undefined };
+    const intact = await runAuditVerify([], 120_000, embedded);
+    expect(intact).toMatchObject({ code: 0, stdout: expect.stringMatching(/all \d+ chains intact/) });
+
+    // Edit the team's first event as the cluster's superuser (its credentials and port are in
+    // DATA_DIR while the service runs), with the append-only triggers off.
+    const service = new Service(dataDir, await freePort(), {});
+    await service.ready();
+    const { user, password } = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
+    const port = readFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[3];
+    const client = new Client({ host: '127.0.0.1', port: Number(port), user, password, database: 'empress' });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL session_replication_role = replica');
+      const edited = await client.query(
+        `UPDATE audit_events SET action = 'team.renamed' WHERE id = (SELECT id FROM audit_events WHERE team_id = $1 ORDER BY occurred_at LIMIT 1)`,
+        [teamId],
+      );
+      expect(edited.rowCount).toBe(1);
+      await client.query('COMMIT');
+    } finally {
+      await client.end();
+    }
+    expect(await service.stop()).toEqual({ code: 0, signal: null });
+
+    // The exit code is what a cron job or a CI step sees: it must say broken.
+    const broken = await runAuditVerify([], 120_000, embedded);
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toContain(`BROKEN  ${teamId}`);
     expect(processesMentioning(path.join(dataDir, 'pgdata'))).toEqual([]);
   });
 
