@@ -1,16 +1,8 @@
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
 import { loadConfig } from '../src/config';
-import { createDataSource } from '../src/db/data-source';
-import { ensureDatabase } from '../src/db/database';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { auditWhere, type AuditFilterInput } from '../src/modules/audit/audit-filter';
-import { buildServer, type BuiltServer } from '../src/server';
+import { createBenchTeam, log, markdownTable, percentile, runBench, signUpBenchUser, withBench } from './bench-kit';
 
 /**
  * `npm run bench:audit`: the auditEvents query over 1,000,000 audit events.
@@ -39,8 +31,6 @@ const WARMUP = 20;
 const TEAMS = 20;
 const KEYS = 2_000;
 const VERBOSE = process.env.BENCH_VERBOSE === '1';
-
-const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // 30 actions and their relative weights; the key-related ones carry an api_key_id.
 const ACTIONS: [string, number][] = [
@@ -81,28 +71,17 @@ interface PlanCheck {
   text: string;
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<number> {
   const started = Date.now();
-  const db = await openBenchDatabase();
-  let dataSource: DataSource | undefined;
-  let server: BuiltServer | undefined;
-  try {
-    dataSource = createDataSource({ url: db.url, poolSize: 20, applicationName: 'empress-bench' });
-    await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
-
-    server = await buildServer(loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', ALLOW_SIGNUP: 'true' }), dataSource);
-    await server.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = server.app.server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-    const fill = await fillDatabase(url, db.url);
+  const config = loadConfig({ NODE_ENV: 'production', LOG_LEVEL: 'warn', ALLOW_SIGNUP: 'true' });
+  return withBench(config, async ({ url, dbUrl }) => {
+    const fill = await fillDatabase(url, dbUrl);
     log(`data ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, 'i') : null;
     const scenarios = scenariosFor(fill).filter((sc, i) => i === 0 || !only || only.test(sc.name));
     const results: Result[] = [];
-    const pg = new Client({ connectionString: db.url });
+    const pg = new Client({ connectionString: dbUrl });
     await pg.connect();
     try {
       for (const scenario of scenarios) {
@@ -122,11 +101,10 @@ async function main(): Promise<void> {
       '',
       `### auditEvents over ${EVENTS.toLocaleString('en')} events (${TEAMS} teams, ${KEYS.toLocaleString('en')} keys; biggest team ${fill.bigTeamEvents.toLocaleString('en')} events); ${REQUESTS} requests each`,
       '',
-      '| scenario | p50 ms | p95 ms | p50 × baseline | p95 × baseline | plan (EXPLAIN ANALYZE) | SQL ms | buffers |',
-      '|---|---:|---:|---:|---:|---|---:|---|',
-      ...results.map((r) =>
-        [
-          '',
+      ...markdownTable(
+        ['scenario', 'p50 ms', 'p95 ms', 'p50 × baseline', 'p95 × baseline', 'plan (EXPLAIN ANALYZE)', 'SQL ms', 'buffers'],
+        [false, true, true, true, true, false, true, false],
+        results.map((r) => [
           r.name,
           r.p50.toFixed(2),
           r.p95.toFixed(2),
@@ -135,8 +113,7 @@ async function main(): Promise<void> {
           r.plan ? `${r.plan.ok ? '' : '**FAIL** '}${r.plan.summary}` : 'no database',
           r.plan ? r.plan.executionMs.toFixed(2) : '',
           r.plan ? r.plan.buffers : '',
-          '',
-        ].join(' | ').trim(),
+        ]),
       ),
       '',
     ];
@@ -147,48 +124,8 @@ async function main(): Promise<void> {
       log(`\nplan check failed for "${r.name}": ${r.plan!.problems.join('; ')}\n${r.plan!.text}`);
     }
     log(`total ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    process.exitCode = failed.length ? 1 : 0;
-  } finally {
-    await server?.close().catch(() => undefined);
-    await dataSource?.destroy().catch(() => undefined);
-    await db.close();
-  }
-}
-
-/** DATABASE_URL's server with a database of its own, or an embedded PostgreSQL in a temp folder. */
-async function openBenchDatabase(): Promise<{ url: string; close(): Promise<void> }> {
-  const name = `empress_bench_${randomBytes(4).toString('hex')}`;
-  let embedded: EmbeddedDatabase | undefined;
-  let dir: string | undefined;
-  let adminUrl: string;
-  if (process.env.DATABASE_URL) {
-    adminUrl = process.env.DATABASE_URL;
-  } else {
-    dir = mkdtempSync(path.join(tmpdir(), 'empress-bench-pg-'));
-    log(`starting an embedded PostgreSQL in ${dir}`);
-    embedded = await startEmbeddedPostgres(dir);
-    adminUrl = embedded.adminUrl;
-  }
-  await ensureDatabase(adminUrl, name);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async close() {
-      if (embedded) {
-        await embedded.stop().catch(() => undefined);
-        if (dir) rmSync(dir, { recursive: true, force: true });
-        return;
-      }
-      const admin = new Client({ connectionString: adminUrl });
-      await admin.connect();
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end();
-      }
-    },
-  };
+    return failed.length ? 1 : 0;
+  });
 }
 
 interface Fill {
@@ -205,26 +142,11 @@ interface Fill {
   oldWindow: { from: string; to: string };
 }
 
-async function gql(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
-
 async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
-  const signed = await gql(url, `mutation($e: String!) { signUp(email: $e, password: "bench password 123", name: "Bench owner") { token user { id } } }`, {
-    e: `bench.${randomBytes(4).toString('hex')}@example.com`,
-  });
-  const token: string = signed.signUp.token;
-  const ownerId: string = signed.signUp.user.id;
-  const headers = { authorization: `Bearer ${token}` };
+  const owner = await signUpBenchUser(url);
+  const { token, userId: ownerId } = owner;
   const teams: string[] = [];
-  for (let i = 0; i < TEAMS; i++) teams.push((await gql(url, `mutation($n: String!) { createTeam(name: $n) { id } }`, { n: `Bench team ${i}` }, headers)).createTeam.id);
+  for (let i = 0; i < TEAMS; i++) teams.push(await createBenchTeam(url, owner, `Bench team ${i}`));
 
   const pg = new Client({ connectionString: dbUrl });
   await pg.connect();
@@ -420,11 +342,6 @@ async function measure(url: string, scenario: Scenario, token: string): Promise<
   return timings;
 }
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
 /** EXPLAIN (ANALYZE, BUFFERS) of the statement AuditQueryService.page runs for this scenario. */
 async function explain(pg: Client, s: NonNullable<Scenario['sql']>): Promise<PlanCheck> {
   const { where, params } = auditWhere(s.teamId, s.filter);
@@ -458,7 +375,4 @@ async function explain(pg: Client, s: NonNullable<Scenario['sql']>): Promise<Pla
   return { ok: problems.length === 0, indexes, summary, executionMs, buffers, problems, warnings, text };
 }
 
-main().catch((error) => {
-  console.error(error instanceof Error ? error.stack : error);
-  process.exit(2);
-});
+runBench(main);
