@@ -278,3 +278,26 @@ describe('usage events are flushed when the server closes', () => {
     }
   });
 });
+
+describe('usage events are written in batches', () => {
+  it('2 s of back-to-back requests: every use written, in one transaction per second (plus one per 1,000 uses), not a stream of small ones', async () => {
+    const key = await createKey(t, owner, team.id, { name: 'steady' });
+    const from = uniqueLoopback();
+    const until = Date.now() + 2_000;
+    let sent = 0;
+    while (Date.now() < until) {
+      const res = await httpRequest(`${t.url}/v1/authorize`, { localAddress: from, headers: basic(key.key, key.secret) });
+      expect(res.status).toBe(200);
+      sent++;
+    }
+    await t.server.services.usage.flush();
+    // The rows one transaction wrote share its xmin.
+    const writes: { n: number }[] = await t.dataSource.query(
+      `SELECT xmin::text AS tx, count(*)::int AS n FROM audit_events WHERE api_key_id = $1 AND action = 'apiKey.used' GROUP BY 1`,
+      [key.id],
+    );
+    expect(writes.reduce((sum, w) => sum + w.n, 0)).toBe(sent);
+    // ticks at most 3 in 2 s, the final flush, and the batches that filled up on the way
+    expect(writes.length).toBeLessThanOrEqual(4 + Math.ceil(sent / 1_000));
+  });
+});

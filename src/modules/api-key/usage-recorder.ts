@@ -36,7 +36,7 @@ export const MAX_QUEUE = 50_000;
  * Verification is the hot path, so nothing is written there: uses are queued in memory and
  * written in batches (one transaction per batch: the audit rows and the lastUsed update) every
  * second, or sooner when a batch is full. stop() flushes what is left. A crash loses at most the
- * uses of the last second (the queue is bounded at MAX_QUEUE; past that, the oldest are dropped
+ * uses queued since the last write began, about a second's worth (the queue is bounded at MAX_QUEUE; past that, the oldest are dropped
  * and counted in `dropped`).
  */
 export class UsageRecorder {
@@ -92,26 +92,35 @@ export class UsageRecorder {
       this.queue.splice(0, excess);
       this.dropped += excess;
     }
-    if (this.queue.length >= MAX_BATCH) void this.flush();
+    // A full batch goes at once, unless a write is under way: what it leaves waits for the tick.
+    if (this.queue.length >= MAX_BATCH && !this.flushing) void this.flush();
   }
 
-  /** Write everything queued so far. Concurrent calls share one flush at a time. */
-  async flush(): Promise<void> {
+  /**
+   * Write what is queued now. Uses that arrive during the write wait for the next tick (or a full
+   * batch): under steady traffic, a write that chased them would go on in a stream of small
+   * transactions instead of one batch a second. `untilEmpty` (shutdown) writes those too.
+   * Concurrent calls share one write at a time.
+   */
+  async flush(untilEmpty = false): Promise<void> {
     while (this.flushing) await this.flushing;
     if (this.queue.length === 0 && this.lastUse.size === 0) return;
-    this.flushing = this.writeAll().finally(() => (this.flushing = null));
+    this.flushing = this.write(untilEmpty ? Infinity : this.queue.length).finally(() => (this.flushing = null));
     await this.flushing;
   }
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.flush();
+    await this.flush(true);
   }
 
-  private async writeAll(): Promise<void> {
-    while (this.queue.length > 0 || this.lastUse.size > 0) {
-      const batch = this.queue.splice(0, MAX_BATCH);
+  /** Writes `count` queued uses (oldest first) in batches, then lastUsedAt/lastUsedIp. */
+  private async write(count: number): Promise<void> {
+    let left = count;
+    do {
+      const batch = this.queue.splice(0, Math.min(left, MAX_BATCH));
+      left -= batch.length;
       const uses = [...this.lastUse.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
       this.lastUse.clear();
       // Two transactions, each taking one kind of lock: the audit rows take chain-head locks,
@@ -146,7 +155,7 @@ export class UsageRecorder {
         this.onError('lastUsedAt not updated; will retry', error);
         return;
       }
-    }
+    } while (left > 0 && (this.queue.length > 0 || this.lastUse.size > 0));
   }
 
   /** false when the database went away on the way (what is left is queued again) */

@@ -85,7 +85,9 @@ export class AuditService {
     const byChain = new Map<string, AuditRow[]>();
     for (const row of rows) {
       const key = row.teamId ?? PLATFORM_CHAIN;
-      byChain.set(key, [...(byChain.get(key) ?? []), row]);
+      const chain = byChain.get(key);
+      if (chain) chain.push(row);
+      else byChain.set(key, [row]);
     }
     // Lock chains in a fixed order: two batches touching the same teams can't deadlock.
     for (const chainKey of [...byChain.keys()].sort()) {
