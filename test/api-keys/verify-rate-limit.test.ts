@@ -143,8 +143,9 @@ describe('a bad checksum costs no database query', () => {
 
   it('answers INVALID for secrets whose checksum fails without touching the database', async () => {
     const gql = gqlFrom(c.url, uniqueLoopback());
-    // nothing queued in the usage recorder, whose timer would otherwise write during the count
-    await c.server.services.usage.flush();
+    // nothing queued in any server's usage recorder (the spy sees every server of this file),
+    // whose timer would otherwise write during the count
+    await Promise.all([a, b, c].map((server) => server.server.services.usage.flush()));
     // The spy sees queries: an unknown key with a well-formed secret needs at least the lookup.
     const control = await queriesDuring(async () => {
       expect((await verifyWith(gql, `empk_${'Q'.repeat(24)}`, unissuedSecret())).code).toBe('INVALID');
