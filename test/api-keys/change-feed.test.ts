@@ -12,18 +12,41 @@ import { testDatabaseUrl } from '../helpers/server';
  * load about half of all key changes stalled for the whole 2 s timeout.) Here the order is
  * forced: the notification has certainly arrived before delivered() is called.
  */
-const dataSource = createDataSource({ url: testDatabaseUrl(), poolSize: 2 });
-const feed = new ApiKeyChangeFeed(testDatabaseUrl());
+/**
+ * A database of its own, empty (the feed needs no tables): the instances a change waits for are
+ * the listeners of its database, and the hung instance and the churn below must not make the
+ * servers of other test files, on the run's database, wait for them.
+ */
+const feedDatabase = `${new URL(testDatabaseUrl()).pathname.slice(1)}_feed`;
+const feedDatabaseUrl = (() => {
+  const url = new URL(testDatabaseUrl());
+  url.pathname = `/${feedDatabase}`;
+  return url.toString();
+})();
+const dataSource = createDataSource({ url: feedDatabaseUrl, poolSize: 2 });
+const feed = new ApiKeyChangeFeed(feedDatabaseUrl);
 const heard: (string | null)[] = [];
 feed.onChange((key) => heard.push(key));
 
+async function asAdmin(sql: string): Promise<void> {
+  const admin = new Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
 beforeAll(async () => {
+  await asAdmin(`CREATE DATABASE ${feedDatabase}`);
   await dataSource.initialize();
   await feed.start();
 });
 afterAll(async () => {
   await feed.stop();
   await dataSource.destroy();
+  await asAdmin(`DROP DATABASE IF EXISTS ${feedDatabase} WITH (FORCE)`);
 });
 
 async function commitNotify(key: string): Promise<string> {
@@ -67,14 +90,14 @@ it('a rolled-back change notifies nobody, and its waiter gives up after the time
 describe('who a change waits for', () => {
   /** A connection that looks like a listening instance but never acks: a hung instance. */
   async function hungInstance(): Promise<Client> {
-    const client = new Client({ connectionString: testDatabaseUrl(), application_name: 'empress-api-key-feed' });
+    const client = new Client({ connectionString: feedDatabaseUrl, application_name: 'empress-api-key-feed' });
     await client.connect();
     return client;
   }
 
   it('an ack from an instance that started after the change was listed does not stand in for a listed one', async () => {
     const hung = await hungInstance();
-    const latecomer = new ApiKeyChangeFeed(testDatabaseUrl());
+    const latecomer = new ApiKeyChangeFeed(feedDatabaseUrl);
     try {
       const key = `empk_feed${Date.now()}late`;
       let nonce = '';
@@ -96,7 +119,7 @@ describe('who a change waits for', () => {
     const churn = (async () => {
       let cycles = 0;
       while (churning) {
-        const other = new ApiKeyChangeFeed(testDatabaseUrl());
+        const other = new ApiKeyChangeFeed(feedDatabaseUrl);
         await other.start();
         await other.stop();
         cycles++;
