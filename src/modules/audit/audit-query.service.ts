@@ -1,12 +1,17 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { badInput } from '../../errors';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
-import { auditWhere, type AuditFilterInput, type SqlCondition } from './audit-filter';
+import { auditWhere, type AuditFilterInput } from './audit-filter';
 import { hashEvent, PLATFORM_CHAIN } from './audit-hash';
 
 export const MAX_AUDIT_PAGE = 500;
 const EXPORT_BATCH = 1_000;
 const VERIFY_BATCH = 5_000;
+
+interface WindowRange {
+  low: string;
+  high: string;
+}
 
 export interface Statement {
   sql: string;
@@ -52,34 +57,22 @@ export class AuditQueryService {
    * page); null when the time window holds no event. Public for the benchmark's EXPLAIN.
    */
   async pageStatement(teamId: string, filter: AuditFilterInput, limit: number, afterSeq: string | null): Promise<Statement | null> {
-    const scoped = await this.scopedWhere(teamId, filter);
-    if (!scoped) return null;
-    const params = [...scoped.params];
-    let sql = `SELECT e.* FROM audit_events e WHERE ${scoped.where}`;
-    if (afterSeq) {
-      params.push(afterSeq);
-      sql += ` AND e.chain_seq < $${params.length}`;
-    }
-    params.push(limit + 1);
-    sql += ` ORDER BY e.chain_seq DESC LIMIT $${params.length}`;
-    return { sql, params };
+    const range = await this.windowRange(teamId, filter);
+    return range === 'empty' ? null : this.walkStatement(teamId, filter, range, 'DESC', afterSeq, limit + 1);
   }
 
   /**
    * The filtered log, oldest first, one batch at a time (keyset on chain_seq): memory stays
-   * the size of one batch however long the log is.
+   * the size of one batch however long the log is. A time window's range is taken once, at the
+   * start: the export is the window as it was then.
    */
   async *stream(teamId: string, filter: AuditFilterInput): AsyncGenerator<AuditEvent> {
-    const scoped = await this.scopedWhere(teamId, filter);
-    if (!scoped) return;
-    const { where, params } = scoped;
-    let last = '0';
+    const range = await this.windowRange(teamId, filter);
+    if (range === 'empty') return;
+    let last: string | null = null;
     for (;;) {
-      const batch = await this.rows(
-        `SELECT e.* FROM audit_events e WHERE ${where} AND e.chain_seq > $${params.length + 1}
-          ORDER BY e.chain_seq ASC LIMIT ${EXPORT_BATCH}`,
-        [...params, last],
-      );
+      const { sql, params } = this.walkStatement(teamId, filter, range, 'ASC', last, EXPORT_BATCH);
+      const batch = await this.rows(sql, params);
       for (const event of batch) yield event;
       if (batch.length < EXPORT_BATCH) return;
       last = batch[batch.length - 1].chainSeq;
@@ -87,20 +80,58 @@ export class AuditQueryService {
   }
 
   /**
-   * The filter's WHERE clause; with a time window (from, to), also held to the window's range of
-   * chain_seq, so that a page or an export walks the window and not every event above or below
-   * it. The range is read exactly (windowRangeStatement): chain_seq follows the order of writing,
-   * and a key use is written up to a second or so after it happened, so the range can't be
-   * guessed from the times. null: no event in the window.
+   * A keyset walk of the filtered log in chain order, from past `after`, at most `limit` events.
+   *
+   * With a time window, the walk is held to the window's range of chain_seq (windowRange), and
+   * the times are checked outside an optimisation fence (OFFSET 0). PostgreSQL can't know that
+   * time and chain position go together; left to itself it gathers every event of the window
+   * through the time index and sorts them, where walking the range in order finds the page at
+   * once. Every other filter stays inside, on its own (team_id, x, chain_seq) index.
    */
-  private async scopedWhere(teamId: string, filter: AuditFilterInput): Promise<SqlCondition | null> {
-    const condition = auditWhere(teamId, filter);
-    const range = this.windowRangeStatement(teamId, filter);
-    if (!range) return condition;
-    const [{ low, high }]: { low: string | null; high: string | null }[] = await this.dataSource.query(range.sql, range.params);
-    if (low === null) return null;
-    const next = condition.params.length;
-    return { where: `${condition.where} AND e.chain_seq BETWEEN $${next + 1} AND $${next + 2}`, params: [...condition.params, low, high] };
+  private walkStatement(
+    teamId: string,
+    filter: AuditFilterInput,
+    range: WindowRange | null,
+    order: 'ASC' | 'DESC',
+    after: string | null,
+    limit: number,
+  ): Statement {
+    // (the times were checked by windowRangeStatement, which runs first; the rest is checked here)
+    const { from, to, ...rest } = filter;
+    const base = auditWhere(teamId, rest);
+    const params = [...base.params];
+    const inner = [base.where];
+    const outer: string[] = [];
+    const add = (into: string[], sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      into.push(sql(`$${params.length}`));
+    };
+    if (after) add(inner, (p) => `e.chain_seq ${order === 'DESC' ? '<' : '>'} ${p}`, after);
+    if (range) {
+      add(inner, (p) => `e.chain_seq >= ${p}`, range.low);
+      add(inner, (p) => `e.chain_seq <= ${p}`, range.high);
+      if (from) add(outer, (p) => `e.occurred_at >= ${p}`, from);
+      if (to) add(outer, (p) => `e.occurred_at < ${p}`, to);
+    }
+    params.push(limit);
+    const walk = `SELECT e.* FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
+    const sql = outer.length
+      ? `SELECT e.* FROM (${walk} OFFSET 0) e WHERE ${outer.join(' AND ')} ORDER BY e.chain_seq ${order} LIMIT $${params.length}`
+      : `${walk} LIMIT $${params.length}`;
+    return { sql, params };
+  }
+
+  /**
+   * The range of chain_seq a time window's events lie in: null without a window, 'empty' when
+   * no event is in it. Read exactly (windowRangeStatement): chain_seq follows the order of
+   * writing, and a key use is written up to a second or so after it happened, so the range
+   * can't be guessed from the times.
+   */
+  private async windowRange(teamId: string, filter: AuditFilterInput): Promise<WindowRange | 'empty' | null> {
+    const statement = this.windowRangeStatement(teamId, filter);
+    if (!statement) return null;
+    const [{ low, high }]: { low: string | null; high: string | null }[] = await this.dataSource.query(statement.sql, statement.params);
+    return low === null || high === null ? 'empty' : { low, high };
   }
 
   /**
