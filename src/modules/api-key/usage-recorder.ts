@@ -36,8 +36,8 @@ export const MAX_QUEUE = 50_000;
  * Verification is the hot path, so nothing is written there: uses are queued in memory and
  * written in batches (one transaction per batch: the audit rows and the lastUsed update) every
  * second, or sooner when a batch is full. stop() flushes what is left. A crash loses at most the
- * uses queued since the last write began, about a second's worth (the queue is bounded at MAX_QUEUE; past that, the oldest are dropped
- * and counted in `dropped`).
+ * uses queued since the last write began, about a second's worth (the queue is bounded at
+ * MAX_QUEUE; past that, the oldest are dropped and counted in `dropped`).
  */
 export class UsageRecorder {
   private queue: AuditRow[] = [];
