@@ -1,3 +1,5 @@
+import { normalizeAllowedIp } from './security/ip-allowlist';
+
 /**
  * The environment, parsed and checked once at start-up. A bad value stops the start with a
  * message that names the variable, instead of surfacing later as a confusing runtime error.
@@ -15,7 +17,7 @@ export interface Config {
   bootstrapAdminEmail?: string;
   bootstrapAdminPassword?: string;
   logLevel: string;
-  /** Fastify trustProxy: false, true, or a list of proxy addresses/CIDRs whose X-Forwarded-For is believed */
+  /** whose X-Forwarded-For is believed: false (nobody, the default), true, or a list of proxy addresses/CIDRs */
   trustProxy: boolean | string;
   redisUrl?: string;
   /** bearer token that /metrics requires; unset: /metrics is open (keep it off the public network) */
@@ -68,20 +70,19 @@ function str(env: Env, name: string): string | undefined {
 }
 
 /**
- * Whose X-Forwarded-For is believed. Default: proxies on loopback and private networks (where a
- * reverse proxy or gateway in front of the service sits); a client on the public internet can't
- * pose as another address. `false` believes nobody, `true` everybody.
+ * Whose X-Forwarded-For is believed: by default nobody, so a client can't choose its own address
+ * (allow-lists, per-address limits and audit rows all use it). A deployment names its proxies:
+ * addresses or CIDR blocks, and the presets loopback, linklocal and uniquelocal; `true` believes
+ * anyone (only when nothing can reach the service but through the proxy).
  */
-export const DEFAULT_TRUST_PROXY = 'loopback,linklocal,uniquelocal';
-
 function trustProxy(raw: string | undefined): boolean | string {
-  if (raw === undefined) return DEFAULT_TRUST_PROXY;
-  if (/^(false|0|no)$/i.test(raw)) return false;
+  if (raw === undefined || /^(false|0|no)$/i.test(raw)) return false;
   if (/^(true|1|yes)$/i.test(raw)) return true;
-  if (!/^[0-9a-fA-F.:/,\s]+$|^((loopback|linklocal|uniquelocal)\s*,?\s*)+$/.test(raw)) {
-    throw new ConfigError('TRUST_PROXY must be true, false, loopback/linklocal/uniquelocal or a list of addresses');
+  const entries = raw.split(',').map((entry) => entry.trim());
+  if (entries.some((entry) => !['loopback', 'linklocal', 'uniquelocal'].includes(entry) && !normalizeAllowedIp(entry))) {
+    throw new ConfigError('TRUST_PROXY must be true, false, or a list of addresses, CIDR blocks and the presets loopback, linklocal, uniquelocal');
   }
-  return raw;
+  return entries.join(',');
 }
 
 export function loadConfig(env: Env = process.env): Config {

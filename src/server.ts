@@ -6,12 +6,11 @@ import type { DestinationStream, Logger } from 'pino';
 import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import type { Actor } from './actor';
-import { authenticate, readCredentials } from './auth/authenticate';
+import { readCredentials } from './auth/authenticate';
 import { principalId } from './auth/principal';
 import type { Config } from './config';
 import type { GraphQLContext } from './context/context';
-import { createLoaders } from './context/loaders';
+import { actorFromRequest } from './context/request-context';
 import { databaseUnavailable, formatError, isDatabaseUnavailable } from './graphql/format-error';
 import { queryLimitRules } from './graphql/query-limits';
 import { registerAuditExportRoute } from './http/audit-export';
@@ -21,7 +20,7 @@ import { Metrics, registerMetricsRoute } from './http/metrics';
 import { createLogger } from './logger';
 import { playgroundLandingPage } from './http/playground';
 import { VerificationCode } from './modules/api-key/api-key.types';
-import { TeamAccess } from './permissions/team-access';
+import { proxyTrust } from './security/trusted-proxies';
 import { aliasedLogInPlugin } from './modules/user/aliased-login.plugin';
 import { buildGuardedSchema } from './schema';
 import { createServices, type Services } from './services';
@@ -87,9 +86,9 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestIdOf,
-    // X-Forwarded-For is believed only from the proxies named in TRUST_PROXY; anyone else could
-    // use it to pose as another address and dodge the per-address limits.
-    trustProxy: config.trustProxy,
+    // X-Forwarded-For is believed only from the proxies named in TRUST_PROXY (nobody by default);
+    // anyone else could use it to pose as another address and dodge allow-lists and limits.
+    trustProxy: config.trustProxy === false ? false : proxyTrust(config.trustProxy),
     bodyLimit: 1024 * 1024,
   });
   // Anything that escapes a route: a database out of reach is a 503 that says so; any other
@@ -205,17 +204,13 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     method: ['GET', 'POST', 'OPTIONS'],
     context: async (request): Promise<GraphQLContext> => {
       const body = request.body as { operationName?: unknown } | undefined;
-      const client = {
-        ip: request.ip ?? null,
-        requestId: request.id,
-        userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-        operation: typeof body?.operationName === 'string' ? body.operationName : null,
-      };
       let trace = traces.get(request);
       if (!trace) traces.set(request, (trace = {}));
-      let principal;
       try {
-        principal = await authenticate(services, readCredentials(request.headers), client);
+        const { actor, loaders } = await actorFromRequest(request, services, dataSource, typeof body?.operationName === 'string' ? body.operationName : null);
+        const { principal } = actor;
+        trace.principal = principal.type === 'ANONYMOUS' ? 'anonymous' : `${principal.type === 'USER' ? 'user' : 'apiKey'}:${principalId(principal)}`;
+        return { actor, loaders, services, trace };
       } catch (error) {
         // refused before any operation ran (bad credentials, rate limit, database down)
         trace.principal = 'anonymous';
@@ -226,15 +221,6 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
         trace.outcome = String((error as { extensions?: { code?: unknown } }).extensions?.code ?? 'INTERNAL_SERVER_ERROR');
         throw error;
       }
-      trace.principal = principal.type === 'ANONYMOUS' ? 'anonymous' : `${principal.type === 'USER' ? 'user' : 'apiKey'}:${principalId(principal)}`;
-      const actor: Actor = {
-        principal,
-        access: new TeamAccess(dataSource, principal),
-        requestId: client.requestId,
-        ip: client.ip,
-        userAgent: client.userAgent,
-      };
-      return { actor, loaders: createLoaders(dataSource), services, trace };
     },
   });
   registerHealthRoutes(app, dataSource, () => stopping);

@@ -14,6 +14,7 @@ import { TeamService } from './modules/team/team.service';
 import { UserService } from './modules/user/user.service';
 import { FailureLimiter } from './security/failure-limiter';
 import { createFailureStore } from './security/failure-store';
+import { proxyTrust } from './security/trusted-proxies';
 
 /**
  * The domain services of one server, wired once. Resolvers reach them through the context.
@@ -51,10 +52,10 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     usage,
     users: new UserService(dataSource, audit, config, loginLimiter),
     teams: new TeamService(dataSource, audit),
-    memberships: new MembershipService(dataSource, audit),
-    roles: new RoleService(dataSource, audit),
+    memberships: new MembershipService(dataSource, audit, feed),
+    roles: new RoleService(dataSource, audit, feed),
     apiKeys: new ApiKeyService(dataSource, audit, feed),
-    verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimits, usage),
+    verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimits, usage, proxyTrust(config.trustProxy)),
     async start() {
       await feed.start();
       usage.start();

@@ -57,7 +57,7 @@ export interface ClientInfo {
  * was wrong with them (unknown, wrong, expired, revoked, outside its allowed addresses): a
  * caller learns nothing about which keys or sessions exist.
  */
-export async function authenticate(services: Services, credentials: Credentials, client: ClientInfo): Promise<Principal> {
+export async function authenticate(services: Pick<Services, 'users' | 'verifier'>, credentials: Credentials, client: ClientInfo): Promise<Principal> {
   switch (credentials.kind) {
     case 'none':
       return ANONYMOUS;
@@ -67,7 +67,7 @@ export async function authenticate(services: Services, credentials: Credentials,
       return { type: 'USER', user: found.user, sessionId: found.sessionId };
     }
     case 'apiKey': {
-      const { code, apiKey } = await services.verifier.verify({
+      const { code, apiKey, permissions, scopes } = await services.verifier.verify({
         key: credentials.key,
         secret: credentials.secret,
         callerIp: client.ip,
@@ -78,7 +78,7 @@ export async function authenticate(services: Services, credentials: Credentials,
       });
       if (code === VerificationCode.RATE_LIMITED) throw rateLimitedRequest();
       if (code !== VerificationCode.VALID || !apiKey) throw credentialsRejected();
-      return { type: 'API_KEY', apiKey };
+      return { type: 'API_KEY', apiKey, permissions, scopes };
     }
     default:
       throw credentialsRejected();

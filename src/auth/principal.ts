@@ -1,11 +1,19 @@
 import type { ApiKey } from '../modules/api-key/api-key.entity';
 import type { User } from '../modules/user/user.entity';
+import type { PermissionSet } from '../permissions/member-permissions';
 
 /** Who is calling. Decided once per request from its credentials (see authenticate.ts). */
 export type Principal =
   | { type: 'ANONYMOUS' }
   | { type: 'USER'; user: User; sessionId: string }
-  | { type: 'API_KEY'; apiKey: ApiKey };
+  | {
+      type: 'API_KEY';
+      apiKey: ApiKey;
+      /** the key's API permissions cut to what its owner holds now (key-permissions.ts) */
+      permissions: PermissionSet;
+      /** what the key can do now: those and its application scopes */
+      scopes: string[];
+    };
 
 export const ANONYMOUS: Principal = { type: 'ANONYMOUS' };
 

@@ -6,6 +6,7 @@ import { PermissionGrant } from '../modules/team/permission-grant.entity';
 import { Role } from '../modules/team/role.entity';
 import { Team } from '../modules/team/team.entity';
 import { User } from '../modules/user/user.entity';
+import { memberKey, memberPermissions, type Member, type PermissionSet } from '../permissions/member-permissions';
 
 function byId<T extends ObjectLiteral & { id: string }>(ds: DataSource, entity: EntityTarget<T>): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
@@ -41,6 +42,14 @@ export function createLoaders(ds: DataSource) {
     grant: byId(ds, PermissionGrant),
     apiKey: byId(ds, ApiKey),
     grantsByMembership: groupedBy(ds, PermissionGrant, 'membershipId', { createdAt: 'ASC' }),
+    /** a member's permissions in a team (null: not a member); the caller's and key owners' alike */
+    memberPermissions: new DataLoader<Member, PermissionSet | null, string>(
+      async (members) => {
+        const found = await memberPermissions(ds, members);
+        return members.map((member) => found.get(memberKey(member)) ?? null);
+      },
+      { cacheKeyFn: memberKey },
+    ),
   };
 }
 

@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
-import type { Actor } from '../actor';
-import { authenticate, readCredentials } from '../auth/authenticate';
+import { actorFromRequest } from '../context/request-context';
 import { AuditOutcome, type AuditEvent } from '../modules/audit/audit-event.entity';
 import { auditWhere, type AuditFilterInput } from '../modules/audit/audit-filter';
-import { TeamAccess } from '../permissions/team-access';
+import { ROUTE_OPERATIONS } from '../permissions/rule-map';
+import { decide } from '../permissions/rules';
 import type { Services } from '../services';
 import { isUuid } from '../validation';
 
@@ -95,52 +95,48 @@ function fail(reply: FastifyReply, status: number, code: string, message: string
  */
 export function registerAuditExportRoute(app: FastifyInstance, services: Services, dataSource: DataSource): void {
   app.get('/v1/audit/export', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
-    const client = {
-      ip: request.ip ?? null,
-      requestId: request.id,
-      userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
-      operation: 'auditExport',
-    };
-    let principal;
+    let context;
     try {
-      principal = await authenticate(services, readCredentials(request.headers), client);
+      context = await actorFromRequest(request, services, dataSource, 'auditExport');
     } catch (error) {
       const code = (error as GraphQLError).extensions?.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'UNAUTHENTICATED';
       return fail(reply, code === 'RATE_LIMITED' ? 429 : 401, code, 'Authentication required or credentials are invalid');
     }
-    if (principal.type === 'ANONYMOUS') return fail(reply, 401, 'UNAUTHENTICATED', 'Authentication required or credentials are invalid');
     const { teamId, format = 'ndjson' } = request.query;
-    if (!isUuid(teamId)) return fail(reply, 400, 'BAD_USER_INPUT', 'teamId is not a valid id');
+    // who may export: the rule map's row, as for any GraphQL operation
+    const decision = await decide(ROUTE_OPERATIONS.auditExport, undefined, { teamId }, context);
+    if (decision !== true) {
+      const code = String(decision.extensions.code);
+      return fail(reply, STATUS_OF[code] ?? 403, code, decision.message);
+    }
     if (format !== 'ndjson' && format !== 'csv') return fail(reply, 400, 'BAD_USER_INPUT', 'format must be ndjson or csv');
     const filter = parseFilter(request.query);
     if (typeof filter === 'string') return fail(reply, 400, 'BAD_USER_INPUT', filter);
+    const team = teamId!.toLowerCase();
     try {
       // The same checks the stream will make (action names, ids): fail now with a 400, not
       // once the 200 and the headers are gone.
-      auditWhere(teamId.toLowerCase(), filter);
+      auditWhere(team, filter);
     } catch (error) {
       return fail(reply, 400, 'BAD_USER_INPUT', error instanceof GraphQLError ? error.message : 'bad filter');
     }
 
-    const access = new TeamAccess(dataSource, principal);
-    const permissions = await access.permissionsIn(teamId.toLowerCase());
-    if (!permissions) return fail(reply, 404, 'NOT_FOUND', 'Team not found');
-    if (!permissions.has('audit:read')) return fail(reply, 403, 'FORBIDDEN', 'This needs the audit:read permission');
-
-    const actor: Actor = { principal, access, requestId: client.requestId, ip: client.ip, userAgent: client.userAgent };
-    await services.audit.recordAlone(actor, {
-      teamId: teamId.toLowerCase(),
+    await services.audit.recordAlone(context.actor, {
+      teamId: team,
       action: 'audit.exported',
       outcome: AuditOutcome.SUCCESS,
       targetType: 'Team',
-      targetId: teamId.toLowerCase(),
+      targetId: team,
       metadata: { format, filter: { ...filter } },
     });
-    const stream = Readable.from(lines(services.auditLog.stream(teamId.toLowerCase(), filter), format));
+    const stream = Readable.from(lines(services.auditLog.stream(team, filter), format));
     return reply
       .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="audit-${teamId}.${format === 'csv' ? 'csv' : 'ndjson'}"`)
+      .header('content-disposition', `attachment; filename="audit-${team}.${format === 'csv' ? 'csv' : 'ndjson'}"`)
       .header('cache-control', 'no-store')
       .send(stream);
   });
 }
+
+/** HTTP status of a refusal by its code. */
+const STATUS_OF: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, INTERNAL_SERVER_ERROR: 503 };

@@ -26,7 +26,7 @@ function firstHeader(request: FastifyRequest, name: string): string | undefined 
  * 200 (+ X-Empress-Team-Id, X-Empress-Key-Id, X-Empress-Scopes for the upstream), 401 for bad
  * credentials, 403 for a missing scope or address, 429 when rate limited. Scopes to require come
  * in X-Required-Scopes (comma- or space-separated); the client address in X-Forwarded-For, from a
- * trusted proxy.
+ * proxy named in TRUST_PROXY. X-Empress-Scopes are the key's effective scopes: what it can do now.
  */
 export function registerAuthorizeRoute(app: FastifyInstance, services: Services): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -37,13 +37,13 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
       .filter(Boolean)
       .slice(0, 50);
     // The proxy that asks is the caller; the client it asks for comes from X-Forwarded-For, which
-    // Fastify believes only from proxies that TRUST_PROXY trusts (by default loopback and private
-    // networks): a client that reaches this endpoint directly can't pose as another address.
+    // Fastify believes only from the proxies named in TRUST_PROXY (nobody by default): a client
+    // that reaches this endpoint directly can't pose as another address.
     const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
     const clientIp = request.ip ? normalizeIp(request.ip) : callerIp;
     const result =
       credentials.kind !== 'apiKey'
-        ? { code: VerificationCode.INVALID, apiKey: null }
+        ? { code: VerificationCode.INVALID, apiKey: null, scopes: [] }
         : await services.verifier.verify({
             key: credentials.key,
             secret: credentials.secret,
@@ -58,7 +58,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
     if (result.code === VerificationCode.VALID && result.apiKey) {
       reply.header('x-empress-team-id', result.apiKey.teamId);
       reply.header('x-empress-key-id', result.apiKey.id);
-      reply.header('x-empress-scopes', result.apiKey.scopes.join(' '));
+      reply.header('x-empress-scopes', result.scopes.join(' '));
     }
     if (result.code === VerificationCode.INVALID || result.code === VerificationCode.EXPIRED || result.code === VerificationCode.REVOKED) {
       reply.header('www-authenticate', 'Basic realm="empress", charset="UTF-8"');

@@ -1,56 +1,83 @@
 import { GraphQLError } from 'graphql';
-import { allow, chain, deny, shield } from 'graphql-shield';
+import { allow, deny, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
-import { isAuthenticated, isUser, locate, teamPermission } from './rules';
+import { anyone, inTeam, locate, onKey, person, personInTeam, platformAdmin, shieldRule, signedIn, type Operation } from './rules';
 
 /**
- * Who may call what. Every Query and Mutation field is named here with its rule; anything that
- * is not falls to `deny` (a test walks the schema to keep it that way). Object types below the
- * root are reachable only through a root field that was allowed, so their fields are open
- * except where a field reveals more than its parent (Team.members).
+ * Who may call what: the one table. Every Query and Mutation field is a row: who may call it, the
+ * team it acts in (its locator, written once) and what the caller must hold there. The shield
+ * rules are built from it, the audit of refused mutations files a refusal in the team the row
+ * locates, and the routes outside GraphQL (ROUTE_OPERATIONS) are decided by the same function.
+ * Anything not named falls to `deny` (a test walks the schema to keep it that way).
  *
- * `chain` runs left to right and stops at the first refusal: an API key trying a mutation is
- * told FORBIDDEN by isUser before any lookup is made.
+ * A person's own things (sessions, profile, invitations addressed to them) need only a session:
+ * their services act on the caller's own rows.
  */
-export const ruleMap: IRules = {
+export const OPERATIONS = {
   Query: {
-    viewer: allow,
-    me: isUser,
-    teams: isAuthenticated,
-    team: teamPermission('team:read', locate.teamArg('id')),
-    permissionCatalog: allow,
-    apiKey: teamPermission('apiKeys:read', locate.apiKey()),
-    apiKeys: teamPermission('apiKeys:read', locate.teamArg()),
-    auditEvents: teamPermission('audit:read', locate.teamArg()),
-    verifyAuditChain: teamPermission('audit:read', locate.teamArg()),
+    viewer: anyone,
+    me: person,
+    teams: signedIn,
+    team: inTeam('team:read', locate.teamArg('id')),
+    permissionCatalog: anyone,
+    apiKey: inTeam('apiKeys:read', locate.apiKey()),
+    apiKeys: inTeam('apiKeys:read', locate.teamArg()),
+    auditEvents: inTeam('audit:read', locate.teamArg()),
+    verifyAuditChain: inTeam('audit:read', locate.teamArg()),
   },
   Mutation: {
-    signUp: allow,
-    logIn: allow,
-    logOut: isUser,
-    createTeam: isUser,
-    addTeamMember: chain(isUser, teamPermission('members:manage', locate.teamArg())),
-    changeMemberRole: chain(isUser, teamPermission('members:manage', locate.membership())),
-    removeTeamMember: chain(isUser, teamPermission('members:manage', locate.membership())),
-    createRole: chain(isUser, teamPermission('roles:manage', locate.teamArg())),
-    updateRole: chain(isUser, teamPermission('roles:manage', locate.role())),
-    deleteRole: chain(isUser, teamPermission('roles:manage', locate.role())),
-    grantPermission: chain(isUser, teamPermission('members:manage', locate.membership())),
-    revokePermissionGrant: chain(isUser, teamPermission('members:manage', locate.grant())),
-    createApiKey: chain(isUser, teamPermission('apiKeys:create', locate.teamInInput())),
-    // apiKeys:create reaches only the caller's own keys: the service checks the creator.
-    updateApiKey: chain(isUser, teamPermission(['apiKeys:manage', 'apiKeys:create'], locate.apiKey())),
-    regenerateApiKeySecret: chain(isUser, teamPermission(['apiKeys:manage', 'apiKeys:create'], locate.apiKey())),
-    revokeApiKey: chain(isUser, teamPermission(['apiKeys:manage', 'apiKeys:create'], locate.apiKey())),
+    signUp: anyone,
+    logIn: anyone,
+    logOut: person,
+    createTeam: person,
+    updateTeam: personInTeam('team:manage', locate.teamArg('id')),
+    // a member of the team (a platform admin is not one: the service refuses it)
+    leaveTeam: personInTeam([], locate.teamArg()),
+    // joining a team needs the person's consent (inviteTeamMember); the platform admin may still add directly
+    addTeamMember: platformAdmin(locate.teamArg()),
+    changeMemberRole: personInTeam('members:manage', locate.membership()),
+    removeTeamMember: personInTeam('members:manage', locate.membership()),
+    createRole: personInTeam('roles:manage', locate.teamArg()),
+    updateRole: personInTeam('roles:manage', locate.role()),
+    deleteRole: personInTeam('roles:manage', locate.role()),
+    grantPermission: personInTeam('members:manage', locate.membership()),
+    revokePermissionGrant: personInTeam('members:manage', locate.grant()),
+    createApiKey: personInTeam('apiKeys:create', locate.teamInInput()),
+    updateApiKey: personInTeam(onKey('update'), locate.apiKey()),
+    regenerateApiKeySecret: personInTeam(onKey('regenerate'), locate.apiKey()),
+    revokeApiKey: personInTeam(onKey('revoke'), locate.apiKey()),
+    transferApiKey: personInTeam(onKey('transfer'), locate.apiKey()),
     // Gateways call it without a session; it answers only about the credentials it is given.
-    verifyApiCredentials: allow,
+    verifyApiCredentials: anyone,
   },
+} satisfies Record<'Query' | 'Mutation', Record<string, Operation>>;
+
+/** Routes outside GraphQL, decided by the same rules (their arguments are query parameters). */
+export const ROUTE_OPERATIONS = {
+  auditExport: inTeam('audit:read', locate.teamArg()),
+} satisfies Record<string, Operation>;
+
+/** The row of a root field, if it has one. */
+export function operationOf(type: 'Query' | 'Mutation', field: string): Operation | undefined {
+  return (OPERATIONS[type] as Record<string, Operation>)[field];
+}
+
+const rootRules = (rows: Record<string, Operation>) => Object.fromEntries(Object.entries(rows).map(([field, op]) => [field, shieldRule(op)]));
+
+/**
+ * The shield's rule map: the root rows above, and the object types below the root. Those are
+ * reachable only through a root field that was allowed, so their fields are open except where a
+ * field reveals more than its parent (Team.members, ApiKey.createdBy, ApiKey.usage).
+ */
+export const ruleMap: IRules = {
+  Query: rootRules(OPERATIONS.Query),
+  Mutation: rootRules(OPERATIONS.Mutation),
   // However a Team is reached (teams, apiKey.team, ...), its details need team:read in it.
   Team: {
-    '*': teamPermission('team:read', locate.parentTeam()),
+    '*': shieldRule(inTeam('team:read', locate.parentTeam())),
     id: allow,
     viewerPermissions: allow,
-    members: teamPermission('members:read', locate.parentTeam()),
+    members: shieldRule(inTeam('members:read', locate.parentTeam())),
   },
   Membership: allow,
   PermissionGrant: allow,
@@ -59,13 +86,14 @@ export const ruleMap: IRules = {
   PermissionInfo: allow,
   Viewer: allow,
   AuthPayload: allow,
-  // Usage counts come from the audit log: they need audit:read, not just a view of the key.
   ApiKey: {
     '*': allow,
-    // Who created a key is a member's identity: members:read, as for Team.members. A gateway
-    // verifying credentials without a session sees the key, not its creator's email.
-    createdBy: teamPermission('members:read', locate.parentTeamId()),
-    usage: teamPermission('audit:read', locate.parentTeamId()),
+    // Who created or owns a key is a member's identity: members:read, as for Team.members. A
+    // gateway verifying credentials without a session sees the key, not its people.
+    createdBy: shieldRule(inTeam('members:read', locate.parentTeamId())),
+    owner: shieldRule(inTeam('members:read', locate.parentTeamId())),
+    // Usage counts come from the audit log: they need audit:read, not just a view of the key.
+    usage: shieldRule(inTeam('audit:read', locate.parentTeamId())),
   },
   ApiKeyWithSecret: allow,
   ApiKeyConnection: allow,

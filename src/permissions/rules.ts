@@ -5,55 +5,103 @@ import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import { databaseUnavailable, isDatabaseUnavailable } from '../graphql/format-error';
 import { isUuid } from '../validation';
 import type { Permission } from './catalog';
+import { keyActionRefusal, type KeyAction } from './key-policy';
+import type { PermissionSet } from './member-permissions';
 
 /**
- * The building blocks of the rule map. A rule returns true, or the error the client should see;
- * it never throws (graphql-shield turns a thrown error into its fallback).
- *
- * `cache: 'no_cache'` everywhere: shield's `contextual` cache ignores arguments and parent, which
- * would let one object's answer leak to another. The DataLoaders already make repeats cheap.
+ * The building blocks of the rule map (rule-map.ts): who may call an operation, which team it
+ * acts in (a locator) and what the caller must hold there. `decide` answers for one call; the
+ * shield rules, the audit of refused mutations and the routes outside GraphQL all go through it.
  */
 
 type Args = Record<string, unknown>;
 
+/** What deciding needs of a request: who is calling, and the request's loaders. */
+export type AuthorizationContext = Pick<GraphQLContext, 'actor' | 'loaders'>;
+
 /** Finds the team that the target of a field belongs to; null when the target does not exist. */
-export type TeamLocator = (parent: unknown, args: Args, ctx: GraphQLContext) => Promise<string | null | GraphQLError>;
+export type TeamLocator = (parent: unknown, args: Args, ctx: AuthorizationContext) => Promise<string | null | GraphQLError>;
 
-export const isUser = rule({ cache: 'no_cache' })(async (_p, _a, ctx: GraphQLContext) => {
-  const type = ctx.actor.principal.type;
-  if (type === 'USER') return true;
-  return type === 'ANONYMOUS' ? unauthenticated() : forbidden('Only a signed-in user can do this');
-});
+/** A decision that needs the object itself (a key's owner and scopes), not only the team. */
+export type ObjectPolicy = (permissions: PermissionSet, parent: unknown, args: Args, ctx: AuthorizationContext) => Promise<true | GraphQLError>;
 
-export const isAuthenticated = rule({ cache: 'no_cache' })(async (_p, _a, ctx: GraphQLContext) =>
-  ctx.actor.principal.type === 'ANONYMOUS' ? unauthenticated() : true,
-);
+export interface Operation {
+  /** who may call at all: anyone; a signed-in user or key; a person (a user, never a key); a platform admin */
+  caller: 'anyone' | 'signedIn' | 'person' | 'platformAdmin';
+  /** the team it acts in, and what the caller must hold there: a permission, any of several, or a policy */
+  team?: { locate: TeamLocator; needs: Permission | readonly Permission[] | ObjectPolicy };
+}
+
+export const anyone: Operation = { caller: 'anyone' };
+export const signedIn: Operation = { caller: 'signedIn' };
+export const person: Operation = { caller: 'person' };
+
+/** Needs `needs` in the team `locate` finds; API keys may call it with the matching scope. */
+export function inTeam(needs: Permission | readonly Permission[], locate: TeamLocator): Operation {
+  return { caller: 'signedIn', team: { locate, needs } };
+}
+
+/** As inTeam, for people only: an API key never changes keys, members, roles or teams. */
+export function personInTeam(needs: Permission | readonly Permission[] | ObjectPolicy, locate: TeamLocator): Operation {
+  return { caller: 'person', team: { locate, needs } };
+}
+
+export function platformAdmin(locate: TeamLocator): Operation {
+  return { caller: 'platformAdmin', team: { locate, needs: [] } };
+}
+
+function refusedCaller(operation: Operation, ctx: AuthorizationContext): GraphQLError | null {
+  const { principal } = ctx.actor;
+  if (operation.caller === 'anyone') return null;
+  if (principal.type === 'ANONYMOUS') return unauthenticated();
+  if (operation.caller === 'signedIn') return null;
+  if (principal.type !== 'USER') return forbidden('Only a signed-in user can do this');
+  if (operation.caller === 'platformAdmin' && !principal.user.isPlatformAdmin) return forbidden('Only a platform admin can do this');
+  return null;
+}
 
 /**
- * The caller holds `permission` (or one of several) in the team of the target. A team the caller can't see at
- * all answers NOT_FOUND, exactly as if the object did not exist; a visible team without the
- * permission answers FORBIDDEN.
+ * May the caller of this request run `operation` on these arguments? true, or the error to answer
+ * with. A team the caller can't see at all answers NOT_FOUND, exactly as if the object did not
+ * exist; a visible team without the permission answers FORBIDDEN. Never throws: a database out of
+ * reach answers as such (503), not as a missing permission.
  */
+export async function decide(operation: Operation, parent: unknown, args: Args, ctx: AuthorizationContext): Promise<true | GraphQLError> {
+  const refused = refusedCaller(operation, ctx);
+  if (refused) return refused;
+  if (!operation.team) return true;
+  if (ctx.actor.principal.type === 'ANONYMOUS') return unauthenticated();
+  try {
+    const teamId = await operation.team.locate(parent, args, ctx);
+    if (teamId instanceof GraphQLError) return teamId;
+    if (teamId === null) return notFound();
+    const permissions = await ctx.actor.access.permissionsIn(teamId);
+    if (!permissions) return notFound();
+    const { needs } = operation.team;
+    if (typeof needs === 'function') return await needs(permissions, parent, args, ctx);
+    const anyOf: readonly Permission[] = typeof needs === 'string' ? [needs] : needs;
+    if (anyOf.length === 0 || anyOf.some((p) => permissions.has(p))) return true;
+    return forbidden(`This needs the ${anyOf.join(' or ')} permission`);
+  } catch (error) {
+    if (isDatabaseUnavailable(error)) return databaseUnavailable();
+    throw error;
+  }
+}
+
+/** The team an operation acts in, for the audit of a refusal; null when it names none that exists. */
+export async function teamOf(operation: Operation | undefined, parent: unknown, args: Args, ctx: AuthorizationContext): Promise<string | null> {
+  if (!operation?.team) return null;
+  const teamId = await operation.team.locate(parent, args, ctx);
+  if (typeof teamId !== 'string') return null;
+  return (await ctx.loaders.team.load(teamId)) ? teamId : null;
+}
+
 let ruleCount = 0;
-export function teamPermission(permission: Permission | Permission[], locate: TeamLocator) {
-  const anyOf = Array.isArray(permission) ? permission : [permission];
-  // shield wants a distinct name for every rule instance
-  return rule(`${anyOf.join('|')}#${++ruleCount}`, { cache: 'no_cache' })(async (parent, args: Args, ctx: GraphQLContext) => {
-    if (ctx.actor.principal.type === 'ANONYMOUS') return unauthenticated();
-    try {
-      const teamId = await locate(parent, args, ctx);
-      if (teamId instanceof GraphQLError) return teamId;
-      if (teamId === null) return notFound();
-      const permissions = await ctx.actor.access.permissionsIn(teamId);
-      if (!permissions) return notFound();
-      return anyOf.some((p) => permissions.has(p)) ? true : forbidden(`This needs the ${anyOf.join(' or ')} permission`);
-    } catch (error) {
-      // shield would answer a thrown error with its FORBIDDEN fallback: a database out of reach
-      // must say so (503), not tell the caller it lacks a permission
-      if (isDatabaseUnavailable(error)) return databaseUnavailable();
-      throw error;
-    }
-  });
+/** The operation as a graphql-shield rule (shield wants a distinct name for every rule instance). */
+export function shieldRule(operation: Operation) {
+  // `cache: 'no_cache'`: shield's `contextual` cache ignores arguments and parent, which would let
+  // one object's answer leak to another. The DataLoaders already make repeats cheap.
+  return rule(`operation#${++ruleCount}`, { cache: 'no_cache' })((parent, args: Args, ctx: GraphQLContext) => decide(operation, parent, args, ctx));
 }
 
 /** A well-formed id argument, or the BAD_USER_INPUT error to answer with. */
@@ -101,3 +149,14 @@ export const locate = {
       return id instanceof GraphQLError ? id : ((await ctx.loaders.apiKey.load(id))?.teamId ?? null);
     },
 };
+
+/** What a person may do to the key an `id` argument names (key-policy.ts), as an object policy. */
+export function onKey(action: KeyAction, name = 'id'): ObjectPolicy {
+  return async (permissions, _parent, args, ctx) => {
+    const { principal } = ctx.actor;
+    const key = await ctx.loaders.apiKey.load(String(args[name]).toLowerCase());
+    if (!key || principal.type !== 'USER') return notFound();
+    const refusal = keyActionRefusal(action, { userId: principal.user.id, permissions }, key);
+    return refusal ? forbidden(refusal) : true;
+  };
+}

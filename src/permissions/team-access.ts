@@ -1,71 +1,50 @@
-import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
 import type { Principal } from '../auth/principal';
-import { ALL_PERMISSIONS, isApiKeyGrantable } from './catalog';
+import type { Loaders } from '../context/loaders';
+import { NOTHING, personPermissions, type PermissionSet } from './member-permissions';
 
-/** What the caller may do in one team; `null` from permissionsIn means it can't see the team. */
-export type PermissionSet = ReadonlySet<string>;
-
-const EVERYTHING: PermissionSet = new Set(ALL_PERMISSIONS);
+export type { PermissionSet } from './member-permissions';
 
 /**
- * A request's view of its caller's permissions, team by team, batched and cached for the request
- * by a DataLoader: a page of 50 keys from 3 teams costs one query, not 50.
+ * A request's view of what its caller may do, team by team: one lookup per team, batched and
+ * cached for the request (a page of 50 keys from 3 teams costs one query, not 50). The permission
+ * rules and the services both ask here.
  *
  * - a user: its role's permissions plus its grants in each team it belongs to;
  * - a platform admin: Owner in every team that exists;
- * - an API key: its read scopes of this API, in its own team only.
+ * - an API key: its API permissions cut to what its owner holds now, in its own team only
+ *   (worked out when the key was verified: see key-permissions.ts).
  */
 export class TeamAccess {
-  private readonly loader: DataLoader<string, PermissionSet | null>;
-
   constructor(
-    private readonly dataSource: DataSource,
     readonly principal: Principal,
-  ) {
-    this.loader = new DataLoader((teamIds) => this.load(teamIds));
+    private readonly loaders: Pick<Loaders, 'team' | 'memberPermissions'>,
+  ) {}
+
+  /** null: the caller can't see the team at all (answer NOT_FOUND, as if it did not exist) */
+  async permissionsIn(teamId: string): Promise<PermissionSet | null> {
+    const p = this.principal;
+    if (p.type === 'ANONYMOUS') return null;
+    if (p.type === 'API_KEY') return teamId === p.apiKey.teamId ? p.permissions : null;
+    if (p.user.isPlatformAdmin) return (await this.loaders.team.load(teamId)) ? personPermissions(p.user, null) : null;
+    return this.loaders.memberPermissions.load({ teamId, userId: p.user.id });
   }
 
-  permissionsIn(teamId: string): Promise<PermissionSet | null> {
-    return this.loader.load(teamId);
+  /** What the caller holds in the team; nothing for a team it can't see. For the services' own checks. */
+  async held(teamId: string): Promise<PermissionSet> {
+    return (await this.permissionsIn(teamId)) ?? NOTHING;
   }
 
   async can(teamId: string, permission: string): Promise<boolean> {
     return (await this.permissionsIn(teamId))?.has(permission) ?? false;
   }
 
-  /** Forget cached answers, e.g. after the caller's own role changed inside this request. */
+  /** Forget cached answers after this request changed memberships, roles or grants of the team. */
   clear(teamId: string): void {
-    this.loader.clear(teamId);
+    this.loaders.memberPermissions.clearAll();
+    this.loaders.team.clear(teamId);
   }
 
   get isPlatformAdmin(): boolean {
     return this.principal.type === 'USER' && this.principal.user.isPlatformAdmin;
-  }
-
-  private async load(teamIds: readonly string[]): Promise<(PermissionSet | null)[]> {
-    const principal = this.principal;
-    if (principal.type === 'ANONYMOUS') return teamIds.map(() => null);
-    if (principal.type === 'API_KEY') {
-      const scopes = new Set(principal.apiKey.scopes.filter(isApiKeyGrantable));
-      return teamIds.map((id) => (id === principal.apiKey.teamId ? scopes : null));
-    }
-    if (principal.user.isPlatformAdmin) {
-      const rows: { id: string }[] = await this.dataSource.query(`SELECT id FROM teams WHERE id = ANY($1::uuid[])`, [teamIds]);
-      const existing = new Set(rows.map((r) => r.id));
-      return teamIds.map((id) => (existing.has(id) ? EVERYTHING : null));
-    }
-    const rows: { team_id: string; permissions: string[]; grants: string[] }[] = await this.dataSource.query(
-      `SELECT m.team_id, r.permissions,
-              coalesce(array_agg(g.permission) FILTER (WHERE g.permission IS NOT NULL), '{}') AS grants
-         FROM memberships m
-         JOIN roles r ON r.id = m.role_id
-         LEFT JOIN permission_grants g ON g.membership_id = m.id
-        WHERE m.user_id = $1 AND m.team_id = ANY($2::uuid[])
-        GROUP BY m.team_id, r.permissions`,
-      [principal.user.id, teamIds],
-    );
-    const byTeam = new Map(rows.map((r) => [r.team_id, new Set([...r.permissions, ...r.grants]) as PermissionSet]));
-    return teamIds.map((id) => byTeam.get(id) ?? null);
   }
 }

@@ -122,6 +122,10 @@ describe('what an API key may never do', () => {
     ['regenerateApiKeySecret (itself)', `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, () => ({ id: everything.id })],
     ['revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, () => ({ id: reader.id })],
     ['revokeApiKey (itself)', `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, () => ({ id: everything.id })],
+    ['transferApiKey', `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`, () => ({ id: reader.id, m: memberId })],
+    ['transferApiKey (itself)', `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`, () => ({ id: everything.id, m: memberId })],
+    ['updateTeam', `mutation($id: ID!) { updateTeam(id: $id, name: "renamed by a key") { id } }`, () => ({ id: team.id })],
+    ['leaveTeam', `mutation($t: ID!) { leaveTeam(teamId: $t) }`, () => ({ t: team.id })],
     ['logOut', `mutation { logOut }`, () => ({})],
   ];
 

@@ -82,21 +82,34 @@ describe('GET /v1/authorize', () => {
     }
   });
 
-  it("403 when X-Forwarded-For (the proxy's client) is outside the key's allowedIps", async () => {
-    expectGranted(await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '10.1.2.3' }), fenced, 'orders:read');
-    // The client is the rightmost address not added by a trusted proxy (TRUST_PROXY, by default
-    // loopback and private networks): 10.9.9.9 is a trusted hop, 192.0.2.200 is not, so what it
-    // claims about the address before it is not believed.
-    expectGranted(await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '10.1.2.3, 10.9.9.9' }), fenced, 'orders:read');
-    for (const xff of ['192.168.1.1', '11.0.0.1', '192.0.2.1, 10.1.2.3', '10.1.2.3, 192.0.2.200']) {
-      const res = await authorize({ ...basic(fenced.key, fenced.secret), 'x-forwarded-for': xff });
+  it("403 when the client is outside the key's allowedIps; X-Forwarded-For is not believed from a caller that is no named proxy", async () => {
+    // no TRUST_PROXY: the caller (127.x) is the client, whatever X-Forwarded-For claims
+    for (const xff of [undefined, '10.1.2.3', '10.1.2.3, 10.9.9.9']) {
+      const res = await authorize({ ...basic(fenced.key, fenced.secret), ...(xff ? { 'x-forwarded-for': xff } : {}) });
       expect(res.status).toBe(403);
       expectNoIdentity(res);
     }
-    // no X-Forwarded-For: the caller itself (127.x) is the client, outside 10.0.0.0/8
-    expect((await authorize(basic(fenced.key, fenced.secret))).status).toBe(403);
+    expectGranted(await authorize({ ...basic(local.key, local.secret), 'x-forwarded-for': '192.168.1.1' }), local, 'orders:read');
     // a wrong secret is 401 whatever the address: status is told only with the right secret
     expect((await authorize({ ...basic(fenced.key, unissuedSecret()), 'x-forwarded-for': '192.168.1.1' })).status).toBe(401);
+  });
+
+  it('from a proxy named in TRUST_PROXY, X-Forwarded-For names the client: the rightmost address not added by a named proxy', async () => {
+    const proxied = await startTestServer({ TRUST_PROXY: `${from},10.0.0.0/8` });
+    try {
+      const via = (xff: string) => httpRequest(`${proxied.url}/v1/authorize`, { headers: { ...basic(fenced.key, fenced.secret), 'x-forwarded-for': xff }, localAddress: from });
+      expectGranted(await via('10.1.2.3'), fenced, 'orders:read');
+      // 10.9.9.9 is a named hop, so the address before it is the client
+      expectGranted(await via('10.1.2.3, 10.9.9.9'), fenced, 'orders:read');
+      // 192.0.2.200 is not: what it claims about the address before it is not believed
+      for (const xff of ['192.168.1.1', '11.0.0.1', '192.0.2.1, 10.1.2.3', '10.1.2.3, 192.0.2.200']) {
+        const res = await via(xff);
+        expect(res.status).toBe(403);
+        expectNoIdentity(res);
+      }
+    } finally {
+      await proxied.close();
+    }
   });
 });
 

@@ -26,7 +26,7 @@ const feedDatabaseUrl = (() => {
 const dataSource = createDataSource({ url: feedDatabaseUrl, poolSize: 2 });
 const feed = new ApiKeyChangeFeed(feedDatabaseUrl);
 const heard: (string | null)[] = [];
-feed.onChange((key) => heard.push(key));
+feed.onChange((change) => heard.push(change?.key ?? null));
 
 async function asAdmin(sql: string): Promise<void> {
   const admin = new Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 async function commitNotify(key: string): Promise<string> {
-  return dataSource.transaction((m) => feed.notify(m, key));
+  return dataSource.transaction((m) => feed.notify(m, { key }));
 }
 
 it('delivered() resolves at once for a notification heard before it was called', async () => {
@@ -77,7 +77,7 @@ it('a rolled-back change notifies nobody, and its waiter gives up after the time
   let nonce = '';
   await expect(
     dataSource.transaction(async (m) => {
-      nonce = await feed.notify(m, key);
+      nonce = await feed.notify(m, { key });
       throw new Error('roll back');
     }),
   ).rejects.toThrow('roll back');
@@ -102,7 +102,7 @@ describe('who a change waits for', () => {
       const key = `empk_feed${Date.now()}late`;
       let nonce = '';
       await dataSource.transaction(async (m) => {
-        nonce = await feed.notify(m, key); // lists this feed and the hung one
+        nonce = await feed.notify(m, { key }); // lists this feed and the hung one
         await latecomer.start(); // listening before the commit: it hears the change and acks
       });
       const started = Date.now();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { selectRows } from '../helpers/db-dump';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { eventually, gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { eventually, gqlFrom, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -16,7 +16,8 @@ let team: TeamFixture;
 let k: CreatedKey;
 
 beforeAll(async () => {
-  t = await startTestServer();
+  // the gateway of the /v1/authorize uses below is a proxy the deployment names
+  t = await startTestServer({ TRUST_PROXY: '127.77.0.0/16' });
   owner = await signUp(t, 'last-used-owner');
   team = await createTeam(t, owner, 'Last used');
   k = await createKey(t, owner, team.id, { scopes: ['orders:read', 'team:read'] });
@@ -49,11 +50,11 @@ it('a Basic request sets lastUsedAt and lastUsedIp (the caller) within a few sec
   expect(at).toBeLessThanOrEqual(Date.now() + 1_000);
 });
 
-it('verifyApiCredentials with clientIp records the client address and a later time', async () => {
+it('verifyApiCredentials with clientIp, from a gateway the deployment trusts, records the client address and a later time', async () => {
   const previous = await lastUse();
   await new Promise((r) => setTimeout(r, 20));
   const clientIp = '203.0.113.77';
-  expect((await verifyWith(gqlFrom(t.url, uniqueLoopback()), k.key, k.secret, { clientIp })).code).toBe('VALID');
+  expect((await verifyWith(gqlFrom(t.url, uniqueLoopbackIn('127.77')), k.key, k.secret, { clientIp })).code).toBe('VALID');
   const seen = await eventually(async () => {
     const use = await lastUse();
     return use.lastUsedIp === clientIp ? use : null;
@@ -63,7 +64,7 @@ it('verifyApiCredentials with clientIp records the client address and a later ti
 });
 
 it('each use leaves one apiKey.used audit row with its outcome, address and request id', async () => {
-  const gateway = uniqueLoopback();
+  const gateway = uniqueLoopbackIn('127.77');
   const app = uniqueLoopback();
   const uses: { id: string; outcome: 'SUCCESS' | 'DENIED'; ip: string; via: string; code: string; send: () => Promise<unknown> }[] = [];
   const add = (what: string, outcome: 'SUCCESS' | 'DENIED', ip: string, via: string, code: string, send: (id: string) => Promise<unknown>) => {

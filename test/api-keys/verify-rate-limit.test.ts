@@ -1,13 +1,14 @@
 import { Client } from 'pg';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { gqlFrom, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
  * Throttling of credential checks:
- * - failures (INVALID) are counted per calling address and per clientIp; at the limit the address
- *   is refused (RATE_LIMITED, 429) even with correct credentials, on every instance;
+ * - failures (INVALID) are counted per calling address, and per clientIp when the caller is a
+ *   gateway the deployment trusts (TRUST_PROXY); at the limit the address is refused
+ *   (RATE_LIMITED, 429) even with correct credentials, on every instance;
  * - valid credentials never count: a gateway's own good traffic never gets it throttled;
  * - a secret whose checksum fails is refused without any database query.
  *
@@ -15,6 +16,9 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * which share this run's database, can't interfere.
  */
 const MAX = 5;
+/** the gateways of these tests: TRUST_PROXY names them, so they may speak for their clients */
+const GATEWAYS = '127.77.0.0/16';
+const gatewayAddress = () => uniqueLoopbackIn('127.77');
 let a: TestServer; // VERIFY_MAX_FAILURES=5
 let b: TestServer; // a second instance on the same database, same limits
 let owner: SignedInUser;
@@ -22,7 +26,8 @@ let team: TeamFixture;
 let k: CreatedKey;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer({ VERIFY_MAX_FAILURES: String(MAX) }), startTestServer({ VERIFY_MAX_FAILURES: String(MAX) })]);
+  const env = { VERIFY_MAX_FAILURES: String(MAX), TRUST_PROXY: GATEWAYS };
+  [a, b] = await Promise.all([startTestServer(env), startTestServer(env)]);
   owner = await signUp(a, 'limit-owner');
   team = await createTeam(a, owner, 'Rate limits');
   k = await createKey(a, owner, team.id, { scopes: ['orders:read'] });
@@ -46,10 +51,10 @@ describe('failures are limited', () => {
     expect((await verifyWith(gqlFrom(a.url, uniqueLoopback()), k.key, k.secret)).code).toBe('VALID');
   });
 
-  it('counts per clientIp too: a client that failed through one gateway is refused through another', async () => {
+  it('counts per clientIp too: a client that failed through one trusted gateway is refused through another', async () => {
     const client = '203.0.113.50';
-    const gateway1 = gqlFrom(a.url, uniqueLoopback());
-    const gateway2 = gqlFrom(a.url, uniqueLoopback());
+    const gateway1 = gqlFrom(a.url, gatewayAddress());
+    const gateway2 = gqlFrom(a.url, gatewayAddress());
     for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway1, k.key, unissuedSecret(), { clientIp: client })).code).toBe('INVALID');
     expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: client })).code).toBe('RATE_LIMITED');
     expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: '203.0.113.51' })).code).toBe('VALID');
@@ -57,7 +62,7 @@ describe('failures are limited', () => {
   });
 
   it(`one abusive client can't get its gateway refused: ${MAX} failures for one clientIp leave the gateway's other clients served; ${MAX * 20} failures over many clients do block the gateway`, async () => {
-    const gateway = gqlFrom(a.url, uniqueLoopback());
+    const gateway = gqlFrom(a.url, gatewayAddress());
     for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: '198.51.100.1' })).code).toBe('INVALID');
     expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.1' })).code).toBe('RATE_LIMITED');
     expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.2' })).code).toBe('VALID');

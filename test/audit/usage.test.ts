@@ -82,7 +82,7 @@ describe('each use of a key is one apiKey.used event', () => {
     expect(await auditRowsOfRequest(t, mangled.headers.get('x-request-id')!)).toEqual([]);
   });
 
-  it('verifyApiCredentials: via verifyApiCredentials, with the scopes asked for and the client address', async () => {
+  it('verifyApiCredentials: via verifyApiCredentials, with the scopes asked for and the caller address (a client address it names is only its claim)', async () => {
     const ok = await gql(
       `mutation($k: String!, $s: String!, $r: [String!], $ip: String) {
          verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { code } }`,
@@ -91,7 +91,8 @@ describe('each use of a key is one apiKey.used event', () => {
     );
     expect(ok.data!.verifyApiCredentials.code).toBe('VALID');
     expect((await rowsOf(ok.headers.get('x-request-id')!)).map(use)).toEqual([
-      traced(key, 'SUCCESS', '198.51.100.20', 'gateway/1.0', { code: 'VALID', via: 'verifyApiCredentials', requiredScopes: ['orders:read'] }),
+      // the caller is no gateway the deployment named (TRUST_PROXY): its own address is the one recorded
+      traced(key, 'SUCCESS', ip, 'gateway/1.0', { code: 'VALID', via: 'verifyApiCredentials', requiredScopes: ['orders:read'], claimedClientIp: '198.51.100.20' }),
     ]);
 
     const scope = await gql(

@@ -121,6 +121,16 @@ const auditReaders: Record<PrincipalName, Outcome> = { ...teamReaders, member: '
 const teamManagers: Record<PrincipalName, Outcome> = { ...teamReaders, member: 'FORBIDDEN', auditor: 'FORBIDDEN', apiKey: 'FORBIDDEN' };
 /** a change to a key someone else made: apiKeys:manage only (the apiKeys:create grantee is refused) */
 const keyManagers: Record<PrincipalName, Outcome> = { ...teamManagers, granted: 'FORBIDDEN' };
+/** what only a platform admin may do: even the team's Owner is refused (people join by invitation) */
+const platformAdminOnly: Record<PrincipalName, Outcome> = {
+  ...people,
+  member: 'FORBIDDEN',
+  auditor: 'FORBIDDEN',
+  admin: 'FORBIDDEN',
+  owner: 'FORBIDDEN',
+  granted: 'FORBIDDEN',
+  otherOwner: 'FORBIDDEN',
+};
 
 // ---------------------------------------------------------------------------------------------
 // Fresh objects in the main team, made by its owner, for destructive operations.
@@ -175,36 +185,75 @@ async function callersOwnKey(cell: Cell): Promise<string> {
     return key.id;
   }
   const id = await freshKey(cell);
-  if (cell.user) await cell.t.dataSource.query(`UPDATE api_keys SET created_by_id = $2 WHERE id = $1`, [id, cell.user.id]);
+  if (cell.user) await cell.t.dataSource.query(`UPDATE api_keys SET created_by_id = $2, owner_id = $2 WHERE id = $1`, [id, cell.user.id]);
   return id;
 }
 
 /**
- * update, regenerate and revoke, each in two rows: on a key the team's owner made (apiKeys:manage
- * only), and on the caller's own key (apiKeys:manage, or apiKeys:create for its creator). Every
- * cell gets a fresh key (in `made.keyId`): these operations change or kill it.
+ * update, regenerate, revoke and transfer, each in three rows: on a key the team's owner made
+ * (apiKeys:manage only), on the caller's own key (apiKeys:manage, or apiKeys:create for its
+ * owner; any owner may transfer), and on a key of the owner's that holds audit:read, which
+ * nobody lacking audit:read may regenerate, update or transfer: the `granted` principal there
+ * is a Member granted apiKeys:manage, and holds no audit:read. Every cell gets a fresh key (in
+ * `made.keyId`): these operations change or kill it.
  */
 function keyChangeRows(spec: {
   field: string;
   document: string;
-  variables?(cell: Cell): Vars;
+  variables?(cell: Cell): Promise<Vars> | Vars;
   check(cell: Cell, data: Record<string, any>): void;
   effect(cell: Cell, allowed: boolean): Promise<void>;
+  /** what the caller's own key answers (default: keyManagers, plus the apiKeys:create grantee) */
+  own?: Record<PrincipalName, Outcome>;
+  /** what the audit:read key answers for the apiKeys:manage grantee */
+  grantedOnAuditKey: Outcome;
 }): OperationRow[] {
-  return (['owner', 'own'] as const).map((target) => ({
-    label: `Mutation.${spec.field} (${target === 'owner' ? "a key made by the team's owner" : "the caller's own key"})`,
+  const targets = {
+    owner: { label: "a key made by the team's owner", needs: 'apiKeys:create' as Permission, expect: keyManagers, key: freshKey },
+    own: { label: "the caller's own key", needs: 'apiKeys:create' as Permission, expect: spec.own ?? { ...keyManagers, granted: 'allowed' as Outcome }, key: callersOwnKey },
+    audit: {
+      label: "a key of the owner's holding audit:read",
+      needs: 'apiKeys:manage' as Permission,
+      expect: { ...keyManagers, granted: spec.grantedOnAuditKey },
+      key: (cell: Cell) => freshKey(cell, ['audit:read', 'orders:read']),
+    },
+  };
+  return Object.values(targets).map((target) => ({
+    label: `Mutation.${spec.field} (${target.label})`,
     covers: [`Mutation.${spec.field}`],
     document: spec.document,
-    needs: 'apiKeys:create',
-    variables: async (cell) => {
-      const id = target === 'owner' ? await freshKey(cell) : await callersOwnKey(cell);
-      return { id, ...spec.variables?.(cell) };
-    },
-    // the apiKeys:create grantee changes the keys it made, and only those
-    expect: target === 'owner' ? keyManagers : { ...keyManagers, granted: 'allowed' },
+    needs: target.needs,
+    variables: async (cell) => ({ id: await target.key(cell), ...(await spec.variables?.(cell)) }),
+    expect: target.expect,
     check: spec.check,
     effect: spec.effect,
   }));
+}
+
+/** How often the fixture team was renamed, by the audit log. */
+async function teamRenames(cell: Cell): Promise<number> {
+  const row = await one(cell, `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'team.updated' AND outcome = 'SUCCESS'`, [cell.fx.team.id]);
+  return row?.n ?? 0;
+}
+
+/**
+ * A fresh team of the owner's, joined by the cell's user with the role its principal stands for
+ * (the owner gets a second Owner beside it, so it is not the last). Platform admins, the other
+ * team's owner and the key are not in it.
+ */
+async function teamToLeave(cell: Cell): Promise<string> {
+  const { t, fx, principal, user } = cell;
+  const team = await createTeam(t, fx.users.owner, uniqueName('leave'));
+  cell.made.teamId = team.id;
+  const roles: Partial<Record<PrincipalName, string>> = { member: 'Member', auditor: 'Auditor', admin: 'Admin', granted: 'Member' };
+  if (principal === 'owner') await addMember(t, fx.users.owner, team.id, (await freshUser(cell, 'second-owner')).email, team.roles.Owner);
+  const role = roles[principal];
+  if (role && user) {
+    await addMember(t, fx.users.owner, team.id, user.email, team.roles[role]);
+    cell.made.joined = 'yes';
+  }
+  if (principal === 'owner') cell.made.joined = 'yes';
+  return team.id;
 }
 
 async function one<T = any>(cell: Cell, sql: string, params: unknown[]): Promise<T | undefined> {
@@ -319,6 +368,33 @@ const OPERATIONS: OperationRow[] = [
     },
   },
   {
+    covers: ['Mutation.updateTeam'],
+    document: `mutation($id: ID!, $n: String!) { updateTeam(id: $id, name: $n) { id name } }`,
+    needs: 'team:manage',
+    // the fixture team keeps its name (other rows check it); the rename is seen in the audit log
+    variables: async (cell) => {
+      cell.made.renames = String((await teamRenames(cell)) ?? 0);
+      return { id: cell.fx.team.id, n: 'Matrix team' };
+    },
+    // team:manage: the Owner, its grantee and platform admins; not even an Admin
+    expect: { ...teamManagers, admin: 'FORBIDDEN' },
+    check: ({ fx }, data) => expect(data.updateTeam).toEqual({ id: fx.team.id, name: 'Matrix team' }),
+    effect: async (cell, allowed) => expect(await teamRenames(cell)).toBe(Number(cell.made.renames) + (allowed ? 1 : 0)),
+  },
+  {
+    covers: ['Mutation.leaveTeam'],
+    document: `mutation($t: ID!) { leaveTeam(teamId: $t) }`,
+    // a team of the owner's that the caller joined with its role: leaving it only needs being in it
+    variables: async (cell) => ({ t: await teamToLeave(cell) }),
+    // a platform admin is in no team it has not joined, the other team's owner not in this one
+    expect: { ...signedIn, otherOwner: 'NOT_FOUND', platformAdmin: 'NOT_FOUND', apiKey: 'FORBIDDEN' },
+    effect: async (cell, allowed) => {
+      if (!cell.user) return;
+      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [cell.made.teamId, cell.user.id]);
+      expect(row?.n).toBe(allowed || !cell.made.joined ? 0 : 1);
+    },
+  },
+  {
     covers: ['Mutation.addTeamMember'],
     document: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id role { name } } }`,
     needs: 'members:manage',
@@ -327,7 +403,7 @@ const OPERATIONS: OperationRow[] = [
       cell.made.userId = user.id;
       return { t: cell.fx.team.id, e: user.email, r: cell.fx.team.roles.Member };
     },
-    expect: teamManagers,
+    expect: platformAdminOnly,
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [
         cell.fx.team.id,
@@ -454,6 +530,7 @@ const OPERATIONS: OperationRow[] = [
       return { n: cell.made.newName };
     },
     check: (cell, data) => expect(data.updateApiKey).toEqual({ id: cell.made.keyId, name: cell.made.newName }),
+    grantedOnAuditKey: 'FORBIDDEN',
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT name FROM api_keys WHERE id = $1`, [cell.made.keyId]);
       expect(row?.name).toBe(allowed ? cell.made.newName : cell.made.keyName);
@@ -462,6 +539,7 @@ const OPERATIONS: OperationRow[] = [
   ...keyChangeRows({
     field: 'regenerateApiKeySecret',
     document: `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { id secretVersion secretLast4 } } }`,
+    grantedOnAuditKey: 'FORBIDDEN',
     check: (cell, data) => {
       const { secret, apiKey } = data.regenerateApiKeySecret;
       expect(apiKey).toEqual({ id: cell.made.keyId, secretVersion: 2, secretLast4: secret.slice(-4) });
@@ -475,9 +553,25 @@ const OPERATIONS: OperationRow[] = [
     field: 'revokeApiKey',
     document: `mutation($id: ID!) { revokeApiKey(id: $id) { id status revokedAt } }`,
     check: (cell, data) => expect(data.revokeApiKey).toMatchObject({ id: cell.made.keyId, status: 'REVOKED', revokedAt: expect.any(String) }),
+    // revoking only takes power away: apiKeys:manage reaches every key, whatever it holds
+    grantedOnAuditKey: 'allowed',
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT revoked_at FROM api_keys WHERE id = $1`, [cell.made.keyId]);
       expect(row?.revoked_at === null).toBe(!allowed);
+    },
+  }),
+  ...keyChangeRows({
+    field: 'transferApiKey',
+    document: `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id owner { id } } }`,
+    // to an Admin of the team, who holds every permission a key can hold
+    variables: async (cell) => ({ m: await freshMember(cell, 'Admin') }),
+    // its owner may hand a key on without apiKeys:create: the Member and the Auditor too
+    own: { ...keyManagers, granted: 'allowed', member: 'allowed', auditor: 'allowed' },
+    grantedOnAuditKey: 'FORBIDDEN',
+    check: (cell, data) => expect(data.transferApiKey).toEqual({ id: cell.made.keyId, owner: { id: cell.made.userId } }),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT owner_id FROM api_keys WHERE id = $1`, [cell.made.keyId]);
+      expect(row?.owner_id === cell.made.userId).toBe(allowed);
     },
   }),
   {
@@ -506,10 +600,13 @@ const OPERATIONS: OperationRow[] = [
     needs: 'apiKeys:read',
     variables: ({ fx }) => ({ t: fx.team.id }),
     expect: teamReaders,
-    check: ({ fx }, data) => {
+    check: async (cell, data) => {
+      // the team's keys, newest first (the rows before made many: the fixture keys are further back)
       const ids = data.apiKeys.edges.map((e: { node: { id: string } }) => e.node.id);
-      expect(ids).toEqual(expect.arrayContaining([fx.sampleKey.id, fx.apiKey.id]));
-      expect(JSON.stringify(data)).not.toContain(fx.sampleKey.secret);
+      const keys = await cell.t.dataSource.query(`SELECT id FROM api_keys WHERE team_id = $1 ORDER BY created_at DESC, id DESC`, [cell.fx.team.id]);
+      expect(data.apiKeys.totalCount).toBe(keys.length);
+      expect(ids).toEqual(keys.slice(0, 100).map((k: { id: string }) => k.id));
+      expect(JSON.stringify(data)).not.toContain(cell.fx.sampleKey.secret);
     },
   },
   {

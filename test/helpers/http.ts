@@ -41,9 +41,19 @@ export function httpRequest(
   });
 }
 
-/** A fresh address in 127.0.0.0/8 (never 127.0.0.1), distinct per call in practice. */
+/**
+ * A fresh address in 127.0.0.0/8, distinct per call in practice; never 127.0.0.1, nor in
+ * 127.77.0.0/16, which tests name as their trusted gateways (uniqueLoopbackIn('127.77')).
+ */
 export function uniqueLoopback(): string {
-  return `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
+  let second = randomInt(1, 255);
+  if (second === 77) second = 78;
+  return `127.${second}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
+}
+
+/** A fresh address in a /16 of loopback, e.g. uniqueLoopbackIn('127.77') for a trusted gateway. */
+export function uniqueLoopbackIn(prefix: string): string {
+  return `${prefix}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
 }
 
 export type Gql = <T = Record<string, any>>(

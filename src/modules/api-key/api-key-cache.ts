@@ -1,18 +1,27 @@
 import type { DataSource } from 'typeorm';
-import type { ApiKeyChangeFeed } from './api-key-change-feed';
+import { personPermissions, type PermissionSet } from '../../permissions/member-permissions';
+import type { ApiKeyChangeFeed, KeyChange } from './api-key-change-feed';
 import { ApiKey } from './api-key.entity';
 
 const TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
+/** A key as verification needs it: the row, and what its owner holds in its team now. */
+export interface VerifiableKey {
+  key: ApiKey;
+  /** the owner's permissions in the key's team; null once the owner has left it */
+  owner: PermissionSet | null;
+}
+
 /**
- * Keys by their public identifier, cached for verification so that a gateway's steady stream of
- * good credentials costs no query. Any change to a key (revoke, regenerate, update) is pushed by
- * the change feed and evicts it on every instance; entries also expire after 30 s, and nothing is
- * cached while the feed is down.
+ * Keys by their public identifier, with their owner's permissions, cached for verification so
+ * that a gateway's steady stream of good credentials costs no query. The change feed evicts, on
+ * every instance, a key that changed (revoke, regenerate, update, transfer) and every key of a
+ * team whose members' permissions changed; entries also expire after 30 s, and nothing is cached
+ * while the feed is down.
  */
 export class ApiKeyCache {
-  private readonly entries = new Map<string, { key: ApiKey; expires: number }>();
+  private readonly entries = new Map<string, { found: VerifiableKey; expires: number }>();
   /** bumped by every change notification: a read that overlapped one is not cached */
   private generation = 0;
 
@@ -20,28 +29,47 @@ export class ApiKeyCache {
     private readonly dataSource: DataSource,
     private readonly feed: ApiKeyChangeFeed,
   ) {
-    feed.onChange((key) => {
-      this.generation++;
-      if (key) this.entries.delete(key);
-      else this.entries.clear();
-    });
+    feed.onChange((change) => this.evict(change));
   }
 
-  async find(publicKey: string): Promise<ApiKey | null> {
+  async find(publicKey: string): Promise<VerifiableKey | null> {
     const hit = this.entries.get(publicKey);
-    if (hit && hit.expires > Date.now() && this.feed.healthy) return hit.key;
+    if (hit && hit.expires > Date.now() && this.feed.healthy) return hit.found;
     if (hit) this.entries.delete(publicKey);
     const generation = this.generation;
-    const key = await this.dataSource.getRepository(ApiKey).findOneBy({ key: publicKey });
-    // A change that landed while we were reading may or may not be in `key`: don't keep it.
-    if (key && this.feed.healthy && generation === this.generation) {
+    const found = await this.load(publicKey);
+    // A change that landed while we were reading may or may not be in `found`: don't keep it.
+    if (found && this.feed.healthy && generation === this.generation) {
       if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
-      this.entries.set(publicKey, { key, expires: Date.now() + TTL_MS });
+      this.entries.set(publicKey, { found, expires: Date.now() + TTL_MS });
     }
-    return key;
+    return found;
   }
 
-  evict(publicKey: string): void {
-    this.entries.delete(publicKey);
+  /** The key and its owner's standing in one query. */
+  private async load(publicKey: string): Promise<VerifiableKey | null> {
+    const { entities, raw } = await this.dataSource
+      .getRepository(ApiKey)
+      .createQueryBuilder('k')
+      .leftJoin('users', 'owner', 'owner.id = k.owner_id')
+      .leftJoin('member_permissions', 'mp', 'mp.team_id = k.team_id AND mp.user_id = k.owner_id')
+      .addSelect('owner.is_platform_admin', 'owner_is_platform_admin')
+      .addSelect('mp.permissions', 'owner_permissions')
+      .where('k.key = :publicKey', { publicKey })
+      .getRawAndEntities<{ owner_is_platform_admin: boolean | null; owner_permissions: string[] | null }>();
+    const [key] = entities;
+    if (!key) return null;
+    const { owner_is_platform_admin: isPlatformAdmin, owner_permissions: permissions } = raw[0];
+    const owner = isPlatformAdmin === null ? null : personPermissions({ isPlatformAdmin }, permissions ? new Set(permissions) : null);
+    return { key, owner };
+  }
+
+  private evict(change: KeyChange | null): void {
+    this.generation++;
+    if (!change) return this.entries.clear();
+    if (change.key) this.entries.delete(change.key);
+    if (change.team) {
+      for (const [publicKey, entry] of this.entries) if (entry.found.key.teamId === change.team) this.entries.delete(publicKey);
+    }
   }
 }

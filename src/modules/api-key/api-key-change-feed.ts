@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 const CHANNEL = 'empress_api_key_changed';
 const ACK_CHANNEL = 'empress_api_key_changed_ack';
@@ -28,6 +28,15 @@ function serialized(client: Client): Connection['run'] {
   };
 }
 
+/**
+ * What changed: one key (by its public key), or what every key of a team may do (a member's
+ * permissions changed, so the keys they own may do more or less).
+ */
+export interface KeyChange {
+  key?: string;
+  team?: string;
+}
+
 interface Waiter {
   /** backend pids of the listeners that have not acked yet */
   pending: Set<number>;
@@ -36,7 +45,8 @@ interface Waiter {
 }
 
 /**
- * Tells every instance of the service that a key changed (revoked, regenerated, updated), through
+ * Tells every instance of the service that a key changed (revoked, regenerated, updated,
+ * transferred) or that the permissions of a team's members did (which bound its keys), through
  * PostgreSQL LISTEN/NOTIFY on a dedicated connection per instance, and waits until every instance
  * has dropped the key from its cache before the mutation returns.
  *
@@ -58,7 +68,8 @@ interface Waiter {
  */
 export class ApiKeyChangeFeed {
   private connection: Connection | null = null;
-  private readonly handlers: ((key: string | null) => void)[] = [];
+  /** told of each change; null: anything may have changed (drop everything) */
+  private readonly handlers: ((change: KeyChange | null) => void)[] = [];
   /** notifications sent by this instance and not yet acked by every listener listed, by nonce */
   private readonly waiters = new Map<string, Waiter>();
   private stopped = false;
@@ -67,7 +78,7 @@ export class ApiKeyChangeFeed {
 
   constructor(private readonly connectionString: string) {}
 
-  onChange(handler: (key: string | null) => void): void {
+  onChange(handler: (change: KeyChange | null) => void): void {
     this.handlers.push(handler);
   }
 
@@ -94,8 +105,19 @@ export class ApiKeyChangeFeed {
     this.waiters.clear();
   }
 
+  /**
+   * Runs `work` in one transaction; the changes it reports through `tell` reach every instance
+   * when it commits, and this returns once each instance has dropped what they name.
+   */
+  async transaction<T>(dataSource: DataSource, work: (m: EntityManager, tell: (change: KeyChange) => Promise<void>) => Promise<T>): Promise<T> {
+    const nonces: string[] = [];
+    const result = await dataSource.transaction((m) => work(m, async (change) => void nonces.push(await this.notify(m, change))));
+    await Promise.all(nonces.map((nonce) => this.delivered(nonce)));
+    return result;
+  }
+
   /** Queue a notification in the current transaction; returns a token for `delivered`. */
-  async notify(manager: EntityManager, key: string): Promise<string> {
+  async notify(manager: EntityManager, change: KeyChange): Promise<string> {
     const nonce = randomUUID();
     const listeners: { pid: number }[] = await manager.query(
       `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
@@ -103,7 +125,7 @@ export class ApiKeyChangeFeed {
     );
     // Registered before the commit: acks can arrive before the committing code gets to delivered().
     this.expect(nonce, listeners.map((l) => l.pid));
-    await manager.query(`SELECT pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ key, nonce })]);
+    await manager.query(`SELECT pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ key: change.key, team: change.team, nonce })]);
     return nonce;
   }
 
@@ -144,13 +166,14 @@ export class ApiKeyChangeFeed {
       return;
     }
     if (channel !== CHANNEL) return;
-    let payload: { key?: string; nonce?: string } = {};
+    let payload: KeyChange & { nonce?: string } = {};
     try {
       payload = JSON.parse(payloadText ?? '{}');
     } catch {
       // a malformed payload still means "something changed": drop everything
     }
-    for (const handler of this.handlers) handler(payload.key ?? null);
+    const change = typeof payload.key === 'string' || typeof payload.team === 'string' ? { key: payload.key, team: payload.team } : null;
+    for (const handler of this.handlers) handler(change);
     // Evicted: say so, so that the instance that made the change can return.
     if (payload.nonce) {
       void connection.run(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, `${payload.nonce} ${connection.pid}`]).catch(() => undefined);

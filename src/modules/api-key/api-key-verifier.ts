@@ -1,5 +1,8 @@
 import { digestsEqual, sha256 } from '../../auth/tokens';
+import { effectiveScopes, keyPermissions } from '../../permissions/key-permissions';
+import { NOTHING, type PermissionSet } from '../../permissions/member-permissions';
 import type { FailureLimiter } from '../../security/failure-limiter';
+import type { ProxyTrust } from '../../security/trusted-proxies';
 import { ipAllowed, normalizeIp } from '../../security/ip-allowlist';
 import type { ApiKeyCache } from './api-key-cache';
 import { apiKeyStatus, ApiKeyStatus, type ApiKey } from './api-key.entity';
@@ -25,7 +28,21 @@ export interface VerifyResult {
   code: VerificationCode;
   /** set only when the secret matched */
   apiKey: ApiKey | null;
+  /** what the key can do now (its effective scopes); empty unless the secret matched */
+  scopes: string[];
+  /** its API permissions cut to its owner's; empty unless the secret matched */
+  permissions: PermissionSet;
 }
+
+interface Asking {
+  /** the client address the caller named, if any */
+  clientIp: string | null;
+  /** whether the caller may speak for that client (a proxy named in TRUST_PROXY) */
+  clientTrusted: boolean;
+  buckets: { address: string[]; gateway: string[] };
+}
+
+const REFUSED = (code: VerificationCode): VerifyResult => ({ code, apiKey: null, scopes: [], permissions: NOTHING });
 
 // Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
 const DUMMY_DIGEST = sha256('empress-unknown-key');
@@ -36,7 +53,8 @@ const DUMMY_DIGEST = sha256('empress-unknown-key');
  * 2. malformed key, or a secret whose checksum fails? INVALID, without touching the database;
  * 3. unknown key or wrong secret? INVALID (constant-time digest comparison either way);
  * 4. only now, with the right secret in hand, the key's state: REVOKED, EXPIRED,
- *    IP_NOT_ALLOWED, INSUFFICIENT_SCOPE, or VALID.
+ *    IP_NOT_ALLOWED, INSUFFICIENT_SCOPE (against what it can do now: its scopes, its API
+ *    permissions cut to its owner's), or VALID.
  * Only INVALID counts against the limit: a gateway sending thousands of good credentials a
  * second is never slowed. Each answer about a real key is traced (batched) as apiKey.used.
  */
@@ -55,6 +73,8 @@ export class ApiKeyVerifier {
     private readonly cache: ApiKeyCache,
     private readonly limits: VerifyLimits,
     private readonly usage: UsageRecorder,
+    /** the proxies the deployment named (TRUST_PROXY): only they may speak for clients */
+    private readonly trusted: ProxyTrust,
   ) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
@@ -64,61 +84,70 @@ export class ApiKeyVerifier {
   }
 
   private async check(request: VerifyRequest): Promise<VerifyResult> {
-    const clientIp = request.clientIp ? normalizeIp(request.clientIp) : null;
-    const buckets = this.bucketsOf(request.callerIp, clientIp);
+    const asking = this.whoIsAsking(request);
+    const { buckets } = asking;
     if (this.limits.address.isBlocked(buckets.address) || this.limits.gateway.isBlocked(buckets.gateway)) {
-      return { code: VerificationCode.RATE_LIMITED, apiKey: null };
+      return REFUSED(VerificationCode.RATE_LIMITED);
     }
 
     if (!isWellFormedKey(request.key) || !isWellFormedSecret(request.secret)) {
       this.limits.address.recordLocalFailure(buckets.address);
       this.limits.gateway.recordLocalFailure(buckets.gateway);
-      return { code: VerificationCode.INVALID, apiKey: null };
+      return REFUSED(VerificationCode.INVALID);
     }
 
-    const apiKey = await this.cache.find(request.key);
-    const matches = digestsEqual(apiKey?.secretDigest ?? DUMMY_DIGEST, sha256(request.secret)) && apiKey !== null;
-    if (!apiKey || !matches) {
+    const found = await this.cache.find(request.key);
+    const matches = digestsEqual(found?.key.secretDigest ?? DUMMY_DIGEST, sha256(request.secret)) && found !== null;
+    if (!found || !matches) {
       await this.limits.address.recordFailure(buckets.address);
       if (buckets.gateway.length) await this.limits.gateway.recordFailure(buckets.gateway);
-      if (apiKey) this.trace(request, apiKey, VerificationCode.INVALID, clientIp);
-      return { code: VerificationCode.INVALID, apiKey: null };
+      if (found) this.trace(request, found.key, VerificationCode.INVALID, asking);
+      return REFUSED(VerificationCode.INVALID);
     }
 
-    const code = this.stateOf(apiKey, request.requiredScopes ?? [], clientIp ?? request.callerIp);
-    this.trace(request, apiKey, code, clientIp);
-    return { code, apiKey };
+    const apiKey = found.key;
+    const scopes = effectiveScopes(apiKey.scopes, found.owner);
+    const code = this.stateOf(apiKey, scopes, request.requiredScopes ?? [], asking.clientIp ?? request.callerIp);
+    this.trace(request, apiKey, code, asking);
+    return { code, apiKey, scopes, permissions: keyPermissions(apiKey.scopes, found.owner) };
   }
 
   /**
-   * Whose failures count where. A caller asking for itself: its own address. A gateway asking on
-   * behalf of a client: the client's address at the normal limit, and the gateway's address at
-   * the (much higher) gateway limit, so that one abusive client can't get a whole gateway
-   * refused, while a caller that makes up a new clientIp for every try is still stopped.
+   * Who is asking, and whose failures count where. A caller asking for itself, or naming a client
+   * it is not trusted to speak for (it is not a proxy named in TRUST_PROXY): its own address. The
+   * clientIp it names still decides the allow-list answer of that one call, which fools only the
+   * caller, and is recorded as a claim, not as the address. A trusted gateway asking on behalf of
+   * a client: the client's address at the normal limit, and the gateway's own at the (much
+   * higher) gateway limit, so that one abusive client can't get a whole gateway refused, while a
+   * gateway that makes up a new clientIp for every try is still stopped. So nobody can get
+   * another client's good credentials refused by failing in its name.
    */
-  private bucketsOf(callerIp: string | null, clientIp: string | null): { address: string[]; gateway: string[] } {
-    const caller = callerIp ?? 'unknown';
-    if (!clientIp || clientIp === callerIp) return { address: [`caller:${caller}`], gateway: [] };
-    return { address: [`client:${clientIp}`], gateway: [`gateway:${caller}`] };
+  private whoIsAsking(request: VerifyRequest): Asking {
+    const clientIp = request.clientIp ? normalizeIp(request.clientIp) : null;
+    const caller = request.callerIp ?? 'unknown';
+    const forClient = clientIp !== null && clientIp !== request.callerIp && request.callerIp !== null && this.trusted(request.callerIp, 0);
+    if (!forClient) return { clientIp, clientTrusted: false, buckets: { address: [`caller:${caller}`], gateway: [] } };
+    return { clientIp, clientTrusted: true, buckets: { address: [`client:${clientIp}`], gateway: [`gateway:${caller}`] } };
   }
 
-  private stateOf(apiKey: ApiKey, requiredScopes: readonly string[], ip: string | null): VerificationCode {
+  private stateOf(apiKey: ApiKey, scopes: readonly string[], requiredScopes: readonly string[], ip: string | null): VerificationCode {
     const status = apiKeyStatus(apiKey);
     if (status === ApiKeyStatus.REVOKED) return VerificationCode.REVOKED;
     if (status === ApiKeyStatus.EXPIRED) return VerificationCode.EXPIRED;
     if (!ipAllowed(apiKey.allowedIps, ip)) return VerificationCode.IP_NOT_ALLOWED;
-    if (!requiredScopes.every((scope) => apiKey.scopes.includes(scope))) return VerificationCode.INSUFFICIENT_SCOPE;
+    if (!requiredScopes.every((scope) => scopes.includes(scope))) return VerificationCode.INSUFFICIENT_SCOPE;
     return VerificationCode.VALID;
   }
 
-  private trace(request: VerifyRequest, apiKey: ApiKey, code: VerificationCode, clientIp: string | null): void {
+  private trace(request: VerifyRequest, apiKey: ApiKey, code: VerificationCode, asking: Asking): void {
     this.usage.record({
       apiKey,
       code,
       via: request.via,
       operation: request.operation,
       requiredScopes: request.requiredScopes ? [...request.requiredScopes] : undefined,
-      ip: clientIp ?? request.callerIp,
+      ip: asking.clientTrusted ? asking.clientIp : request.callerIp,
+      claimedClientIp: asking.clientTrusted || asking.clientIp === request.callerIp ? null : asking.clientIp,
       userAgent: request.userAgent,
       requestId: request.requestId,
     });

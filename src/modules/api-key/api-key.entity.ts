@@ -74,6 +74,10 @@ export class ApiKey {
   @Column('uuid', { nullable: true })
   createdById!: string | null;
 
+  /** the member answerable for the key: its creator, or whom it was transferred to */
+  @Column('uuid', { nullable: true })
+  ownerId!: string | null;
+
   @Field({ description: 'When the key was created (UTC).' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

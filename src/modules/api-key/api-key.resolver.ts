@@ -1,11 +1,14 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../context/context';
 import { badInput, notFound } from '../../errors';
+import { effectiveScopes } from '../../permissions/key-permissions';
+import { keyActionRefusal, type KeyAction } from '../../permissions/key-policy';
 import { normalizeIp } from '../../security/ip-allowlist';
 import { isIpAddress, requireId } from '../../validation';
 import { Team } from '../team/team.entity';
 import { User } from '../user/user.entity';
 import { ApiKey, ApiKeyStatus } from './api-key.entity';
+import { ownerOf, ownerPermissions } from './key-owner';
 import {
   ApiKeyConnection,
   ApiKeyVerification,
@@ -26,11 +29,16 @@ export class ApiKeyResolver {
   apiKeys(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
     @Arg('status', () => ApiKeyStatus, { nullable: true, description: 'Only keys with this status.' }) status: ApiKeyStatus | null,
+    @Arg('needsOwner', () => Boolean, {
+      nullable: true,
+      description: 'true: only keys whose owner has left the team (they need a new owner: transferApiKey); false: only the others.',
+    })
+    needsOwner: boolean | null,
     @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 100 (larger values give 100).' }) first: number,
     @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
     @Ctx() { services }: GraphQLContext,
   ): Promise<ApiKeyConnection> {
-    return services.apiKeys.list(requireId(teamId, 'teamId'), { status, first, after });
+    return services.apiKeys.list(requireId(teamId, 'teamId'), { status, needsOwner, first, after });
   }
 
   @Mutation(() => ApiKeyWithSecret, {
@@ -64,6 +72,18 @@ export class ApiKeyResolver {
     return services.apiKeys.revoke(actor, requireId(id, 'id'));
   }
 
+  @Mutation(() => ApiKey, {
+    description:
+      "Hand a key to another member of its team, who becomes answerable for it. Needs apiKeys:manage, or being the key's owner; the caller and the new owner must hold every API permission in its scopes.",
+  })
+  transferApiKey(
+    @Arg('id', () => ID, { description: 'The key.' }) id: string,
+    @Arg('toMembershipId', () => ID, { description: 'The membership of the new owner, in the same team.' }) toMembershipId: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<ApiKey> {
+    return services.apiKeys.transfer(actor, requireId(id, 'id'), requireId(toMembershipId, 'toMembershipId'));
+  }
+
   @Mutation(() => ApiKeyVerification, { description: 'for gateways and platform services; needs no session; rate limited per client address' })
   async verifyApiCredentials(
     @Arg('key', { description: 'The public API key (empk_...).' }) key: string,
@@ -73,7 +93,7 @@ export class ApiKeyResolver {
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<ApiKeyVerification> {
     if (clientIp != null && !isIpAddress(normalizeIp(clientIp))) throw badInput('clientIp is not an IP address', 'clientIp');
-    const { code, apiKey } = await services.verifier.verify({
+    const { code, apiKey, scopes } = await services.verifier.verify({
       key,
       secret,
       requiredScopes: (requiredScopes ?? []).slice(0, 50),
@@ -88,7 +108,7 @@ export class ApiKeyResolver {
       code,
       apiKey,
       teamId: apiKey?.teamId ?? null,
-      scopes: apiKey?.scopes ?? [],
+      scopes,
     };
   }
 
@@ -101,4 +121,41 @@ export class ApiKeyResolver {
   createdBy(@Root() key: ApiKey, @Ctx() { loaders }: GraphQLContext): Promise<User | null> | null {
     return key.createdById ? loaders.user.load(key.createdById) : null;
   }
+
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: 'the member answerable for the key: its creator, or whom it was transferred to; null once they left the team',
+  })
+  owner(@Root() key: ApiKey, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
+    return ownerOf(key, loaders);
+  }
+
+  @FieldResolver(() => [String], {
+    description: 'what the key can do right now: its API permissions cut to what its owner holds today, plus its application scopes',
+  })
+  async effectiveScopes(@Root() key: ApiKey, @Ctx() { loaders }: GraphQLContext): Promise<string[]> {
+    return effectiveScopes(key.scopes, await ownerPermissions(key, loaders));
+  }
+
+  @FieldResolver(() => Boolean, { description: 'what the caller may do with this key, from the same rules the server enforces' })
+  viewerCanUpdate(@Root() key: ApiKey, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return viewerCan('update', key, ctx);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'whether the caller may regenerate its secret, from the same rules the server enforces' })
+  viewerCanRegenerate(@Root() key: ApiKey, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return viewerCan('regenerate', key, ctx);
+  }
+
+  @FieldResolver(() => Boolean, { description: 'whether the caller may revoke it, from the same rules the server enforces' })
+  viewerCanRevoke(@Root() key: ApiKey, @Ctx() ctx: GraphQLContext): Promise<boolean> {
+    return viewerCan('revoke', key, ctx);
+  }
+}
+
+/** The key policy's answer for the caller (a revoked key can't be changed, only revoked again). */
+async function viewerCan(action: KeyAction, key: ApiKey, { actor }: GraphQLContext): Promise<boolean> {
+  const p = actor.principal;
+  if (p.type !== 'USER' || (key.revokedAt && action !== 'revoke')) return false;
+  return keyActionRefusal(action, { userId: p.user.id, permissions: await actor.access.held(key.teamId) }, key) === null;
 }

@@ -2,10 +2,14 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
 import { sha256 } from '../../auth/tokens';
 import { badInput, conflict, forbidden, notFound } from '../../errors';
+import { apiPermissionsOf } from '../../permissions/key-permissions';
+import { keyActionRefusal, type KeyAction } from '../../permissions/key-policy';
+import { missingFrom } from '../../permissions/member-permissions';
 import { isUuid, optionalText, requireId, requireName } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
-import { actorPermissionsIn } from '../team/team-permissions';
+import { Membership } from '../team/membership.entity';
+import { lockTeam, permissionsOfMember } from '../team/team-permissions';
 import { checkAllowedIps, checkExpiry, checkScopes } from './api-key-input';
 import { lastFour, newApiKey, newApiSecret } from './api-key-format';
 import type { ApiKeyChangeFeed } from './api-key-change-feed';
@@ -25,11 +29,15 @@ export interface KeyPage {
 
 const MAX_PAGE = 100;
 
+/** The key's owner is gone from its team (a platform admin never is): the key needs a new owner. */
+const OWNER_LEFT = `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = k.team_id AND m.user_id = k.owner_id)
+  AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = k.owner_id AND u.is_platform_admin)`;
+
 /**
  * The life of an API key: create (secret shown once), list, update, regenerate (old secret dead
- * at once), revoke. Who may call each is first decided by the permission rules; here:
- * `apiKeys:manage` covers every key of the team, `apiKeys:create` only the keys its holder made.
- * Every change notifies all instances through the change feed before it returns.
+ * at once), revoke, transfer to another member. Who may call each is first decided by the
+ * permission rules; each change asks the same key policy (key-policy.ts) again here, on the
+ * locked row. Every change notifies all instances through the change feed before it returns.
  */
 export class ApiKeyService {
   constructor(
@@ -44,8 +52,9 @@ export class ApiKeyService {
     const description = optionalText(input.description, 'description');
     const expiresAt = checkExpiry(input.expiresAt);
     const allowedIps = checkAllowedIps(input.allowedIps ?? []);
+    const scopes = checkScopes(input.scopes ?? [], await actor.access.held(teamId));
+    const creatorId = actor.principal.type === 'USER' ? actor.principal.user.id : null;
     return this.dataSource.transaction(async (m) => {
-      const scopes = checkScopes(input.scopes ?? [], await actorPermissionsIn(m, actor, teamId));
       const secret = newApiSecret();
       const apiKey = await m.save(
         m.create(ApiKey, {
@@ -59,7 +68,8 @@ export class ApiKeyService {
           scopes,
           allowedIps,
           expiresAt,
-          createdById: actor.principal.type === 'USER' ? actor.principal.user.id : null,
+          createdById: creatorId,
+          ownerId: creatorId,
         }),
       );
       await this.audit.record(m, actor, {
@@ -80,8 +90,8 @@ export class ApiKeyService {
     if (input.description !== undefined) changes.description = optionalText(input.description, 'description');
     if (input.expiresAt !== undefined) changes.expiresAt = checkExpiry(input.expiresAt);
     if (input.allowedIps != null) changes.allowedIps = checkAllowedIps(input.allowedIps);
-    return this.changeKey(actor, id, 'apiKey.updated', async (m, key) => {
-      if (input.scopes != null) changes.scopes = checkScopes(input.scopes, await actorPermissionsIn(m, actor, key.teamId));
+    return this.changeKey(actor, id, 'update', 'apiKey.updated', async (m, key) => {
+      if (input.scopes != null) changes.scopes = checkScopes(input.scopes, await actor.access.held(key.teamId));
       const before = Object.fromEntries(Object.keys(changes).map((field) => [field, key[field as keyof ApiKey]]));
       Object.assign(key, changes);
       const saved = await m.save(key);
@@ -95,7 +105,7 @@ export class ApiKeyService {
    */
   async regenerate(actor: Actor, id: string): Promise<KeyWithSecret> {
     const secret = newApiSecret();
-    const apiKey = await this.changeKey(actor, id, 'apiKey.secretRegenerated', async (m, key) => {
+    const apiKey = await this.changeKey(actor, id, 'regenerate', 'apiKey.secretRegenerated', async (m, key) => {
       await m.query(
         `UPDATE api_keys
             SET secret_digest = $2, secret_last4 = $3, secret_version = secret_version + 1,
@@ -110,14 +120,33 @@ export class ApiKeyService {
   }
 
   async revoke(actor: Actor, id: string): Promise<ApiKey> {
-    return this.changeKey(actor, id, 'apiKey.revoked', async (m, key) => {
+    return this.changeKey(actor, id, 'revoke', 'apiKey.revoked', async (m, key) => {
       const alreadyRevoked = key.revokedAt !== null;
       if (!alreadyRevoked) {
         key.revokedAt = new Date();
         await m.save(key);
       }
       return { result: key, metadata: { key: key.key, alreadyRevoked } };
-    }, { allowRevoked: true });
+    });
+  }
+
+  /**
+   * Hand a key to another member of its team, who becomes answerable for it. The receiver must
+   * hold every API permission in its scopes: nobody obtains a key that can do more than they can.
+   */
+  async transfer(actor: Actor, id: string, toMembershipId: string): Promise<ApiKey> {
+    return this.changeKey(actor, id, 'transfer', 'apiKey.transferred', async (m, key) => {
+      await lockTeam(m, key.teamId);
+      const to = await m.getRepository(Membership).findOneBy({ id: toMembershipId, teamId: key.teamId });
+      if (!to) throw notFound('Membership');
+      if (missingFrom(await permissionsOfMember(m, to), apiPermissionsOf(key.scopes)).length > 0) {
+        throw forbidden("The new owner must hold every permission of this API that the key's scopes name");
+      }
+      const from = key.ownerId;
+      key.ownerId = to.userId;
+      await m.save(key);
+      return { result: key, metadata: { fromUserId: from, toUserId: to.userId, toMembershipId: to.id } };
+    });
   }
 
   async get(id: string): Promise<ApiKey> {
@@ -127,7 +156,10 @@ export class ApiKeyService {
   }
 
   /** Newest first; keyset pagination on (created_at, id), so pages hold steady as keys are added. */
-  async list(teamId: string, options: { status?: ApiKeyStatus | null; first?: number | null; after?: string | null }): Promise<KeyPage> {
+  async list(
+    teamId: string,
+    options: { status?: ApiKeyStatus | null; needsOwner?: boolean | null; first?: number | null; after?: string | null },
+  ): Promise<KeyPage> {
     const first = options.first ?? 50;
     if (!Number.isInteger(first) || first < 0) throw badInput('first must be 0 or more', 'first');
     const limit = Math.min(first, MAX_PAGE);
@@ -136,6 +168,7 @@ export class ApiKeyService {
     if (options.status === ApiKeyStatus.ACTIVE) conditions.push('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())');
     if (options.status === ApiKeyStatus.EXPIRED) conditions.push('k.revoked_at IS NULL AND k.expires_at <= now()');
     if (options.status === ApiKeyStatus.REVOKED) conditions.push('k.revoked_at IS NOT NULL');
+    if (options.needsOwner != null) conditions.push(`${options.needsOwner ? '' : 'NOT '}(${OWNER_LEFT})`);
     const where = conditions.join(' AND ');
     const [{ total }]: { total: number }[] = await this.dataSource.query(`SELECT count(*)::int AS total FROM api_keys k WHERE ${where}`, params);
 
@@ -163,34 +196,29 @@ export class ApiKeyService {
   }
 
   /**
-   * The shared frame of every change: lock the row, check that the caller may touch this key,
-   * apply the change, write the audit row and the change notification in the same transaction,
-   * and return only once the other instances have been told.
+   * The shared frame of every change: lock the row, ask the key policy whether the caller may do
+   * this to this key (again: the row may have changed since the permission rule looked), apply
+   * the change, write the audit row and the change notification in the same transaction, and
+   * return only once the other instances have been told.
    */
   private async changeKey<T>(
     actor: Actor,
     id: string,
-    action: string,
+    action: KeyAction,
+    auditAction: string,
     apply: (m: EntityManager, key: ApiKey) => Promise<{ result: T; metadata: Record<string, unknown> }>,
-    options: { allowRevoked?: boolean } = {},
   ): Promise<T> {
-    let nonce = '';
-    const result = await this.dataSource.transaction(async (m) => {
+    return this.feed.transaction(this.dataSource, async (m, tell) => {
       const key = await m.getRepository(ApiKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.id = :id', { id }).getOne();
-      if (!key) throw notFound('ApiKey');
-      const held = await actorPermissionsIn(m, actor, key.teamId);
-      const own = actor.principal.type === 'USER' && key.createdById === actor.principal.user.id;
-      if (!held.has('apiKeys:manage') && !(own && held.has('apiKeys:create'))) {
-        throw forbidden('Only the creator of a key (with apiKeys:create) or apiKeys:manage may change it');
-      }
-      if (key.revokedAt && !options.allowRevoked) throw conflict('This key is revoked; revoked keys cannot be changed');
+      if (!key || actor.principal.type !== 'USER') throw notFound('ApiKey');
+      const refusal = keyActionRefusal(action, { userId: actor.principal.user.id, permissions: await actor.access.held(key.teamId) }, key);
+      if (refusal) throw forbidden(refusal);
+      if (key.revokedAt && action !== 'revoke') throw conflict('This key is revoked; revoked keys cannot be changed');
       const { result, metadata } = await apply(m, key);
-      await this.audit.record(m, actor, { teamId: key.teamId, action, outcome: AuditOutcome.SUCCESS, targetType: 'ApiKey', targetId: key.id, metadata });
-      nonce = await this.feed.notify(m, key.key);
+      await this.audit.record(m, actor, { teamId: key.teamId, action: auditAction, outcome: AuditOutcome.SUCCESS, targetType: 'ApiKey', targetId: key.id, metadata });
+      await tell({ key: key.key });
       return result;
     });
-    await this.feed.delivered(nonce);
-    return result;
   }
 }
 

@@ -14,6 +14,8 @@ export interface KeyUse {
   operation?: string | null;
   requiredScopes?: string[];
   ip: string | null;
+  /** a client address named by a caller not trusted to speak for clients: kept as its claim */
+  claimedClientIp?: string | null;
   userAgent: string | null;
   requestId: string;
 }
@@ -84,6 +86,7 @@ export class UsageRecorder {
         via: use.via,
         ...(use.operation ? { operation: storable(use.operation.slice(0, 200)) } : {}),
         ...(use.requiredScopes?.length ? { requiredScopes: use.requiredScopes.slice(0, 50).map((scope) => storable(scope.slice(0, 200))) } : {}),
+        ...(use.claimedClientIp ? { claimedClientIp: use.claimedClientIp } : {}),
       },
     });
     if (use.code === 'VALID') this.lastUse.set(use.apiKey.id, { at: now, ip: use.ip });

@@ -2,6 +2,8 @@ import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { IMiddlewareFunction } from 'graphql-middleware';
 import type { GraphQLContext } from '../../context/context';
 import { errorCode } from '../../errors';
+import { operationOf } from '../../permissions/rule-map';
+import { teamOf } from '../../permissions/rules';
 import { isUuid } from '../../validation';
 import { AuditOutcome } from './audit-event.entity';
 
@@ -23,6 +25,9 @@ export const MUTATION_ACTIONS: Record<string, { action: string; targetType?: str
   updateApiKey: { action: 'apiKey.updated', targetType: 'ApiKey', targetArg: 'id' },
   regenerateApiKeySecret: { action: 'apiKey.secretRegenerated', targetType: 'ApiKey', targetArg: 'id' },
   revokeApiKey: { action: 'apiKey.revoked', targetType: 'ApiKey', targetArg: 'id' },
+  transferApiKey: { action: 'apiKey.transferred', targetType: 'ApiKey', targetArg: 'id' },
+  updateTeam: { action: 'team.updated', targetType: 'Team', targetArg: 'id' },
+  leaveTeam: { action: 'member.left', targetType: 'Team', targetArg: 'teamId' },
   verifyApiCredentials: { action: 'apiKey.verified' },
 };
 
@@ -64,7 +69,7 @@ async function recordFailure(ctx: GraphQLContext, field: string, args: Record<st
   const target = targetOf(described, args);
   try {
     await ctx.services.audit.recordAlone(ctx.actor, {
-      teamId: await teamOf(ctx, field, args),
+      teamId: await teamOfMutation(ctx, field, args),
       action: described.action,
       outcome: DENIED_CODES.has(code) ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
       targetType: target ? described.targetType : null,
@@ -83,27 +88,9 @@ function targetOf(described: { targetArg?: string }, args: Record<string, unknow
 }
 
 /**
- * The team the refused mutation aimed at: the refusal is filed in that team's log, so its
- * auditors see who tried what, outsiders included (the outsider still only got NOT_FOUND).
- * Aims at nothing that exists go to the platform chain.
+ * The team the refused mutation aimed at, located as its rule locates it: the refusal is filed in
+ * that team's log. Aims at nothing that exists go to the platform chain.
  */
-async function teamOf(ctx: GraphQLContext, field: string, args: Record<string, unknown>): Promise<string | null> {
-  const { loaders } = ctx;
-  const id = (value: unknown) => (isUuid(value) ? value.toLowerCase() : null);
-  let teamId: string | null = null;
-  const input = (args.input ?? {}) as Record<string, unknown>;
-  if (id(args.teamId)) teamId = id(args.teamId);
-  else if (id(input.teamId)) teamId = id(input.teamId);
-  else if (id(args.membershipId)) teamId = (await loaders.membership.load(id(args.membershipId)!))?.teamId ?? null;
-  else if (id(args.id)) {
-    const targetId = id(args.id)!;
-    if (field.includes('ApiKey')) teamId = (await loaders.apiKey.load(targetId))?.teamId ?? null;
-    else if (field.includes('Role')) teamId = (await loaders.role.load(targetId))?.teamId ?? null;
-    else if (field === 'revokePermissionGrant') {
-      const grant = await loaders.grant.load(targetId);
-      teamId = grant ? ((await loaders.membership.load(grant.membershipId))?.teamId ?? null) : null;
-    }
-  }
-  if (!teamId) return null;
-  return (await loaders.team.load(teamId)) ? teamId : null;
+function teamOfMutation(ctx: GraphQLContext, field: string, args: Record<string, unknown>): Promise<string | null> {
+  return teamOf(operationOf('Mutation', field), undefined, args, ctx);
 }

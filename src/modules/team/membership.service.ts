@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
 import { conflict, notFound } from '../../errors';
+import type { ApiKeyChangeFeed, KeyChange } from '../api-key/api-key-change-feed';
 import { OWNER_ROLE } from '../../permissions/built-in-roles';
 import { requireEmail, requirePermission } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
@@ -9,32 +10,40 @@ import { User } from '../user/user.entity';
 import { Membership } from './membership.entity';
 import { PermissionGrant } from './permission-grant.entity';
 import { Role } from './role.entity';
-import {
-  actorPermissionsIn,
-  assertHoldsAll,
-  isUniqueViolation,
-  lockTeam,
-  memberPermissions,
-  ownerCount,
-} from './team-permissions';
+import { assertHoldsAll, isUniqueViolation, lockTeam, ownerCount, permissionsOfMember } from './team-permissions';
 
 /**
  * Members of a team, their roles and their single-permission grants. Who may call each method
  * is decided by the permission rules before it runs; what remains here are the rules of the
  * domain: nobody hands out more than they hold, and a team always keeps an Owner.
+ *
+ * A member's permissions also bound the keys they own: every change here tells every instance
+ * (the key change feed) before it returns, so those keys' next requests see it.
  */
 export class MembershipService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly feed: ApiKeyChangeFeed,
   ) {}
+
+  /** A change to the team's memberships or grants, in one transaction, told to every instance. */
+  private changeTeam<T>(actor: Actor, work: (m: EntityManager, changed: (teamId: string) => Promise<void>) => Promise<T>): Promise<T> {
+    return this.feed.transaction(this.dataSource, (m, tell) =>
+      work(m, async (teamId) => {
+        actor.access.clear(teamId);
+        await tell({ team: teamId } satisfies KeyChange);
+      }),
+    );
+  }
 
   async add(actor: Actor, teamId: string, rawEmail: string, roleId: string): Promise<Membership> {
     const email = requireEmail(rawEmail);
-    return this.dataSource.transaction(async (m) => {
+    const held = await actor.access.held(teamId);
+    return this.changeTeam(actor, async (m, changed) => {
       await lockTeam(m, teamId);
       const role = await this.roleOfTeam(m, roleId, teamId);
-      assertHoldsAll(await actorPermissionsIn(m, actor, teamId), role.permissions, 'give a role');
+      assertHoldsAll(held, role.permissions, 'give a role');
       const user = await m.getRepository(User).createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
       if (!user) throw notFound('User');
       if (await m.exists(Membership, { where: { teamId, userId: user.id } })) {
@@ -49,17 +58,19 @@ export class MembershipService {
         targetId: membership.id,
         metadata: { userId: user.id, email: user.email, roleId: role.id, role: role.name },
       });
+      // keys this person owned when they were last a member regain what they allow
+      await changed(teamId);
       return membership;
     });
   }
 
   async changeRole(actor: Actor, membershipId: string, roleId: string): Promise<Membership> {
-    return this.dataSource.transaction(async (m) => {
+    return this.changeTeam(actor, async (m, changed) => {
       const membership = await this.lockedMembership(m, membershipId);
       const role = await this.roleOfTeam(m, roleId, membership.teamId);
-      const held = await actorPermissionsIn(m, actor, membership.teamId);
+      const held = await actor.access.held(membership.teamId);
       assertHoldsAll(held, role.permissions, 'give a role');
-      assertHoldsAll(held, await memberPermissions(m, membership.userId, membership.teamId), 'change the role of a member');
+      assertHoldsAll(held, await permissionsOfMember(m, membership), 'change the role of a member');
       const previous = await m.getRepository(Role).findOneByOrFail({ id: membership.roleId });
       membership.roleId = role.id;
       await m.save(membership);
@@ -72,16 +83,15 @@ export class MembershipService {
         targetId: membership.id,
         metadata: { userId: membership.userId, from: previous.name, to: role.name, roleId: role.id },
       });
-      actor.access.clear(membership.teamId);
+      await changed(membership.teamId);
       return membership;
     });
   }
 
   async remove(actor: Actor, membershipId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
+    return this.changeTeam(actor, async (m, changed) => {
       const membership = await this.lockedMembership(m, membershipId);
-      const held = await actorPermissionsIn(m, actor, membership.teamId);
-      assertHoldsAll(held, await memberPermissions(m, membership.userId, membership.teamId), 'remove a member');
+      assertHoldsAll(await actor.access.held(membership.teamId), await permissionsOfMember(m, membership), 'remove a member');
       await m.delete(Membership, { id: membership.id });
       await this.assertTeamKeepsOwner(m, membership.teamId);
       await this.audit.record(m, actor, {
@@ -92,16 +102,16 @@ export class MembershipService {
         targetId: membership.id,
         metadata: { userId: membership.userId },
       });
-      actor.access.clear(membership.teamId);
+      await changed(membership.teamId);
       return true;
     });
   }
 
   async grant(actor: Actor, membershipId: string, rawPermission: string): Promise<PermissionGrant> {
     const permission = requirePermission(rawPermission);
-    return this.dataSource.transaction(async (m) => {
+    return this.changeTeam(actor, async (m, changed) => {
       const membership = await this.lockedMembership(m, membershipId);
-      assertHoldsAll(await actorPermissionsIn(m, actor, membership.teamId), [permission], 'grant a permission');
+      assertHoldsAll(await actor.access.held(membership.teamId), [permission], 'grant a permission');
       const grantedById = actor.principal.type === 'USER' ? actor.principal.user.id : null;
       let grant: PermissionGrant;
       try {
@@ -118,19 +128,20 @@ export class MembershipService {
         targetId: grant.id,
         metadata: { membershipId, userId: membership.userId, permission },
       });
+      await changed(membership.teamId);
       return grant;
     });
   }
 
   async revokeGrant(actor: Actor, grantId: string): Promise<boolean> {
-    return this.dataSource.transaction(async (m) => {
+    return this.changeTeam(actor, async (m, changed) => {
       const found = await m.getRepository(PermissionGrant).findOneBy({ id: grantId });
       if (!found) throw notFound('PermissionGrant');
       const membership = await this.lockedMembership(m, found.membershipId);
       // Re-read under the team lock: a concurrent revocation may have taken it meanwhile.
       const grant = await m.getRepository(PermissionGrant).findOneBy({ id: grantId });
       if (!grant) throw notFound('PermissionGrant');
-      assertHoldsAll(await actorPermissionsIn(m, actor, membership.teamId), [grant.permission], 'revoke a grant');
+      assertHoldsAll(await actor.access.held(membership.teamId), [grant.permission], 'revoke a grant');
       await m.delete(PermissionGrant, { id: grant.id });
       await this.audit.record(m, actor, {
         teamId: membership.teamId,
@@ -140,12 +151,36 @@ export class MembershipService {
         targetId: grant.id,
         metadata: { membershipId: membership.id, userId: membership.userId, permission: grant.permission },
       });
+      await changed(membership.teamId);
       return true;
     });
   }
 
-  grantsOf(membershipId: string): Promise<PermissionGrant[]> {
-    return this.dataSource.getRepository(PermissionGrant).find({ where: { membershipId }, order: { createdAt: 'ASC' } });
+  /**
+   * The caller leaves the team: their grants go with the membership, and the keys they own keep
+   * their application scopes but lose their API permissions until someone takes them over. The
+   * last Owner can't leave.
+   */
+  async leave(actor: Actor, teamId: string): Promise<boolean> {
+    const p = actor.principal;
+    if (p.type !== 'USER') throw notFound('Membership');
+    return this.changeTeam(actor, async (m, changed) => {
+      await lockTeam(m, teamId);
+      const membership = await m.getRepository(Membership).findOneBy({ teamId, userId: p.user.id });
+      if (!membership) throw notFound('Membership');
+      await m.delete(Membership, { id: membership.id });
+      if ((await ownerCount(m, teamId)) < 1) throw conflict(`The last ${OWNER_ROLE} can't leave the team; make someone else ${OWNER_ROLE} first`);
+      await this.audit.record(m, actor, {
+        teamId,
+        action: 'member.left',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'Membership',
+        targetId: membership.id,
+        metadata: { userId: p.user.id },
+      });
+      await changed(teamId);
+      return true;
+    });
   }
 
   private async lockedMembership(m: EntityManager, membershipId: string): Promise<Membership> {

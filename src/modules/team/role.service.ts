@@ -4,9 +4,10 @@ import { badInput, conflict, notFound } from '../../errors';
 import { optionalText, requireName, requirePermissions } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
+import type { ApiKeyChangeFeed } from '../api-key/api-key-change-feed';
 import { Membership } from './membership.entity';
 import { Role } from './role.entity';
-import { actorPermissionsIn, assertHoldsAll, isUniqueViolation, lockTeam } from './team-permissions';
+import { assertHoldsAll, isUniqueViolation, lockTeam } from './team-permissions';
 
 export interface RoleChanges {
   name?: string | null;
@@ -14,19 +15,25 @@ export interface RoleChanges {
   description?: string | null;
 }
 
-/** Custom roles of a team. The built-in four are fixed: every team can rely on them. */
+/**
+ * Custom roles of a team. The built-in four are fixed: every team can rely on them. A change to a
+ * role changes what its members hold, and so what the keys they own may do: it is told to every
+ * instance before it returns.
+ */
 export class RoleService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
+    private readonly feed: ApiKeyChangeFeed,
   ) {}
 
   async create(actor: Actor, teamId: string, input: { name: string; permissions: string[]; description?: string | null }): Promise<Role> {
     const name = requireName(input.name, 'name', 50);
     const permissions = requirePermissions(input.permissions);
     const description = optionalText(input.description, 'description');
+    const held = await actor.access.held(teamId);
     return this.dataSource.transaction(async (m) => {
-      assertHoldsAll(await actorPermissionsIn(m, actor, teamId), permissions, 'create a role');
+      assertHoldsAll(held, permissions, 'create a role');
       const role = await this.saveUnique(m, m.create(Role, { teamId, name, permissions, description, builtIn: false }));
       await this.audit.record(m, actor, {
         teamId,
@@ -44,9 +51,9 @@ export class RoleService {
     const name = changes.name != null ? requireName(changes.name, 'name', 50) : undefined;
     const permissions = changes.permissions != null ? requirePermissions(changes.permissions) : undefined;
     const description = changes.description !== undefined ? optionalText(changes.description, 'description') : undefined;
-    return this.dataSource.transaction(async (m) => {
+    return this.feed.transaction(this.dataSource, async (m, tell) => {
       const role = await this.lockedCustomRole(m, id);
-      const held = await actorPermissionsIn(m, actor, role.teamId);
+      const held = await actor.access.held(role.teamId);
       assertHoldsAll(held, role.permissions, 'change a role');
       if (permissions) assertHoldsAll(held, permissions, 'change a role');
       const before = { name: role.name, permissions: role.permissions, description: role.description };
@@ -63,6 +70,7 @@ export class RoleService {
         metadata: { before, after: { name: saved.name, permissions: saved.permissions, description: saved.description } },
       });
       actor.access.clear(role.teamId);
+      await tell({ team: role.teamId });
       return saved;
     });
   }
@@ -70,7 +78,7 @@ export class RoleService {
   async delete(actor: Actor, id: string): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
       const role = await this.lockedCustomRole(m, id);
-      assertHoldsAll(await actorPermissionsIn(m, actor, role.teamId), role.permissions, 'delete a role');
+      assertHoldsAll(await actor.access.held(role.teamId), role.permissions, 'delete a role');
       if (await m.exists(Membership, { where: { roleId: role.id } })) {
         throw conflict('This role is still given to members; give them another role first');
       }

@@ -32,8 +32,24 @@ export class TeamResolver {
     return services.teams.create(actor, name);
   }
 
+  @Mutation(() => Team, { description: 'Rename a team. Needs team:manage (Owners).' })
+  updateTeam(
+    @Arg('id', () => ID, { description: 'The team.' }) id: string,
+    @Arg('name', { description: 'New name, 1 to 100 characters.' }) name: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<Team> {
+    return services.teams.update(actor, requireId(id, 'id'), name);
+  }
+
+  @Mutation(() => Boolean, {
+    description: "Leave a team you belong to; never the last Owner. The keys you own keep their application scopes but lose this API's permissions until someone takes them over.",
+  })
+  leaveTeam(@Arg('teamId', () => ID, { description: 'The team to leave.' }) teamId: string, @Ctx() { actor, services }: GraphQLContext): Promise<boolean> {
+    return services.memberships.leave(actor, requireId(teamId, 'teamId'));
+  }
+
   @FieldResolver(() => [String], {
-    description: 'the permissions the caller holds in this team: its role\'s plus its grants (an API key: its scopes)',
+    description: "the permissions the caller holds in this team: its role's plus its grants (an API key: its API scopes that its owner holds now)",
   })
   async viewerPermissions(@Root() team: Team, @Ctx() { actor }: GraphQLContext): Promise<string[]> {
     return [...((await actor.access.permissionsIn(team.id)) ?? [])].sort();

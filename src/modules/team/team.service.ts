@@ -41,12 +41,33 @@ export class TeamService {
     });
   }
 
+  /** Rename a team (team:manage, checked by the permission rules). */
+  async update(actor: Actor, id: string, rawName: string): Promise<Team> {
+    const name = requireName(rawName, 'name');
+    return this.dataSource.transaction(async (m) => {
+      const team = await m.getRepository(Team).createQueryBuilder('t').setLock('pessimistic_write').where('t.id = :id', { id }).getOne();
+      if (!team) throw notFound('Team');
+      const before = team.name;
+      team.name = name;
+      await m.save(team);
+      await this.audit.record(m, actor, {
+        teamId: team.id,
+        action: 'team.updated',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'Team',
+        targetId: team.id,
+        metadata: { before: { name: before }, after: { name } },
+      });
+      return team;
+    });
+  }
+
   /** Teams the caller belongs to; every team for a platform admin; its own team for an API key with team:read. */
   async listFor(actor: Actor): Promise<Team[]> {
     const p = actor.principal;
     const repo = this.dataSource.getRepository(Team);
     // A key sees its own team, and only with the team:read scope.
-    if (p.type === 'API_KEY') return p.apiKey.scopes.includes('team:read') ? repo.findBy({ id: p.apiKey.teamId }) : [];
+    if (p.type === 'API_KEY') return p.permissions.has('team:read') ? repo.findBy({ id: p.apiKey.teamId }) : [];
     if (p.type !== 'USER') return [];
     if (p.user.isPlatformAdmin) return repo.find({ order: { createdAt: 'ASC' } });
     const memberships = await this.dataSource.getRepository(Membership).findBy({ userId: p.user.id });
