@@ -53,7 +53,9 @@ export interface RunningNginx {
  * The nginx configuration of the README's gateway example: every request to `/` is first sent
  * (without its body) to the service's /v1/authorize by `auth_request`; only a 2xx lets it through,
  * and the team, key and scopes the service answered with are handed to the upstream.
- * `/admin/` additionally requires the `orders:write` scope.
+ * `/admin/` additionally requires the `orders:write` scope. `/empress/` is the service itself
+ * behind the proxy (its GraphQL API at /empress/graphql). Either way nginx sets X-Forwarded-For to
+ * the address that connected to it, which the service believes only when TRUST_PROXY names nginx.
  */
 export function nginxConf(options: { dir: string; port: number; servicePort: number; upstreamPort: number }): string {
   const { dir, port, servicePort, upstreamPort } = options;
@@ -97,6 +99,10 @@ http {
     listen 127.0.0.1:${port};
     ${authLocation('/_auth', null)}
     ${authLocation('/_auth_write', 'orders:write')}
+    location /empress/ {
+      proxy_pass http://127.0.0.1:${servicePort}/;
+      proxy_set_header X-Forwarded-For $remote_addr;
+    }
     ${protectedLocation('/admin/', '/_auth_write')}
     ${protectedLocation('/', '/_auth')}
   }
