@@ -4,6 +4,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
 import { ApiKeyUsageResolver, AuditResolver } from './modules/audit/audit.resolver';
 import { auditRefusedMutations } from './modules/audit/mutation-audit';
+import { documentAccess } from './permissions/describe';
 import { permissionsShield } from './permissions/rule-map';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
@@ -13,14 +14,17 @@ import { TeamResolver } from './modules/team/team.resolver';
 
 export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver, ApiKeyUsageResolver, AuditResolver] as const;
 
-/** The schema as TypeGraphQL builds it from the classes: what `npm run schema` prints. */
-export function buildBareSchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+/**
+ * The schema as TypeGraphQL builds it from the classes, each operation documented with who may
+ * call it (from the rule map): what `npm run schema` prints.
+ */
+export async function buildBareSchema(): Promise<GraphQLSchema> {
+  return documentAccess(await buildSchema({
     resolvers,
     // We check input ourselves (src/validation.ts) with messages that never echo the value.
     validate: false,
     emitSchemaFile: false,
-  });
+  }));
 }
 
 /** The served schema: the same, with graphql-shield guarding every field. */

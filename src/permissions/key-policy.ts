@@ -41,3 +41,10 @@ export function keyActionRefusal(action: KeyAction, caller: KeyCaller, key: Poli
   }
   return null;
 }
+
+/** The same rule in words, for the schema's documentation. */
+export function describeKeyAction(action: KeyAction): string {
+  const reach =
+    action === 'transfer' ? "apiKeys:manage, or being the key's owner" : "apiKeys:manage, or apiKeys:create on a key you own";
+  return action === 'revoke' ? reach : `${reach}; and every permission of this API that the key's scopes name`;
+}

@@ -5,7 +5,7 @@ import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import { databaseUnavailable, isDatabaseUnavailable } from '../graphql/format-error';
 import { isUuid } from '../validation';
 import type { Permission } from './catalog';
-import { keyActionRefusal, type KeyAction } from './key-policy';
+import { describeKeyAction, keyActionRefusal, type KeyAction } from './key-policy';
 import type { PermissionSet } from './member-permissions';
 
 /**
@@ -23,14 +23,21 @@ export type AuthorizationContext = Pick<GraphQLContext, 'actor' | 'loaders'>;
 export type TeamLocator = (parent: unknown, args: Args, ctx: AuthorizationContext) => Promise<string | null | GraphQLError>;
 
 /** A decision that needs the object itself (a key's owner and scopes), not only the team. */
-export type ObjectPolicy = (permissions: PermissionSet, parent: unknown, args: Args, ctx: AuthorizationContext) => Promise<true | GraphQLError>;
+export interface ObjectPolicy {
+  /** the rule in words, for the schema's documentation of the operations that use it */
+  describe: string;
+  decide(permissions: PermissionSet, parent: unknown, args: Args, ctx: AuthorizationContext): Promise<true | GraphQLError>;
+}
 
 export interface Operation {
   /** who may call at all: anyone; a signed-in user or key; a person (a user, never a key); a platform admin */
   caller: 'anyone' | 'signedIn' | 'person' | 'platformAdmin';
   /** the team it acts in, and what the caller must hold there: a permission, any of several, or a policy */
-  team?: { locate: TeamLocator; needs: Permission | readonly Permission[] | ObjectPolicy };
+  team?: { locate: TeamLocator; needs: Requirement };
 }
+
+/** What the caller must hold in the team: a permission, any of several (none: being in the team), or a policy. */
+export type Requirement = Permission | readonly Permission[] | ObjectPolicy;
 
 export const anyone: Operation = { caller: 'anyone' };
 export const signedIn: Operation = { caller: 'signedIn' };
@@ -42,12 +49,16 @@ export function inTeam(needs: Permission | readonly Permission[], locate: TeamLo
 }
 
 /** As inTeam, for people only: an API key never changes keys, members, roles or teams. */
-export function personInTeam(needs: Permission | readonly Permission[] | ObjectPolicy, locate: TeamLocator): Operation {
+export function personInTeam(needs: Requirement, locate: TeamLocator): Operation {
   return { caller: 'person', team: { locate, needs } };
 }
 
 export function platformAdmin(locate: TeamLocator): Operation {
   return { caller: 'platformAdmin', team: { locate, needs: [] } };
+}
+
+export function isPolicy(needs: Requirement): needs is ObjectPolicy {
+  return typeof needs === 'object' && 'decide' in needs;
 }
 
 function refusedCaller(operation: Operation, ctx: AuthorizationContext): GraphQLError | null {
@@ -78,7 +89,7 @@ export async function decide(operation: Operation, parent: unknown, args: Args, 
     const permissions = await ctx.actor.access.permissionsIn(teamId);
     if (!permissions) return notFound();
     const { needs } = operation.team;
-    if (typeof needs === 'function') return await needs(permissions, parent, args, ctx);
+    if (isPolicy(needs)) return await needs.decide(permissions, parent, args, ctx);
     const anyOf: readonly Permission[] = typeof needs === 'string' ? [needs] : needs;
     if (anyOf.length === 0 || anyOf.some((p) => permissions.has(p))) return true;
     return forbidden(`This needs the ${anyOf.join(' or ')} permission`);
@@ -152,11 +163,14 @@ export const locate = {
 
 /** What a person may do to the key an `id` argument names (key-policy.ts), as an object policy. */
 export function onKey(action: KeyAction, name = 'id'): ObjectPolicy {
-  return async (permissions, _parent, args, ctx) => {
-    const { principal } = ctx.actor;
-    const key = await ctx.loaders.apiKey.load(String(args[name]).toLowerCase());
-    if (!key || principal.type !== 'USER') return notFound();
-    const refusal = keyActionRefusal(action, { userId: principal.user.id, permissions }, key);
-    return refusal ? forbidden(refusal) : true;
+  return {
+    describe: describeKeyAction(action),
+    async decide(permissions, _parent, args, ctx) {
+      const { principal } = ctx.actor;
+      const key = await ctx.loaders.apiKey.load(String(args[name]).toLowerCase());
+      if (!key || principal.type !== 'USER') return notFound();
+      const refusal = keyActionRefusal(action, { userId: principal.user.id, permissions }, key);
+      return refusal ? forbidden(refusal) : true;
+    },
   };
 }

@@ -8,7 +8,8 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
-import { permissionsShield, ruleMap } from '../../src/permissions/rule-map';
+import { describeOperation } from '../../src/permissions/describe';
+import { OPERATIONS, permissionsShield, ruleMap } from '../../src/permissions/rule-map';
 import { buildBareSchema } from '../../src/schema';
 
 /**
@@ -101,6 +102,18 @@ describe('rule coverage (default deny)', () => {
       }
     }
     expect(stale).toEqual([]);
+  });
+
+  it("every operation's documentation says who may call it, in the rule map's own words", () => {
+    const undocumented: string[] = [];
+    for (const type of [schema.getQueryType()!, schema.getMutationType()!]) {
+      const rows = OPERATIONS[type.name as 'Query' | 'Mutation'] as Record<string, Parameters<typeof describeOperation>[0]>;
+      for (const field of Object.values(type.getFields())) {
+        if (!field.description?.endsWith(`Who may call it: ${describeOperation(rows[field.name])}`)) undocumented.push(`${type.name}.${field.name}`);
+      }
+    }
+    expect(undocumented).toEqual([]);
+    expect(describeOperation(OPERATIONS.Mutation.regenerateApiKeySecret)).toMatch(/apiKeys:manage.*apiKeys:create.*every permission of this API/);
   });
 
   it('a field without a rule is refused with FORBIDDEN (the fallback is deny)', async () => {

@@ -20,12 +20,12 @@ import {
 
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
-  @Query(() => ApiKey, { description: 'One API key (never its secret). Needs apiKeys:read in its team.' })
+  @Query(() => ApiKey, { description: 'One API key (never its secret).' })
   apiKey(@Arg('id', () => ID, { description: 'Id of the key (not the public key).' }) id: string, @Ctx() { services }: GraphQLContext): Promise<ApiKey> {
     return services.apiKeys.get(requireId(id, 'id'));
   }
 
-  @Query(() => ApiKeyConnection, { description: "A page of a team's API keys, newest first. Needs apiKeys:read." })
+  @Query(() => ApiKeyConnection, { description: "A page of a team's API keys, newest first." })
   apiKeys(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
     @Arg('status', () => ApiKeyStatus, { nullable: true, description: 'Only keys with this status.' }) status: ApiKeyStatus | null,
@@ -42,7 +42,7 @@ export class ApiKeyResolver {
   }
 
   @Mutation(() => ApiKeyWithSecret, {
-    description: 'Create a key. The secret is in this answer only: copy it now. Needs apiKeys:create.',
+    description: 'Create a key, owned by its creator. The secret is in this answer only: copy it now. Its API permissions must be ones the creator holds.',
   })
   createApiKey(
     @Arg('input', () => CreateApiKeyInput, { description: 'The new key.' }) input: CreateApiKeyInput,
@@ -51,7 +51,7 @@ export class ApiKeyResolver {
     return ctx.services.apiKeys.create(ctx.actor, input);
   }
 
-  @Mutation(() => ApiKey, { description: 'Change name, description, scopes, expiry or allowed addresses. Needs apiKeys:manage, or apiKeys:create for your own keys.' })
+  @Mutation(() => ApiKey, { description: 'Change name, description, scopes, expiry or allowed addresses. New scopes may only name API permissions the caller holds.' })
   updateApiKey(
     @Arg('id', () => ID, { description: 'The key to change.' }) id: string,
     @Arg('input', () => UpdateApiKeyInput, { description: 'The changes.' }) input: UpdateApiKeyInput,
@@ -74,7 +74,7 @@ export class ApiKeyResolver {
 
   @Mutation(() => ApiKey, {
     description:
-      "Hand a key to another member of its team, who becomes answerable for it. Needs apiKeys:manage, or being the key's owner; the caller and the new owner must hold every API permission in its scopes.",
+      "Hand a key to another member of its team, who becomes answerable for it. The new owner must hold every API permission in its scopes.",
   })
   transferApiKey(
     @Arg('id', () => ID, { description: 'The key.' }) id: string,

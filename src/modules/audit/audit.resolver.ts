@@ -7,7 +7,7 @@ import { AuditChainVerification, AuditEventConnection, AuditEventFilter, ApiKeyU
 @Resolver()
 export class AuditResolver {
   @Query(() => AuditEventConnection, {
-    description: "A team's audit log, newest first; `first` is capped at 500. Needs audit:read (a user's, or an API key's scope).",
+    description: "A team's audit log, newest first; `first` is capped at 500.",
   })
   auditEvents(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
@@ -20,7 +20,7 @@ export class AuditResolver {
   }
 
   @Query(() => AuditChainVerification, {
-    description: "Walks the team's hash-chained log from its first event and reports the first break, if any. Needs audit:read.",
+    description: "Walks the team's hash-chained log from its first event and reports the first break, if any.",
   })
   verifyAuditChain(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,

@@ -5,7 +5,7 @@ import { Role } from './role.entity';
 
 @Resolver(() => Role)
 export class RoleResolver {
-  @Mutation(() => Role, { description: 'Create a custom role. Needs roles:manage and every permission it gives.' })
+  @Mutation(() => Role, { description: 'Create a custom role. The caller must hold every permission it gives.' })
   createRole(
     @Arg('teamId', () => ID, { description: 'Team of the role.' }) teamId: string,
     @Arg('name', { description: 'Name, unique in the team, 1 to 50 characters.' }) name: string,

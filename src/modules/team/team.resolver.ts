@@ -14,7 +14,7 @@ export class TeamResolver {
     return services.teams.listFor(actor);
   }
 
-  @Query(() => Team, { description: 'One team. Needs team:read in it; NOT_FOUND for a team the caller is not part of.' })
+  @Query(() => Team, { description: 'One team; NOT_FOUND for a team the caller is not part of.' })
   team(@Arg('id', () => ID, { description: 'Id of the team.' }) id: string, @Ctx() { services }: GraphQLContext): Promise<Team> {
     return services.teams.get(requireId(id, 'id'));
   }
@@ -32,7 +32,7 @@ export class TeamResolver {
     return services.teams.create(actor, name);
   }
 
-  @Mutation(() => Team, { description: 'Rename a team. Needs team:manage (Owners).' })
+  @Mutation(() => Team, { description: 'Rename a team.' })
   updateTeam(
     @Arg('id', () => ID, { description: 'The team.' }) id: string,
     @Arg('name', { description: 'New name, 1 to 100 characters.' }) name: string,
