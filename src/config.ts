@@ -7,7 +7,13 @@ import { normalizeAllowedIp } from './security/ip-allowlist';
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export interface Config {
+  /** NODE_ENV, or development when it is unset (introspection for the playground, sign-up on) */
   nodeEnv: NodeEnv;
+  /**
+   * stack traces and internal messages in error answers: only when NODE_ENV=development was set
+   * on purpose, never because it was left unset (`npm start` as the README says)
+   */
+  exposeErrors: boolean;
   port: number;
   host: string;
   /** unset: start the embedded PostgreSQL under dataDir */
@@ -20,7 +26,7 @@ export interface Config {
   /** whose X-Forwarded-For is believed: false (nobody, the default), true, or a list of proxy addresses/CIDRs */
   trustProxy: boolean | string;
   redisUrl?: string;
-  /** bearer token that /metrics requires; unset: /metrics is open (keep it off the public network) */
+  /** bearer token that /metrics requires; unset: /metrics answers callers on loopback only */
   metricsToken?: string;
   sessionTtlHours: number;
   limits: {
@@ -86,7 +92,8 @@ function trustProxy(raw: string | undefined): boolean | string {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnvRaw = str(env, 'NODE_ENV') ?? 'development';
+  const nodeEnvSet = str(env, 'NODE_ENV');
+  const nodeEnvRaw = nodeEnvSet ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
     throw new ConfigError('NODE_ENV must be development, production or test');
   }
@@ -102,6 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     nodeEnv,
+    exposeErrors: nodeEnvSet === 'development',
     port: int(env, 'PORT', 4000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl,
