@@ -76,6 +76,18 @@ export function requirePermissions(values: string[], field = 'permissions'): str
   return [...new Set(values)].sort();
 }
 
+// The times the API speaks of: ISO 8601 with four-digit years, as the DateTimeISO scalar reads
+// them. PostgreSQL stores 4713 BC to 294276 AD and JavaScript ±275,760 years: held to years
+// 0000-9999, a time taken from elsewhere (the export's query string) can't fail inside a query.
+const EARLIEST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+export function requireTime(value: Date, field: string): Date {
+  const time = value instanceof Date ? value.getTime() : Number.NaN;
+  if (Number.isNaN(time) || time < EARLIEST_TIME || time > LATEST_TIME) throw badInput(`${field} is not a valid time (years 0000 to 9999)`, field);
+  return value;
+}
+
 export function isIpAddress(value: string): boolean {
   return isIP(value) !== 0;
 }
