@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { badInput } from './errors';
+import { hasHiddenCharacters, hasReorderingCharacters } from './hidden-characters';
 import { isPermission } from './permissions/catalog';
 
 /**
@@ -23,12 +24,15 @@ export function requireId(value: unknown, field: string): string {
   return value.toLowerCase();
 }
 
+/** A name people read to tell things apart (of a user, team, role or key). */
 export function requireName(value: string, field: string, max = 100): string {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw badInput(`${field} must not be empty`, field);
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   if (CONTROL.test(trimmed)) throw badInput(`${field} must not contain control characters`, field);
   if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
+  // before trimming: trim() would quietly drop a leading or trailing U+FEFF, not refuse it
+  if (hasHiddenCharacters(value)) throw badInput(`${field} must not contain invisible or text-direction characters`, field);
   return trimmed;
 }
 
@@ -38,6 +42,7 @@ export function optionalText(value: string | null | undefined, field: string, ma
   if (trimmed.length === 0) return null;
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
+  if (hasReorderingCharacters(trimmed)) throw badInput(`${field} must not contain text-direction overrides or tag characters`, field);
   return trimmed;
 }
 
@@ -47,7 +52,7 @@ const EMAIL = /^[^\s@]+@(([^\s@.]+\.)+[^\s@.]+|localhost)$/;
 
 export function requireEmail(value: string, field = 'email'): string {
   const email = value.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email) || NOT_TEXT.test(email)) {
+  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email) || NOT_TEXT.test(email) || hasHiddenCharacters(email)) {
     throw badInput(`${field} is not a valid email address`, field);
   }
   return email;
