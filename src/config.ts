@@ -29,6 +29,8 @@ export interface Config {
   /** bearer token that /metrics requires; unset: /metrics answers callers on loopback only */
   metricsToken?: string;
   sessionTtlHours: number;
+  /** seconds between two runs of the maintenance job (purges of expired and spent rows) */
+  maintenanceIntervalSeconds: number;
   limits: {
     queryDepth: number;
     queryAliases: number;
@@ -122,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: str(env, 'REDIS_URL'),
     metricsToken: str(env, 'METRICS_TOKEN'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
+    maintenanceIntervalSeconds: int(env, 'MAINTENANCE_INTERVAL_SECONDS', 300, 1, 86400),
     limits: {
       queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),
       queryAliases: int(env, 'MAX_QUERY_ALIASES', 15, 1, 1000),
