@@ -26,8 +26,11 @@ const EMOJI_STYLE = /[\uFE0E\uFE0F]/;
 const IDEOGRAPHIC_VARIATION = /[\u{E0100}-\u{E01EF}]/u;
 const HAN = /\p{Script=Han}/u;
 // scripts whose spelling needs ZWJ/ZWNJ between letters (Persian, the Indic scripts, ...)
-const JOINING_SCRIPT =
-  /[\p{scx=Arabic}\p{scx=Syriac}\p{scx=Devanagari}\p{scx=Bengali}\p{scx=Gurmukhi}\p{scx=Gujarati}\p{scx=Oriya}\p{scx=Tamil}\p{scx=Telugu}\p{scx=Kannada}\p{scx=Malayalam}\p{scx=Sinhala}\p{scx=Myanmar}\p{scx=Khmer}]/u;
+const JOINING_SCRIPTS = [
+  'Arabic', 'Syriac', 'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati', 'Oriya',
+  'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Myanmar', 'Khmer',
+];
+const JOINING_SCRIPT = new RegExp(`[${JOINING_SCRIPTS.map((script) => `\\p{scx=${script}}`).join('')}]`, 'u');
 const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
 
 const joins = (c: string | undefined) => c !== undefined && LETTER_OR_MARK.test(c) && JOINING_SCRIPT.test(c);

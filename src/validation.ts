@@ -89,7 +89,9 @@ const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
 
 export function requireTime(value: Date, field: string): Date {
   const time = value instanceof Date ? value.getTime() : Number.NaN;
-  if (Number.isNaN(time) || time < EARLIEST_TIME || time > LATEST_TIME) throw badInput(`${field} is not a valid time (years 0000 to 9999)`, field);
+  if (Number.isNaN(time) || time < EARLIEST_TIME || time > LATEST_TIME) {
+    throw badInput(`${field} is not a valid time (years 0000 to 9999)`, field);
+  }
   return value;
 }
 

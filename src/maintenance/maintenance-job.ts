@@ -67,7 +67,8 @@ export class MaintenanceJob {
         const [{ locked }]: { locked: boolean }[] = await m.query(LOCK);
         if (!locked) return null;
         const [{ n }]: { n: number }[] = await m.query(
-          `WITH gone AS (DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM ${table} WHERE ${spent} LIMIT ${PURGE_BATCH})) RETURNING 1)
+          `WITH batch AS (SELECT ctid FROM ${table} WHERE ${spent} LIMIT ${PURGE_BATCH}),
+                gone AS (DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM batch)) RETURNING 1)
            SELECT count(*)::int AS n FROM gone`,
         );
         return n;

@@ -16,7 +16,7 @@ export interface Retention {
 
 export const RETENTION: readonly Retention[] = [
   { table: 'sessions', kept: 'until it expires (SESSION_TTL_HOURS) or its user signs out; then purged', spent: 'expires_at <= now()' },
-  { table: 'rate_limits', kept: "until its failure-counting window ends (each limiter's own window); then purged", spent: 'expires_at <= now()' },
+  { table: 'rate_limits', kept: "until its limiter's failure-counting window ends; then purged", spent: 'expires_at <= now()' },
   { table: 'audit_events', kept: 'for ever: append-only hash chains; a team chain is removed only by an operator archiving it' },
   { table: 'audit_chain_heads', kept: 'one row per chain, for as long as the chain exists' },
   { table: 'users', kept: 'for as long as the account exists (accounts are not deleted yet)' },
