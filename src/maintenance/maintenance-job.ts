@@ -66,9 +66,11 @@ export class MaintenanceJob {
       const deleted = await this.dataSource.transaction(async (m) => {
         const [{ locked }]: { locked: boolean }[] = await m.query(LOCK);
         if (!locked) return null;
+        // the condition again in the DELETE: a row brought back to life meanwhile (a new failure
+        // window in rate_limits) is checked again as it is now, and kept
         const [{ n }]: { n: number }[] = await m.query(
           `WITH batch AS (SELECT ctid FROM ${table} WHERE ${spent} LIMIT ${PURGE_BATCH}),
-                gone AS (DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM batch)) RETURNING 1)
+                gone AS (DELETE FROM ${table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM batch)) AND (${spent}) RETURNING 1)
            SELECT count(*)::int AS n FROM gone`,
         );
         return n;
