@@ -7,7 +7,13 @@ import { normalizeAllowedIp } from './security/ip-allowlist';
 export type NodeEnv = 'development' | 'production' | 'test';
 
 export interface Config {
+  /** NODE_ENV, or development when it is unset (introspection for the playground, sign-up on) */
   nodeEnv: NodeEnv;
+  /**
+   * stack traces and internal messages in error answers: only when NODE_ENV=development was set
+   * on purpose, never because it was left unset (`npm start` as the README says)
+   */
+  exposeErrors: boolean;
   port: number;
   host: string;
   /** unset: start the embedded PostgreSQL under dataDir */
@@ -20,9 +26,11 @@ export interface Config {
   /** whose X-Forwarded-For is believed: false (nobody, the default), true, or a list of proxy addresses/CIDRs */
   trustProxy: boolean | string;
   redisUrl?: string;
-  /** bearer token that /metrics requires; unset: /metrics is open (keep it off the public network) */
+  /** bearer token that /metrics requires; unset: /metrics answers callers on loopback only */
   metricsToken?: string;
   sessionTtlHours: number;
+  /** seconds between two runs of the maintenance job (purges of expired and spent rows) */
+  maintenanceIntervalSeconds: number;
   limits: {
     queryDepth: number;
     queryAliases: number;
@@ -86,7 +94,8 @@ function trustProxy(raw: string | undefined): boolean | string {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnvRaw = str(env, 'NODE_ENV') ?? 'development';
+  const nodeEnvSet = str(env, 'NODE_ENV');
+  const nodeEnvRaw = nodeEnvSet ?? 'development';
   if (!['development', 'production', 'test'].includes(nodeEnvRaw)) {
     throw new ConfigError('NODE_ENV must be development, production or test');
   }
@@ -102,6 +111,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   return {
     nodeEnv,
+    exposeErrors: nodeEnvSet === 'development',
     port: int(env, 'PORT', 4000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl,
@@ -114,6 +124,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: str(env, 'REDIS_URL'),
     metricsToken: str(env, 'METRICS_TOKEN'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
+    maintenanceIntervalSeconds: int(env, 'MAINTENANCE_INTERVAL_SECONDS', 300, 1, 86400),
     limits: {
       queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),
       queryAliases: int(env, 'MAX_QUERY_ALIASES', 15, 1, 1000),

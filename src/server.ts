@@ -180,7 +180,8 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     introspection: config.nodeEnv !== 'production',
     // No "Did you mean ...?" field suggestions in production: they map the schema for an attacker.
     hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production',
-    includeStacktraceInErrorResponses: config.nodeEnv === 'development',
+    // only with NODE_ENV=development set on purpose: an unset NODE_ENV must not leak file paths
+    includeStacktraceInErrorResponses: config.exposeErrors,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: config.limits.queryTokens },

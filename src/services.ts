@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
+import { MaintenanceJob } from './maintenance/maintenance-job';
 import { ApiKeyCache } from './modules/api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './modules/api-key/api-key-change-feed';
 import { ApiKeyService } from './modules/api-key/api-key.service';
@@ -18,8 +19,8 @@ import { proxyTrust } from './security/trusted-proxies';
 
 /**
  * The domain services of one server, wired once. Resolvers reach them through the context.
- * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY) and the usage
- * recorder, which stop() flushes.
+ * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY), the usage
+ * recorder, which stop() flushes, and the maintenance job (purges of spent rows).
  */
 /** A gateway asking for many clients may fail this many times more than a single address. */
 const GATEWAY_FACTOR = 20;
@@ -46,6 +47,7 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     { max: config.limits.loginFailures, windowSeconds: config.limits.loginWindowMinutes * 60 },
     'login',
   );
+  const maintenance = new MaintenanceJob(dataSource, config.maintenanceIntervalSeconds, logger);
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource),
@@ -56,11 +58,14 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     roles: new RoleService(dataSource, audit, feed),
     apiKeys: new ApiKeyService(dataSource, audit, feed),
     verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimits, usage, proxyTrust(config.trustProxy)),
+    maintenance,
     async start() {
       await feed.start();
       usage.start();
+      maintenance.start();
     },
     async stop() {
+      await maintenance.stop();
       await usage.stop();
       await feed.stop();
       await failures.close();

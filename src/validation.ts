@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { badInput } from './errors';
+import { hasHiddenCharacters, hasReorderingCharacters } from './hidden-characters';
 import { isPermission } from './permissions/catalog';
 
 /**
@@ -23,12 +24,15 @@ export function requireId(value: unknown, field: string): string {
   return value.toLowerCase();
 }
 
+/** A name people read to tell things apart (of a user, team, role or key). */
 export function requireName(value: string, field: string, max = 100): string {
   const trimmed = value.trim();
   if (trimmed.length === 0) throw badInput(`${field} must not be empty`, field);
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   if (CONTROL.test(trimmed)) throw badInput(`${field} must not contain control characters`, field);
   if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
+  // before trimming: trim() would quietly drop a leading or trailing U+FEFF, not refuse it
+  if (hasHiddenCharacters(value)) throw badInput(`${field} must not contain invisible or text-direction characters`, field);
   return trimmed;
 }
 
@@ -38,6 +42,7 @@ export function optionalText(value: string | null | undefined, field: string, ma
   if (trimmed.length === 0) return null;
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
+  if (hasReorderingCharacters(trimmed)) throw badInput(`${field} must not contain text-direction overrides or tag characters`, field);
   return trimmed;
 }
 
@@ -47,7 +52,7 @@ const EMAIL = /^[^\s@]+@(([^\s@.]+\.)+[^\s@.]+|localhost)$/;
 
 export function requireEmail(value: string, field = 'email'): string {
   const email = value.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email) || NOT_TEXT.test(email)) {
+  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email) || NOT_TEXT.test(email) || hasHiddenCharacters(email)) {
     throw badInput(`${field} is not a valid email address`, field);
   }
   return email;
@@ -74,6 +79,20 @@ export function requirePermissions(values: string[], field = 'permissions'): str
     if (!isPermission(value)) throw badInput(`${field} holds a name that is not in the catalogue`, field);
   }
   return [...new Set(values)].sort();
+}
+
+// The times the API speaks of: ISO 8601 with four-digit years, as the DateTimeISO scalar reads
+// them. PostgreSQL stores 4713 BC to 294276 AD and JavaScript ±275,760 years: held to years
+// 0000-9999, a time taken from elsewhere (the export's query string) can't fail inside a query.
+const EARLIEST_TIME = Date.parse('0000-01-01T00:00:00.000Z');
+const LATEST_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
+export function requireTime(value: Date, field: string): Date {
+  const time = value instanceof Date ? value.getTime() : Number.NaN;
+  if (Number.isNaN(time) || time < EARLIEST_TIME || time > LATEST_TIME) {
+    throw badInput(`${field} is not a valid time (years 0000 to 9999)`, field);
+  }
+  return value;
 }
 
 export function isIpAddress(value: string): boolean {

@@ -23,7 +23,7 @@ const KNOWN_CODES = new Set([
  * The last word on what a client sees of an error:
  * - our own errors and GraphQL's (parse, validation) pass with their code;
  * - anything else (a database error, a bug) becomes a plain INTERNAL_SERVER_ERROR: no SQL, no
- *   stack, no internals, outside development;
+ *   stack, no internals, unless NODE_ENV=development was set explicitly (config.exposeErrors);
  * - variable coercion errors stop repeating the value the client sent.
  */
 // Connection refused/reset, pool timeout, server shutting down or restarting.
@@ -69,8 +69,8 @@ function loggableError(error: unknown): Record<string, unknown> {
   return { name: error.name, message: error.message, code, stack: error.stack };
 }
 
-export function formatError(config: Pick<Config, 'nodeEnv'>, logger?: Logger) {
-  const development = config.nodeEnv === 'development';
+export function formatError(config: Pick<Config, 'exposeErrors'>, logger?: Logger) {
+  const development = config.exposeErrors;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     const code = formatted.extensions?.code as string | undefined;

@@ -1,5 +1,6 @@
+import proxyAddr from '@fastify/proxy-addr';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
 import type { Services } from '../services';
@@ -77,10 +78,29 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return typeof header === 'string' && timingSafeEqual(digest(header), digest(`Bearer ${token}`));
 }
 
-/** GET /metrics in Prometheus text format. With METRICS_TOKEN set, it needs that bearer token. */
+const LOOPBACK = proxyAddr.compile('loopback');
+const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
+
+/**
+ * A caller on this machine: the socket's peer is a loopback address (127.0.0.0/8, ::1, or one of
+ * them mapped into IPv6), whatever TRUST_PROXY says, and the request was not forwarded for someone
+ * else by a proxy on this machine (such a proxy passes on requests from anywhere).
+ */
+function isLocalCaller(request: FastifyRequest): boolean {
+  const peer = request.socket.remoteAddress;
+  return peer !== undefined && LOOPBACK(peer, 0) && FORWARDING_HEADERS.every((name) => request.headers[name] === undefined);
+}
+
+/**
+ * GET /metrics in Prometheus text format. With METRICS_TOKEN set, it needs that bearer token, from
+ * anywhere; without it, only callers on this machine are answered (a scraper on the same host).
+ */
 export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | undefined): void {
   app.get('/metrics', async (request, reply) => {
     if (token && !bearerMatches(request.headers.authorization, token)) return reply.code(401).send({ error: 'unauthorized' });
+    if (!token && !isLocalCaller(request)) {
+      return reply.code(403).send({ error: 'forbidden', message: 'Without METRICS_TOKEN, /metrics answers callers on this machine only' });
+    }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });

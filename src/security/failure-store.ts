@@ -11,7 +11,8 @@ export interface WindowCount {
 /**
  * Where failure counters live so that every instance sees the same numbers: PostgreSQL by
  * default (table rate_limits), Redis when REDIS_URL is set. Fixed windows: the first failure
- * opens a window of `windowSeconds`; later failures in it add up.
+ * opens a window of `windowSeconds`; later failures in it add up. A row says when its window ends
+ * (expires_at): past it the row is spent, and the maintenance job deletes it (Redis keys expire).
  */
 export interface FailureStore {
   increment(bucket: string, windowSeconds: number): Promise<WindowCount>;
@@ -27,11 +28,13 @@ export class PostgresFailureStore implements FailureStore {
 
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
     const [row]: { count: number; ends: Date }[] = await this.dataSource.query(
-      `INSERT INTO rate_limits (bucket, window_start, count) VALUES ($1, now(), 1)
+      `INSERT INTO rate_limits (bucket, window_start, count, expires_at) VALUES ($1, now(), 1, now() + make_interval(secs => $2))
        ON CONFLICT (bucket) DO UPDATE SET
          count = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE rate_limits.count + 1 END,
-         window_start = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN now() ELSE rate_limits.window_start END
-       RETURNING count, window_start + make_interval(secs => $2) AS ends`,
+         window_start = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN now() ELSE rate_limits.window_start END,
+         expires_at = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN now() ELSE rate_limits.window_start END
+           + make_interval(secs => $2)
+       RETURNING count, expires_at AS ends`,
       [bucket, windowSeconds],
     );
     return { bucket, count: row.count, ends: new Date(row.ends).getTime() };

@@ -206,7 +206,7 @@ describe('METRICS_TOKEN', () => {
     expect(m.sum('empress_http_requests_total', { route: '/metrics', status: '401' })).toBe(5);
   });
 
-  it('leaves /metrics open when METRICS_TOKEN is unset', async () => {
+  it('answers /metrics to a caller on loopback when METRICS_TOKEN is unset', async () => {
     expect(t.config.metricsToken).toBeUndefined();
     expect((await fetch(`${t.url}/metrics`)).status).toBe(200);
   });

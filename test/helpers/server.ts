@@ -27,17 +27,23 @@ export function testDatabaseUrl(): string {
   return url;
 }
 
+export interface TestServerOptions extends BuildOptions {
+  /** the address to listen on (default 127.0.0.1); `url` stays on 127.0.0.1 */
+  host?: string;
+}
+
 /**
- * The real server (buildServer, as in production) on a random port of 127.0.0.1, against this
- * run's database. Tests talk to it only over HTTP.
+ * The real server (buildServer, as in production) on a random port of 127.0.0.1 (or `host`),
+ * against this run's database. Tests talk to it only over HTTP.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   // Quiet unless a test asks for the log (LOG_LEVEL and a logStream to capture it).
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
   const dataSource = createDataSource({ url: testDatabaseUrl(), poolSize: 10 });
   await dataSource.initialize();
-  const server = await buildServer(config, dataSource, options);
-  await server.app.listen({ port: 0, host: '127.0.0.1' });
+  const { host = '127.0.0.1', ...buildOptions } = options;
+  const server = await buildServer(config, dataSource, buildOptions);
+  await server.app.listen({ port: 0, host });
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   const url = `http://127.0.0.1:${port}`;

@@ -1,6 +1,7 @@
 import { badInput, forbidden } from '../../errors';
 import { isApiKeyGrantable, isPermission } from '../../permissions/catalog';
 import { normalizeAllowedIp } from '../../security/ip-allowlist';
+import { requireTime } from '../../validation';
 
 // Resources whose permissions belong to this API: a scope naming one must be in the catalogue.
 const OWN_RESOURCES = new Set(['team', 'members', 'roles', 'apiKeys', 'audit']);
@@ -42,7 +43,7 @@ export function checkAllowedIps(entries: readonly string[]): string[] {
 
 export function checkExpiry(expiresAt: Date | null | undefined): Date | null {
   if (expiresAt === undefined || expiresAt === null) return null;
-  if (Number.isNaN(expiresAt.getTime())) throw badInput('expiresAt is not a valid time', 'expiresAt');
+  requireTime(expiresAt, 'expiresAt');
   if (expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future', 'expiresAt');
   return expiresAt;
 }

@@ -176,7 +176,9 @@ export class ApiKeyService {
     const pageParams = [...params];
     if (options.after) {
       const afterId = decodeCursor(options.after);
+      await this.requireKeyOfTeam(teamId, afterId);
       pageParams.push(afterId);
+      // compared in SQL: created_at has microseconds, which a JavaScript Date would round off
       pageWhere += ` AND (k.created_at, k.id) < (SELECT created_at, id FROM api_keys WHERE id = $${pageParams.length} AND team_id = $1)`;
     }
     pageParams.push(limit + 1);
@@ -193,6 +195,15 @@ export class ApiKeyService {
       pageInfo: { hasNextPage: ids.length > limit, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
       totalCount: total,
     };
+  }
+
+  /**
+   * A cursor names a key of this team. Any other key (another team's, one that never was) is not a
+   * cursor of this list: bad input, not a silently empty page.
+   */
+  private async requireKeyOfTeam(teamId: string, keyId: string): Promise<void> {
+    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM api_keys WHERE id = $1 AND team_id = $2`, [keyId, teamId]);
+    if (rows.length === 0) throw badInput('after is not a cursor of this list', 'after');
   }
 
   /**

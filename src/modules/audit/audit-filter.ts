@@ -1,5 +1,5 @@
 import { badInput } from '../../errors';
-import { isUuid } from '../../validation';
+import { isUuid, requireTime } from '../../validation';
 import { AuditOutcome } from './audit-event.entity';
 
 export interface AuditFilterInput {
@@ -52,12 +52,7 @@ export function auditWhere(teamId: string, filter: AuditFilterInput = {}): SqlCo
     if (!Object.values(AuditOutcome).includes(filter.outcome)) throw badInput('outcome is not an AuditOutcome', 'outcome');
     add((p) => `e.outcome = ${p}`, filter.outcome);
   }
-  if (filter.from) add((p) => `e.occurred_at >= ${p}`, validDate(filter.from, 'from'));
-  if (filter.to) add((p) => `e.occurred_at < ${p}`, validDate(filter.to, 'to'));
+  if (filter.from) add((p) => `e.occurred_at >= ${p}`, requireTime(filter.from, 'from'));
+  if (filter.to) add((p) => `e.occurred_at < ${p}`, requireTime(filter.to, 'to'));
   return { where: conditions.join(' AND '), params };
-}
-
-function validDate(value: Date, field: string): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw badInput(`${field} is not a valid time`, field);
-  return value;
 }

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { badInput } from '../../errors';
+import { requireTime } from '../../validation';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
 import { auditWhere, type AuditFilterInput } from './audit-filter';
 import { hashEvent, PLATFORM_CHAIN } from './audit-hash';
@@ -208,7 +209,9 @@ export class AuditQueryService {
 
   /** Uses of one key per UTC day and outcome, from its apiKey.used events. */
   async usage(apiKeyId: string, from: Date, to: Date): Promise<{ day: string; outcome: AuditOutcome; count: number }[]> {
-    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw badInput('from must be before to', 'from');
+    requireTime(from, 'from');
+    requireTime(to, 'to');
+    if (from >= to) throw badInput('from must be before to', 'from');
     if (to.getTime() - from.getTime() > 366 * 86_400_000) throw badInput('the period may be at most 366 days', 'to');
     return this.dataSource.query(
       `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.outcome, count(*)::int AS count
@@ -254,9 +257,12 @@ function encodeCursor(seq: string): string {
   return Buffer.from(`AuditEvent:${seq}`).toString('base64url');
 }
 
+// chain_seq is a bigint: a number above this one would fail inside the query, not as bad input
+const MAX_SEQ = 2n ** 63n - 1n;
+
 function decodeCursor(cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^AuditEvent:(\d{1,19})$/.exec(decoded);
-  if (!match) throw badInput('after is not a cursor of this log', 'after');
+  if (!match || BigInt(match[1]) > MAX_SEQ) throw badInput('after is not a cursor of this log', 'after');
   return match[1];
 }

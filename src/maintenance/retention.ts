@@ -1,0 +1,34 @@
+/**
+ * How long each table keeps its rows: every table of the schema is listed here (a test compares
+ * this list with the database), and docs/security.md repeats it for operators.
+ *
+ * `spent` is the SQL condition of the rows the maintenance job deletes (maintenance-job.ts), in
+ * batches, one instance at a time; a table without it is left alone. To purge a new table, add
+ * its line with `spent`, and an index that serves the condition.
+ */
+export interface Retention {
+  table: string;
+  /** how long a row is kept, in words */
+  kept: string;
+  /** the rows that are spent and deleted; absent: the job never deletes from this table */
+  spent?: string;
+}
+
+export const RETENTION: readonly Retention[] = [
+  { table: 'sessions', kept: 'until it expires (SESSION_TTL_HOURS) or its user signs out; then purged', spent: 'expires_at <= now()' },
+  { table: 'rate_limits', kept: "until its limiter's failure-counting window ends; then purged", spent: 'expires_at <= now()' },
+  { table: 'audit_events', kept: 'for ever: append-only hash chains; a team chain is removed only by an operator archiving it' },
+  { table: 'audit_chain_heads', kept: 'one row per chain, for as long as the chain exists' },
+  { table: 'users', kept: 'for as long as the account exists (accounts are not deleted yet)' },
+  { table: 'teams', kept: 'for as long as the team exists (teams are not deleted yet)' },
+  { table: 'roles', kept: 'until the team deletes the role' },
+  { table: 'memberships', kept: 'until the member leaves or is removed' },
+  { table: 'permission_grants', kept: 'until the grant is revoked or the membership ends' },
+  { table: 'api_keys', kept: 'for ever: a revoked or expired key stays, so that the audit log can name it' },
+  { table: 'migrations', kept: 'one row per applied migration' },
+];
+
+/** The entries the maintenance job purges. */
+export function purges(retention: readonly Retention[] = RETENTION): Required<Retention>[] {
+  return retention.filter((entry): entry is Required<Retention> => entry.spent !== undefined);
+}
