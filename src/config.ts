@@ -23,6 +23,14 @@ export interface Config {
   /** bearer token that /metrics requires; unset: /metrics is open (keep it off the public network) */
   metricsToken?: string;
   sessionTtlHours: number;
+  invitations: {
+    /** how long an invitation can be accepted */
+    ttlHours: number;
+    /** open invitations one team may have at a time */
+    maxPendingPerTeam: number;
+    /** how long answered and expired invitations are kept before purgeInvitations deletes them */
+    retentionDays: number;
+  };
   limits: {
     queryDepth: number;
     queryAliases: number;
@@ -114,6 +122,11 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: str(env, 'REDIS_URL'),
     metricsToken: str(env, 'METRICS_TOKEN'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
+    invitations: {
+      ttlHours: int(env, 'INVITATION_TTL_HOURS', 7 * 24, 1, 90 * 24),
+      maxPendingPerTeam: int(env, 'INVITATION_MAX_PENDING', 100, 1, 10000),
+      retentionDays: int(env, 'INVITATION_RETENTION_DAYS', 30, 1, 3650),
+    },
     limits: {
       queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),
       queryAliases: int(env, 'MAX_QUERY_ALIASES', 15, 1, 1000),

@@ -9,7 +9,9 @@ import { Role } from './role.entity';
 
 @Resolver(() => Membership)
 export class MembershipResolver {
-  @Mutation(() => Membership, { description: 'Add an existing user to a team with a role. Needs members:manage and every permission of the role.' })
+  @Mutation(() => Membership, {
+    description: 'Add an existing user to a team with a role, without asking them: the platform admin only (teams use inviteTeamMember).',
+  })
   addTeamMember(
     @Arg('teamId', () => ID, { description: 'Team to add to.' }) teamId: string,
     @Arg('email', { description: 'Email of the user to add; the user must have an account.' }) email: string,
