@@ -31,6 +31,12 @@ export interface Config {
   sessionTtlHours: number;
   /** seconds between two runs of the maintenance job (purges of expired and spent rows) */
   maintenanceIntervalSeconds: number;
+  invitations: {
+    /** how long an invitation can be accepted */
+    ttlHours: number;
+    /** open invitations one team may have at a time */
+    maxPendingPerTeam: number;
+  };
   limits: {
     queryDepth: number;
     queryAliases: number;
@@ -125,6 +131,10 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: str(env, 'METRICS_TOKEN'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
     maintenanceIntervalSeconds: int(env, 'MAINTENANCE_INTERVAL_SECONDS', 300, 1, 86400),
+    invitations: {
+      ttlHours: int(env, 'INVITATION_TTL_HOURS', 7 * 24, 1, 90 * 24),
+      maxPendingPerTeam: int(env, 'INVITATION_MAX_PENDING', 100, 1, 10000),
+    },
     limits: {
       queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),
       queryAliases: int(env, 'MAX_QUERY_ALIASES', 15, 1, 1000),

@@ -8,11 +8,23 @@ import { documentAccess } from './permissions/describe';
 import { permissionsShield } from './permissions/rule-map';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
+import { InvitationResolver, TeamInvitationsResolver } from './modules/invitation/invitation.resolver';
 import { MembershipResolver, PermissionGrantResolver } from './modules/team/membership.resolver';
 import { RoleResolver } from './modules/team/role.resolver';
 import { TeamResolver } from './modules/team/team.resolver';
 
-export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver, ApiKeyUsageResolver, AuditResolver] as const;
+export const resolvers = [
+  AuthResolver,
+  TeamResolver,
+  MembershipResolver,
+  PermissionGrantResolver,
+  RoleResolver,
+  InvitationResolver,
+  TeamInvitationsResolver,
+  ApiKeyResolver,
+  ApiKeyUsageResolver,
+  AuditResolver,
+] as const;
 
 /**
  * The schema as TypeGraphQL builds it from the classes, each operation documented with who may

@@ -9,6 +9,7 @@ import { ApiKeyVerifier } from './modules/api-key/api-key-verifier';
 import { UsageRecorder } from './modules/api-key/usage-recorder';
 import { AuditQueryService } from './modules/audit/audit-query.service';
 import { AuditService } from './modules/audit/audit.service';
+import { InvitationService } from './modules/invitation/invitation.service';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
@@ -55,6 +56,7 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     users: new UserService(dataSource, audit, config, loginLimiter),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),
+    invitations: new InvitationService(dataSource, audit, feed, config.invitations),
     roles: new RoleService(dataSource, audit, feed),
     apiKeys: new ApiKeyService(dataSource, audit, feed),
     verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimits, usage, proxyTrust(config.trustProxy)),

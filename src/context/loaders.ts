@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { ApiKey } from '../modules/api-key/api-key.entity';
+import { Invitation } from '../modules/invitation/invitation.entity';
 import { Membership } from '../modules/team/membership.entity';
 import { PermissionGrant } from '../modules/team/permission-grant.entity';
 import { Role } from '../modules/team/role.entity';
@@ -41,6 +42,7 @@ export function createLoaders(ds: DataSource) {
     membership: byId(ds, Membership),
     grant: byId(ds, PermissionGrant),
     apiKey: byId(ds, ApiKey),
+    invitation: byId(ds, Invitation),
     grantsByMembership: groupedBy(ds, PermissionGrant, 'membershipId', { createdAt: 'ASC' }),
     /** a member's permissions in a team (null: not a member); the caller's and key owners' alike */
     memberPermissions: new DataLoader<Member, PermissionSet | null, string>(

@@ -1,5 +1,6 @@
 import { ApiKey } from '../modules/api-key/api-key.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
+import { Invitation } from '../modules/invitation/invitation.entity';
 import { Membership } from '../modules/team/membership.entity';
 import { PermissionGrant } from '../modules/team/permission-grant.entity';
 import { Role } from '../modules/team/role.entity';
@@ -7,4 +8,4 @@ import { Team } from '../modules/team/team.entity';
 import { Session } from '../modules/user/session.entity';
 import { User } from '../modules/user/user.entity';
 
-export const entities = [User, Session, Team, Role, Membership, PermissionGrant, ApiKey, AuditEvent];
+export const entities = [User, Session, Team, Role, Membership, PermissionGrant, ApiKey, AuditEvent, Invitation];

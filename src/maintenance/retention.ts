@@ -26,6 +26,11 @@ export const RETENTION: readonly Retention[] = [
   { table: 'permission_grants', kept: 'until the grant is revoked or the membership ends' },
   { table: 'api_keys', kept: 'for ever: a revoked or expired key stays, so that the audit log can name it' },
   { table: 'migrations', kept: 'one row per applied migration' },
+  {
+    table: 'invitations',
+    kept: 'while open; answered or expired ones 30 more days (the audit log keeps their story), then purged',
+    spent: "coalesce(responded_at, expires_at) < now() - interval '30 days'",
+  },
 ];
 
 /** The entries the maintenance job purges. */

@@ -24,6 +24,7 @@ export const OPERATIONS = {
     apiKeys: inTeam('apiKeys:read', locate.teamArg()),
     auditEvents: inTeam('audit:read', locate.teamArg()),
     verifyAuditChain: inTeam('audit:read', locate.teamArg()),
+    myInvitations: person,
   },
   Mutation: {
     signUp: anyone,
@@ -35,6 +36,11 @@ export const OPERATIONS = {
     leaveTeam: personInTeam([], locate.teamArg()),
     // joining a team needs the person's consent (inviteTeamMember); the platform admin may still add directly
     addTeamMember: platformAdmin(locate.teamArg()),
+    inviteTeamMember: personInTeam('members:manage', locate.teamArg()),
+    // answered by the person it is addressed to: for anyone else the service answers NOT_FOUND
+    acceptInvitation: person,
+    declineInvitation: person,
+    revokeInvitation: personInTeam('members:manage', locate.invitation()),
     changeMemberRole: personInTeam('members:manage', locate.membership()),
     removeTeamMember: personInTeam('members:manage', locate.membership()),
     createRole: personInTeam('roles:manage', locate.teamArg()),
@@ -78,8 +84,10 @@ export const ruleMap: IRules = {
     id: allow,
     viewerPermissions: allow,
     members: shieldRule(inTeam('members:read', locate.parentTeam())),
+    invitations: shieldRule(personInTeam('members:manage', locate.parentTeam())),
   },
   Membership: allow,
+  Invitation: allow,
   PermissionGrant: allow,
   Role: allow,
   User: allow,

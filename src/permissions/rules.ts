@@ -153,6 +153,12 @@ export const locate = {
       const grant = await ctx.loaders.grant.load(id);
       return grant ? ((await ctx.loaders.membership.load(grant.membershipId))?.teamId ?? null) : null;
     },
+  invitation:
+    (name = 'id'): TeamLocator =>
+    async (_p, args, ctx) => {
+      const id = idArg(args, name);
+      return id instanceof GraphQLError ? id : ((await ctx.loaders.invitation.load(id))?.teamId ?? null);
+    },
   apiKey:
     (name = 'id'): TeamLocator =>
     async (_p, args, ctx) => {

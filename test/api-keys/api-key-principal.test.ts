@@ -1,5 +1,5 @@
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, codeOf, createTeam, grant, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { addMember, codeOf, createTeam, grant, invite, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { gqlFrom, uniqueLoopback, unissuedSecret, withBadChecksum, type Gql } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -25,6 +25,7 @@ let expiring: CreatedKey & { expiresAt: number };
 let memberId: string;
 let grantId: string;
 let customRoleId: string;
+let invitationId: string;
 
 beforeAll(async () => {
   t = await startTestServer();
@@ -37,6 +38,7 @@ beforeAll(async () => {
   expiring = { ...(await createKey(t, owner, team.id, { name: 'expiring', expiresAt: new Date(Date.now() + 2_000).toISOString() })), expiresAt: Date.now() + 2_000 };
   memberId = await addMember(t, owner, team.id, member.email, team.roles.Member);
   grantId = await grant(t, owner, memberId, 'apiKeys:create');
+  invitationId = await invite(t, owner, team.id, outsider.email, team.roles.Member);
   const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "Custom", permissions: ["team:read"]) { id } }`, { t: team.id }, owner.headers);
   customRoleId = role.data!.createRole.id;
   reader = await createKey(t, owner, team.id, { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] });
@@ -108,6 +110,10 @@ describe('what an API key may never do', () => {
   const mutations: [string, string, () => Record<string, unknown>][] = [
     ['createTeam', `mutation { createTeam(name: "by a key") { id } }`, () => ({})],
     ['addTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, () => ({ t: team.id, e: outsider.email, r: team.roles.Member })],
+    ['inviteTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, () => ({ t: team.id, e: outsider.email, r: team.roles.Admin })],
+    ['acceptInvitation', `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`, () => ({ id: invitationId })],
+    ['declineInvitation', `mutation($id: ID!) { declineInvitation(id: $id) }`, () => ({ id: invitationId })],
+    ['revokeInvitation', `mutation($id: ID!) { revokeInvitation(id: $id) }`, () => ({ id: invitationId })],
     ['changeMemberRole', `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, () => ({ m: memberId, r: team.roles.Admin })],
     ['removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, () => ({ m: memberId })],
     ['createRole', `mutation($t: ID!) { createRole(teamId: $t, name: "Sneaky", permissions: ["team:read"]) { id } }`, () => ({ t: team.id })],
@@ -132,7 +138,7 @@ describe('what an API key may never do', () => {
   it('the list below covers every such mutation of the schema', async () => {
     const res = await t.gql(`{ __type(name: "Mutation") { fields { name } } }`);
     const served: string[] = res.data!.__type.fields.map((f: { name: string }) => f.name);
-    const relevant = served.filter((name) => /ApiKey|Team|Member|Role|Permission|logOut/.test(name) && name !== 'verifyApiCredentials');
+    const relevant = served.filter((name) => /ApiKey|Team|Member|Role|Permission|Invitation|logOut/.test(name) && name !== 'verifyApiCredentials');
     const listed = new Set(mutations.map(([name]) => name.split(' ')[0]));
     expect(relevant.filter((name) => !listed.has(name))).toEqual([]);
   });
@@ -164,6 +170,8 @@ describe('what an API key may never do', () => {
     expect(keys.get(reader.id)).toMatchObject({ name: 'reader', status: 'ACTIVE', secretVersion: 1 });
     expect(keys.get(everything.id)).toMatchObject({ name: 'everything', status: 'ACTIVE', secretVersion: 1 });
     expect([...keys.values()].map((k: any) => k.name)).not.toContain('child');
+    const [invitation] = await t.dataSource.query(`SELECT state, role_id FROM invitations WHERE id = $1`, [invitationId]);
+    expect(invitation).toEqual({ state: 'PENDING', role_id: team.roles.Member });
     const teams = await t.gql(`{ teams { name } }`, {}, owner.headers);
     expect(teams.data!.teams.map((x: any) => x.name)).not.toContain('by a key');
     // and the key still works

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { auditRowsOfRequest, chainOf, VERIFY_CHAIN_QUERY, type AuditDbRow } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { addMember, createTeam, PASSWORD, signUp, uniqueEmail, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { addMember, createTeam, invite, PASSWORD, platformAdmin, signUp, uniqueEmail, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { eventually, gqlFrom, uniqueLoopback, type Gql } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -125,6 +125,10 @@ const M = {
   logOut: `mutation { logOut }`,
   createTeam: `mutation($n: String!) { createTeam(name: $n) { id } }`,
   addTeamMember: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+  inviteTeamMember: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id expiresAt } }`,
+  acceptInvitation: `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`,
+  declineInvitation: `mutation($id: ID!) { declineInvitation(id: $id) }`,
+  revokeInvitation: `mutation($id: ID!) { revokeInvitation(id: $id) }`,
   changeMemberRole: `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id role { name } } }`,
   removeTeamMember: `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
   createRole: `mutation($t: ID!, $n: String!, $p: [String!]!, $d: String) { createRole(teamId: $t, name: $n, permissions: $p, description: $d) { id } }`,
@@ -154,6 +158,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
   // state shared by the steps below, in order
   let third: SignedInUser;
   let thirdMembershipId: string;
+  let invitationId: string;
   let grantId: string;
   let roleId: string;
   let key: { id: string; key: string; secret: string };
@@ -228,23 +233,95 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     });
   });
 
-  it('addTeamMember', async () => {
+  it('inviteTeamMember', async () => {
     third = await signUp(t, 'atomic-third');
-    const ok = await send(M.addTeamMember, { t: team.id, e: third.email, r: team.roles.Member }, owner.headers);
-    thirdMembershipId = ok.data.addTeamMember.id;
+    const ok = await send(M.inviteTeamMember, { t: team.id, e: third.email, r: team.roles.Member }, owner.headers);
+    invitationId = ok.data.inviteTeamMember.id;
     await expectOneRow(ok, {
-      action: 'member.added', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Membership', targetId: thirdMembershipId,
-      metadata: { userId: third.id, email: third.email, roleId: team.roles.Member, role: 'Member' },
+      action: 'member.invited', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Invitation', targetId: invitationId,
+      metadata: { email: third.email, roleId: team.roles.Member, role: 'Member', expiresAt: ok.data.inviteTeamMember.expiresAt, renewed: false },
     });
 
-    const fourth = await signUp(t, 'atomic-fourth');
-    const no = await send(M.addTeamMember, { t: team.id, e: fourth.email, r: team.roles.Member }, member.headers);
+    const fourth = uniqueEmail('atomic-fourth');
+    const no = await send(M.inviteTeamMember, { t: team.id, e: fourth, r: team.roles.Member }, member.headers);
     expect(code(no)).toBe('FORBIDDEN');
     await expectOneRow(no, {
-      action: 'member.added', outcome: 'DENIED', actor: { user: member }, teamId: team.id,
+      action: 'member.invited', outcome: 'DENIED', actor: { user: member }, teamId: team.id,
+      targetType: 'Team', targetId: team.id, metadata: refused('inviteTeamMember', 'FORBIDDEN'),
+    });
+    expect(await t.dataSource.query(`SELECT 1 FROM invitations WHERE email = $1`, [fourth])).toHaveLength(0);
+  });
+
+  it("acceptInvitation (refused to anyone but the invitee, in no team's chain)", async () => {
+    const no = await send(M.acceptInvitation, { id: invitationId }, member.headers);
+    expect(code(no)).toBe('NOT_FOUND');
+    await expectOneRow(no, {
+      action: 'member.joined', outcome: 'DENIED', actor: { user: member }, teamId: null,
+      targetType: 'Invitation', targetId: invitationId, metadata: refused('acceptInvitation', 'NOT_FOUND'),
+    });
+
+    const ok = await send(M.acceptInvitation, { id: invitationId }, third.headers);
+    thirdMembershipId = ok.data.acceptInvitation.id;
+    await expectOneRow(ok, {
+      action: 'member.joined', outcome: 'SUCCESS', actor: { user: third }, teamId: team.id, targetType: 'Membership', targetId: thirdMembershipId,
+      metadata: { invitationId, userId: third.id, roleId: team.roles.Member, role: 'Member', invitedById: owner.id },
+    });
+    expect(await membershipCount(team.id, third.id)).toBe(1);
+  });
+
+  it('declineInvitation', async () => {
+    const decliner = await signUp(t, 'atomic-decliner');
+    const id = await invite(t, owner, team.id, decliner.email, team.roles.Auditor);
+    const ok = await send(M.declineInvitation, { id }, decliner.headers);
+    expect(ok.data.declineInvitation).toBe(true);
+    await expectOneRow(ok, {
+      action: 'invitation.declined', outcome: 'SUCCESS', actor: { user: decliner }, teamId: team.id,
+      targetType: 'Invitation', targetId: id, metadata: { email: decliner.email, role: 'Auditor' },
+    });
+
+    const no = await send(M.declineInvitation, { id }, decliner.headers);
+    expect(code(no)).toBe('CONFLICT');
+    await expectOneRow(no, {
+      action: 'invitation.declined', outcome: 'FAILURE', actor: { user: decliner }, teamId: null,
+      targetType: 'Invitation', targetId: id, metadata: refused('declineInvitation', 'CONFLICT'),
+    });
+  });
+
+  it('revokeInvitation', async () => {
+    const email = uniqueEmail('atomic-revoked');
+    const id = await invite(t, owner, team.id, email, team.roles.Member);
+    const no = await send(M.revokeInvitation, { id }, member.headers);
+    expect(code(no)).toBe('FORBIDDEN');
+    await expectOneRow(no, {
+      action: 'invitation.revoked', outcome: 'DENIED', actor: { user: member }, teamId: team.id,
+      targetType: 'Invitation', targetId: id, metadata: refused('revokeInvitation', 'FORBIDDEN'),
+    });
+
+    const ok = await send(M.revokeInvitation, { id }, owner.headers);
+    expect(ok.data.revokeInvitation).toBe(true);
+    await expectOneRow(ok, {
+      action: 'invitation.revoked', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id,
+      targetType: 'Invitation', targetId: id, metadata: { email, role: 'Member' },
+    });
+  });
+
+  it('addTeamMember (the platform admin only)', async () => {
+    const admin = await platformAdmin(t);
+    const added = await signUp(t, 'atomic-added');
+    const ok = await send(M.addTeamMember, { t: team.id, e: added.email, r: team.roles.Member }, admin.headers);
+    await expectOneRow(ok, {
+      action: 'member.added', outcome: 'SUCCESS', actor: { user: admin }, teamId: team.id, targetType: 'Membership', targetId: ok.data.addTeamMember.id,
+      metadata: { userId: added.id, email: added.email, roleId: team.roles.Member, role: 'Member', actingAsPlatformAdmin: true },
+    });
+
+    const other = await signUp(t, 'atomic-not-added');
+    const no = await send(M.addTeamMember, { t: team.id, e: other.email, r: team.roles.Member }, owner.headers);
+    expect(code(no)).toBe('FORBIDDEN');
+    await expectOneRow(no, {
+      action: 'member.added', outcome: 'DENIED', actor: { user: owner }, teamId: team.id,
       targetType: 'Team', targetId: team.id, metadata: refused('addTeamMember', 'FORBIDDEN'),
     });
-    expect(await membershipCount(team.id, fourth.id)).toBe(0);
+    expect(await membershipCount(team.id, other.id)).toBe(0);
   });
 
   it('changeMemberRole', async () => {
@@ -445,8 +522,8 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
       ok,
       {
         action: 'apiKey.used', outcome: 'SUCCESS', actor: { apiKey: key }, teamId: team.id, targetType: 'ApiKey', targetId: key.id,
-        metadata: { code: 'VALID', via: 'verifyApiCredentials', requiredScopes: ['orders:read'] },
-        ip: '203.0.113.9',
+        // the caller is no gateway named in TRUST_PROXY: its own address is recorded, the client it named as a claim
+        metadata: { code: 'VALID', via: 'verifyApiCredentials', requiredScopes: ['orders:read'], claimedClientIp: '203.0.113.9' },
       },
       true,
     );

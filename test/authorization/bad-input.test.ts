@@ -48,6 +48,7 @@ async function snapshot(): Promise<unknown> {
             (SELECT string_agg(id || ':' || role_id, ';' ORDER BY id) FROM memberships WHERE team_id = $2) AS memberships,
             (SELECT string_agg(g.id || ':' || g.permission, ';' ORDER BY g.id)
                FROM permission_grants g JOIN memberships m ON m.id = g.membership_id WHERE m.team_id = $2) AS grants,
+            (SELECT string_agg(id || ':' || state || ':' || expires_at, ';' ORDER BY id) FROM invitations WHERE team_id = $2) AS invitations,
             (SELECT count(*) FROM users WHERE email LIKE $3 OR name LIKE $3 OR length(email) > 254 OR length(name) > 100)::int AS probe_users`,
     [owner.id, team.id, `${PROBE}%`],
   );
@@ -68,7 +69,10 @@ const signUpDoc = `mutation($e: String!, $p: String!, $n: String!) { signUp(emai
 const createTeamDoc = `mutation($n: String!) { createTeam(name: $n) { id } }`;
 const createRoleDoc = `mutation($t: ID!, $n: String!, $p: [String!]!, $d: String) { createRole(teamId: $t, name: $n, permissions: $p, description: $d) { id } }`;
 const updateRoleDoc = `mutation($id: ID!, $n: String, $p: [String!], $d: String) { updateRole(id: $id, name: $n, permissions: $p, description: $d) { id } }`;
-const addMemberDoc = `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`;
+const inviteDoc = `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`;
+const acceptDoc = `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`;
+const declineDoc = `mutation($id: ID!) { declineInvitation(id: $id) }`;
+const revokeInvitationDoc = `mutation($id: ID!) { revokeInvitation(id: $id) }`;
 const changeRoleDoc = `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`;
 const grantDoc = `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id } }`;
 
@@ -77,8 +81,11 @@ const CASES: BadInputCase[] = [
   { label: 'team(id) not a UUID', document: `query($id: ID!) { team(id: $id) { id } }`, variables: () => ({ id: 'not-a-uuid-XYZZY' }), echo: 'XYZZY' },
   { label: 'team(id) 10,000 characters', document: `query($id: ID!) { team(id: $id) { id } }`, variables: () => ({ id: bigId }), echo: bigId.slice(0, 20) },
   { label: 'team(id) SQL', document: `query($id: ID!) { team(id: $id) { id } }`, variables: () => ({ id: "'; DROP TABLE users; --" }), echo: 'DROP TABLE' },
-  { label: 'addTeamMember(teamId) malformed', document: addMemberDoc, variables: () => ({ t: 'team-FROBOZZ', e: probeEmail(), r: team.roles.Member }), echo: 'FROBOZZ' },
-  { label: 'addTeamMember(roleId) malformed', document: addMemberDoc, variables: () => ({ t: team.id, e: probeEmail(), r: 'role-FROBOZZ' }), echo: 'FROBOZZ' },
+  { label: 'inviteTeamMember(teamId) malformed', document: inviteDoc, variables: () => ({ t: 'team-FROBOZZ', e: probeEmail(), r: team.roles.Member }), echo: 'FROBOZZ' },
+  { label: 'inviteTeamMember(roleId) malformed', document: inviteDoc, variables: () => ({ t: team.id, e: probeEmail(), r: 'role-FROBOZZ' }), echo: 'FROBOZZ' },
+  { label: 'acceptInvitation(id) malformed', document: acceptDoc, variables: () => ({ id: 'invitation-FROBOZZ' }), echo: 'FROBOZZ' },
+  { label: 'declineInvitation(id) malformed', document: declineDoc, variables: () => ({ id: bigId }), echo: bigId.slice(0, 20) },
+  { label: 'revokeInvitation(id) malformed', document: revokeInvitationDoc, variables: () => ({ id: 'invitation-FROBOZZ' }), echo: 'FROBOZZ' },
   { label: 'changeMemberRole(membershipId) malformed', document: changeRoleDoc, variables: () => ({ m: bigId, r: team.roles.Auditor }), echo: bigId.slice(0, 20) },
   { label: 'changeMemberRole(roleId) malformed', document: changeRoleDoc, variables: () => ({ m: membershipId, r: '11111111-2222-3333-4444-55555555555Z' }), echo: '55555555555Z' },
   { label: 'removeTeamMember malformed', document: `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, variables: () => ({ m: '12345-GRUE' }), echo: 'GRUE' },
@@ -107,7 +114,8 @@ const CASES: BadInputCase[] = [
   { label: 'signUp email with spaces', as: 'anonymous', document: signUpDoc, variables: () => ({ e: 'PLUGH x@example.com', p: PASSWORD, n: PROBE }), echo: 'PLUGH' },
   { label: 'signUp email without domain', as: 'anonymous', document: signUpDoc, variables: () => ({ e: 'PLUGH@', p: PASSWORD, n: PROBE }), echo: 'PLUGH' },
   { label: 'signUp email 10,000 characters', as: 'anonymous', document: signUpDoc, variables: () => ({ e: `${'e'.repeat(BIG)}@example.com`, p: PASSWORD, n: PROBE }), echo: 'e'.repeat(20) },
-  { label: 'addTeamMember email invalid', document: addMemberDoc, variables: () => ({ t: team.id, e: 'PLUGH@@example', r: team.roles.Member }), echo: 'PLUGH' },
+  { label: 'inviteTeamMember email invalid', document: inviteDoc, variables: () => ({ t: team.id, e: 'PLUGH@@example', r: team.roles.Member }), echo: 'PLUGH' },
+  { label: 'inviteTeamMember email 10,000 characters', document: inviteDoc, variables: () => ({ t: team.id, e: `${'e'.repeat(BIG)}@example.com`, r: team.roles.Member }), echo: 'e'.repeat(20) },
 
   // Short (and absurdly long) passwords.
   { label: 'signUp password of 11 characters', as: 'anonymous', document: signUpDoc, variables: () => ({ e: probeEmail(), p: 'Short-XYZZY', n: PROBE }), echo: 'Short-XYZZY' },
@@ -158,7 +166,10 @@ describe('bad input', () => {
       [changeRoleDoc, { m: membershipId, r: nothing }],
       [`mutation($id: ID!) { deleteRole(id: $id) }`, { id: nothing }],
       [`mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: nothing }],
-      [addMemberDoc, { t: team.id, e: `${PROBE}.nobody@example.com`, r: team.roles.Member }],
+      [inviteDoc, { t: team.id, e: `${PROBE}.nobody@example.com`, r: nothing }],
+      [acceptDoc, { id: nothing }],
+      [declineDoc, { id: nothing }],
+      [revokeInvitationDoc, { id: nothing }],
     ] as const) {
       const res = await t.gql(document, variables, owner.headers);
       expect({ document, code: codeOf(res) }).toEqual({ document, code: 'NOT_FOUND' });

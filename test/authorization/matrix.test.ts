@@ -8,6 +8,7 @@ import {
   codeOf,
   createTeam,
   grant,
+  invite,
   logIn,
   PASSWORD,
   platformAdmin,
@@ -53,6 +54,8 @@ interface Fixtures {
   viewerRoleId: string;
   /** a user outside every team, to sign in as */
   loginTarget: SignedInUser;
+  /** a user outside the fixture teams who makes a fresh team for each invitation a cell answers */
+  host: SignedInUser;
   /** the `apiKey` principal: a key of `team` made by its owner, with every read scope of this API */
   apiKey: CreatedKey;
   /** a key of `team` made by its owner, that read rows look at and verifyApiCredentials checks */
@@ -255,6 +258,49 @@ async function teamToLeave(cell: Cell): Promise<string> {
   if (principal === 'owner') cell.made.joined = 'yes';
   return team.id;
 }
+
+/**
+ * An invitation into a fresh team of the host's, addressed to the cell's user (`to: 'caller'`; a
+ * fresh address for the anonymous caller and the key) or to someone else. Each cell gets its own
+ * team, so joining it changes nothing another row looks at.
+ */
+async function invitationInto(cell: Cell, to: 'caller' | 'someoneElse'): Promise<string> {
+  const team = await createTeam(cell.t, cell.fx.host, uniqueName('invited'));
+  const email = to === 'caller' && cell.user ? cell.user.email : uniqueEmail('matrix-invitee');
+  cell.made.teamId = team.id;
+  cell.made.invitationId = await invite(cell.t, cell.fx.host, team.id, email, team.roles.Member);
+  return cell.made.invitationId;
+}
+
+/** An invitation of the fixture team, made by its owner to a fresh address. */
+async function teamInvitation(cell: Cell): Promise<string> {
+  cell.made.email = uniqueEmail('matrix-invited');
+  cell.made.invitationId = await invite(cell.t, cell.fx.users.owner, cell.fx.team.id, cell.made.email, cell.fx.team.roles.Member);
+  return cell.made.invitationId;
+}
+
+async function invitationState(cell: Cell): Promise<string | undefined> {
+  return (await one(cell, `SELECT state FROM invitations WHERE id = $1`, [cell.made.invitationId]))?.state;
+}
+
+/** Whether the cell's user is now a member of the team its invitation was for. */
+async function joined(cell: Cell): Promise<boolean> {
+  if (!cell.user) return false;
+  const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [cell.made.teamId, cell.user.id]);
+  return row?.n === 1;
+}
+
+/** Only the person an invitation is addressed to may answer it: to anyone else it does not exist. */
+const nobodyElse: Record<PrincipalName, Outcome> = {
+  ...people,
+  member: 'NOT_FOUND',
+  auditor: 'NOT_FOUND',
+  admin: 'NOT_FOUND',
+  owner: 'NOT_FOUND',
+  granted: 'NOT_FOUND',
+  otherOwner: 'NOT_FOUND',
+  platformAdmin: 'NOT_FOUND',
+};
 
 async function one<T = any>(cell: Cell, sql: string, params: unknown[]): Promise<T | undefined> {
   const rows = await cell.t.dataSource.query(sql, params);
@@ -503,6 +549,98 @@ const OPERATIONS: OperationRow[] = [
     },
   },
 
+  // --- invitations: a team invites, the person answers -------------------------------------------
+  {
+    covers: ['Mutation.inviteTeamMember'],
+    document: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id email status roleName } }`,
+    needs: 'members:manage',
+    variables: (cell) => {
+      cell.made.email = uniqueEmail('matrix-invite');
+      return { t: cell.fx.team.id, e: cell.made.email, r: cell.fx.team.roles.Member };
+    },
+    expect: teamManagers,
+    check: (cell, data) => expect(data.inviteTeamMember).toMatchObject({ email: cell.made.email, status: 'PENDING', roleName: 'Member' }),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM invitations WHERE team_id = $1 AND email = $2`, [cell.fx.team.id, cell.made.email]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Team.invitations'],
+    document: `query($id: ID!) { team(id: $id) { id invitations { id email status } } }`,
+    needs: 'members:manage',
+    variables: async (cell) => {
+      await teamInvitation(cell);
+      return { id: cell.fx.team.id };
+    },
+    expect: teamManagers,
+    check: (cell, data) => expect(data.team.invitations).toContainEqual({ id: cell.made.invitationId, email: cell.made.email, status: 'PENDING' }),
+  },
+  {
+    covers: ['Mutation.revokeInvitation'],
+    document: `mutation($id: ID!) { revokeInvitation(id: $id) }`,
+    needs: 'members:manage',
+    variables: async (cell) => ({ id: await teamInvitation(cell) }),
+    expect: teamManagers,
+    effect: async (cell, allowed) => expect(await invitationState(cell)).toBe(allowed ? 'REVOKED' : 'PENDING'),
+  },
+  {
+    covers: ['Query.myInvitations'],
+    document: `{ myInvitations { id teamName email roleName status } }`,
+    // every person sees the invitations addressed to them, and only those
+    variables: async (cell) => {
+      cell.made.mine = await invitationInto(cell, 'caller');
+      await invitationInto(cell, 'someoneElse');
+      return {};
+    },
+    expect: people,
+    check: (cell, data) => {
+      const ids = data.myInvitations.map((i: { id: string }) => i.id);
+      expect(ids).toContain(cell.made.mine);
+      expect(ids).not.toContain(cell.made.invitationId);
+      expect(data.myInvitations.every((i: { email: string }) => i.email === cell.user!.email)).toBe(true);
+    },
+  },
+  {
+    label: 'Mutation.acceptInvitation (addressed to the caller)',
+    covers: ['Mutation.acceptInvitation'],
+    document: `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } } }`,
+    variables: async (cell) => ({ id: await invitationInto(cell, 'caller') }),
+    expect: people,
+    check: (_cell, data) => expect(data.acceptInvitation.role).toEqual({ name: 'Member' }),
+    effect: async (cell, allowed) => {
+      expect(await joined(cell)).toBe(allowed);
+      expect(await invitationState(cell)).toBe(allowed ? 'ACCEPTED' : 'PENDING');
+    },
+  },
+  {
+    label: "Mutation.acceptInvitation (someone else's)",
+    covers: ['Mutation.acceptInvitation'],
+    document: `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`,
+    variables: async (cell) => ({ id: await invitationInto(cell, 'someoneElse') }),
+    expect: nobodyElse,
+    effect: async (cell) => {
+      expect(await joined(cell)).toBe(false);
+      expect(await invitationState(cell)).toBe('PENDING');
+    },
+  },
+  {
+    label: 'Mutation.declineInvitation (addressed to the caller)',
+    covers: ['Mutation.declineInvitation'],
+    document: `mutation($id: ID!) { declineInvitation(id: $id) }`,
+    variables: async (cell) => ({ id: await invitationInto(cell, 'caller') }),
+    expect: people,
+    effect: async (cell, allowed) => expect(await invitationState(cell)).toBe(allowed ? 'DECLINED' : 'PENDING'),
+  },
+  {
+    label: "Mutation.declineInvitation (someone else's)",
+    covers: ['Mutation.declineInvitation'],
+    document: `mutation($id: ID!) { declineInvitation(id: $id) }`,
+    variables: async (cell) => ({ id: await invitationInto(cell, 'someoneElse') }),
+    expect: nobodyElse,
+    effect: async (cell) => expect(await invitationState(cell)).toBe('PENDING'),
+  },
+
   // --- API keys --------------------------------------------------------------------------------
   {
     covers: ['Mutation.createApiKey'],
@@ -670,11 +808,12 @@ async function member(owner: SignedInUser, team: TeamFixture, role: string, pref
 
 beforeAll(async () => {
   t = await startTestServer();
-  const [owner, otherOwner, admin, loginTarget] = await Promise.all([
+  const [owner, otherOwner, admin, loginTarget, host] = await Promise.all([
     signUp(t, 'matrix-owner'),
     signUp(t, 'matrix-other-owner'),
     platformAdmin(t),
     signUp(t, 'matrix-login-target'),
+    signUp(t, 'matrix-host'),
   ]);
   const [team, otherTeam] = await Promise.all([createTeam(t, owner, 'Matrix team'), createTeam(t, otherOwner, 'Other team')]);
   const grantedPermissions = [...new Set(OPERATIONS.map((row) => row.needs ?? 'members:manage'))];
@@ -701,6 +840,7 @@ beforeAll(async () => {
     grantees: Object.fromEntries(grantees.map((g, i) => [grantedPermissions[i], g.user])),
     viewerRoleId: role.data!.createRole.id,
     loginTarget,
+    host,
     apiKey,
     sampleKey,
   };
@@ -800,11 +940,12 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
       `SELECT action FROM audit_events WHERE team_id = $1 AND actor_user_id = $2 ORDER BY chain_seq`,
       [team.id, admin.id],
     );
-    expect(audited.map((e) => e.action)).toEqual(['team.created', 'member.added', 'member.added', 'permission.granted']);
+    expect(audited.map((e) => e.action)).toEqual(['team.created', 'member.invited', 'member.invited', 'permission.granted']);
 
     // Targets for every management mutation, made by the admin.
     const outsider = await signUp(t, 'acme-outsider');
     const grantId = await grant(t, admin, devMembership, 'members:read');
+    const invitationId = await invite(t, admin, team.id, uniqueEmail('acme-invited'), team.roles.Member);
     const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "Support", permissions: ["team:read"]) { id } }`, { t: team.id }, admin.headers);
     const roleId = role.data!.createRole.id;
 
@@ -814,13 +955,16 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
                 (SELECT count(*) FROM roles WHERE team_id = $1)::int AS roles,
                 (SELECT string_agg(name || ':' || array_to_string(permissions, ','), ';' ORDER BY id) FROM roles WHERE team_id = $1) AS role_defs,
                 (SELECT string_agg(m.id || ':' || m.role_id, ';' ORDER BY m.id) FROM memberships m WHERE team_id = $1) AS member_roles,
-                (SELECT count(*) FROM permission_grants g JOIN memberships m ON m.id = g.membership_id WHERE m.team_id = $1)::int AS grants`,
+                (SELECT count(*) FROM permission_grants g JOIN memberships m ON m.id = g.membership_id WHERE m.team_id = $1)::int AS grants,
+                (SELECT string_agg(id || ':' || state, ';' ORDER BY id) FROM invitations WHERE team_id = $1) AS invitations`,
         [team.id],
       );
     const before = await snapshot();
 
     const attempts: [string, string, Vars][] = [
       ['addTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, { t: team.id, e: outsider.email, r: team.roles.Member }],
+      ['inviteTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, { t: team.id, e: outsider.email, r: team.roles.Member }],
+      ['revokeInvitation', `mutation($id: ID!) { revokeInvitation(id: $id) }`, { id: invitationId }],
       ['changeMemberRole', `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, { m: devMembership, r: team.roles.Auditor }],
       ['removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, { m: devMembership }],
       ['createRole', `mutation($t: ID!) { createRole(teamId: $t, name: "Mine", permissions: []) { id } }`, { t: team.id }],

@@ -187,7 +187,7 @@ function operations(): fc.Arbitrary<Request>[] {
       auth: true,
     },
     {
-      query: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+      query: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
       vars: fc.record({ t: fc.oneof(fc.constant('TEAM'), wrongValue), e: fc.oneof(oddString, fc.emailAddress(), hugeString), r: fc.oneof(fc.constant('ROLE'), wrongValue) }),
       auth: true,
     },
@@ -400,7 +400,7 @@ describe('hostile input', () => {
       ['updateApiKey name', `mutation($id: ID!, $v: String) { updateApiKey(id: $id, input: { name: $v }) { id } }`, (v) => ({ id: keyId, v })],
       ['updateApiKey description', `mutation($id: ID!, $v: String) { updateApiKey(id: $id, input: { description: $v }) { id } }`, (v) => ({ id: keyId, v })],
       ['updateRole name', `mutation($id: ID!, $v: String) { updateRole(id: $id, name: $v) { id } }`, (v) => ({ id: roleId, v })],
-      ['addTeamMember email', `mutation($t: ID!, $v: String!, $r: ID!) { addTeamMember(teamId: $t, email: $v, roleId: $r) { id } }`, (v) => ({ t: team.id, v: `x${v}@example.com`, r: roleId })],
+      ['inviteTeamMember email', `mutation($t: ID!, $v: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $v, roleId: $r) { id } }`, (v) => ({ t: team.id, v: `x${v}@example.com`, r: roleId })],
       ['signUp name', `mutation($v: String!) { signUp(email: "${`hostile.${Date.now()}@example.com`}", password: "correct horse battery staple", name: $v) { token } }`, (v) => ({ v })],
       ['signUp email', `mutation($v: String!) { signUp(email: $v, password: "correct horse battery staple", name: "n") { token } }`, (v) => ({ v: `y${v}${Date.now()}@example.com` })],
     ];

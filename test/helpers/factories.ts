@@ -63,22 +63,31 @@ export async function createTeam(t: TestServer, owner: SignedInUser, name = 'Tea
   return { id: res.data.createTeam.id, roles };
 }
 
-/** A platform admin per server, for the set-up steps only a platform admin may take. */
-const admins = new WeakMap<TestServer, Promise<SignedInUser>>();
-export function setupAdmin(t: TestServer): Promise<SignedInUser> {
-  let admin = admins.get(t);
-  if (!admin) admins.set(t, (admin = platformAdmin(t)));
-  return admin;
+/** `by` invites the address into the team with the role: the invitation's id. */
+export async function invite(t: TestServer, by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
+  const res = await t.gql(
+    `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+    { t: teamId, e: email, r: roleId },
+    by.headers,
+  );
+  if (!res.data?.inviteTeamMember) throw new Error(`inviteTeamMember failed: ${JSON.stringify(res.errors)}`);
+  return res.data.inviteTeamMember.id;
 }
 
-export async function addMember(t: TestServer, _by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
-  const res = await t.gql(
-    `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
-    { t: teamId, e: email, r: roleId },
-    (await setupAdmin(t)).headers,
-  );
-  if (!res.data?.addTeamMember) throw new Error(`addTeamMember failed: ${JSON.stringify(res.errors)}`);
-  return res.data.addTeamMember.id;
+/** The invitee accepts: the new membership's id. */
+export async function accept(t: TestServer, invitee: SignedInUser, invitationId: string): Promise<string> {
+  const res = await t.gql(`mutation($id: ID!) { acceptInvitation(id: $id) { id } }`, { id: invitationId }, invitee.headers);
+  if (!res.data?.acceptInvitation) throw new Error(`acceptInvitation failed: ${JSON.stringify(res.errors)}`);
+  return res.data.acceptInvitation.id;
+}
+
+/**
+ * A member, with their consent: `by` invites the address, and the person (signed in with
+ * PASSWORD) accepts. The membership's id.
+ */
+export async function addMember(t: TestServer, by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
+  const invitationId = await invite(t, by, teamId, email, roleId);
+  return accept(t, await logIn(t, email), invitationId);
 }
 
 export async function grant(t: TestServer, by: SignedInUser, membershipId: string, permission: string): Promise<string> {

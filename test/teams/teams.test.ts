@@ -1,4 +1,4 @@
-import { addMember, codeOf, createTeam, grant, platformAdmin, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { addMember, codeOf, createTeam, grant, invite, platformAdmin, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
 
 /**
@@ -18,6 +18,9 @@ const DOC = {
   members: `query($id: ID!) { team(id: $id) { members { id user { id email } role { name } grants { id permission } } } }`,
   roles: `query($id: ID!) { team(id: $id) { roles { id name description builtIn permissions } } }`,
   addMember: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id role { name } } }`,
+  invite: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id roleName } }`,
+  accept: `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } } }`,
+  revokeInvitation: `mutation($id: ID!) { revokeInvitation(id: $id) }`,
   changeRole: `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id role { name } } }`,
   remove: `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
   grant: `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id permission } }`,
@@ -180,8 +183,8 @@ describe('nobody hands out what they do not hold', () => {
     expect(ok(await t.gql(DOC.grant, { m: target.membershipId, p: 'members:manage' }, manager.user.headers)).grantPermission.permission).toBe('members:manage');
 
     const outsider = await signUp(t, 'outsider');
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: outsider.email, r: team.roles.Admin }, manager.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: outsider.email, r: team.roles.Owner }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Admin }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Owner }, manager.user.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(DOC.changeRole, { m: target.membershipId, r: team.roles.Auditor }, manager.user.headers))).toBe('FORBIDDEN');
     // It can't demote or remove someone who holds more than it does.
     expect(codeOf(await t.gql(DOC.changeRole, { m: admin.membershipId, r: team.roles.Member }, manager.user.headers))).toBe('FORBIDDEN');
@@ -189,8 +192,8 @@ describe('nobody hands out what they do not hold', () => {
     // A grant of a permission it lacks is not its to revoke.
     const keyGrant = await grant(t, owner, target.membershipId, 'apiKeys:manage');
     expect(codeOf(await t.gql(DOC.revoke, { id: keyGrant }, manager.user.headers))).toBe('FORBIDDEN');
-    // With the Member role it may add people.
-    expect(ok(await t.gql(DOC.addMember, { t: team.id, e: outsider.email, r: team.roles.Member }, manager.user.headers)).addTeamMember.role).toEqual({ name: 'Member' });
+    // With the Member role it may invite people.
+    expect(ok(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Member }, manager.user.headers)).inviteTeamMember.roleName).toBe('Member');
 
     expect(await roleName(target.membershipId)).toBe('Member');
     expect(await roleName(admin.membershipId)).toBe('Admin');
@@ -221,7 +224,7 @@ describe('nobody hands out what they do not hold', () => {
 
     expect(codeOf(await t.gql(DOC.changeRole, { m: member.membershipId, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(DOC.changeRole, { m: admin.membershipId, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: outsider.email, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(DOC.grant, { m: member.membershipId, p: 'team:manage' }, admin.user.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(DOC.changeRole, { m: ownerMembership, r: team.roles.Admin }, admin.user.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(DOC.remove, { m: ownerMembership }, admin.user.headers))).toBe('FORBIDDEN');
@@ -309,12 +312,12 @@ describe('roles', () => {
     const grantId = await grant(t, owner, member.membershipId, 'members:manage');
     expect(await viewerPermissions(member.user, team.id)).toEqual(['apiKeys:read', 'members:manage', 'members:read', 'team:read']);
     const first = await signUp(t, 'first');
-    ok(await t.gql(DOC.addMember, { t: team.id, e: first.email, r: team.roles.Member }, member.user.headers));
+    ok(await t.gql(DOC.invite, { t: team.id, e: first.email, r: team.roles.Member }, member.user.headers));
 
     expect(ok(await t.gql(DOC.revoke, { id: grantId }, owner.headers)).revokePermissionGrant).toBe(true);
     expect(await viewerPermissions(member.user, team.id)).toEqual(['apiKeys:read', 'members:read', 'team:read']);
     const second = await signUp(t, 'second');
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: second.email, r: team.roles.Member }, member.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: second.email, r: team.roles.Member }, member.user.headers))).toBe('FORBIDDEN');
     // A revoked grant is gone: revoking it again finds nothing.
     expect(codeOf(await t.gql(DOC.revoke, { id: grantId }, owner.headers))).toBe('NOT_FOUND');
   });
@@ -329,22 +332,25 @@ describe('roles', () => {
     expect(await t.dataSource.query(`SELECT id FROM permission_grants WHERE membership_id = $1`, [member.membershipId])).toEqual([]);
   });
 
-  it('a role deleted while it is being given: one of the two wins cleanly (CONFLICT or NOT_FOUND), never a 500', async () => {
+  it('a role deleted while it is being given (a role change, an invitation accepted): one of the two wins cleanly, never a 500', async () => {
     const { owner, team } = await teamWithOwner();
     const members = await Promise.all([1, 2, 3].map(() => newMember(owner, team, 'Member')));
     const outcomes = new Set<string>();
     for (let round = 0; round < 8; round++) {
       const roleId = await createRole(owner, team.id, `Short-lived ${round}`, ['team:read']);
       const { membershipId } = members[round % members.length];
+      const late = await signUp(t, 'late');
+      const invitationId = round % 2 ? null : await invite(t, owner, team.id, late.email, roleId);
       const [deleted, changed] = await Promise.all([
         t.gql(DOC.deleteRole, { id: roleId }, owner.headers),
-        round % 2
-          ? t.gql(DOC.changeRole, { m: membershipId, r: roleId }, owner.headers)
-          : t.gql(DOC.addMember, { t: team.id, e: (await signUp(t, 'late')).email, r: roleId }, owner.headers),
+        invitationId
+          ? t.gql(DOC.accept, { id: invitationId }, late.headers)
+          : t.gql(DOC.changeRole, { m: membershipId, r: roleId }, owner.headers),
       ]);
       const outcome = `${codeOf(deleted) ?? 'ok'}/${codeOf(changed) ?? 'ok'}`;
       outcomes.add(outcome);
-      expect(['ok/NOT_FOUND', 'CONFLICT/ok']).toContain(outcome);
+      // the role change loses with NOT_FOUND, the acceptance with CONFLICT (its role is gone)
+      expect(invitationId ? ['ok/CONFLICT', 'CONFLICT/ok'] : ['ok/NOT_FOUND', 'CONFLICT/ok']).toContain(outcome);
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM memberships WHERE role_id = $1`, [roleId]);
       expect(n).toBe(outcome === 'CONFLICT/ok' ? 1 : 0);
       await t.gql(DOC.changeRole, { m: membershipId, r: team.roles.Member }, owner.headers);
@@ -361,10 +367,14 @@ describe('roles', () => {
     }
   });
 
-  it('adding someone twice is CONFLICT; a grant given twice is CONFLICT', async () => {
+  it('a member accepting a second invitation is CONFLICT (the role stays); a grant given twice is CONFLICT', async () => {
     const { owner, team } = await teamWithOwner();
     const member = await newMember(owner, team, 'Member');
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: member.user.email, r: team.roles.Auditor }, owner.headers))).toBe('CONFLICT');
+    // Inviting a member answers as for anyone (it must not tell who has an account); accepting can't join twice.
+    const again = await invite(t, owner, team.id, member.user.email, team.roles.Auditor);
+    expect(codeOf(await t.gql(DOC.accept, { id: again }, member.user.headers))).toBe('CONFLICT');
+    // ...and the platform admin adding them directly is CONFLICT too.
+    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: member.user.email, r: team.roles.Auditor }, (await platformAdmin(t)).headers))).toBe('CONFLICT');
     await grant(t, owner, member.membershipId, 'apiKeys:create');
     expect(codeOf(await t.gql(DOC.grant, { m: member.membershipId, p: 'apiKeys:create' }, owner.headers))).toBe('CONFLICT');
     expect(await roleName(member.membershipId)).toBe('Member');
@@ -379,12 +389,14 @@ describe("another team's objects do not exist for you", () => {
     const theirGrant = await grant(t, theirs.owner, theirMember.membershipId, 'apiKeys:create');
     const theirRole = await createRole(theirs.owner, theirs.team.id, 'Theirs only', ['team:read']);
     const outsider = await signUp(t, 'outsider');
+    const theirInvitation = await invite(t, theirs.owner, theirs.team.id, outsider.email, theirs.team.roles.Member);
     const nothing = '00000000-0000-4000-8000-00000000abcd';
     const snapshot = () =>
       t.dataSource.query(
         `SELECT (SELECT string_agg(id || ':' || role_id, ';' ORDER BY id) FROM memberships WHERE team_id = $1) AS members,
                 (SELECT string_agg(id || ':' || name || ':' || array_to_string(permissions, ','), ';' ORDER BY id) FROM roles WHERE team_id = $1) AS roles,
-                (SELECT count(*)::int FROM permission_grants WHERE membership_id = $2) AS grants`,
+                (SELECT count(*)::int FROM permission_grants WHERE membership_id = $2) AS grants,
+                (SELECT string_agg(id || ':' || state || ':' || coalesce(role_id::text, ''), ';' ORDER BY id) FROM invitations WHERE team_id = $1) AS invitations`,
         [theirs.team.id, theirMember.membershipId],
       );
     const before = await snapshot();
@@ -392,7 +404,8 @@ describe("another team's objects do not exist for you", () => {
     const attempts: [string, string, Record<string, unknown>, Record<string, unknown>][] = [
       ['team', DOC.team, { id: theirs.team.id }, { id: nothing }],
       ['members', DOC.members, { id: theirs.team.id }, { id: nothing }],
-      ['addTeamMember', DOC.addMember, { t: theirs.team.id, e: outsider.email, r: theirs.team.roles.Member }, { t: nothing, e: outsider.email, r: theirs.team.roles.Member }],
+      ['inviteTeamMember', DOC.invite, { t: theirs.team.id, e: outsider.email, r: theirs.team.roles.Admin }, { t: nothing, e: outsider.email, r: theirs.team.roles.Admin }],
+      ['revokeInvitation', DOC.revokeInvitation, { id: theirInvitation }, { id: nothing }],
       ['changeMemberRole', DOC.changeRole, { m: theirMember.membershipId, r: theirs.team.roles.Auditor }, { m: nothing, r: theirs.team.roles.Auditor }],
       ['removeTeamMember', DOC.remove, { m: theirMember.membershipId }, { m: nothing }],
       ['grantPermission', DOC.grant, { m: theirMember.membershipId, p: 'apiKeys:read' }, { m: nothing, p: 'apiKeys:read' }],
@@ -420,7 +433,7 @@ describe("another team's objects do not exist for you", () => {
 
     expect(codeOf(await t.gql(DOC.changeRole, { m: member.membershipId, r: second.roles.Auditor }, owner.headers))).toBe('NOT_FOUND');
     expect(codeOf(await t.gql(DOC.changeRole, { m: member.membershipId, r: secondRole }, owner.headers))).toBe('NOT_FOUND');
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: outsider.email, r: second.roles.Member }, owner.headers))).toBe('NOT_FOUND');
+    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: second.roles.Member }, owner.headers))).toBe('NOT_FOUND');
     expect(await roleName(member.membershipId)).toBe('Member');
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM memberships WHERE user_id = $1`, [outsider.id]);
     expect(n).toBe(0);

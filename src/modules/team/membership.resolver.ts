@@ -9,7 +9,9 @@ import { Role } from './role.entity';
 
 @Resolver(() => Membership)
 export class MembershipResolver {
-  @Mutation(() => Membership, { description: 'Add an existing user to a team with a role, without asking them (teams invite people: inviteTeamMember).' })
+  @Mutation(() => Membership, {
+    description: 'Add an existing user to a team with a role, without asking them (teams invite people: inviteTeamMember).',
+  })
   addTeamMember(
     @Arg('teamId', () => ID, { description: 'Team to add to.' }) teamId: string,
     @Arg('email', { description: 'Email of the user to add; the user must have an account.' }) email: string,

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
 import { conflict, notFound } from '../../errors';
-import type { ApiKeyChangeFeed, KeyChange } from '../api-key/api-key-change-feed';
+import type { ApiKeyChangeFeed } from '../api-key/api-key-change-feed';
 import { OWNER_ROLE } from '../../permissions/built-in-roles';
 import { requireEmail, requirePermission } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
@@ -10,6 +10,7 @@ import { User } from '../user/user.entity';
 import { Membership } from './membership.entity';
 import { PermissionGrant } from './permission-grant.entity';
 import { Role } from './role.entity';
+import { changeTeam, insertMembership, type TeamChanged } from './team-change';
 import { assertHoldsAll, isUniqueViolation, lockTeam, ownerCount, permissionsOfMember } from './team-permissions';
 
 /**
@@ -28,13 +29,8 @@ export class MembershipService {
   ) {}
 
   /** A change to the team's memberships or grants, in one transaction, told to every instance. */
-  private changeTeam<T>(actor: Actor, work: (m: EntityManager, changed: (teamId: string) => Promise<void>) => Promise<T>): Promise<T> {
-    return this.feed.transaction(this.dataSource, (m, tell) =>
-      work(m, async (teamId) => {
-        actor.access.clear(teamId);
-        await tell({ team: teamId } satisfies KeyChange);
-      }),
-    );
+  private changeTeam<T>(actor: Actor, work: (m: EntityManager, changed: TeamChanged) => Promise<T>): Promise<T> {
+    return changeTeam(this.dataSource, this.feed, actor, work);
   }
 
   async add(actor: Actor, teamId: string, rawEmail: string, roleId: string): Promise<Membership> {
@@ -46,10 +42,7 @@ export class MembershipService {
       assertHoldsAll(held, role.permissions, 'give a role');
       const user = await m.getRepository(User).createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
       if (!user) throw notFound('User');
-      if (await m.exists(Membership, { where: { teamId, userId: user.id } })) {
-        throw conflict('This user is already a member of the team');
-      }
-      const membership = await m.save(m.create(Membership, { teamId, userId: user.id, roleId: role.id }));
+      const membership = await insertMembership(m, teamId, user.id, role.id);
       await this.audit.record(m, actor, {
         teamId,
         action: 'member.added',

@@ -22,7 +22,7 @@ export class AuthResolver {
     return actor.principal.user;
   }
 
-  @Mutation(() => AuthPayload, { description: 'Create an account and sign in. Disabled when ALLOW_SIGNUP is false.' })
+  @Mutation(() => AuthPayload, { description: 'Create an account and sign in. When ALLOW_SIGNUP is false, only an address with an open invitation may.' })
   signUp(
     @Arg('email', { description: 'Address to sign in with.' }) email: string,
     @Arg('password', { description: '12 to 256 characters.' }) password: string,

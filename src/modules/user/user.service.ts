@@ -8,6 +8,7 @@ import { conflict, forbidden, unauthenticated } from '../../errors';
 import { requireEmail, requireName, requirePassword } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
+import { hasOpenInvitation } from '../invitation/open-invitation';
 import { Session } from './session.entity';
 import { User } from './user.entity';
 
@@ -37,7 +38,7 @@ export class UserService {
   ) {}
 
   async signUp(actor: Actor, input: { email: string; password: string; name: string }): Promise<SignedIn> {
-    if (!this.config.allowSignup) throw forbidden('Sign-up is disabled on this service');
+    if (!(await this.signUpOpenTo(input.email))) throw forbidden('Sign-up is disabled on this service');
     const email = requireEmail(input.email);
     const name = requireName(input.name, 'name');
     const password = requirePassword(input.password);
@@ -66,6 +67,11 @@ export class UserService {
       });
       return this.openSession(m, user);
     });
+  }
+
+  /** Open to everyone when ALLOW_SIGNUP is on; otherwise only to an address with an open invitation. */
+  private async signUpOpenTo(rawEmail: string): Promise<boolean> {
+    return this.config.allowSignup || hasOpenInvitation(this.dataSource, normalizeLoginEmail(rawEmail));
   }
 
   /**

@@ -82,6 +82,19 @@ export type CreateApiKeyInput = {
   teamId: Scalars['ID']['input'];
 };
 
+/** Where an invitation stands. */
+export type InvitationStatus =
+  /** The invitee joined the team with the role. */
+  | 'ACCEPTED'
+  /** The invitee said no. */
+  | 'DECLINED'
+  /** Nobody answered before expiresAt; it can no longer be accepted. */
+  | 'EXPIRED'
+  /** Open: the invitee may accept or decline it until expiresAt. */
+  | 'PENDING'
+  /** The team took it back before it was answered. */
+  | 'REVOKED';
+
 /** Changes to an API key; omitted fields stay as they are. */
 export type UpdateApiKeyInput = {
   /** New allowed addresses, replacing the old ones; [] allows any. */
