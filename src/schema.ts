@@ -7,11 +7,12 @@ import { auditRefusedMutations } from './modules/audit/mutation-audit';
 import { permissionsShield } from './permissions/rule-map';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
+import { SessionResolver } from './modules/user/session.resolver';
 import { MembershipResolver, PermissionGrantResolver } from './modules/team/membership.resolver';
 import { RoleResolver } from './modules/team/role.resolver';
 import { TeamResolver } from './modules/team/team.resolver';
 
-export const resolvers = [AuthResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver, ApiKeyUsageResolver, AuditResolver] as const;
+export const resolvers = [AuthResolver, SessionResolver, TeamResolver, MembershipResolver, PermissionGrantResolver, RoleResolver, ApiKeyResolver, ApiKeyUsageResolver, AuditResolver] as const;
 
 /** The schema as TypeGraphQL builds it from the classes: what `npm run schema` prints. */
 export function buildBareSchema(): Promise<GraphQLSchema> {

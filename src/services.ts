@@ -11,7 +11,7 @@ import { AuditService } from './modules/audit/audit.service';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
-import { UserService } from './modules/user/user.service';
+import { createAccountServices } from './modules/user/accounts';
 import { FailureLimiter } from './security/failure-limiter';
 import { createFailureStore } from './security/failure-store';
 import { proxyTrust } from './security/trusted-proxies';
@@ -41,16 +41,11 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
       'verify-gateway',
     ),
   };
-  const loginLimiter = new FailureLimiter(
-    failures,
-    { max: config.limits.loginFailures, windowSeconds: config.limits.loginWindowMinutes * 60 },
-    'login',
-  );
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource),
     usage,
-    users: new UserService(dataSource, audit, config, loginLimiter),
+    ...createAccountServices(dataSource, audit, failures, config),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),
     roles: new RoleService(dataSource, audit, feed),
