@@ -54,14 +54,17 @@ export class SessionService {
     );
   }
 
-  /** The caller's live sessions, newest first, the one of this request marked `current`. */
+  /** The caller's live sessions: the one of this request (marked `current`) first, then the newest. */
   async mine(actor: Actor): Promise<SessionInfo[]> {
     const { user, sessionId } = personOf(actor);
     const sessions = await this.dataSource
       .getRepository(Session)
       .createQueryBuilder('s')
       .where('s.user_id = :userId AND s.expires_at > now()', { userId: user.id })
-      .orderBy('s.created_at', 'DESC')
+      // this request's session is always listed, however many newer ones there are
+      .orderBy('s.id = :sessionId', 'DESC')
+      .setParameter('sessionId', sessionId)
+      .addOrderBy('s.created_at', 'DESC')
       .addOrderBy('s.id')
       .limit(LISTED_SESSIONS)
       .getMany();
