@@ -71,7 +71,7 @@ export class PasswordHasher {
     if (this.running >= this.limits.concurrency) {
       if (this.waiting.length >= this.limits.queue) {
         this.observer?.('refused');
-        throw rateLimited('Too many sign-ins at once; try again in a moment');
+        throw rateLimited('Too many sign-ins and sign-ups at once; try again in a moment');
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve));
     } else {

@@ -25,7 +25,7 @@ export class SignUpLimits {
 
   /** Count one sign-up from `ip`; false when a limit refuses it. */
   async admit(ip: string | null): Promise<boolean> {
-    const bucket = `address:${addressBucket(ip)}`;
+    const bucket = this.bucketOf(ip);
     // known to be over on this instance: refused without a query
     if (this.address.isBlocked([bucket]) || this.total.isBlocked(['total'])) return false;
     if (!(await this.address.reserve([bucket])).allowed) {
@@ -37,5 +37,14 @@ export class SignUpLimits {
       return false;
     }
     return true;
+  }
+
+  /** Give back a sign-up admitted but never tried (no turn to hash its password). */
+  async giveBack(ip: string | null): Promise<void> {
+    await Promise.all([this.address.refund(this.bucketOf(ip)), this.total.refund('total')]);
+  }
+
+  private bucketOf(ip: string | null): string {
+    return `address:${addressBucket(ip)}`;
   }
 }

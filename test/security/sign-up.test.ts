@@ -127,6 +127,22 @@ describe('sign-up limits', () => {
   });
 });
 
+describe('bounded hashing', () => {
+  it('sign-ups refused by a full hashing queue are RATE_LIMITED at once and counted against nobody', async () => {
+    const s = await server({ PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' });
+    const addresses = Array.from({ length: 20 }, () => uniqueLoopback());
+    const answers = await Promise.all(addresses.map((from) => signUpFrom(s, from)));
+    const refused = addresses.filter((_, i) => answers[i].errors?.[0]?.extensions?.code === 'RATE_LIMITED');
+    const created = answers.filter((r) => r.data?.signUp).length;
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.length + created).toBe(20);
+    expect(answers.find((r) => r.errors)?.errors?.[0]?.message).toBe('Too many sign-ins and sign-ups at once; try again in a moment');
+    const counted = await s.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = ANY($1) AND count > 0`, [refused.map((ip) => `signup:address:${ip}`)]);
+    expect(counted).toEqual([]);
+    expect(await s.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = 'signup:total'`)).toEqual([{ count: created }]);
+  });
+});
+
 describe('no hashing when the answer is already decided', () => {
   it('a successful sign-up hashes once (the counter works)', async () => {
     const s = await server();

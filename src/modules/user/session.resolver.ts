@@ -11,7 +11,10 @@ export class SessionResolver {
   }
 
   @Mutation(() => Boolean, { description: 'End one of your sessions: its token stops working at once. Any other id is NOT_FOUND.' })
-  revokeSession(@Arg('id', () => ID) id: string, @Ctx() { actor, services }: GraphQLContext): Promise<boolean> {
+  revokeSession(
+    @Arg('id', () => ID, { description: 'A session of yours, from mySessions.' }) id: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<boolean> {
     return services.sessions.revoke(actor, id);
   }
 

@@ -70,7 +70,10 @@ export class UserService {
     // counted before the email is looked up, so that asking which emails are taken is limited too
     if (!(await this.signUpLimits.admit(actor.ip))) throw rateLimited('Too many sign-ups; try again later');
     if (await this.findByEmail(email)) throw conflict('An account with this email already exists');
-    const passwordHash = await this.passwords.hash(password);
+    const passwordHash = await this.passwords.hash(password).catch(async (error: unknown) => {
+      await this.signUpLimits.giveBack(actor.ip);
+      throw error;
+    });
     return this.dataSource.transaction(async (m) => {
       // ON CONFLICT DO NOTHING, not check-then-insert: two sign-ups with one address at the same
       // moment must give one account and one CONFLICT, not a unique violation (a 500 whose failed
