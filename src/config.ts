@@ -105,7 +105,9 @@ function loginLimits(env: Env) {
   const loginFailures = int(env, 'LOGIN_MAX_FAILURES', 10, 1, 10000);
   const loginAccountFailures = int(env, 'LOGIN_MAX_ACCOUNT_FAILURES', 100, 3, 1000000);
   if (loginAccountFailures <= 2 * loginFailures) {
-    throw new ConfigError('LOGIN_MAX_ACCOUNT_FAILURES must be more than twice LOGIN_MAX_FAILURES, or one address could lock an account for everyone');
+    throw new ConfigError(
+      'LOGIN_MAX_ACCOUNT_FAILURES must be more than twice LOGIN_MAX_FAILURES, or one address could lock an account for everyone',
+    );
   }
   return {
     loginFailures,

@@ -13,7 +13,10 @@ export async function hashingCounts(baseUrl: string): Promise<HashingCounts> {
   const res = await fetch(`${baseUrl}/metrics`);
   const text = await res.text();
   if (!/^# TYPE empress_password_hashing_total counter$/m.test(text)) throw new Error('no empress_password_hashing_total in /metrics');
-  const read = (event: string) => Number(new RegExp(`^empress_password_hashing_total\\{event="${event}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const read = (event: string) => {
+    const line = new RegExp(`^empress_password_hashing_total\\{event="${event}"\\} (\\d+)$`, 'm').exec(text);
+    return Number(line?.[1] ?? 0);
+  };
   return { hash: read('hash'), verify: read('verify'), refused: read('refused') };
 }
 

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const CHANGE = `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`;
+const REVOKE = `mutation($id: ID!) { revokeSession(id: $id) }`;
 
 let t: TestServer;
 beforeAll(async () => {
@@ -18,10 +19,19 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
+const LOGIN = `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`;
+
+interface OpenSession {
+  token: string;
+  /** POST /graphql from the session's address, with its token */
+  gql: Gql;
+  from: string;
+}
+
 /** A session of `email` opened from `from`, with a User-Agent of its own. */
-async function session(email: string, password = PASSWORD, from = uniqueLoopback(), agent = 'test-agent'): Promise<{ token: string; gql: Gql; from: string }> {
+async function session(email: string, password = PASSWORD, from = uniqueLoopback(), agent = 'test-agent'): Promise<OpenSession> {
   const gql = gqlFrom(t.url, from);
-  const res = await gql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, { e: email, p: password }, { 'user-agent': agent });
+  const res = await gql(LOGIN, { e: email, p: password }, { 'user-agent': agent });
   if (!res.data?.logIn) throw new Error(`logIn failed: ${res.text}`);
   const token = res.data.logIn.token as string;
   return { token, from, gql: (query, variables, headers = {}) => gql(query, variables, { ...bearer(token), ...headers }) };
@@ -30,6 +40,20 @@ async function session(email: string, password = PASSWORD, from = uniqueLoopback
 async function alive(token: string): Promise<boolean> {
   const res = await t.gql(`{ me { id } }`, {}, bearer(token));
   return Boolean(res.data?.me);
+}
+
+/** The audit rows of `action` about `targetId`, oldest first. */
+function audited(action: string, targetId: string): Promise<{ outcome: string; metadata: any; actor_user_id: string }[]> {
+  return t.dataSource.query(
+    `SELECT outcome, metadata, actor_user_id FROM audit_events WHERE action = $1 AND target_id = $2 ORDER BY occurred_at`,
+    [action, targetId],
+  );
+}
+
+/** The count in a bucket of the shared failure store, 0 when it has none. */
+async function bucket(name: string): Promise<number> {
+  const rows: { count: number }[] = await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [name]);
+  return rows[0]?.count ?? 0;
 }
 
 async function sessionIds(user: SignedInUser): Promise<string[]> {
@@ -46,22 +70,22 @@ describe('changePassword', () => {
     expect(await alive(laptop.token)).toBe(true);
     expect(await alive(phone.token)).toBe(false);
     expect(await alive(user.token)).toBe(false);
-    expect((await t.gql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, { e: user.email, p: PASSWORD })).data).toBeNull();
+    expect((await t.gql(LOGIN, { e: user.email, p: PASSWORD })).data).toBeNull();
     expect(await alive((await session(user.email, NEW_PASSWORD)).token)).toBe(true);
-    const [row] = await t.dataSource.query(`SELECT outcome, metadata FROM audit_events WHERE action = 'user.passwordChanged' AND target_id = $1`, [user.id]);
-    expect(row).toEqual({ outcome: 'SUCCESS', metadata: { sessionsEnded: 2 } });
+    const [row] = await audited('user.passwordChanged', user.id);
+    expect(row).toMatchObject({ outcome: 'SUCCESS', metadata: { sessionsEnded: 2 } });
     const everything = JSON.stringify(await t.dataSource.query(`SELECT * FROM audit_events WHERE actor_user_id = $1`, [user.id]));
     expect(everything).not.toContain(NEW_PASSWORD);
     expect(everything).not.toContain(PASSWORD);
   });
 
-  it('a wrong current password is a failed sign-in: FORBIDDEN, nothing changes, and after LOGIN_MAX_FAILURES even the right one is refused without hashing', async () => {
+  it('a wrong current password is a failed sign-in: FORBIDDEN, no change; past the limit even the right one is refused, unhashed', async () => {
     const user = await signUp(t, 'wrong-current');
     const thief = await session(user.email);
     const other = await session(user.email);
     const first = await thief.gql(CHANGE, { c: 'not the current password', n: NEW_PASSWORD });
     expect(first.errors?.[0]).toMatchObject({ message: 'The current password is incorrect', extensions: { code: 'FORBIDDEN' } });
-    expect(await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [`login:pair:${user.email}|${thief.from}`])).toEqual([{ count: 1 }]);
+    expect(await bucket(`login:pair:${user.email}|${thief.from}`)).toBe(1);
     for (let i = 0; i < 2; i++) await thief.gql(CHANGE, { c: `still not the password ${i}`, n: NEW_PASSWORD });
     const before = await hashingCounts(t.url);
     const locked = await thief.gql(CHANGE, { c: PASSWORD, n: NEW_PASSWORD });
@@ -76,7 +100,7 @@ describe('changePassword', () => {
     );
     expect(refusals).toHaveLength(4);
     expect(refusals.every((r: any) => r.outcome === 'DENIED' && r.code === 'FORBIDDEN')).toBe(true);
-    const [lockout] = await t.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`, [user.id]);
+    const [lockout] = await audited('auth.lockedOut', user.id);
     expect(lockout.metadata).toMatchObject({ lockedBy: 'accountAndAddress', failures: 3 });
   });
 
@@ -90,7 +114,7 @@ describe('changePassword', () => {
       expect(res.text).not.toContain(n.slice(0, 20));
     }
     expect(hashingSince(before, await hashingCounts(t.url))).toEqual({ hash: 0, verify: 0, refused: 0 });
-    expect(await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1 AND count > 0`, [`login:pair:${user.email}|${me.from}`])).toEqual([]);
+    expect(await bucket(`login:pair:${user.email}|${me.from}`)).toBe(0);
   });
 });
 
@@ -98,8 +122,8 @@ describe('revokeSession', () => {
   it("another user's session id is NOT_FOUND, exactly like an id that does not exist, and the session lives on", async () => {
     const [victim, attacker] = await Promise.all([signUp(t, 'victim'), signUp(t, 'attacker')]);
     const [victimSession] = await sessionIds(victim);
-    const foreign = await t.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: victimSession }, attacker.headers);
-    const unknown = await t.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: '00000000-0000-4000-8000-000000000000' }, attacker.headers);
+    const foreign = await t.gql(REVOKE, { id: victimSession }, attacker.headers);
+    const unknown = await t.gql(REVOKE, { id: '00000000-0000-4000-8000-000000000000' }, attacker.headers);
     expect(codeOf(foreign)).toBe('NOT_FOUND');
     expect(foreign.errors).toEqual(unknown.errors);
     expect(foreign.data).toBeNull();
@@ -107,22 +131,19 @@ describe('revokeSession', () => {
     expect(await sessionIds(victim)).toEqual([victimSession]);
     const malformed = await t.gql(`mutation { revokeSession(id: "not-an-id") }`, {}, attacker.headers);
     expect(codeOf(malformed)).toBe('BAD_USER_INPUT');
-    const [denied] = await t.dataSource.query(
-      `SELECT outcome, target_id FROM audit_events WHERE action = 'auth.sessionRevoked' AND actor_user_id = $1 AND target_id = $2`,
-      [attacker.id, victimSession],
-    );
-    expect(denied).toEqual({ outcome: 'DENIED', target_id: victimSession });
+    const [denied] = await audited('auth.sessionRevoked', victimSession);
+    expect(denied).toMatchObject({ outcome: 'DENIED', actor_user_id: attacker.id });
   });
 
   it('ends one of your own sessions at once, audited, and leaves the others', async () => {
     const user = await signUp(t, 'revoker');
     const phone = await session(user.email);
     const [, phoneId] = await sessionIds(user);
-    expect((await t.gql(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: phoneId }, user.headers)).data).toEqual({ revokeSession: true });
+    expect((await t.gql(REVOKE, { id: phoneId }, user.headers)).data).toEqual({ revokeSession: true });
     expect(await alive(phone.token)).toBe(false);
     expect(await alive(user.token)).toBe(true);
-    const [row] = await t.dataSource.query(`SELECT outcome FROM audit_events WHERE action = 'auth.sessionRevoked' AND target_id = $1`, [phoneId]);
-    expect(row).toEqual({ outcome: 'SUCCESS' });
+    const [row] = await audited('auth.sessionRevoked', phoneId);
+    expect(row).toMatchObject({ outcome: 'SUCCESS', actor_user_id: user.id });
   });
 });
 
@@ -162,7 +183,7 @@ describe('mySessions and logOutEverywhere', () => {
     expect(await alive(user.token)).toBe(false);
     expect(await alive(other.token)).toBe(false);
     expect(await alive(bystander.token)).toBe(true);
-    const [row] = await t.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.loggedOutEverywhere' AND target_id = $1`, [user.id]);
+    const [row] = await audited('auth.loggedOutEverywhere', user.id);
     expect(row.metadata).toEqual({ sessionsEnded: 2 });
   });
 });

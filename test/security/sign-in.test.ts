@@ -33,8 +33,23 @@ function logInFrom(url: string, from: string, email: string, password: string): 
   return gqlFrom(url, from)(LOGIN, { e: email, p: password });
 }
 
-function count(t: TestServer, bucket: string): Promise<number> {
-  return t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [bucket]).then((rows: { count: number }[]) => rows[0]?.count ?? 0);
+/** The count in a bucket of the shared failure store, 0 when it has none. */
+async function count(t: TestServer, bucket: string): Promise<number> {
+  const rows: { count: number }[] = await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [bucket]);
+  return rows[0]?.count ?? 0;
+}
+
+/** A document of `n` aliased logIn fields for $e, each with a wrong password and `directive` */
+function aliasedLogIns(n: number, directive = ''): string {
+  const fields = Array.from({ length: n }, (_, i) => `a${i}: logIn(email: $e, password: "wrong password ${i}") ${directive} { token }`);
+  return `mutation($e: String!) { ${fields.join(' ')} }`;
+}
+
+/** Make the short window of an account-and-address bucket look over, as after 15 minutes. */
+function ageWindow(t: TestServer, email: string, address: string): Promise<unknown> {
+  return t.dataSource.query(`UPDATE rate_limits SET window_start = now() - interval '16 minutes' WHERE bucket = $1`, [
+    `login:pair:${email}|${address}`,
+  ]);
 }
 
 let t: TestServer;
@@ -47,9 +62,8 @@ describe('only what ran counts', () => {
   it('ten aliased logIn fields under @skip(if: true), sent again and again, count nothing: the victim signs in', async () => {
     const victim = await signUp(t, 'skip-victim');
     const attacker = gqlFrom(t.url, uniqueLoopback());
-    const skipped = Array.from({ length: 10 }, (_, i) => `a${i}: logIn(email: $e, password: "wrong password ${i}") @skip(if: true) { token }`);
     for (let round = 0; round < 3; round++) {
-      const res = await attacker(`mutation($e: String!) { ${skipped.join(' ')} }`, { e: victim.email });
+      const res = await attacker(aliasedLogIns(10, '@skip(if: true)'), { e: victim.email });
       expect(res.errors).toBeUndefined();
       expect(res.data).toEqual({});
     }
@@ -61,8 +75,7 @@ describe('only what ran counts', () => {
   it('fields left unrun after a failed logIn are not charged: 15 aliased guesses in one document cost one attempt', async () => {
     const victim = await signUp(t, 'unrun-victim');
     const address = uniqueLoopback();
-    const document = `mutation($e: String!) { ${Array.from({ length: 15 }, (_, i) => `a${i}: logIn(email: $e, password: "wrong password ${i}") { token }`).join(' ')} }`;
-    const res = await gqlFrom(t.url, address)(document, { e: victim.email });
+    const res = await gqlFrom(t.url, address)(aliasedLogIns(15), { e: victim.email });
     expect(res.data).toBeNull();
     expect(res.errors?.map((e) => e.path)).toEqual([['a0']]);
     expect(await count(t, `login:account:${victim.email}`)).toBe(1);
@@ -134,7 +147,9 @@ describe('one address cannot lock out someone signing in from another', () => {
       for (let i = 1; i < 5; i++) await logInFrom(s.url, uniqueLoopback(), victim.email, `many wrong password ${i}`);
       const locked = await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD);
       expect(locked.text).toBe(wrong.text);
-      const lockouts = await s.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`, [victim.id]);
+      const lockouts = await s.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`, [
+        victim.id,
+      ]);
       expect(lockouts.map((r: any) => r.metadata)).toContainEqual({ lockedBy: 'account', failures: 5, windowSeconds: 900 });
     } finally {
       await s.close();
@@ -150,9 +165,7 @@ describe('one address cannot lock out someone signing in from another', () => {
     for (let window = 0; window < 3; window++) {
       const s = await startTestServer(env);
       try {
-        await t.dataSource.query(`UPDATE rate_limits SET window_start = now() - interval '16 minutes' WHERE bucket = $1`, [
-          `login:pair:${victim.email}|${attacker}`,
-        ]);
+        await ageWindow(t, victim.email, attacker);
         for (let i = 0; i < 2; i++) await logInFrom(s.url, attacker, victim.email, `window ${window} wrong password ${i}`);
         expect(await count(t, `login:pair-day:${victim.email}|${attacker}`)).toBe(2 * (window + 1));
       } finally {
@@ -161,7 +174,7 @@ describe('one address cannot lock out someone signing in from another', () => {
     }
     const s = await startTestServer(env);
     try {
-      await t.dataSource.query(`UPDATE rate_limits SET window_start = now() - interval '16 minutes' WHERE bucket = $1`, [`login:pair:${victim.email}|${attacker}`]);
+      await ageWindow(t, victim.email, attacker);
       const before = await hashingCounts(s.url);
       const fourth = await logInFrom(s.url, attacker, victim.email, PASSWORD);
       expect(fourth.data).toBeNull();
@@ -169,8 +182,8 @@ describe('one address cannot lock out someone signing in from another', () => {
       expect(hashingSince(before, await hashingCounts(s.url)).verify).toBe(0);
       expect(await count(t, `login:pair-day:${victim.email}|${attacker}`)).toBe(6);
       const [lockout] = await t.dataSource.query(
-        `SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1 AND metadata->>'lockedBy' = 'accountAndAddressDay'`,
-        [victim.id],
+        `SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1 AND metadata->>'lockedBy' = $2`,
+        [victim.id, 'accountAndAddressDay'],
       );
       expect(lockout.metadata).toEqual({ lockedBy: 'accountAndAddressDay', failures: 6, windowSeconds: 86400 });
       // the user at home is not affected

@@ -5,7 +5,9 @@ import { SessionInfo } from './session.types';
 /** A person's own sessions: the service acts on the caller's rows only. */
 @Resolver()
 export class SessionResolver {
-  @Query(() => [SessionInfo], { description: "The signed-in user's live sessions: the current one first, then the newest (at most 100 in all)." })
+  @Query(() => [SessionInfo], {
+    description: "The signed-in user's live sessions: the current one first, then the newest (at most 100 in all).",
+  })
   mySessions(@Ctx() { actor, services }: GraphQLContext): Promise<SessionInfo[]> {
     return services.sessions.mine(actor);
   }

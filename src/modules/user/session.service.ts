@@ -86,7 +86,13 @@ export class SessionService {
     return this.dataSource.transaction(async (m) => {
       const result = await m.delete(Session, { id, userId: user.id });
       if (!result.affected) throw notFound('Session');
-      await this.audit.record(m, actor, { teamId: null, action: 'auth.sessionRevoked', outcome: AuditOutcome.SUCCESS, targetType: 'Session', targetId: id });
+      await this.audit.record(m, actor, {
+        teamId: null,
+        action: 'auth.sessionRevoked',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'Session',
+        targetId: id,
+      });
       return true;
     });
   }
