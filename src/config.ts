@@ -43,8 +43,19 @@ export interface Config {
     queryTokens: number;
     queryCost: number;
     queryDirectives: number;
+    /** failed sign-ins per account and address in a window */
     loginFailures: number;
+    /** failed sign-ins per address, whatever the account */
+    loginAddressFailures: number;
+    /** failed sign-ins per account, whatever the address: the ceiling against many addresses */
+    loginAccountFailures: number;
     loginWindowMinutes: number;
+    signUpsPerAddress: number;
+    signUpsTotal: number;
+    signUpWindowMinutes: number;
+    /** argon2 operations at once, and how many may wait for a turn */
+    hashConcurrency: number;
+    hashQueue: number;
     verifyFailures: number;
     verifyWindowSeconds: number;
   };
@@ -99,6 +110,27 @@ function trustProxy(raw: string | undefined): boolean | string {
   return entries.join(',');
 }
 
+/**
+ * Sign-in limits. One address can put at most twice LOGIN_MAX_FAILURES failures on an account
+ * within one account window (two of its own windows overlapping it), so the account ceiling must
+ * be above that: then nobody locks an account for everyone from a single address.
+ */
+function loginLimits(env: Env) {
+  const loginFailures = int(env, 'LOGIN_MAX_FAILURES', 10, 1, 10000);
+  const loginAccountFailures = int(env, 'LOGIN_MAX_ACCOUNT_FAILURES', 100, 3, 1000000);
+  if (loginAccountFailures <= 2 * loginFailures) {
+    throw new ConfigError(
+      'LOGIN_MAX_ACCOUNT_FAILURES must be more than twice LOGIN_MAX_FAILURES, or one address could lock an account for everyone',
+    );
+  }
+  return {
+    loginFailures,
+    loginAddressFailures: int(env, 'LOGIN_MAX_ADDRESS_FAILURES', 30, 1, 1000000),
+    loginAccountFailures,
+    loginWindowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15, 1, 24 * 60),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnvSet = str(env, 'NODE_ENV');
   const nodeEnvRaw = nodeEnvSet ?? 'development';
@@ -141,8 +173,12 @@ export function loadConfig(env: Env = process.env): Config {
       queryTokens: int(env, 'MAX_QUERY_TOKENS', 2000, 10, 100000),
       queryCost: int(env, 'MAX_QUERY_COST', 5000, 1, 10000000),
       queryDirectives: int(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1000),
-      loginFailures: int(env, 'LOGIN_MAX_FAILURES', 10, 1, 10000),
-      loginWindowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15, 1, 24 * 60),
+      ...loginLimits(env),
+      signUpsPerAddress: int(env, 'SIGNUP_MAX_PER_ADDRESS', 10, 1, 1000000),
+      signUpsTotal: int(env, 'SIGNUP_MAX_TOTAL', 100, 1, 10000000),
+      signUpWindowMinutes: int(env, 'SIGNUP_WINDOW_MINUTES', 60, 1, 24 * 60),
+      hashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+      hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10000),
       verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
       verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
     },

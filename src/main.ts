@@ -24,12 +24,15 @@ async function main(): Promise<void> {
   });
   if (admin?.generatedPassword) {
     log('');
-    log('  Platform admin created. This password is shown once; sign in and keep it safe:');
+    log('  Platform admin created. This password is shown once and is now in this log:');
     log(`    email:    ${admin.email}`);
     log(`    password: ${admin.generatedPassword}`);
+    log('  Sign in and change it now (it also ends every other session):');
+    log('    mutation { changePassword(currentPassword: "<printed password>", newPassword: "<a new one, 12+ characters>") }');
     log('');
   } else if (admin) {
     log(`platform admin created: ${admin.email} (password from BOOTSTRAP_ADMIN_PASSWORD)`);
+    log('  Sign in and change that password with changePassword: it sits in your environment and deployment files.');
   }
 
   let server: BuiltServer;

@@ -8,6 +8,7 @@ import { documentAccess } from './permissions/describe';
 import { permissionsShield } from './permissions/rule-map';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
+import { SessionResolver } from './modules/user/session.resolver';
 import { InvitationResolver, TeamInvitationsResolver } from './modules/invitation/invitation.resolver';
 import { MembershipResolver, PermissionGrantResolver } from './modules/team/membership.resolver';
 import { RoleResolver } from './modules/team/role.resolver';
@@ -15,6 +16,7 @@ import { TeamResolver } from './modules/team/team.resolver';
 
 export const resolvers = [
   AuthResolver,
+  SessionResolver,
   TeamResolver,
   MembershipResolver,
   PermissionGrantResolver,

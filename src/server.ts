@@ -21,7 +21,6 @@ import { createLogger } from './logger';
 import { playgroundLandingPage } from './http/playground';
 import { VerificationCode } from './modules/api-key/api-key.types';
 import { proxyTrust } from './security/trusted-proxies';
-import { aliasedLogInPlugin } from './modules/user/aliased-login.plugin';
 import { buildGuardedSchema } from './schema';
 import { createServices, type Services } from './services';
 
@@ -77,6 +76,7 @@ interface RequestTrace {
 async function assemble(config: Config, dataSource: DataSource, services: Services, logger: Logger): Promise<BuiltServer> {
   const metrics = new Metrics(services, dataSource);
   services.verifier.observer = (via, code) => metrics.verifications.inc({ via, code });
+  services.passwords.observer = (event) => metrics.passwordHashing.inc({ event });
   let stopping = false;
   const traces = new WeakMap<object, RequestTrace>();
   // The same traces by request id, for the code that knows only that id (key verification).
@@ -193,7 +193,6 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
       fastifyApolloDrainPlugin(app),
       playgroundLandingPage(app),
       tracePlugin,
-      aliasedLogInPlugin(),
       // Its per-field hooks cost ~a third of a 500-event audit page, and we send no-store anyway.
       ApolloServerPluginCacheControlDisabled(),
     ],

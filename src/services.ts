@@ -13,7 +13,7 @@ import { InvitationService } from './modules/invitation/invitation.service';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
-import { UserService } from './modules/user/user.service';
+import { createAccountServices } from './modules/user/accounts';
 import { FailureLimiter } from './security/failure-limiter';
 import { createFailureStore } from './security/failure-store';
 import { proxyTrust } from './security/trusted-proxies';
@@ -43,17 +43,12 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
       'verify-gateway',
     ),
   };
-  const loginLimiter = new FailureLimiter(
-    failures,
-    { max: config.limits.loginFailures, windowSeconds: config.limits.loginWindowMinutes * 60 },
-    'login',
-  );
   const maintenance = new MaintenanceJob(dataSource, config.maintenanceIntervalSeconds, logger);
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource),
     usage,
-    users: new UserService(dataSource, audit, config, loginLimiter),
+    ...createAccountServices(dataSource, audit, failures, config),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),
     invitations: new InvitationService(dataSource, audit, feed, config.invitations),

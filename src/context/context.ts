@@ -7,8 +7,6 @@ export interface GraphQLContext {
   actor: Actor;
   loaders: Loaders;
   services: Services;
-  /** logIn fields that ran in this request (see aliased-login.plugin.ts) */
-  logInRuns?: number;
   /** what this request did, for its log line: filled in by server.ts */
   trace?: { operation?: string; principal?: string; outcome?: string };
 }

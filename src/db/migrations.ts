@@ -2,6 +2,7 @@ import { InitialSchema1764160000000 } from './migrations/1764160000000-InitialSc
 import { RateLimits1764170000000 } from './migrations/1764170000000-RateLimits';
 import { AuditTimeIndex1764180000000 } from './migrations/1764180000000-AuditTimeIndex';
 import { KeyOwners1764190000000 } from './migrations/1764190000000-KeyOwners';
+import { SessionDetails1764200000000 } from './migrations/1764200000000-SessionDetails';
 import { Invitations1764210000000 } from './migrations/1764210000000-Invitations';
 import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLimitExpiry';
 
@@ -11,6 +12,7 @@ export const migrations = [
   RateLimits1764170000000,
   AuditTimeIndex1764180000000,
   KeyOwners1764190000000,
+  SessionDetails1764200000000,
   Invitations1764210000000,
   RateLimitExpiry1764240000000,
 ];

@@ -37,9 +37,23 @@ export class Metrics {
     labelNames: ['via', 'code'] as const,
     registers: [this.registry],
   });
+  readonly passwordHashing = new Counter({
+    name: 'empress_password_hashing_total',
+    help: 'argon2 operations started (hash, verify) and refused at once because the hashing queue was full (refused)',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
 
   constructor(services: Services, dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'empress_' });
+    new Gauge({
+      name: 'empress_password_hashing_queue_depth',
+      help: 'argon2 operations waiting for a turn',
+      registers: [this.registry],
+      collect() {
+        this.set(services.passwords.depth);
+      },
+    });
     new Gauge({
       name: 'empress_audit_usage_queue_depth',
       help: 'apiKey.used events waiting to be written',

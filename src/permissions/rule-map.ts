@@ -25,11 +25,17 @@ export const OPERATIONS = {
     auditEvents: inTeam('audit:read', locate.teamArg()),
     verifyAuditChain: inTeam('audit:read', locate.teamArg()),
     myInvitations: person,
+    mySessions: person,
+    signUpAllowed: anyone,
   },
   Mutation: {
     signUp: anyone,
     logIn: anyone,
     logOut: person,
+    logOutEverywhere: person,
+    changePassword: person,
+    revokeSession: person,
+    updateProfile: person,
     createTeam: person,
     updateTeam: personInTeam('team:manage', locate.teamArg('id')),
     // a member of the team (a platform admin is not one: the service refuses it)
@@ -94,6 +100,7 @@ export const ruleMap: IRules = {
   PermissionInfo: allow,
   Viewer: allow,
   AuthPayload: allow,
+  Session: allow,
   ApiKey: {
     '*': allow,
     // Who created or owns a key is a member's identity: members:read, as for Team.members. A

@@ -26,11 +26,13 @@ let memberId: string;
 let grantId: string;
 let customRoleId: string;
 let invitationId: string;
+let ownerSessionId: string;
 
 beforeAll(async () => {
   t = await startTestServer();
   gql = gqlFrom(t.url, uniqueLoopback());
   owner = await signUp(t, 'principal-owner');
+  ownerSessionId = (await t.gql(`{ mySessions { id } }`, {}, owner.headers)).data!.mySessions[0].id;
   outsider = await signUp(t, 'principal-outsider');
   const member = await signUp(t, 'principal-member');
   team = await createTeam(t, owner, 'Principal');
@@ -133,12 +135,16 @@ describe('what an API key may never do', () => {
     ['updateTeam', `mutation($id: ID!) { updateTeam(id: $id, name: "renamed by a key") { id } }`, () => ({ id: team.id })],
     ['leaveTeam', `mutation($t: ID!) { leaveTeam(teamId: $t) }`, () => ({ t: team.id })],
     ['logOut', `mutation { logOut }`, () => ({})],
+    ['logOutEverywhere', `mutation { logOutEverywhere }`, () => ({})],
+    ['changePassword', `mutation { changePassword(currentPassword: "whatever it was", newPassword: "chosen by a key") }`, () => ({})],
+    ['revokeSession', `mutation($id: ID!) { revokeSession(id: $id) }`, () => ({ id: ownerSessionId })],
+    ['updateProfile', `mutation { updateProfile(name: "renamed by a key") { id } }`, () => ({})],
   ];
 
   it('the list below covers every such mutation of the schema', async () => {
     const res = await t.gql(`{ __type(name: "Mutation") { fields { name } } }`);
     const served: string[] = res.data!.__type.fields.map((f: { name: string }) => f.name);
-    const relevant = served.filter((name) => /ApiKey|Team|Member|Role|Permission|Invitation|logOut/.test(name) && name !== 'verifyApiCredentials');
+    const relevant = served.filter((name) => /ApiKey|Team|Member|Role|Permission|Invitation|logOut|Password|Session|Profile/.test(name) && name !== 'verifyApiCredentials');
     const listed = new Set(mutations.map(([name]) => name.split(' ')[0]));
     expect(relevant.filter((name) => !listed.has(name))).toEqual([]);
   });
@@ -174,6 +180,8 @@ describe('what an API key may never do', () => {
     expect(invitation).toEqual({ state: 'PENDING', role_id: team.roles.Member });
     const teams = await t.gql(`{ teams { name } }`, {}, owner.headers);
     expect(teams.data!.teams.map((x: any) => x.name)).not.toContain('by a key');
+    // the key's owner keeps their name, password and session
+    expect((await t.gql(`{ me { name } mySessions { id } }`, {}, owner.headers)).data).toEqual({ me: { name: 'principal-owner' }, mySessions: [{ id: ownerSessionId }] });
     // and the key still works
     expect((await gql(`{ viewer { type } }`, {}, as(everything))).data).toEqual({ viewer: { type: 'API_KEY' } });
   });

@@ -8,7 +8,7 @@ import { buildServer, type BuiltServer } from '../../src/server';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { startTestServer, testDatabaseUrl, type TestServer } from '../helpers/server';
+import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl, type TestServer } from '../helpers/server';
 
 /**
  * Issue 4, append-only, as the service's own database role: a role that is NOT a superuser and
@@ -54,7 +54,7 @@ beforeAll(async () => {
   // The service itself, as that role.
   const dataSource = createDataSource({ url: roleUrl(), poolSize: 5 });
   await dataSource.initialize();
-  const server = await buildServer(loadConfig({ NODE_ENV: 'test' }), dataSource);
+  const server = await buildServer(loadConfig({ NODE_ENV: 'test', ...TEST_SIGNUP_LIMITS }), dataSource);
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const address = server.app.server.address();
   app = { dataSource, server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };

@@ -5,6 +5,7 @@ import { buildBareSchema } from '../../src/schema';
 import { API_KEY_FIELDS, basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import {
   addMember,
+  bearer,
   codeOf,
   createTeam,
   grant,
@@ -84,8 +85,13 @@ interface OperationRow {
    * of exactly this permission. Omitted: it gets the members:manage grantee.
    */
   needs?: Permission;
-  /** the operation ends the caller's session: every cell signs in again first */
+  /** every cell signs in again first, and calls with that session of its own */
   freshSession?: boolean;
+  /**
+   * which of the caller's sessions an allowed call ends: the one it was called with, the others, or
+   * all; the runner checks it, and signs the principal in again when its fixture session ended
+   */
+  endsSessions?: 'this' | 'others' | 'all';
   /** variables for one cell; a destructive operation makes fresh objects here (recorded in `made`) */
   variables(cell: Cell): Promise<Vars> | Vars;
   expect: Record<PrincipalName, Outcome>;
@@ -395,9 +401,73 @@ const OPERATIONS: OperationRow[] = [
     covers: ['Mutation.logOut'],
     document: `mutation { logOut }`,
     freshSession: true,
+    endsSessions: 'this',
     variables: () => ({}),
     expect: people,
     check: (_cell, data) => expect(data.logOut).toBe(true),
+  },
+  {
+    covers: ['Mutation.logOutEverywhere'],
+    document: `mutation { logOutEverywhere }`,
+    freshSession: true,
+    endsSessions: 'all',
+    variables: () => ({}),
+    expect: people,
+    check: (_cell, data) => expect(data.logOutEverywhere).toBe(true),
+  },
+  {
+    covers: ['Mutation.changePassword'],
+    // the same password again: the fixtures keep signing in with it
+    document: `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`,
+    freshSession: true,
+    endsSessions: 'others',
+    variables: () => ({ c: PASSWORD, n: PASSWORD }),
+    expect: people,
+    check: (_cell, data) => expect(data.changePassword).toBe(true),
+  },
+  {
+    covers: ['Query.mySessions'],
+    document: `{ mySessions { id current } }`,
+    variables: () => ({}),
+    expect: people,
+    check: (_cell, data) => expect(data.mySessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1),
+  },
+  {
+    covers: ['Mutation.revokeSession'],
+    document: `mutation($id: ID!) { revokeSession(id: $id) }`,
+    variables: async (cell) => {
+      // a new session of the caller's own to end; callers that are not a person aim at the login target's
+      const session = await logIn(cell.t, (cell.user ?? cell.fx.loginTarget).email);
+      const mine = await cell.t.gql(`{ mySessions { id current } }`, {}, session.headers);
+      cell.made.token = session.token;
+      return { id: mine.data!.mySessions.find((s: { current: boolean }) => s.current).id };
+    },
+    expect: people,
+    effect: async (cell, allowed) => {
+      const after = await cell.t.gql(`{ me { id } }`, {}, bearer(cell.made.token));
+      expect(after.status).toBe(allowed ? 401 : 200);
+    },
+  },
+  {
+    covers: ['Mutation.updateProfile'],
+    document: `mutation($n: String!) { updateProfile(name: $n) { id name } }`,
+    variables: (cell) => {
+      cell.made.name = uniqueName('matrix-profile');
+      return { n: cell.made.name };
+    },
+    expect: people,
+    check: ({ user, made }, data) => expect(data.updateProfile).toEqual({ id: user!.id, name: made.name }),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT count(*)::int AS n FROM users WHERE name = $1`, [cell.made.name]);
+      expect(row?.n).toBe(allowed ? 1 : 0);
+    },
+  },
+  {
+    covers: ['Query.signUpAllowed'],
+    document: `{ signUpAllowed }`,
+    variables: () => ({}),
+    expect: everyone,
+    check: (_cell, data) => expect(data.signUpAllowed).toBe(true),
   },
   {
     covers: ['Mutation.createTeam'],
@@ -862,6 +932,16 @@ async function headersFor(row: OperationRow, principal: PrincipalName): Promise<
   return row.freshSession ? (await logIn(t, user.email)).headers : user.headers;
 }
 
+/** The sessions an allowed call ended are dead at once; a principal whose fixture session ended signs in again. */
+async function checkEndedSessions(ends: 'this' | 'others' | 'all', user: SignedInUser, calledWith: Record<string, string>): Promise<void> {
+  const status = async (headers: Record<string, string>) => (await t.gql(`{ me { id } }`, {}, headers)).status;
+  expect(await status(calledWith)).toBe(ends === 'others' ? 200 : 401);
+  if (ends === 'this') return;
+  expect(await status(user.headers)).toBe(401);
+  const renewed = await logIn(t, user.email);
+  Object.assign(user, { token: renewed.token, headers: renewed.headers });
+}
+
 function assertOutcome(res: GraphQLResponse, expected: Outcome): void {
   const summary = JSON.stringify({ status: res.status, errors: res.errors });
   expect(res.status).toBeLessThan(500);
@@ -887,11 +967,7 @@ describe('authorization matrix', () => {
       assertOutcome(res, expected);
       if (expected === 'allowed' && row.check) await row.check(cell, res.data!);
       if (row.effect) await row.effect(cell, expected === 'allowed');
-      if (row.freshSession && expected === 'allowed') {
-        // logOut: the session it was called with is dead at once.
-        const after = await t.gql(`{ me { id } }`, {}, headers);
-        expect(after.status).toBe(401);
-      }
+      if (row.endsSessions && expected === 'allowed') await checkEndedSessions(row.endsSessions, cell.user!, headers);
     });
   });
 

@@ -6,10 +6,11 @@ import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 6, brute force: sign-in is limited per account and per client address (defaults: 10
- * failures per 15 minutes), key verification per calling address (VERIFY_MAX_FAILURES, 100 per
- * minute by default). Failure counts live in the shared store (PostgreSQL, or Redis with
- * REDIS_URL), so a lock holds on every instance.
+ * Brute force: sign-in failures are counted per account and address (10 per 15 minutes by
+ * default), per address across accounts (30) and per account across addresses (100, a ceiling one
+ * address can't reach); key verification per calling address (VERIFY_MAX_FAILURES, 100 per minute
+ * by default). Failure counts live in the shared store (PostgreSQL, or Redis with REDIS_URL), so a
+ * lock holds on every instance. Only logIn fields that ran count.
  *
  * Every test talks from addresses of its own (127.x.y.z): the failure counts are shared by the
  * whole test run through the database, and 127.0.0.1 belongs to the other test files.
@@ -63,15 +64,15 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-describe('sign-in lockout (defaults: 10 failures per 15 minutes)', () => {
-  it('refuses the 11th attempt on one account, even with the right password, after 10 failures from 10 addresses', async () => {
-    expect(t.config.limits).toMatchObject({ loginFailures: 10, loginWindowMinutes: 15 });
+describe('sign-in lockout (defaults: 10 per account and address, 30 per address, 100 per account, per 15 minutes)', () => {
+  it('locks one address out of one account after 10 failures, with the same answer as a wrong password; elsewhere the account signs in', async () => {
+    expect(t.config.limits).toMatchObject({ loginFailures: 10, loginAddressFailures: 30, loginAccountFailures: 100, loginWindowMinutes: 15 });
     const victim = await signUp(t, 'victim');
+    const attacker = uniqueLoopback();
     const since = new Date();
-    // each failure from an address of its own: only the account's count can lock it
-    const first = await rawLogIn(t.url, uniqueLoopback(), victim.email, 'wrong password 0');
+    const first = await rawLogIn(t.url, attacker, victim.email, 'wrong password 0');
     for (let i = 1; i < 10; i++) {
-      const wrong = await rawLogIn(t.url, uniqueLoopback(), victim.email, `wrong password ${i}`);
+      const wrong = await rawLogIn(t.url, attacker, victim.email, `wrong password ${i}`);
       expect(wrong.text).toBe(first.text);
     }
     expect(first.status).toBe(200);
@@ -80,8 +81,8 @@ describe('sign-in lockout (defaults: 10 failures per 15 minutes)', () => {
       data: null,
     });
 
-    // attempt 11: the right password, from a fresh address
-    const locked = await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD);
+    // attempt 11 from that address: the right password
+    const locked = await rawLogIn(t.url, attacker, victim.email, PASSWORD);
     // byte-identical to any other failure: same status, same body (no hint that it is a lock)
     expect(locked.status).toBe(first.status);
     expect(locked.text).toBe(first.text);
@@ -89,29 +90,45 @@ describe('sign-in lockout (defaults: 10 failures per 15 minutes)', () => {
     expect(unknown.status).toBe(first.status);
     expect(unknown.text).toBe(first.text);
 
-    // the lockout is audited once, naming the account and the figures
+    // the lockout is audited once, naming the account, the address and the figures
     const lockouts = await auditRows(t, 'auth.lockedOut', { targetId: victim.id, since });
     expect(lockouts).toHaveLength(1);
-    expect(lockouts[0]).toMatchObject({ outcome: 'DENIED', metadata: { lockedBy: 'account', failures: 10, windowSeconds: 900 } });
+    expect(lockouts[0]).toMatchObject({ outcome: 'DENIED', ip: attacker, metadata: { lockedBy: 'accountAndAddress', failures: 10, windowSeconds: 900 } });
     const failures = await auditRows(t, 'auth.loginFailed', { targetId: victim.id, since });
     expect(failures).toHaveLength(10); // the locked attempt was refused before the account was looked up
-    const refused = await t.dataSource.query(
-      `SELECT metadata FROM audit_events WHERE action = 'auth.loginFailed' AND occurred_at >= $1 AND metadata->>'locked' = 'true' AND ip IS NOT NULL`,
-      [since],
-    );
-    expect(refused.length).toBeGreaterThanOrEqual(1);
+    const refused = await auditRows(t, 'auth.loginFailed', { ip: attacker, since });
+    expect(refused.filter((r: any) => r.metadata.locked === true)).toHaveLength(1);
     // the window is 15 minutes: the lock is still there a moment later
-    expect((await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).text).toBe(first.text);
+    expect((await rawLogIn(t.url, attacker, victim.email, PASSWORD)).text).toBe(first.text);
+    // and it is that address's lock only: the owner, elsewhere, signs in
+    expect((await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
   });
 
-  it('refuses the 11th attempt from one address after 10 failures on 10 accounts, and audits the address lockout', async () => {
+  it('locks the account for every address once failures from many addresses reach LOGIN_MAX_ACCOUNT_FAILURES, audited once', async () => {
+    const s = await startTestServer({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_ACCOUNT_FAILURES: '8' });
+    try {
+      const victim = await signUp(t, 'ceiling');
+      const since = new Date();
+      const first = await rawLogIn(s.url, uniqueLoopback(), victim.email, 'many wrong passwords 0');
+      for (let i = 1; i < 8; i++) await rawLogIn(s.url, uniqueLoopback(), victim.email, `many wrong passwords ${i}`);
+      const locked = await rawLogIn(s.url, uniqueLoopback(), victim.email, PASSWORD);
+      expect(locked.text).toBe(first.text);
+      const lockouts = await auditRows(s, 'auth.lockedOut', { targetId: victim.id, since });
+      expect(lockouts).toHaveLength(1);
+      expect(lockouts[0].metadata).toEqual({ lockedBy: 'account', failures: 8, windowSeconds: 900 });
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses the 31st attempt from one address after 30 failures on 30 accounts, and audits the address lockout', async () => {
     const address = uniqueLoopback();
     const since = new Date();
     const first = await rawLogIn(t.url, address, uniqueEmail('spray'), 'password-spray-0');
-    for (let i = 1; i < 10; i++) {
+    for (let i = 1; i < 30; i++) {
       expect((await rawLogIn(t.url, address, uniqueEmail('spray'), `password-spray-${i}`)).text).toBe(first.text);
     }
-    // 11th from that address: a real account with its right password
+    // 31st from that address: a real account with its right password
     const innocent = await signUp(t, 'innocent');
     const locked = await rawLogIn(t.url, address, innocent.email, PASSWORD);
     expect(locked.status).toBe(first.status);
@@ -122,108 +139,112 @@ describe('sign-in lockout (defaults: 10 failures per 15 minutes)', () => {
 
     const lockouts = await auditRows(t, 'auth.lockedOut', { ip: address, since });
     expect(lockouts).toHaveLength(1);
-    expect(lockouts[0]).toMatchObject({ outcome: 'DENIED', metadata: { lockedBy: 'address', failures: 10, windowSeconds: 900 } });
+    expect(lockouts[0]).toMatchObject({ outcome: 'DENIED', metadata: { lockedBy: 'address', failures: 30, windowSeconds: 900 } });
   });
 
-  it('spends 15 attempts on 15 aliased logIn guesses in ONE document: that one document locks the account (limit 10), every attempt audited', async () => {
-    // logIn is non-null: GraphQL stops at the first failed field, and the 14 it never ran are
-    // charged as failures all the same (limits count resolver calls, not HTTP requests).
+  it('counts only the logIn fields that ran: of 15 aliased guesses in one document, the first fails and ends it, and is the only one counted', async () => {
+    // logIn is non-null: GraphQL stops at the first failed field. The 14 it never ran told the
+    // caller nothing, so they cost nothing: packing guesses into one document buys no more guesses.
     const victim = await signUp(t, 'aliased');
     const address = uniqueLoopback();
     const gql = gqlFrom(t.url, address);
     const since = new Date();
-    const document = `mutation($e: String!) { ${Array.from({ length: 15 }, (_, i) => `a${i}: logIn(email: $e, password: "guess-${i}") { token }`).join(' ')} }`;
+    const document = `mutation($e: String!) { ${Array.from({ length: 15 }, (_, i) => `a${i}: logIn(email: $e, password: "wrong guess ${i}") { token }`).join(' ')} }`;
     const first = await gql(document, { e: victim.email });
     expect(first.status).toBe(200);
     expect(first.data).toBeNull();
     expect(first.errors).toEqual([
       { message: 'Email or password is incorrect', locations: expect.any(Array), path: ['a0'], extensions: { code: 'UNAUTHENTICATED' } },
     ]);
-    const failed = await auditRows(t, 'auth.loginFailed', { ip: address, since });
-    expect(failed).toHaveLength(15);
-    expect(failed.filter((r: any) => r.metadata.notRun === true)).toHaveLength(14);
-    const lockouts = await auditRows(t, 'auth.lockedOut', { ip: address, since });
-    expect(lockouts.map((r: any) => r.metadata.lockedBy).sort()).toEqual(['account', 'address']);
-
-    // the next document leads with the right password, from elsewhere: refused, like any failure
-    const next = await gqlFrom(t.url, uniqueLoopback())(
-      `mutation($e: String!, $p: String!) { a0: logIn(email: $e, password: $p) { token } }`,
-      { e: victim.email, p: PASSWORD },
-    );
-    expect(next.data).toBeNull();
-    expect(next.errors![0]).toMatchObject({ message: 'Email or password is incorrect', extensions: { code: 'UNAUTHENTICATED' } });
+    expect(await auditRows(t, 'auth.loginFailed', { ip: address, since })).toHaveLength(1);
+    expect(await auditRows(t, 'auth.lockedOut', { ip: address, since })).toHaveLength(0);
+    // the owner, from elsewhere, signs in
+    const next = await gqlFrom(t.url, uniqueLoopback())(`mutation($e: String!, $p: String!) { a0: logIn(email: $e, password: $p) { token } }`, { e: victim.email, p: PASSWORD });
+    expect(next.data?.a0?.token).toEqual(expect.any(String));
   });
 
-  it('charges the aliased logIn fields that never ran even when the first one succeeds: 1 success + 1 failure + 3 not run = 4 failures counted', async () => {
+  it('a document of 1 success, 1 failure and 3 fields never run counts exactly 1 failure', async () => {
     const victim = await signUp(t, 'aliased-mixed');
     const address = uniqueLoopback();
     const since = new Date();
     const res = await gqlFrom(t.url, address)(
-      `mutation($e: String!, $p: String!) { ok: logIn(email: $e, password: $p) { token } b: logIn(email: $e, password: "nope-1") { token } c: logIn(email: $e, password: "nope-2") { token } d: logIn(email: $e, password: "nope-3") { token } e: logIn(email: $e, password: "nope-4") { token } }`,
+      `mutation($e: String!, $p: String!) { ok: logIn(email: $e, password: $p) { token } b: logIn(email: $e, password: "nope nope nope 1") { token } c: logIn(email: $e, password: "nope nope nope 2") { token } d: logIn(email: $e, password: "nope nope nope 3") { token } e: logIn(email: $e, password: "nope nope nope 4") { token } }`,
       { e: victim.email, p: PASSWORD },
     );
     expect(res.data).toBeNull();
-    const failed = await auditRows(t, 'auth.loginFailed', { ip: address, since });
-    expect(failed).toHaveLength(4);
-    const [row] = await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [`login:account:${victim.email}`]);
-    expect(row.count).toBe(4);
+    expect(await auditRows(t, 'auth.loginFailed', { ip: address, since })).toHaveLength(1);
+    const counts = await t.dataSource.query(`SELECT bucket, count FROM rate_limits WHERE bucket = ANY($1) ORDER BY bucket`, [
+      [`login:account:${victim.email}`, `login:pair:${victim.email}|${address}`],
+    ]);
+    expect(counts).toEqual([
+      { bucket: `login:account:${victim.email}`, count: 1 },
+      { bucket: `login:pair:${victim.email}|${address}`, count: 1 },
+    ]);
   });
 
-  it('holds against credential stuffing: 40 concurrent guesses from 40 addresses get exactly 10 checked (30 refused as locked), and the right password after them is refused', async () => {
-    const victim = await signUp(t, 'stuffed');
-    const since = new Date();
-    const answers = await Promise.all(
-      Array.from({ length: 40 }, (_, i) =>
-        gqlFrom(t.url, uniqueLoopback())(
-          `mutation($e: String!, $p: String!) { g: logIn(email: $e, password: $p) { token } }`,
-          { e: victim.email, p: `stuffed-guess-${i}` },
+  it('holds against credential stuffing: 40 concurrent guesses from 40 addresses against a ceiling of 10 get exactly 10 checked, and the right password after them is refused', async () => {
+    const s = await startTestServer({ LOGIN_MAX_FAILURES: '3', LOGIN_MAX_ACCOUNT_FAILURES: '10' });
+    try {
+      const victim = await signUp(t, 'stuffed');
+      const since = new Date();
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          gqlFrom(s.url, uniqueLoopback())(
+            `mutation($e: String!, $p: String!) { g: logIn(email: $e, password: $p) { token } }`,
+            { e: victim.email, p: `stuffed-guess-${i}` },
+          ),
         ),
-      ),
-    );
-    const texts = new Set(answers.map((a) => JSON.stringify({ status: a.status, data: a.data, errors: a.errors })));
-    expect(texts.size).toBe(1);
-    // every guess was answered alike; at most 10 of them were checked against the password
-    const checked = await auditRows(t, 'auth.loginFailed', { targetId: victim.id, since });
-    const refusedLocked = await t.dataSource.query(
-      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'auth.loginFailed' AND request_id = ANY($1) AND metadata->>'locked' = 'true'`,
-      [answers.map((a) => a.headers.get('x-request-id'))],
-    );
-    expect(checked).toHaveLength(10);
-    expect(refusedLocked[0].n).toBe(30);
-    expect(await auditRows(t, 'auth.lockedOut', { targetId: victim.id, since })).toHaveLength(1);
-    // the right password, from a fresh address, after the wave: refused; no session was opened
-    expect((await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).body.data).toBeNull();
-    expect(await t.dataSource.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND created_at >= $2`, [victim.id, since])).toHaveLength(0);
+      );
+      const texts = new Set(answers.map((a) => JSON.stringify({ status: a.status, data: a.data, errors: a.errors })));
+      expect(texts.size).toBe(1);
+      // every guess was answered alike; exactly 10 of them were checked against the password
+      const checked = await auditRows(s, 'auth.loginFailed', { targetId: victim.id, since });
+      const refusedLocked = await s.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'auth.loginFailed' AND request_id = ANY($1) AND metadata->>'locked' = 'true'`,
+        [answers.map((a) => a.headers.get('x-request-id'))],
+      );
+      expect(checked).toHaveLength(10);
+      expect(refusedLocked[0].n).toBe(30);
+      expect(await auditRows(s, 'auth.lockedOut', { targetId: victim.id, since })).toHaveLength(1);
+      // the right password, from a fresh address, after the wave: refused; no session was opened
+      expect((await rawLogIn(s.url, uniqueLoopback(), victim.email, PASSWORD)).body.data).toBeNull();
+      expect(await s.dataSource.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND created_at >= $2`, [victim.id, since])).toHaveLength(0);
+    } finally {
+      await s.close();
+    }
   });
 
-  it('holds across instances: 10 failures on instance A lock the account on instance B', async () => {
+  it('holds across instances: 10 failures from one address on instance A lock that address out of the account on instance B', async () => {
     const b = await startTestServer();
     try {
       const victim = await signUp(t, 'two-instances');
-      // B has served this account before, and knows nothing of the failures to come
-      expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
-      for (let i = 0; i < 10; i++) await rawLogIn(t.url, uniqueLoopback(), victim.email, `wrong-on-a-${i}`);
-      const onB = await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD);
+      const attacker = uniqueLoopback();
+      // B has served this account from that address before, and knows nothing of the failures to come
+      expect((await rawLogIn(b.url, attacker, victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+      for (let i = 0; i < 10; i++) await rawLogIn(t.url, attacker, victim.email, `wrong on a ${i} password`);
+      const onB = await rawLogIn(b.url, attacker, victim.email, PASSWORD);
       expect(onB.body.data).toBeNull();
       expect(onB.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
-      const onA = await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD);
+      const onA = await rawLogIn(t.url, attacker, victim.email, PASSWORD);
       expect(onB.text).toBe(onA.text);
+      expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
     } finally {
       await b.close();
     }
   });
 
-  it('counts per the configured figures: LOGIN_MAX_FAILURES=3 locks on the 4th attempt', async () => {
+  it('counts per the configured figures: LOGIN_MAX_FAILURES=3 locks an address out of an account on the 4th attempt', async () => {
     const three = await startTestServer({ LOGIN_MAX_FAILURES: '3', LOGIN_WINDOW_MINUTES: '1' });
     try {
       const victim = await signUp(t, 'three');
-      for (let i = 0; i < 2; i++) await rawLogIn(three.url, uniqueLoopback(), victim.email, `wrong-${i}`);
-      // 2 failures: the right password still works, and resets the account's count
-      expect((await rawLogIn(three.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
-      for (let i = 0; i < 3; i++) await rawLogIn(three.url, uniqueLoopback(), victim.email, `wrong-again-${i}`);
-      expect((await rawLogIn(three.url, uniqueLoopback(), victim.email, PASSWORD)).body.data).toBeNull();
+      const address = uniqueLoopback();
+      for (let i = 0; i < 2; i++) await rawLogIn(three.url, address, victim.email, `wrong password ${i}`);
+      // 2 failures: the right password still works, and gives that address a fresh start
+      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+      for (let i = 0; i < 3; i++) await rawLogIn(three.url, address, victim.email, `wrong password again ${i}`);
+      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).body.data).toBeNull();
       const [lockout] = await auditRows(three, 'auth.lockedOut', { targetId: victim.id });
-      expect(lockout.metadata).toEqual({ lockedBy: 'account', failures: 3, windowSeconds: 60 });
+      expect(lockout.metadata).toEqual({ lockedBy: 'accountAndAddress', failures: 3, windowSeconds: 60 });
     } finally {
       await three.close();
     }
@@ -246,45 +267,49 @@ describe('sign-in lockout with REDIS_URL (counters in Redis)', () => {
   }
 
   itRedis(
-    `${REDIS_UP ? '' : '[skipped: no Redis at redis://127.0.0.1:6379] '}locks after 10 failures with the counters live in Redis (empress:rl:*), on two instances`,
+    `${REDIS_UP ? '' : '[skipped: no Redis at redis://127.0.0.1:6379] '}locks an address out of an account after 10 failures with the counters live in Redis (empress:rl:*), on two instances`,
     async () => {
       const redis = new Redis(REDIS_URL);
       const [a, b] = await Promise.all([startTestServer({ REDIS_URL }), startTestServer({ REDIS_URL })]);
       const victim = await signUp(t, 'redis-victim');
       const address = uniqueLoopback();
+      const pairKey = `empress:rl:login:pair:${victim.email}|${address}`;
+      const dayKey = `empress:rl:login:pair-day:${victim.email}|${address}`;
       const accountKey = `empress:rl:login:account:${victim.email}`;
       const addressKey = `empress:rl:login:address:${address}`;
       try {
         for (let i = 0; i < 5; i++) await rawLogIn(a.url, address, victim.email, `redis-wrong-a-${i}`);
         for (let i = 0; i < 5; i++) await rawLogIn(b.url, address, victim.email, `redis-wrong-b-${i}`);
-        // the counters are in Redis, with the 15-minute window as their time to live
-        expect(await redis.get(accountKey)).toBe('10');
-        expect(await redis.get(addressKey)).toBe('10');
-        const ttl = await redis.pttl(accountKey);
+        // the counters are in Redis, with their windows as their time to live
+        for (const key of [pairKey, dayKey, accountKey, addressKey]) expect(await redis.get(key)).toBe('10');
+        const ttl = await redis.pttl(pairKey);
         expect(ttl).toBeGreaterThan(14 * 60_000);
         expect(ttl).toBeLessThanOrEqual(15 * 60_000);
-        expect(await redis.keys(`empress:rl:login:*${victim.email}`)).toEqual([accountKey]);
+        expect(await redis.pttl(dayKey)).toBeGreaterThan(23 * 3600_000);
+        expect(await redis.keys(`empress:rl:login:*${victim.email}*`)).toHaveLength(3);
         // and not in PostgreSQL
-        expect(await t.dataSource.query(`SELECT 1 FROM rate_limits WHERE bucket LIKE $1`, [`%${victim.email}`])).toHaveLength(0);
+        expect(await t.dataSource.query(`SELECT 1 FROM rate_limits WHERE bucket LIKE $1`, [`%${victim.email}%`])).toHaveLength(0);
 
-        // the 11th attempt, right password, fresh address, either instance: refused, and audited once
-        const onA = await rawLogIn(a.url, uniqueLoopback(), victim.email, PASSWORD);
-        const onB = await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD);
+        // the 11th attempt from that address, right password, either instance: refused; audited once
+        const onA = await rawLogIn(a.url, address, victim.email, PASSWORD);
+        const onB = await rawLogIn(b.url, address, victim.email, PASSWORD);
         expect(onA.body.data).toBeNull();
         expect(onB.text).toBe(onA.text);
         const lockouts = await auditRows(t, 'auth.lockedOut', { targetId: victim.id });
-        expect(lockouts.map((r: any) => r.metadata.lockedBy).sort()).toEqual(['account', 'address']);
+        expect(lockouts.map((r: any) => r.metadata.lockedBy)).toEqual(['accountAndAddress']);
+        // from another address, the owner signs in
+        expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
 
-        // lifting the counter in Redis (an operator's unlock) lets the owner in at once on a fresh instance
-        await redis.del(accountKey);
+        // lifting the counter in Redis (an operator's unlock) lets that address in at once on a fresh instance
+        await redis.del(pairKey);
         const c = await startTestServer({ REDIS_URL });
         try {
-          expect((await rawLogIn(c.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+          expect((await rawLogIn(c.url, address, victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
         } finally {
           await c.close();
         }
       } finally {
-        await redis.del(accountKey, addressKey);
+        await redis.del(pairKey, dayKey, accountKey, addressKey);
         redis.disconnect();
         await Promise.all([a.close(), b.close()]);
       }

@@ -9,7 +9,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { freePort } from '../../src/db/embedded-postgres';
 import { basic } from '../helpers/api-keys';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
-import { testDatabaseUrl } from '../helpers/server';
+import { TEST_SIGNUP_LIMITS, testDatabaseUrl } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { StoppablePostgres } from '../helpers/stoppable-postgres';
 import { sleep } from '../helpers/time';
@@ -324,7 +324,16 @@ describe('SIGTERM under load', () => {
     const port = await freePort();
     child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
       cwd: ROOT,
-      env: { ...process.env, DATABASE_URL: testDatabaseUrl(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent', NODE_ENV: 'test' },
+      env: {
+        ...process.env,
+        DATABASE_URL: testDatabaseUrl(),
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        NODE_ENV: 'test',
+        // the run's database counts every test file's sign-ups
+        ...TEST_SIGNUP_LIMITS,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

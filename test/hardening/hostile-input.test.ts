@@ -403,6 +403,7 @@ describe('hostile input', () => {
       ['inviteTeamMember email', `mutation($t: ID!, $v: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $v, roleId: $r) { id } }`, (v) => ({ t: team.id, v: `x${v}@example.com`, r: roleId })],
       ['signUp name', `mutation($v: String!) { signUp(email: "${`hostile.${Date.now()}@example.com`}", password: "correct horse battery staple", name: $v) { token } }`, (v) => ({ v })],
       ['signUp email', `mutation($v: String!) { signUp(email: $v, password: "correct horse battery staple", name: "n") { token } }`, (v) => ({ v: `y${v}${Date.now()}@example.com` })],
+      ['updateProfile name', `mutation($v: String!) { updateProfile(name: $v) { id } }`, (v) => ({ v })],
     ];
     const failures: string[] = [];
     for (const [what, query, variables] of cases) {

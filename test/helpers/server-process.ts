@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { buildServer } from '../../src/server';
+import { TEST_SIGNUP_LIMITS } from './server';
 
 /**
  * The real server (buildServer, as main.ts builds it) in a process of its own. Both sides live in
@@ -28,7 +29,7 @@ import { buildServer } from '../../src/server';
 export interface ServerProcessOptions {
   /** the database the server uses; default TEST_DATABASE_URL (this run's database) */
   databaseUrl?: string;
-  /** overrides for loadConfig, on top of { NODE_ENV: 'test', LOG_LEVEL: 'warn' } */
+  /** overrides for loadConfig, on top of { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...TEST_SIGNUP_LIMITS } */
   env?: Record<string, string>;
   /** arguments for node itself, e.g. ['--max-old-space-size=128'] */
   nodeArgs?: string[];
@@ -147,7 +148,7 @@ async function runChild(): Promise<void> {
   const raw = process.env[CHILD_ENV];
   if (!raw) throw new Error(`${CHILD_ENV} is not set: start this file through startServerProcess()`);
   const settings = JSON.parse(raw) as ChildSettings;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', ...settings.env });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', ...TEST_SIGNUP_LIMITS, ...settings.env });
   const dataSource = createDataSource({ url: settings.databaseUrl, poolSize: settings.poolSize, applicationName: settings.applicationName });
   await dataSource.initialize();
   const server = await buildServer(config, dataSource, { logStream: process.stderr });

@@ -21,6 +21,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/**
+ * The whole run signs up hundreds of users from 127.0.0.1 into one database, whose sign-up counts
+ * every server shares: test servers lift the sign-up limits unless a test sets them
+ * (test/security/sign-up.test.ts does, on a database of its own).
+ */
+export const TEST_SIGNUP_LIMITS = { SIGNUP_MAX_PER_ADDRESS: '1000000', SIGNUP_MAX_TOTAL: '10000000' };
+
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup)');
@@ -30,6 +37,8 @@ export function testDatabaseUrl(): string {
 export interface TestServerOptions extends BuildOptions {
   /** the address to listen on (default 127.0.0.1); `url` stays on 127.0.0.1 */
   host?: string;
+  /** default: this run's database */
+  databaseUrl?: string;
 }
 
 /**
@@ -38,8 +47,8 @@ export interface TestServerOptions extends BuildOptions {
  */
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   // Quiet unless a test asks for the log (LOG_LEVEL and a logStream to capture it).
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
-  const dataSource = createDataSource({ url: testDatabaseUrl(), poolSize: 10 });
+  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...TEST_SIGNUP_LIMITS, ...env });
+  const dataSource = createDataSource({ url: options.databaseUrl ?? testDatabaseUrl(), poolSize: 10 });
   await dataSource.initialize();
   const { host = '127.0.0.1', ...buildOptions } = options;
   const server = await buildServer(config, dataSource, buildOptions);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
 import { runAuditVerify } from '../helpers/audit';
-import { startTestServer, testDatabaseUrl } from '../helpers/server';
+import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl } from '../helpers/server';
 import { sleep } from '../helpers/time';
 
 /**
@@ -198,10 +198,19 @@ describe('npm start with an embedded PostgreSQL', () => {
     expect(printed).not.toBeNull();
     const [, email, password] = printed!;
     expect(email).toBe('admin@localhost');
-    adminPassword = password;
     const token = await service.logIn(email, password);
     expect(token).toEqual(expect.any(String));
     expect(await service.logIn(email, `${password}x`)).toBeNull();
+    // the printed password sits in the log: the start says to change it, and how
+    expect(service.output).toMatch(/change it now[^]*changePassword\(currentPassword:/);
+    const changed = await service.gql(
+      `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`,
+      { c: password, n: 'the admin chose this one' },
+      { authorization: `Bearer ${token}` },
+    );
+    expect(changed.data).toEqual({ changePassword: true });
+    expect(await service.logIn(email, password)).toBeNull();
+    adminPassword = 'the admin chose this one';
 
     // Something to find again after a restart.
     const created = await service.gql(`mutation { createTeam(name: "Survives restarts") { id } }`, {}, { authorization: `Bearer ${token}` });
@@ -297,6 +306,8 @@ describe('npm start with DATABASE_URL', () => {
       // The run's database may have no user yet: don't leave an admin@localhost in it.
       BOOTSTRAP_ADMIN_EMAIL: `start-test-admin.${process.pid}@example.com`,
       BOOTSTRAP_ADMIN_PASSWORD: 'a-long-bootstrap-password-42',
+      // the run's database counts every test file's sign-ups
+      ...TEST_SIGNUP_LIMITS,
     });
     await service.ready();
     expect(service.output).toContain('database: DATABASE_URL');

@@ -33,6 +33,10 @@ export const MUTATION_ACTIONS: Record<string, { action: string; targetType?: str
   updateTeam: { action: 'team.updated', targetType: 'Team', targetArg: 'id' },
   leaveTeam: { action: 'member.left', targetType: 'Team', targetArg: 'teamId' },
   verifyApiCredentials: { action: 'apiKey.verified' },
+  changePassword: { action: 'user.passwordChanged', targetType: 'User' },
+  logOutEverywhere: { action: 'auth.loggedOutEverywhere', targetType: 'User' },
+  revokeSession: { action: 'auth.sessionRevoked', targetType: 'Session', targetArg: 'id' },
+  updateProfile: { action: 'user.profileUpdated', targetType: 'User' },
 };
 
 /**

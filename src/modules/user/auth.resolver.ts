@@ -1,4 +1,5 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { personOf } from '../../actor';
 import type { GraphQLContext } from '../../context/context';
 import { ActorType } from '../audit/audit-event.entity';
 import { AuthPayload, Viewer } from './auth.types';
@@ -18,8 +19,12 @@ export class AuthResolver {
 
   @Query(() => User, { description: 'The signed-in user. UNAUTHENTICATED without a session.' })
   me(@Ctx() { actor }: GraphQLContext): User {
-    if (actor.principal.type !== 'USER') throw new Error('unreachable: guarded by isUser');
-    return actor.principal.user;
+    return personOf(actor).user;
+  }
+
+  @Query(() => Boolean, { description: 'Whether signUp is open to anyone; answered to anyone.' })
+  signUpAllowed(@Ctx() { services }: GraphQLContext): boolean {
+    return services.signUpPolicy.open;
   }
 
   @Mutation(() => AuthPayload, { description: 'Create an account and sign in. When ALLOW_SIGNUP is false, only an address with an open invitation may.' })
@@ -38,12 +43,30 @@ export class AuthResolver {
     @Arg('password', { description: 'Password of the account.' }) password: string,
     @Ctx() ctx: GraphQLContext,
   ): Promise<AuthPayload> {
-    ctx.logInRuns = (ctx.logInRuns ?? 0) + 1;
     return ctx.services.users.logIn(ctx.actor, { email, password });
   }
 
   @Mutation(() => Boolean, { description: 'End the current session: its token stops working at once.' })
   logOut(@Ctx() { actor, services }: GraphQLContext): Promise<boolean> {
     return services.users.logOut(actor);
+  }
+
+  @Mutation(() => Boolean, {
+    description: 'Set a new password; every other session of the user ends. A wrong current password counts as a failed sign-in.',
+  })
+  changePassword(
+    @Arg('currentPassword', { description: 'The password the user signs in with now.' }) currentPassword: string,
+    @Arg('newPassword', { description: '12 to 256 characters.' }) newPassword: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<boolean> {
+    return services.users.changePassword(actor, currentPassword, newPassword);
+  }
+
+  @Mutation(() => User, { description: "Change the signed-in user's display name." })
+  updateProfile(
+    @Arg('name', { description: 'Display name, 1 to 100 characters.' }) name: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<User> {
+    return services.users.updateProfile(actor, name);
   }
 }

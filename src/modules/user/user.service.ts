@@ -1,24 +1,20 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Actor } from '../../actor';
-import { burnPasswordCheck, hashPassword, verifyPassword } from '../../auth/password';
-import { newSessionToken, sha256 } from '../../auth/tokens';
-import type { Config } from '../../config';
-import type { FailureLimiter } from '../../security/failure-limiter';
-import { conflict, forbidden, unauthenticated } from '../../errors';
-import { requireEmail, requireName, requirePassword } from '../../validation';
+import { personOf, type Actor } from '../../actor';
+import type { PasswordHasher } from '../../auth/password';
+import { sha256 } from '../../auth/tokens';
+import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors';
+import type { Lockout, SignInAttempt, SignInLimits } from '../../security/sign-in-limits';
+import type { SignUpLimits } from '../../security/sign-up-limits';
+import { PASSWORD_MAX, PASSWORD_MIN, requireEmail, requireName, requirePassword } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
-import { hasOpenInvitation } from '../invitation/open-invitation';
 import { Session } from './session.entity';
+import type { SessionService, SignedIn } from './session.service';
+import type { SignUpPolicy } from './sign-up-policy';
 import { User } from './user.entity';
 
-export interface SignedIn {
-  token: string;
-  expiresAt: Date;
-  user: User;
-}
+export type { SignedIn } from './session.service';
 
-/** Accounts and sessions: sign-up, sign-in, sign-out, and turning a bearer token into a user. */
 /** The email as counted and looked up. NUL and lone surrogates can't even be looked up
  * (PostgreSQL refuses them) and no account has them: they become U+FFFD. */
 function normalizeLoginEmail(raw: string): string {
@@ -29,20 +25,55 @@ function normalizeLoginEmail(raw: string): string {
     .replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
+const wrongCredentials = () => unauthenticated('Email or password is incorrect');
+const wrongCurrentPassword = () => forbidden('The current password is incorrect');
+
+export interface UserServiceParts {
+  dataSource: DataSource;
+  audit: AuditService;
+  sessions: SessionService;
+  passwords: PasswordHasher;
+  signInLimits: SignInLimits;
+  signUpLimits: SignUpLimits;
+  signUpPolicy: SignUpPolicy;
+}
+
+/**
+ * Accounts: sign-up, sign-in, password and profile changes, and turning a bearer token into a
+ * user. Password hashing is the expensive part: every answer that is decided without it (sign-up
+ * closed, bad input, a limit reached, an email taken, an account locked) is given before it.
+ */
 export class UserService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly audit: AuditService,
-    private readonly config: Pick<Config, 'allowSignup' | 'sessionTtlHours'>,
-    private readonly limiter: FailureLimiter,
-  ) {}
+  private readonly dataSource: DataSource;
+  private readonly audit: AuditService;
+  private readonly sessions: SessionService;
+  private readonly passwords: PasswordHasher;
+  private readonly signInLimits: SignInLimits;
+  private readonly signUpLimits: SignUpLimits;
+  private readonly signUpPolicy: SignUpPolicy;
+
+  constructor(parts: UserServiceParts) {
+    this.dataSource = parts.dataSource;
+    this.audit = parts.audit;
+    this.sessions = parts.sessions;
+    this.passwords = parts.passwords;
+    this.signInLimits = parts.signInLimits;
+    this.signUpLimits = parts.signUpLimits;
+    this.signUpPolicy = parts.signUpPolicy;
+  }
 
   async signUp(actor: Actor, input: { email: string; password: string; name: string }): Promise<SignedIn> {
-    if (!(await this.signUpOpenTo(input.email))) throw forbidden('Sign-up is disabled on this service');
     const email = requireEmail(input.email);
     const name = requireName(input.name, 'name');
     const password = requirePassword(input.password);
-    const passwordHash = await hashPassword(password);
+    if (!(await this.signUpPolicy.admits(email))) throw forbidden('Sign-up is disabled on this service');
+    // counted before the email is looked up, so that asking which emails are taken is limited too
+    if (!(await this.signUpLimits.admit(actor.ip))) throw rateLimited('Too many sign-ups; try again later');
+    if (await this.findByEmail(email)) throw conflict('An account with this email already exists');
+    const passwordHash = await this.passwords.hash(password).catch(async (error: unknown) => {
+      await this.signUpLimits.giveBack(actor.ip);
+      throw error;
+    });
     return this.dataSource.transaction(async (m) => {
       // ON CONFLICT DO NOTHING, not check-then-insert: two sign-ups with one address at the same
       // moment must give one account and one CONFLICT, not a unique violation (a 500 whose failed
@@ -65,67 +96,31 @@ export class UserService {
         targetType: 'User',
         targetId: user.id,
       });
-      return this.openSession(m, user);
+      return this.sessions.open(m, user, actor);
     });
-  }
-
-  /** Open to everyone when ALLOW_SIGNUP is on; otherwise only to an address with an open invitation. */
-  private async signUpOpenTo(rawEmail: string): Promise<boolean> {
-    return this.config.allowSignup || hasOpenInvitation(this.dataSource, normalizeLoginEmail(rawEmail));
   }
 
   /**
    * One answer for every failure: unknown email, wrong password and a locked account all give
-   * the same UNAUTHENTICATED error after the same argon2 work.
-   *
-   * Failures are counted per account and per client address, per logIn field: in a document of
-   * aliased logIn fields the first failure ends the document (logIn is non-null), and the fields
-   * that never ran are charged too (aliased-login.plugin.ts).
-   * Each attempt is counted before its password is checked, so concurrent guesses can't slip past
-   * the limit together; a success gives its count back. Past the limit the account or address is
-   * locked for the rest of the window, across every instance; the lockout is audited.
+   * the same UNAUTHENTICATED error. A locked attempt is refused before any hashing; an unknown
+   * email costs the same argon2 work as a wrong password, so the two can't be told apart.
+   * Each logIn field that runs is one attempt (SignInLimits: per account and address, per
+   * address, per account); fields GraphQL never ran count for nothing.
    */
   async logIn(actor: Actor, input: { email: string; password: string }): Promise<SignedIn> {
     const email = normalizeLoginEmail(input.email);
-    const buckets = [`account:${email}`, `address:${actor.ip ?? 'unknown'}`];
-    let locked = await this.limiter.isBlockedShared(buckets);
-    let reached: string[] = [];
-    if (!locked) {
-      const attempt = await this.limiter.reserve(buckets);
-      locked = !attempt.allowed;
-      reached = attempt.reached;
+    const attempt = await this.signInLimits.begin(email, actor.ip);
+    if (!attempt) {
+      await this.auditFailedSignIn(actor, null, { knownAccount: null, locked: true }, []);
+      throw wrongCredentials();
     }
-    const user = locked ? null : await this.findByEmail(email);
-    const ok = user ? await verifyPassword(user.passwordHash, input.password) : (await burnPasswordCheck(input.password), false);
-    if (!user || !ok) {
-      await this.dataSource.transaction(async (m) => {
-        await this.audit.record(m, actor, {
-          teamId: null,
-          action: 'auth.loginFailed',
-          outcome: AuditOutcome.DENIED,
-          targetType: user ? 'User' : null,
-          targetId: user?.id ?? null,
-          metadata: { knownAccount: locked ? null : Boolean(user), locked },
-        });
-        for (const bucket of reached) {
-          await this.audit.record(m, actor, {
-            teamId: null,
-            action: 'auth.lockedOut',
-            outcome: AuditOutcome.DENIED,
-            targetType: user ? 'User' : null,
-            targetId: user?.id ?? null,
-            metadata: {
-              lockedBy: bucket.startsWith('account:') ? 'account' : 'address',
-              failures: this.limiter.limit.max,
-              windowSeconds: this.limiter.limit.windowSeconds,
-            },
-          });
-        }
-      });
-      throw unauthenticated('Email or password is incorrect');
+    const user = await this.findByEmail(email);
+    const matches = await this.passwordMatches(attempt, user, input.password);
+    if (!matches || !user) {
+      await this.auditFailedSignIn(actor, user, { knownAccount: Boolean(user), locked: false }, attempt.reached);
+      throw wrongCredentials();
     }
-    await this.limiter.reset(buckets[0]);
-    await this.limiter.refund(buckets[1]);
+    await attempt.succeeded();
     return this.dataSource.transaction(async (m) => {
       await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
         teamId: null,
@@ -134,44 +129,58 @@ export class UserService {
         targetType: 'User',
         targetId: user.id,
       });
-      return this.openSession(m, user);
+      return this.sessions.open(m, user, actor);
     });
   }
 
   /**
-   * Attempts that a document asked for but GraphQL never ran (aliased logIn fields after a failed
-   * one): each is charged as a failed attempt of its email and of the caller's address, and
-   * audited, so packing guesses into one document buys nothing.
+   * A new password for the signed-in user; every other session ends. A wrong current password
+   * counts as a failed sign-in of the account from the caller's address, and while that is
+   * locked the answer is the same without any hashing.
    */
-  async chargeUnrunLogIns(actor: Actor, emails: string[]): Promise<void> {
-    const rows: { email: string; reached: string[] }[] = [];
-    for (const raw of emails) {
-      const email = normalizeLoginEmail(raw);
-      const reached = await this.limiter.recordFailure([`account:${email}`, `address:${actor.ip ?? 'unknown'}`]);
-      rows.push({ email, reached });
+  async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<boolean> {
+    const { user, sessionId } = personOf(actor);
+    const password = requirePassword(newPassword, 'newPassword');
+    const attempt = await this.signInLimits.begin(normalizeLoginEmail(user.email), actor.ip);
+    if (!attempt) throw wrongCurrentPassword();
+    if (!(await this.passwordMatches(attempt, user, currentPassword))) {
+      if (attempt.reached.length) await this.dataSource.transaction((m) => this.auditLockouts(m, actor, user, attempt.reached));
+      throw wrongCurrentPassword();
     }
+    await attempt.succeeded();
+    const passwordHash = await this.passwords.hash(password);
     await this.dataSource.transaction(async (m) => {
-      for (const { reached } of rows) {
-        await this.audit.record(m, actor, {
-          teamId: null,
-          action: 'auth.loginFailed',
-          outcome: AuditOutcome.DENIED,
-          metadata: { notRun: true, reason: 'an earlier logIn of the same document failed' },
-        });
-        for (const bucket of reached) {
-          await this.audit.record(m, actor, {
-            teamId: null,
-            action: 'auth.lockedOut',
-            outcome: AuditOutcome.DENIED,
-            metadata: {
-              lockedBy: bucket.startsWith('account:') ? 'account' : 'address',
-              failures: this.limiter.limit.max,
-              windowSeconds: this.limiter.limit.windowSeconds,
-            },
-          });
-        }
-      }
+      await m.update(User, { id: user.id }, { passwordHash });
+      const sessionsEnded = await this.sessions.endOthers(m, user.id, sessionId);
+      await this.audit.record(m, actor, {
+        teamId: null,
+        action: 'user.passwordChanged',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { sessionsEnded },
+      });
     });
+    user.passwordHash = passwordHash;
+    return true;
+  }
+
+  async updateProfile(actor: Actor, rawName: string): Promise<User> {
+    const { user } = personOf(actor);
+    const name = requireName(rawName, 'name');
+    await this.dataSource.transaction(async (m) => {
+      await m.update(User, { id: user.id }, { name });
+      await this.audit.record(m, actor, {
+        teamId: null,
+        action: 'user.profileUpdated',
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'User',
+        targetId: user.id,
+        metadata: { before: { name: user.name }, after: { name } },
+      });
+    });
+    user.name = name;
+    return user;
   }
 
   async logOut(actor: Actor): Promise<boolean> {
@@ -193,13 +202,15 @@ export class UserService {
   /** The user behind a bearer token, or null for an unknown, expired or logged-out one. */
   async authenticate(token: string): Promise<{ user: User; sessionId: string } | null> {
     if (!/^emst_[0-9A-Za-z]{43}$/.test(token)) return null;
-    const rows: { session_id: string; user_id: string }[] = await this.dataSource.query(
-      `SELECT s.id AS session_id, s.user_id FROM sessions s WHERE s.token_digest = $1 AND s.expires_at > now()`,
+    const rows: { session_id: string; user_id: string; last_seen_at: Date | null }[] = await this.dataSource.query(
+      `SELECT s.id AS session_id, s.user_id, s.last_seen_at FROM sessions s WHERE s.token_digest = $1 AND s.expires_at > now()`,
       [sha256(token)],
     );
     if (rows.length === 0) return null;
     const user = await this.dataSource.getRepository(User).findOneBy({ id: rows[0].user_id });
-    return user ? { user, sessionId: rows[0].session_id } : null;
+    if (!user) return null;
+    await this.sessions.seen(rows[0].session_id, rows[0].last_seen_at);
+    return { user, sessionId: rows[0].session_id };
   }
 
   findByEmail(email: string): Promise<User | null> {
@@ -210,10 +221,48 @@ export class UserService {
       .getOne();
   }
 
-  private async openSession(m: EntityManager, user: User): Promise<SignedIn> {
-    const token = newSessionToken();
-    const expiresAt = new Date(Date.now() + this.config.sessionTtlHours * 3600_000);
-    await m.insert(Session, { userId: user.id, tokenDigest: sha256(token), expiresAt });
-    return { token, expiresAt, user };
+  /**
+   * Does the password match, for an attempt already counted? A password of a length no account
+   * can have is wrong without hashing; an unknown account costs the same hashing as a known one.
+   * No turn to hash (RATE_LIMITED): the attempt is given back, as nothing was tried.
+   */
+  private async passwordMatches(attempt: SignInAttempt, user: User | null, password: string): Promise<boolean> {
+    if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) return false;
+    try {
+      if (user) return await this.passwords.verify(user.passwordHash, password);
+      await this.passwords.burn(password);
+      return false;
+    } catch (error) {
+      await attempt.giveBack();
+      throw error;
+    }
+  }
+
+  private async auditFailedSignIn(actor: Actor, user: User | null, metadata: Record<string, unknown>, reached: Lockout[]): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      await this.audit.record(m, actor, {
+        teamId: null,
+        action: 'auth.loginFailed',
+        outcome: AuditOutcome.DENIED,
+        targetType: user ? 'User' : null,
+        targetId: user?.id ?? null,
+        metadata,
+      });
+      await this.auditLockouts(m, actor, user, reached);
+    });
+  }
+
+  /** One auth.lockedOut row per limit a failed attempt took to its end. */
+  private async auditLockouts(m: EntityManager, actor: Actor, user: User | null, reached: Lockout[]): Promise<void> {
+    for (const lockout of reached) {
+      await this.audit.record(m, actor, {
+        teamId: null,
+        action: 'auth.lockedOut',
+        outcome: AuditOutcome.DENIED,
+        targetType: user ? 'User' : null,
+        targetId: user?.id ?? null,
+        metadata: { ...lockout },
+      });
+    }
   }
 }
