@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { loadConfig } from '../../src/config';
 import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
 import { httpRequest, type HttpAnswer } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { startTestServer, TEST_SIGNUP_LIMITS, type TestServer } from '../helpers/server';
 
 /**
  * Safe when started as the README says (`npm install && npm start`, or docker compose up):
@@ -78,7 +78,7 @@ describe('NODE_ENV unset (npm start as the README says)', () => {
   });
 
   it('is configured exactly as with no NODE_ENV variable at all', () => {
-    expect(t.config).toEqual(loadConfig({ LOG_LEVEL: 'silent' }));
+    expect(t.config).toEqual(loadConfig({ LOG_LEVEL: 'silent', ...TEST_SIGNUP_LIMITS }));
   });
 
   it('answers a malformed cursor with BAD_USER_INPUT and no stack trace or source path', async () => {
