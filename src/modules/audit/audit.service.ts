@@ -51,14 +51,20 @@ export function rowFromActor(actor: Actor, entry: AuditEntry): AuditRow {
     ip: actor.ip,
     userAgent: actor.userAgent ? actor.userAgent.slice(0, 512) : null,
     requestId: actor.requestId,
-    metadata: withPlatformAdminMark(p, entry.metadata ? sanitizeMetadata(entry.metadata) : null),
+    metadata: withRequestMarks(actor, entry.metadata ? sanitizeMetadata(entry.metadata) : null),
   };
 }
 
-/** A platform admin acts as Owner in every team; its rows say so, to be easy to find. */
-function withPlatformAdminMark(p: Actor['principal'], metadata: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (p.type !== 'USER' || !p.user.isPlatformAdmin) return metadata;
-  return { ...(metadata ?? {}), actingAsPlatformAdmin: true };
+/**
+ * A platform admin acts as Owner in every team: its rows say so, to be easy to find. The id the
+ * client gave its request (X-Request-Id, cleaned) is kept beside the server's own.
+ */
+function withRequestMarks(actor: Actor, metadata: Record<string, unknown> | null): Record<string, unknown> | null {
+  const p = actor.principal;
+  const admin = p.type === 'USER' && p.user.isPlatformAdmin;
+  const { clientRequestId } = actor;
+  if (!admin && !clientRequestId) return metadata;
+  return { ...(metadata ?? {}), ...(admin ? { actingAsPlatformAdmin: true } : {}), ...(clientRequestId ? { clientRequestId } : {}) };
 }
 
 /**
