@@ -33,6 +33,8 @@ export interface Config {
     loginWindowMinutes: number;
     verifyFailures: number;
     verifyWindowSeconds: number;
+    /** rows the security log may gain per minute and instance; the rest is counted in one overflow row */
+    securityLogRowsPerMinute: number;
   };
 }
 
@@ -124,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
       loginWindowMinutes: int(env, 'LOGIN_WINDOW_MINUTES', 15, 1, 24 * 60),
       verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
       verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
+      securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
     },
   };
 }

@@ -8,6 +8,7 @@ import { ApiKeyVerifier } from './modules/api-key/api-key-verifier';
 import { UsageRecorder } from './modules/api-key/usage-recorder';
 import { AuditQueryService } from './modules/audit/audit-query.service';
 import { AuditService } from './modules/audit/audit.service';
+import { SecurityLog } from './modules/audit/security-log';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
@@ -27,7 +28,9 @@ const GATEWAY_FACTOR = 20;
 export function createServices(dataSource: DataSource, config: Config, logger?: Logger) {
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
-  const usage = new UsageRecorder(dataSource, audit, logger && ((message, error) => logger.error({ err: error }, message)));
+  const logError = logger && ((message: string, error: unknown) => logger.error({ err: error }, message));
+  const usage = new UsageRecorder(dataSource, audit, logError);
+  const securityLog = new SecurityLog(dataSource, audit, config.limits.securityLogRowsPerMinute, logError);
   const failures = createFailureStore(dataSource, config.redisUrl);
   const verifyLimits = {
     address: new FailureLimiter(
@@ -50,6 +53,7 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     audit,
     auditLog: new AuditQueryService(dataSource),
     usage,
+    securityLog,
     users: new UserService(dataSource, audit, config, loginLimiter),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),
@@ -59,9 +63,11 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     async start() {
       await feed.start();
       usage.start();
+      securityLog.start();
     },
     async stop() {
       await usage.stop();
+      await securityLog.stop();
       await feed.stop();
       await failures.close();
     },
