@@ -8,6 +8,7 @@ import { ApiKeyVerifier } from './modules/api-key/api-key-verifier';
 import { UsageRecorder } from './modules/api-key/usage-recorder';
 import { AuditQueryService } from './modules/audit/audit-query.service';
 import { AuditService } from './modules/audit/audit.service';
+import { PlatformAdminReads } from './modules/audit/platform-admin-reads';
 import { SecurityLog } from './modules/audit/security-log';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
@@ -54,6 +55,7 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     auditLog: new AuditQueryService(dataSource),
     usage,
     securityLog,
+    adminReads: new PlatformAdminReads(dataSource, audit),
     users: new UserService(dataSource, audit, config, loginLimiter),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),

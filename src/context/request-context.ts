@@ -40,7 +40,7 @@ export function clientOf(request: FastifyRequest, operation: string | null): Req
  */
 export async function actorFromRequest(
   request: FastifyRequest,
-  services: Pick<Services, 'users' | 'verifier' | 'securityLog'>,
+  services: Pick<Services, 'users' | 'verifier' | 'securityLog' | 'adminReads'>,
   dataSource: DataSource,
   operation: string | null,
 ): Promise<{ actor: Actor; loaders: Loaders }> {
@@ -54,8 +54,9 @@ export async function actorFromRequest(
     throw error;
   }
   const loaders = createLoaders(dataSource);
+  const access = new TeamAccess(principal, loaders, (teamId) => services.adminReads.record(actor, teamId));
   const { requestId, clientRequestId, ip, userAgent } = client;
-  const actor: Actor = { principal, access: new TeamAccess(principal, loaders), requestId, clientRequestId, ip, userAgent };
+  const actor: Actor = { principal, access, requestId, clientRequestId, ip, userAgent };
   return { actor, loaders };
 }
 

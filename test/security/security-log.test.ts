@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff } from '../helpers/audit';
-import { addMember, createTeam, grant, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { addMember, createTeam, grant, platformAdmin, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret } from '../helpers/http';
 import { LineCollector } from '../helpers/log-lines';
 import { startTestServer, type TestServer } from '../helpers/server';
@@ -12,7 +12,8 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * the team's chain as it was: its refusals are counted in the platform security log, per address
  * and minute, under the address the request really came from. Refusals at authentication are
  * counted there too. Members' refusals stay in the team's chain. Every request gets an id of the
- * server's own; the caller's X-Request-Id is kept, cleaned, as the client's id.
+ * server's own; the caller's X-Request-Id is kept, cleaned, as the client's id. A platform admin's
+ * reads of a team it is not a member of leave one row per admin, team and hour in that team's log.
  */
 let t: TestServer;
 const log = new LineCollector();
@@ -299,6 +300,63 @@ describe('request ids', () => {
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
     const [row] = await t.dataSource.query(`SELECT metadata FROM audit_events WHERE request_id = $1`, [id]);
     expect(row.metadata.clientRequestId).toBe(`gwidscript${'x'.repeat(54)}`);
+  });
+});
+
+describe("a platform admin's reads", () => {
+  const reads = `query($t: ID!) { team(id: $t) { name members { id } } apiKeys(teamId: $t) { totalCount } }`;
+  const adminRows = (teamId: string, adminId: string) =>
+    t.dataSource.query(
+      `SELECT action, outcome, actor_user_id, target_id, metadata FROM audit_events
+        WHERE team_id = $1 AND actor_user_id = $2 AND action = 'team.readByPlatformAdmin'`,
+      [teamId, adminId],
+    );
+
+  it('reading a team twice within the hour, on two instances, leaves one row in its log; none in a team the admin belongs to', async () => {
+    const admin = await platformAdmin(t);
+    const second = await startTestServer();
+    try {
+      for (const server of [t, t, second]) {
+        const res = await server.gql(reads, { t: team.id }, admin.headers);
+        expect(res.errors).toBeUndefined();
+      }
+      expect(await adminRows(team.id, admin.id)).toEqual([
+        {
+          action: 'team.readByPlatformAdmin',
+          outcome: 'SUCCESS',
+          actor_user_id: admin.id,
+          target_id: team.id,
+          metadata: expect.objectContaining({ actingAsPlatformAdmin: true }),
+        },
+      ]);
+      // its own team: it is a member there, and reads nothing it may not read as one
+      const own = await createTeam(t, admin, 'Admin own');
+      for (let i = 0; i < 2; i++) expect((await t.gql(reads, { t: own.id }, admin.headers)).errors).toBeUndefined();
+      expect(await adminRows(own.id, admin.id)).toEqual([]);
+      // members reading their own team leave nothing of the kind
+      await t.gql(reads, { t: team.id }, owner.headers);
+      const others = await t.dataSource.query(
+        `SELECT id FROM audit_events WHERE team_id = $1 AND action = 'team.readByPlatformAdmin' AND actor_user_id <> $2`,
+        [team.id, admin.id],
+      );
+      expect(others).toEqual([]);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('the record of which reads were written is purged after the hour that needs it', async () => {
+    const admin = await platformAdmin(t);
+    const old = new Date(Date.now() - 3 * 3_600_000);
+    await t.dataSource.query(
+      `INSERT INTO platform_admin_reads (admin_id, team_id, hour) VALUES ($1, $2, date_trunc('hour', $3::timestamptz))`,
+      [admin.id, team.id, old],
+    );
+    expect((await t.gql(reads, { t: team.id }, admin.headers)).errors).toBeUndefined();
+    expect(await t.server.services.adminReads.purge()).toBeGreaterThanOrEqual(1);
+    const left = await t.dataSource.query(`SELECT hour FROM platform_admin_reads WHERE admin_id = $1`, [admin.id]);
+    expect(left).toHaveLength(1);
+    expect(Date.now() - new Date(left[0].hour).getTime()).toBeLessThan(3_600_000);
   });
 });
 
