@@ -67,6 +67,9 @@ async function securityRows(ip: string): Promise<SecurityRow[]> {
   return t.dataSource.query(`SELECT * FROM security_events WHERE ip = $1 ORDER BY chain_seq`, [ip]);
 }
 
+/** Minutes of the clock touched since `start`: the security log writes at most one row per minute for one caller. */
+const minutesSince = (start: number) => Math.floor(Date.now() / 60_000) - Math.floor(start / 60_000) + 1;
+
 const counted = (rows: SecurityRow[]) => rows.reduce((sum, row) => sum + Number(row.metadata.count), 0);
 
 async function chainState(teamId: string, by: SignedInUser = owner) {
@@ -126,6 +129,7 @@ describe('refusals of callers with no stake in the team', () => {
       'and lands in the security log under its real address',
     async (_who, credentials, actor) => {
       const from = uniqueLoopback();
+      const start = Date.now();
       const gql = gqlFrom(t.url, from);
       const before = await chainState(team.id);
       const mutations = mutationsOnTheTeam();
@@ -146,7 +150,7 @@ describe('refusals of callers with no stake in the team', () => {
 
       const rows = await securityRows(from);
       expect(rows.length).toBeGreaterThanOrEqual(1);
-      expect(rows.length).toBeLessThanOrEqual(2); // one per minute the requests spanned
+      expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
       expect(counted(rows)).toBe(mutations.length);
       for (const row of rows) {
         expect(row).toMatchObject({ action: 'security.mutationRefused', outcome: 'DENIED', ip: from, team_id: team.id, ...actor() });
@@ -160,6 +164,7 @@ describe('refusals of callers with no stake in the team', () => {
 
   it('a flood of 1,000 refused requests from one address adds a bounded number of rows, and none to any chain', async () => {
     const from = uniqueLoopback();
+    const start = Date.now();
     const gql = gqlFrom(t.url, from);
     const before = await chainState(team.id);
     const [{ n: eventsBefore }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events`);
@@ -176,7 +181,7 @@ describe('refusals of callers with no stake in the team', () => {
     );
     expect(await chainState(team.id)).toEqual(before);
     const rows = await securityRows(from);
-    expect(rows.length).toBeLessThanOrEqual(3);
+    expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
     expect(counted(rows)).toBe(1_000);
     // other test files write into the shared database meanwhile: a generous margin, far below 1,000
     const [{ n: eventsAfter }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events`);
@@ -227,6 +232,7 @@ describe('refusals of callers with no stake in the team', () => {
 describe('refusals at authentication', () => {
   it('100 bad bearer tokens on /graphql and /v1/audit/export are counted, not written as 100 rows', async () => {
     const from = uniqueLoopback();
+    const start = Date.now();
     for (let i = 0; i < 100; i++) {
       const headers = { authorization: `Bearer emst_${randomBytes(32).toString('base64url')}`, 'x-forwarded-for': FORGED };
       const res =
@@ -242,7 +248,7 @@ describe('refusals at authentication', () => {
     }
     const rows = await securityRows(from);
     expect(rows.length).toBeGreaterThanOrEqual(1);
-    expect(rows.length).toBeLessThanOrEqual(2);
+    expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
     expect(counted(rows)).toBe(100);
     for (const row of rows) {
       expect(row).toMatchObject({ action: 'security.authRefused', outcome: 'DENIED', actor_type: 'ANONYMOUS', team_id: null });
@@ -256,6 +262,7 @@ describe('refusals at authentication', () => {
 
   it('bad key credentials, then the 429 of a rate-limited caller, are counted by code', async () => {
     const from = uniqueLoopback();
+    const start = Date.now();
     const gql = gqlFrom(t.url, from);
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -264,7 +271,7 @@ describe('refusals at authentication', () => {
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     const rows = await securityRows(from);
-    expect(rows.length).toBeLessThanOrEqual(2);
+    expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
     const sum = (name: string, key: string) => rows.reduce((n, r) => n + (r.metadata[name]?.[key] ?? 0), 0);
     expect({
       UNAUTHENTICATED: sum('codes', 'UNAUTHENTICATED'),

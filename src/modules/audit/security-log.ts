@@ -10,8 +10,8 @@ import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
  * - security.mutationRefused: a mutation refused (or failed) for a caller with no stake in the
  *   team it named: anonymous, another team's user or key, or a team that does not exist;
  * - security.authRefused: credentials refused before anything ran (401), or a caller over its
- *   failure limit (429);
- * - security.overflow: what came past the per-minute cap, counted in one row.
+ *   failure limit (429).
+ * What comes past the per-minute cap is counted in one row of its own, security.overflow.
  */
 export type SecurityAction = 'security.mutationRefused' | 'security.authRefused';
 
