@@ -4,9 +4,13 @@ import { openDatabase } from '../src/db/database';
 import { exitWith } from '../src/db/exit-with';
 import { AuditQueryService } from '../src/modules/audit/audit-query.service';
 
+/** The name that stands for the platform security log among the chains to check. */
+const SECURITY = 'security';
+
 /**
- * `npm run audit:verify [teamId ...]`: walks the hash chain of every team (or of the teams named)
- * and of the platform, prints one line per chain, and exits 1 if any chain is broken.
+ * `npm run audit:verify [teamId | security ...]`: walks the hash chain of every team, of the
+ * platform and of the security log (or of the chains named), prints one line per chain, and
+ * exits 1 if any chain is broken.
  * Uses DATABASE_URL, or the embedded database in DATA_DIR when the service is not running.
  */
 async function main(): Promise<number> {
@@ -17,11 +21,11 @@ async function main(): Promise<number> {
     const named = process.argv.slice(2);
     const teams: (string | null)[] = named.length
       ? named
-      : [null, ...(await database.dataSource.query(`SELECT id FROM teams ORDER BY created_at`)).map((r: { id: string }) => r.id)];
+      : [null, ...(await database.dataSource.query(`SELECT id FROM teams ORDER BY created_at`)).map((r: { id: string }) => r.id), SECURITY];
     let broken = 0;
     for (const teamId of teams) {
-      const report = await query.verifyChain(teamId);
-      const name = teamId ?? 'platform';
+      const report = teamId === SECURITY ? await query.verifySecurityLog() : await query.verifyChain(teamId);
+      const name = teamId === SECURITY ? 'security log' : (teamId ?? 'platform');
       if (report.valid) {
         console.log(`ok      ${name}: ${report.checkedEvents} events`);
       } else {

@@ -8,7 +8,10 @@ import type { TeamAccess } from './permissions/team-access';
 export interface Actor {
   principal: Principal;
   access: TeamAccess;
+  /** the server's own id of the request */
   requestId: string;
+  /** the id the client gave it (X-Request-Id, cleaned), kept in audit metadata as clientRequestId */
+  clientRequestId: string | null;
   ip: string | null;
   userAgent: string | null;
 }

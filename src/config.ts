@@ -58,6 +58,8 @@ export interface Config {
     hashQueue: number;
     verifyFailures: number;
     verifyWindowSeconds: number;
+    /** rows the security log may gain per minute and instance; the rest is counted in one overflow row */
+    securityLogRowsPerMinute: number;
   };
 }
 
@@ -181,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
       hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10000),
       verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
       verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
+      securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
     },
   };
 }

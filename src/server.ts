@@ -3,8 +3,6 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
-import type { IncomingMessage } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { readCredentials } from './auth/authenticate';
 import { principalId } from './auth/principal';
@@ -17,6 +15,7 @@ import { registerAuditExportRoute } from './http/audit-export';
 import { registerAuthorizeRoute } from './http/authorize';
 import { registerHealthRoutes } from './http/health';
 import { Metrics, registerMetricsRoute } from './http/metrics';
+import { clientRequestIdOf, newRequestId } from './http/request-id';
 import { createLogger } from './logger';
 import { playgroundLandingPage } from './http/playground';
 import { VerificationCode } from './modules/api-key/api-key.types';
@@ -35,14 +34,6 @@ export interface BuiltServer {
    * their requests read (closing at once would reset them as idle connections)
    */
   close(options?: { graceMs?: number }): Promise<void>;
-}
-
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** A caller-supplied X-Request-Id is kept when it is sane, so a gateway's id flows through. */
-function requestIdOf(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 /**
@@ -85,7 +76,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    genReqId: requestIdOf,
+    genReqId: newRequestId,
     // X-Forwarded-For is believed only from the proxies named in TRUST_PROXY (nobody by default);
     // anyone else could use it to pose as another address and dodge allow-lists and limits.
     trustProxy: config.trustProxy === false ? false : proxyTrust(config.trustProxy),
@@ -110,11 +101,8 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     if (stopping) reply.header('connection', 'close');
     const trace: RequestTrace = {};
     traces.set(request, trace);
-    // a caller-chosen X-Request-Id may repeat: the first request holding it keeps it
-    if (!tracesById.has(request.id)) {
-      tracesById.set(request.id, trace);
-      reply.raw.once('close', () => tracesById.get(request.id) === trace && tracesById.delete(request.id));
-    }
+    tracesById.set(request.id, trace);
+    reply.raw.once('close', () => tracesById.delete(request.id));
   });
   // Routes outside GraphQL (/v1/authorize, /v1/audit/export) authenticate on their own: note whom
   // they served. A key is noted by its verification (below); a session token is looked up here.
@@ -137,9 +125,11 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
     const trace = traces.get(request) ?? {};
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
-    // reqId comes from the request's child logger: once per line
+    // reqId (the server's own) comes from the request's child logger: once per line
+    const clientRequestId = clientRequestIdOf(request.headers);
     request.log.info(
       {
+        ...(clientRequestId ? { clientRequestId } : {}),
         method: request.method,
         route,
         status: reply.statusCode,

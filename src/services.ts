@@ -10,6 +10,8 @@ import { UsageRecorder } from './modules/api-key/usage-recorder';
 import { AuditQueryService } from './modules/audit/audit-query.service';
 import { AuditService } from './modules/audit/audit.service';
 import { InvitationService } from './modules/invitation/invitation.service';
+import { PlatformAdminReads } from './modules/audit/platform-admin-reads';
+import { SecurityLog } from './modules/audit/security-log';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
@@ -29,7 +31,9 @@ const GATEWAY_FACTOR = 20;
 export function createServices(dataSource: DataSource, config: Config, logger?: Logger) {
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
-  const usage = new UsageRecorder(dataSource, audit, logger && ((message, error) => logger.error({ err: error }, message)));
+  const logError = logger && ((message: string, error: unknown) => logger.error({ err: error }, message));
+  const usage = new UsageRecorder(dataSource, audit, logError);
+  const securityLog = new SecurityLog(dataSource, audit, config.limits.securityLogRowsPerMinute, logError);
   const failures = createFailureStore(dataSource, config.redisUrl);
   const verifyLimits = {
     address: new FailureLimiter(
@@ -49,6 +53,8 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     auditLog: new AuditQueryService(dataSource),
     usage,
     ...createAccountServices(dataSource, audit, failures, config),
+    securityLog,
+    adminReads: new PlatformAdminReads(dataSource, audit),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),
     invitations: new InvitationService(dataSource, audit, feed, config.invitations),
@@ -60,10 +66,12 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
       await feed.start();
       usage.start();
       maintenance.start();
+      securityLog.start();
     },
     async stop() {
       await maintenance.stop();
       await usage.stop();
+      await securityLog.stop();
       await feed.stop();
       await failures.close();
     },

@@ -47,6 +47,7 @@ export function readCredentials(headers: IncomingHttpHeaders): Credentials {
 export interface ClientInfo {
   ip: string | null;
   requestId: string;
+  clientRequestId?: string | null;
   userAgent: string | null;
   /** GraphQL operation name, for the trace of key use */
   operation?: string | null;
@@ -75,6 +76,7 @@ export async function authenticate(services: Pick<Services, 'users' | 'verifier'
         operation: client.operation ?? null,
         userAgent: client.userAgent,
         requestId: client.requestId,
+        clientRequestId: client.clientRequestId,
       });
       if (code === VerificationCode.RATE_LIMITED) throw rateLimitedRequest();
       if (code !== VerificationCode.VALID || !apiKey) throw credentialsRejected();

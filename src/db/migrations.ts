@@ -4,6 +4,7 @@ import { AuditTimeIndex1764180000000 } from './migrations/1764180000000-AuditTim
 import { KeyOwners1764190000000 } from './migrations/1764190000000-KeyOwners';
 import { SessionDetails1764200000000 } from './migrations/1764200000000-SessionDetails';
 import { Invitations1764210000000 } from './migrations/1764210000000-Invitations';
+import { SecurityLog1764220000000 } from './migrations/1764220000000-SecurityLog';
 import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLimitExpiry';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
@@ -14,5 +15,6 @@ export const migrations = [
   KeyOwners1764190000000,
   SessionDetails1764200000000,
   Invitations1764210000000,
+  SecurityLog1764220000000,
   RateLimitExpiry1764240000000,
 ];

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredentials } from '../auth/authenticate';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import { normalizeIp } from '../security/ip-allowlist';
+import { clientRequestIdOf } from './request-id';
 import type { Services } from '../services';
 
 const STATUS: Record<VerificationCode, number> = {
@@ -54,6 +55,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
             operation: `${firstHeader(request, 'x-forwarded-method') ?? ''} ${firstHeader(request, 'x-forwarded-uri') ?? firstHeader(request, 'x-original-uri') ?? ''}`.trim() || null,
             userAgent: firstHeader(request, 'user-agent') ?? null,
             requestId: request.id,
+            clientRequestId: clientRequestIdOf(request.headers),
           });
     if (result.code === VerificationCode.VALID && result.apiKey) {
       reply.header('x-empress-team-id', result.apiKey.teamId);

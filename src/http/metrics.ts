@@ -70,6 +70,14 @@ export class Metrics {
         this.set(services.usage.dropped);
       },
     });
+    new Gauge({
+      name: 'empress_security_log_dropped_total',
+      help: 'refusals counted for the security log but never written (database down for more than 10 minutes)',
+      registers: [this.registry],
+      collect() {
+        this.set(services.securityLog.dropped);
+      },
+    });
     const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
     new Gauge({
       name: 'empress_db_pool_connections',

@@ -26,6 +26,13 @@ export const RETENTION: readonly Retention[] = [
   { table: 'permission_grants', kept: 'until the grant is revoked or the membership ends' },
   { table: 'api_keys', kept: 'for ever: a revoked or expired key stays, so that the audit log can name it' },
   { table: 'migrations', kept: 'one row per applied migration' },
+  { table: 'security_events', kept: 'for ever: the platform security log is an append-only hash chain, like the teams\' (one row per address, minute and kind of refusal)' },
+  { table: 'security_chain_heads', kept: 'one row, the head of the security log' },
+  {
+    table: 'platform_admin_reads',
+    kept: 'the current and the previous hour (only the current one decides whether a read is recorded again); then purged',
+    spent: "hour < date_trunc('hour', now()) - interval '1 hour'",
+  },
   {
     table: 'invitations',
     kept: 'while open; answered or expired ones 30 more days (the audit log keeps their story), then purged',

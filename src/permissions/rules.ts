@@ -32,8 +32,11 @@ export interface ObjectPolicy {
 export interface Operation {
   /** who may call at all: anyone; a signed-in user or key; a person (a user, never a key); a platform admin */
   caller: 'anyone' | 'signedIn' | 'person' | 'platformAdmin';
-  /** the team it acts in, and what the caller must hold there: a permission, any of several, or a policy */
-  team?: { locate: TeamLocator; needs: Requirement };
+  /**
+   * the team it acts in, and what the caller must hold there; `reads`: it reads the team's data
+   * (a platform admin's pass is recorded in the team's log)
+   */
+  team?: { locate: TeamLocator; needs: Requirement; reads?: boolean };
 }
 
 /** What the caller must hold in the team: a permission, any of several (none: being in the team), or a policy. */
@@ -43,9 +46,12 @@ export const anyone: Operation = { caller: 'anyone' };
 export const signedIn: Operation = { caller: 'signedIn' };
 export const person: Operation = { caller: 'person' };
 
-/** Needs `needs` in the team `locate` finds; API keys may call it with the matching scope. */
+/**
+ * Needs `needs` in the team `locate` finds; API keys may call it with the matching scope. A read:
+ * keys hold only read permissions, so whatever they may call reads and changes nothing.
+ */
 export function inTeam(needs: Permission | readonly Permission[], locate: TeamLocator): Operation {
-  return { caller: 'signedIn', team: { locate, needs } };
+  return { caller: 'signedIn', team: { locate, needs, reads: true } };
 }
 
 /** As inTeam, for people only: an API key never changes keys, members, roles or teams. */
@@ -88,15 +94,20 @@ export async function decide(operation: Operation, parent: unknown, args: Args, 
     if (teamId === null) return notFound();
     const permissions = await ctx.actor.access.permissionsIn(teamId);
     if (!permissions) return notFound();
-    const { needs } = operation.team;
-    if (isPolicy(needs)) return await needs.decide(permissions, parent, args, ctx);
-    const anyOf: readonly Permission[] = typeof needs === 'string' ? [needs] : needs;
-    if (anyOf.length === 0 || anyOf.some((p) => permissions.has(p))) return true;
-    return forbidden(`This needs the ${anyOf.join(' or ')} permission`);
+    const { needs, reads } = operation.team;
+    const decision = isPolicy(needs) ? await needs.decide(permissions, parent, args, ctx) : holds(permissions, needs);
+    if (decision === true && reads) await ctx.actor.access.readAllowed(teamId);
+    return decision;
   } catch (error) {
     if (isDatabaseUnavailable(error)) return databaseUnavailable();
     throw error;
   }
+}
+
+function holds(permissions: PermissionSet, needs: Permission | readonly Permission[]): true | GraphQLError {
+  const anyOf: readonly Permission[] = typeof needs === 'string' ? [needs] : needs;
+  if (anyOf.length === 0 || anyOf.some((p) => permissions.has(p))) return true;
+  return forbidden(`This needs the ${anyOf.join(' or ')} permission`);
 }
 
 /** The team an operation acts in, for the audit of a refusal; null when it names none that exists. */

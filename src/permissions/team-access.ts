@@ -18,6 +18,8 @@ export class TeamAccess {
   constructor(
     readonly principal: Principal,
     private readonly loaders: Pick<Loaders, 'team' | 'memberPermissions'>,
+    /** records a platform admin's read of a team it is not a member of (platform-admin-reads.ts) */
+    private readonly recordAdminRead: (teamId: string) => Promise<void> = async () => undefined,
   ) {}
 
   /** null: the caller can't see the team at all (answer NOT_FOUND, as if it did not exist) */
@@ -36,6 +38,17 @@ export class TeamAccess {
 
   async can(teamId: string, permission: string): Promise<boolean> {
     return (await this.permissionsIn(teamId))?.has(permission) ?? false;
+  }
+
+  /**
+   * A read of the team's data was allowed. A platform admin's read of a team it is not a member of
+   * is recorded in that team's log (once an hour); everyone else reads only where they belong.
+   */
+  async readAllowed(teamId: string): Promise<void> {
+    const p = this.principal;
+    if (p.type !== 'USER' || !p.user.isPlatformAdmin) return;
+    if (await this.loaders.memberPermissions.load({ teamId, userId: p.user.id })) return;
+    await this.recordAdminRead(teamId);
   }
 
   /** Forget cached answers after this request changed memberships, roles or grants of the team. */

@@ -8,7 +8,8 @@ import { startTestServer, type TestServer } from '../helpers/server';
 /**
  * Every use of a key is traced: lastUsedAt / lastUsedIp follow within seconds (the usage
  * recorder writes in batches every second), and each use leaves one apiKey.used audit row with
- * its outcome (SUCCESS when the key was accepted, DENIED when not), address and request id.
+ * its outcome (SUCCESS when the key was accepted, DENIED when not), address, request id (the
+ * server's, as answered in X-Request-Id) and the client's own request id.
  */
 let t: TestServer;
 let owner: SignedInUser;
@@ -24,7 +25,14 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const requestId = (what: string) => `${what}-${randomBytes(6).toString('hex')}`;
+const clientRequestId = (what: string) => `${what}-${randomBytes(6).toString('hex')}`;
+
+/** The server's id of a request, from its X-Request-Id answer. */
+function serverIdOf(res: { headers: Headers | Record<string, unknown> }): string {
+  const id = res.headers instanceof Headers ? res.headers.get('x-request-id') : res.headers['x-request-id'];
+  if (typeof id !== 'string') throw new Error('no X-Request-Id in the answer');
+  return id;
+}
 
 async function lastUse(): Promise<{ lastUsedAt: string | null; lastUsedIp: string | null }> {
   const res = await t.gql(`query($id: ID!) { apiKey(id: $id) { lastUsedAt lastUsedIp } }`, { id: k.id }, owner.headers);
@@ -63,13 +71,15 @@ it('verifyApiCredentials with clientIp, from a gateway the deployment trusts, re
   expect(new Date(seen!.lastUsedAt!).getTime()).toBeGreaterThan(new Date(previous.lastUsedAt!).getTime());
 });
 
-it('each use leaves one apiKey.used audit row with its outcome, address and request id', async () => {
+it("each use leaves one apiKey.used audit row with its outcome, address, the server's request id and the client's", async () => {
   const gateway = uniqueLoopbackIn('127.77');
   const app = uniqueLoopback();
-  const uses: { id: string; outcome: 'SUCCESS' | 'DENIED'; ip: string; via: string; code: string; send: () => Promise<unknown> }[] = [];
-  const add = (what: string, outcome: 'SUCCESS' | 'DENIED', ip: string, via: string, code: string, send: (id: string) => Promise<unknown>) => {
-    const id = requestId(what);
-    uses.push({ id, outcome, ip, via, code, send: () => send(id) });
+  type Answer = { headers: Headers | Record<string, unknown> };
+  type Outcome = 'SUCCESS' | 'DENIED';
+  const uses: { clientId: string; id?: string; outcome: Outcome; ip: string; via: string; code: string; send: () => Promise<Answer> }[] = [];
+  const add = (what: string, outcome: Outcome, ip: string, via: string, code: string, send: (clientId: string) => Promise<Answer>) => {
+    const clientId = clientRequestId(what);
+    uses.push({ clientId, outcome, ip, via, code, send: () => send(clientId) });
   };
   const verifyAs = (id: string, secret: string, extra: Record<string, unknown>) =>
     gqlFrom(t.url, gateway)(
@@ -91,9 +101,10 @@ it('each use leaves one apiKey.used audit row with its outcome, address and requ
       localAddress: gateway,
     }),
   );
-  for (const use of uses) await use.send();
+  for (const use of uses) use.id = serverIdOf(await use.send());
 
-  const ids = uses.map((u) => u.id);
+  const ids = uses.map((u) => u.id!);
+  expect(new Set([...ids, ...uses.map((u) => u.clientId)]).size).toBe(2 * uses.length);
   const rows = await eventually(async () => {
     const found = await selectRows(
       `SELECT request_id, outcome, ip, action, actor_type, actor_api_key_id, actor_label, target_id, team_id, metadata
@@ -106,8 +117,8 @@ it('each use leaves one apiKey.used audit row with its outcome, address and requ
   expect(rows!).toHaveLength(ids.length);
   for (const use of uses) {
     const row = rows!.find((r) => r.request_id === use.id);
-    expect({ what: use.id, ...row }).toMatchObject({
-      what: use.id,
+    expect({ what: use.clientId, ...row }).toMatchObject({
+      what: use.clientId,
       outcome: use.outcome,
       ip: use.ip,
       actor_type: 'API_KEY',
@@ -115,7 +126,7 @@ it('each use leaves one apiKey.used audit row with its outcome, address and requ
       actor_label: k.key,
       target_id: k.id,
       team_id: team.id,
-      metadata: expect.objectContaining({ via: use.via, code: use.code }),
+      metadata: expect.objectContaining({ via: use.via, code: use.code, clientRequestId: use.clientId }),
     });
   }
 });

@@ -1,6 +1,6 @@
-import { Writable } from 'node:stream';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
 import { httpRequest, uniqueLoopback } from '../helpers/http';
+import { LineCollector } from '../helpers/log-lines';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -9,18 +9,6 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * tokens or Authorization header values that crossed the wire during a whole key lifecycle
  * shows up anywhere in the log.
  */
-
-class LineCollector extends Writable {
-  readonly lines: string[] = [];
-  private partial = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    const text = this.partial + chunk.toString('utf8');
-    const parts = text.split('\n');
-    this.partial = parts.pop() ?? '';
-    this.lines.push(...parts.filter((l) => l.length > 0));
-    done();
-  }
-}
 
 interface Sent {
   what: string;

@@ -22,6 +22,8 @@ export interface VerifyRequest {
   operation?: string | null;
   userAgent: string | null;
   requestId: string;
+  /** the id the client gave its request (X-Request-Id, cleaned) */
+  clientRequestId?: string | null;
 }
 
 export interface VerifyResult {
@@ -150,6 +152,7 @@ export class ApiKeyVerifier {
       claimedClientIp: asking.clientTrusted || asking.clientIp === request.callerIp ? null : asking.clientIp,
       userAgent: request.userAgent,
       requestId: request.requestId,
+      clientRequestId: request.clientRequestId ?? null,
     });
   }
 }

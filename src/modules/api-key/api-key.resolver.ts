@@ -102,6 +102,7 @@ export class ApiKeyResolver {
       via: 'verifyApiCredentials',
       userAgent: actor.userAgent,
       requestId: actor.requestId,
+      clientRequestId: actor.clientRequestId,
     });
     return {
       valid: code === VerificationCode.VALID,

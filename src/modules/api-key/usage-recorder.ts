@@ -18,13 +18,15 @@ export interface KeyUse {
   claimedClientIp?: string | null;
   userAgent: string | null;
   requestId: string;
+  /** the id the client gave its request (X-Request-Id, cleaned) */
+  clientRequestId?: string | null;
 }
 
 /**
  * Client text as PostgreSQL can store it: jsonb refuses \u0000 and lone UTF-16 surrogates, and
  * one such string in a batch would fail the whole batch (an operation name, a scope asked for).
  */
-function storable(text: string): string {
+export function storable(text: string): string {
   return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
@@ -87,6 +89,7 @@ export class UsageRecorder {
         ...(use.operation ? { operation: storable(use.operation.slice(0, 200)) } : {}),
         ...(use.requiredScopes?.length ? { requiredScopes: use.requiredScopes.slice(0, 50).map((scope) => storable(scope.slice(0, 200))) } : {}),
         ...(use.claimedClientIp ? { claimedClientIp: use.claimedClientIp } : {}),
+        ...(use.clientRequestId ? { clientRequestId: use.clientRequestId } : {}),
       },
     });
     if (use.code === 'VALID') this.lastUse.set(use.apiKey.id, { at: now, ip: use.ip });

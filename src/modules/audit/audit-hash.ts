@@ -3,6 +3,19 @@ import { createHash } from 'node:crypto';
 /** Chain of events that belong to no team (failed sign-ins of unknown accounts, bootstrap). */
 export const PLATFORM_CHAIN = '00000000-0000-0000-0000-000000000000';
 
+/** Where hash chains live: a table of events and one of chain heads, with the columns of audit_events and audit_chain_heads. */
+export interface ChainTables {
+  events: 'audit_events' | 'security_events';
+  heads: 'audit_chain_heads' | 'security_chain_heads';
+}
+
+/** The teams' chains and the platform chain: one chain per team_id (null: the platform's). */
+export const AUDIT_CHAINS: ChainTables = { events: 'audit_events', heads: 'audit_chain_heads' };
+
+/** The platform security log: a single chain of its own, under SECURITY_CHAIN. */
+export const SECURITY_LOG: ChainTables = { events: 'security_events', heads: 'security_chain_heads' };
+export const SECURITY_CHAIN = PLATFORM_CHAIN;
+
 export interface HashableEvent {
   id: string;
   teamId: string | null;

@@ -3,7 +3,7 @@ import { badInput } from '../../errors';
 import { requireTime } from '../../validation';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
 import { auditWhere, type AuditFilterInput } from './audit-filter';
-import { hashEvent, PLATFORM_CHAIN } from './audit-hash';
+import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, SECURITY_CHAIN, SECURITY_LOG, type ChainTables } from './audit-hash';
 
 export const MAX_AUDIT_PAGE = 500;
 const EXPORT_BATCH = 1_000;
@@ -22,6 +22,14 @@ export interface Statement {
 export interface AuditPage {
   edges: { cursor: string; node: AuditEvent }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/** One chain to walk: where it lives, its head's key, and which events are its own. */
+interface Chain {
+  tables: ChainTables;
+  key: string;
+  where: string;
+  params: unknown[];
 }
 
 export interface ChainReport {
@@ -156,16 +164,22 @@ export class AuditQueryService {
    * events were cut off the end). Reports the first break found.
    */
   async verifyChain(teamId: string | null): Promise<ChainReport> {
+    const chain: Chain = teamId
+      ? { tables: AUDIT_CHAINS, key: teamId, where: 'e.team_id = $1', params: [teamId] }
+      : { tables: AUDIT_CHAINS, key: PLATFORM_CHAIN, where: 'e.team_id IS NULL', params: [] };
     // One snapshot for the walk and the chain head: writers commit their events and the head
     // together, so in a snapshot the two always agree. Read in separate statements instead, a
     // chain that grows while it is checked looks cut short ("missing at the end").
-    return this.dataSource.transaction('REPEATABLE READ', (m) => this.verifyChainIn(m, teamId));
+    return this.dataSource.transaction('REPEATABLE READ', (m) => this.verifyChainIn(m, chain));
   }
 
-  private async verifyChainIn(m: EntityManager, teamId: string | null): Promise<ChainReport> {
-    const chainKey = teamId ?? PLATFORM_CHAIN;
-    const teamCondition = teamId ? 'e.team_id = $1' : 'e.team_id IS NULL';
-    const teamParams = teamId ? [teamId] : [];
+  /** The platform security log's chain, checked as the teams' are. */
+  async verifySecurityLog(): Promise<ChainReport> {
+    const chain: Chain = { tables: SECURITY_LOG, key: SECURITY_CHAIN, where: 'TRUE', params: [] };
+    return this.dataSource.transaction('REPEATABLE READ', (m) => this.verifyChainIn(m, chain));
+  }
+
+  private async verifyChainIn(m: EntityManager, chain: Chain): Promise<ChainReport> {
     let expectedSeq = 1n;
     let prevHash: string | null = null;
     let checked = 0;
@@ -178,9 +192,9 @@ export class AuditQueryService {
     });
     for (;;) {
       const batch = await this.rows(
-        `SELECT e.* FROM audit_events e WHERE ${teamCondition} AND e.chain_seq >= $${teamParams.length + 1}
+        `SELECT e.* FROM ${chain.tables.events} e WHERE ${chain.where} AND e.chain_seq >= $${chain.params.length + 1}
           ORDER BY e.chain_seq ASC LIMIT ${VERIFY_BATCH}`,
-        [...teamParams, expectedSeq.toString()],
+        [...chain.params, expectedSeq.toString()],
         m,
       );
       for (const event of batch) {
@@ -194,8 +208,8 @@ export class AuditQueryService {
       if (batch.length < VERIFY_BATCH) break;
     }
     const [head]: { last_seq: string; last_hash: string }[] = await m.query(
-      `SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`,
-      [chainKey],
+      `SELECT last_seq, last_hash FROM ${chain.tables.heads} WHERE chain_key = $1`,
+      [chain.key],
     );
     const lastSeq = (expectedSeq - 1n).toString();
     if (head && (head.last_seq !== lastSeq || head.last_hash !== (prevHash ?? ''))) {

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
 import { principalId, principalLabel } from '../../auth/principal';
 import { ActorType, AuditOutcome } from './audit-event.entity';
-import { hashEvent, PLATFORM_CHAIN, sanitizeMetadata } from './audit-hash';
+import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, sanitizeMetadata, type ChainTables } from './audit-hash';
 
 /** What a service says about one event; the actor and request come from the Actor. */
 export interface AuditEntry {
@@ -51,14 +51,20 @@ export function rowFromActor(actor: Actor, entry: AuditEntry): AuditRow {
     ip: actor.ip,
     userAgent: actor.userAgent ? actor.userAgent.slice(0, 512) : null,
     requestId: actor.requestId,
-    metadata: withPlatformAdminMark(p, entry.metadata ? sanitizeMetadata(entry.metadata) : null),
+    metadata: withRequestMarks(actor, entry.metadata ? sanitizeMetadata(entry.metadata) : null),
   };
 }
 
-/** A platform admin acts as Owner in every team; its rows say so, to be easy to find. */
-function withPlatformAdminMark(p: Actor['principal'], metadata: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (p.type !== 'USER' || !p.user.isPlatformAdmin) return metadata;
-  return { ...(metadata ?? {}), actingAsPlatformAdmin: true };
+/**
+ * A platform admin acts as Owner in every team: its rows say so, to be easy to find. The id the
+ * client gave its request (X-Request-Id, cleaned) is kept beside the server's own.
+ */
+function withRequestMarks(actor: Actor, metadata: Record<string, unknown> | null): Record<string, unknown> | null {
+  const p = actor.principal;
+  const admin = p.type === 'USER' && p.user.isPlatformAdmin;
+  const { clientRequestId } = actor;
+  if (!admin && !clientRequestId) return metadata;
+  return { ...(metadata ?? {}), ...(admin ? { actingAsPlatformAdmin: true } : {}), ...(clientRequestId ? { clientRequestId } : {}) };
 }
 
 /**
@@ -91,14 +97,15 @@ export class AuditService {
     }
     // Lock chains in a fixed order: two batches touching the same teams can't deadlock.
     for (const chainKey of [...byChain.keys()].sort()) {
-      await this.appendToChain(manager, chainKey, byChain.get(chainKey)!);
+      await this.appendToChain(manager, AUDIT_CHAINS, chainKey, byChain.get(chainKey)!);
     }
   }
 
-  private async appendToChain(manager: EntityManager, chainKey: string, rows: AuditRow[]): Promise<void> {
+  /** Appends rows, in their order, to one chain of `tables` (a team's, or the security log's). */
+  async appendToChain(manager: EntityManager, tables: ChainTables, chainKey: string, rows: AuditRow[]): Promise<void> {
     const [head]: { last_seq: string; last_hash: string }[] = await manager.query(
-      `INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash) VALUES ($1, 0, '')
-       ON CONFLICT (chain_key) DO UPDATE SET last_seq = audit_chain_heads.last_seq
+      `INSERT INTO ${tables.heads} (chain_key, last_seq, last_hash) VALUES ($1, 0, '')
+       ON CONFLICT (chain_key) DO UPDATE SET last_seq = ${tables.heads}.last_seq
        RETURNING last_seq, last_hash`,
       [chainKey],
     );
@@ -120,13 +127,13 @@ export class AuditService {
       prevHash = hash;
     }
     await manager.query(
-      `INSERT INTO audit_events (id, team_id, chain_seq, occurred_at, action, outcome, actor_type,
+      `INSERT INTO ${tables.events} (id, team_id, chain_seq, occurred_at, action, outcome, actor_type,
          actor_user_id, actor_api_key_id, actor_label, target_type, target_id, ip, user_agent,
          request_id, api_key_id, metadata, prev_hash, hash)
        VALUES ${tuples.join(', ')}`,
       values,
     );
-    await manager.query(`UPDATE audit_chain_heads SET last_seq = $2, last_hash = $3 WHERE chain_key = $1`, [
+    await manager.query(`UPDATE ${tables.heads} SET last_seq = $2, last_hash = $3 WHERE chain_key = $1`, [
       chainKey,
       seq.toString(),
       prevHash,

@@ -51,7 +51,8 @@ const DENIED_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE
  * Successful mutations write their audit row inside their own transaction (services). This
  * middleware, wrapped around graphql-shield, writes the row for every mutation that did NOT
  * succeed: refused by a permission rule (DENIED) or failed on bad input, a conflict or a bug
- * (FAILURE). The change was rolled back, so the row goes in a transaction of its own.
+ * (FAILURE). The change was rolled back, so the row goes in a transaction of its own; or, for a
+ * caller with no stake in the team, it is counted in the security log instead (whereFiled).
  */
 export const auditRefusedMutations: IMiddlewareFunction = async (resolve, parent, args, ctx: GraphQLContext, info: GraphQLResolveInfo) => {
   if (info.parentType.name !== 'Mutation') return resolve(parent, args, ctx, info);
@@ -74,12 +75,15 @@ async function recordFailure(ctx: GraphQLContext, field: string, args: Record<st
   if (SELF_AUDITED_FAILURES.has(field)) return;
   const described = MUTATION_ACTIONS[field] ?? { action: `mutation.${field}` };
   const code = errorCode(error) ?? 'INTERNAL_SERVER_ERROR';
+  const outcome = DENIED_CODES.has(code) ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
   const target = targetOf(described, args);
   try {
+    const filed = await whereFiled(ctx, field, args);
+    if (filed.in === 'securityLog') return noteInSecurityLog(ctx, field, code, outcome, filed.teamId);
     await ctx.services.audit.recordAlone(ctx.actor, {
-      teamId: await teamOfMutation(ctx, field, args),
+      teamId: filed.teamId,
       action: described.action,
-      outcome: DENIED_CODES.has(code) ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
+      outcome,
       targetType: target ? described.targetType : null,
       targetId: target,
       metadata: { mutation: field, code, ...(error instanceof GraphQLError && error.extensions?.field ? { field: error.extensions.field } : {}) },
@@ -95,10 +99,41 @@ function targetOf(described: { targetArg?: string }, args: Record<string, unknow
   return isUuid(value) ? value.toLowerCase() : null;
 }
 
+interface Filed {
+  in: 'chain' | 'securityLog';
+  /** the team the operation named, if it exists */
+  teamId: string | null;
+}
+
 /**
- * The team the refused mutation aimed at, located as its rule locates it: the refusal is filed in
- * that team's log. Aims at nothing that exists go to the platform chain.
+ * Where a refusal is filed. Only callers with a stake write into a chain: in the team's chain when
+ * the caller belongs to the team the operation's row locates (a member, the team's own key, a
+ * platform admin); in the platform chain when the operation acts in no team and a signed-in caller
+ * made it (its own account's business). Everyone else, anonymous callers and callers naming a team
+ * they are not in or one that does not exist, is counted in the security log (security-log.ts),
+ * which an attacker's flood can't grow per request.
  */
-function teamOfMutation(ctx: GraphQLContext, field: string, args: Record<string, unknown>): Promise<string | null> {
-  return teamOf(operationOf('Mutation', field), undefined, args, ctx);
+async function whereFiled(ctx: GraphQLContext, field: string, args: Record<string, unknown>): Promise<Filed> {
+  const operation = operationOf('Mutation', field);
+  const teamId = await teamOf(operation, undefined, args, ctx);
+  if (ctx.actor.principal.type === 'ANONYMOUS') return { in: 'securityLog', teamId };
+  if (!operation?.team) return { in: 'chain', teamId: null };
+  const member = teamId !== null && (await ctx.actor.access.permissionsIn(teamId)) !== null;
+  return { in: member ? 'chain' : 'securityLog', teamId };
+}
+
+function noteInSecurityLog(ctx: GraphQLContext, field: string, code: string, outcome: AuditOutcome, teamId: string | null): void {
+  const { principal, ip, userAgent, requestId, clientRequestId } = ctx.actor;
+  ctx.services.securityLog.note({
+    action: 'security.mutationRefused',
+    outcome: outcome === AuditOutcome.DENIED ? AuditOutcome.DENIED : AuditOutcome.FAILURE,
+    principal,
+    ip,
+    userAgent,
+    requestId,
+    clientRequestId,
+    code,
+    teamId,
+    mutation: field,
+  });
 }
