@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { allow, deny, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
-import { anyone, inTeam, locate, onKey, person, personInTeam, platformAdmin, shieldRule, signedIn, type Operation } from './rules';
+import { anyone, inTeam, teamDirectory, locate, onKey, person, personInTeam, platformAdmin, shieldRule, signedIn, type Operation } from './rules';
 
 /**
  * Who may call what: the one table. Every Query and Mutation field is a row: who may call it, the
@@ -86,7 +86,7 @@ export const ruleMap: IRules = {
   Mutation: rootRules(OPERATIONS.Mutation),
   // However a Team is reached (teams, apiKey.team, ...), its details need team:read in it.
   Team: {
-    '*': shieldRule(inTeam('team:read', locate.parentTeam())),
+    '*': shieldRule(teamDirectory('team:read', locate.parentTeam())),
     id: allow,
     viewerPermissions: allow,
     members: shieldRule(inTeam('members:read', locate.parentTeam())),

@@ -54,6 +54,14 @@ export function inTeam(needs: Permission | readonly Permission[], locate: TeamLo
   return { caller: 'signedIn', team: { locate, needs, reads: true } };
 }
 
+/**
+ * As inTeam, for what a team shows of itself wherever it is listed (its name, its roles): not a
+ * read of its data, so a platform admin's look at the list of every team is not recorded in each.
+ */
+export function teamDirectory(needs: Permission, locate: TeamLocator): Operation {
+  return { caller: 'signedIn', team: { locate, needs } };
+}
+
 /** As inTeam, for people only: an API key never changes keys, members, roles or teams. */
 export function personInTeam(needs: Requirement, locate: TeamLocator): Operation {
   return { caller: 'person', team: { locate, needs } };

@@ -72,10 +72,15 @@ const minutesSince = (start: number) => Math.floor(Date.now() / 60_000) - Math.f
 
 const counted = (rows: SecurityRow[]) => rows.reduce((sum, row) => sum + Number(row.metadata.count), 0);
 
+/**
+ * The team's chain as its members see it: how many rows, and whether it checks out. Rows of a
+ * platform admin's reads are left out of the count: other test files' platform admins list every
+ * team of this run's database (once an hour each), and may do so at any moment.
+ */
 async function chainState(teamId: string, by: SignedInUser = owner) {
-  const rows = await chainOf(t, teamId);
+  const rows = (await chainOf(t, teamId)).filter((row) => row.action !== 'team.readByPlatformAdmin');
   const verified = await t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, by.headers);
-  return { rows: rows.length, valid: verified.data?.verifyAuditChain.valid, checked: verified.data?.verifyAuditChain.checkedEvents };
+  return { rows: rows.length, valid: verified.data?.verifyAuditChain.valid };
 }
 
 /** Every kind of change a caller can aim at the team, each naming one of its objects. */
@@ -343,8 +348,8 @@ describe("a platform admin's reads", () => {
       // members reading their own team leave nothing of the kind
       await t.gql(reads, { t: team.id }, owner.headers);
       const others = await t.dataSource.query(
-        `SELECT id FROM audit_events WHERE team_id = $1 AND action = 'team.readByPlatformAdmin' AND actor_user_id <> $2`,
-        [team.id, admin.id],
+        `SELECT id FROM audit_events WHERE team_id = $1 AND action = 'team.readByPlatformAdmin' AND actor_user_id = $2`,
+        [team.id, owner.id],
       );
       expect(others).toEqual([]);
     } finally {
