@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
+import { HeavyWorkGate } from './db/heavy-work';
+import { OperationLeases } from './db/leases';
 import { ApiKeyCache } from './modules/api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './modules/api-key/api-key-change-feed';
 import { ApiKeyService } from './modules/api-key/api-key.service';
@@ -8,6 +10,7 @@ import { ApiKeyVerifier } from './modules/api-key/api-key-verifier';
 import { UsageRecorder } from './modules/api-key/usage-recorder';
 import { AuditQueryService } from './modules/audit/audit-query.service';
 import { AuditService } from './modules/audit/audit.service';
+import { ChainVerifier } from './modules/audit/chain-verifier';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
@@ -46,9 +49,15 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     { max: config.limits.loginFailures, windowSeconds: config.limits.loginWindowMinutes * 60 },
     'login',
   );
+  // heavy work (chain walks, export batches, large audit pages) shares a few pool connections
+  const heavyWork = new HeavyWorkGate(config.limits.heavyWorkConnections);
+  const leases = new OperationLeases(dataSource);
   const services = {
     audit,
-    auditLog: new AuditQueryService(dataSource),
+    auditLog: new AuditQueryService(dataSource, heavyWork),
+    chains: new ChainVerifier(dataSource, heavyWork, leases),
+    heavyWork,
+    leases,
     usage,
     users: new UserService(dataSource, audit, config, loginLimiter),
     teams: new TeamService(dataSource, audit),

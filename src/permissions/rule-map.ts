@@ -24,6 +24,7 @@ export const OPERATIONS = {
     apiKeys: inTeam('apiKeys:read', locate.teamArg()),
     auditEvents: inTeam('audit:read', locate.teamArg()),
     verifyAuditChain: inTeam('audit:read', locate.teamArg()),
+    auditChainHead: inTeam('audit:read', locate.teamArg()),
   },
   Mutation: {
     signUp: anyone,
@@ -105,6 +106,7 @@ export const ruleMap: IRules = {
   AuditEventEdge: allow,
   AuditEventConnection: allow,
   AuditChainVerification: allow,
+  AuditChainHead: allow,
   ApiKeyUsageDay: allow,
 };
 

@@ -31,10 +31,14 @@ export function testDatabaseUrl(): string {
  * The real server (buildServer, as in production) on a random port of 127.0.0.1, against this
  * run's database. Tests talk to it only over HTTP.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: BuildOptions & { applicationName?: string } = {},
+): Promise<TestServer> {
   // Quiet unless a test asks for the log (LOG_LEVEL and a logStream to capture it).
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...env });
-  const dataSource = createDataSource({ url: testDatabaseUrl(), poolSize: 10 });
+  // applicationName: to find this server's own connections in pg_stat_activity
+  const dataSource = createDataSource({ url: testDatabaseUrl(), poolSize: 10, applicationName: options.applicationName });
   await dataSource.initialize();
   const server = await buildServer(config, dataSource, options);
   await server.app.listen({ port: 0, host: '127.0.0.1' });

@@ -1,0 +1,92 @@
+import type { DataSource } from 'typeorm';
+import type { HeavyWorkGate } from '../../db/heavy-work';
+import type { AuditEvent } from './audit-event.entity';
+import { hashEvent, PLATFORM_CHAIN } from './audit-hash';
+import { eventFromRow } from './audit-query.service';
+
+const WALK_BATCH = 5_000;
+// Events hashed in one slice of the event loop (~2 ms): a long walk never holds up other requests.
+const HASHES_PER_SLICE = 100;
+
+/** A link of a chain: an event's position and hash; the start of a chain is position 0, no hash. */
+export interface ChainPoint {
+  seq: bigint;
+  hash: string | null;
+}
+
+export const CHAIN_START: ChainPoint = { seq: 0n, hash: null };
+
+/**
+ * Checks events one after another from a known link: each must carry the next number, link to
+ * the hash of the one before, and hash to what it stores.
+ */
+export class ChainLinks {
+  checked = 0;
+
+  constructor(private last: ChainPoint) {}
+
+  get point(): ChainPoint {
+    return this.last;
+  }
+
+  /** null when the event continues the chain; otherwise what is wrong with it */
+  next(event: AuditEvent): string | null {
+    this.checked++;
+    if (BigInt(event.chainSeq) !== this.last.seq + 1n) return 'an event is missing before this one';
+    if (event.prevHash !== this.last.hash) return 'does not link to the event before it (removed, inserted or reordered)';
+    if (hashEvent(event) !== event.hash) return 'its content does not match its hash (edited)';
+    this.last = { seq: this.last.seq + 1n, hash: event.hash };
+    return null;
+  }
+
+  /** Checks a batch in short slices of the event loop (gate.slice); the first broken event, if any. */
+  async nextAll(events: AuditEvent[], gate: HeavyWorkGate): Promise<{ event: AuditEvent; reason: string } | null> {
+    for (let from = 0; from < events.length; from += HASHES_PER_SLICE) {
+      const found = await gate.slice(() => {
+        for (const event of events.slice(from, from + HASHES_PER_SLICE)) {
+          const reason = this.next(event);
+          if (reason) return { event, reason };
+        }
+        return null;
+      });
+      if (found) return found;
+    }
+    return null;
+  }
+}
+
+/** The SQL condition and parameters that select one chain's events. */
+export function chainCondition(chainKey: string): { where: string; params: unknown[] } {
+  return chainKey === PLATFORM_CHAIN ? { where: 'e.team_id IS NULL', params: [] } : { where: 'e.team_id = $1', params: [chainKey] };
+}
+
+/**
+ * Reads a chain's events after position `after` up to `through`, oldest first, in batches, each
+ * as its own statement: no transaction is held for the walk. Rows up to a chain head read before
+ * the walk can't change under it (the chain is append-only; new events land above the head).
+ * Each batch is read with a place at the heavy-work gate, then handed to `onBatch`; the walk
+ * stops when `onBatch` answers false.
+ */
+export async function walkChain(
+  dataSource: DataSource,
+  gate: HeavyWorkGate,
+  chainKey: string,
+  range: { after: bigint; through: bigint },
+  onBatch: (events: AuditEvent[]) => Promise<boolean>,
+): Promise<void> {
+  const { where, params } = chainCondition(chainKey);
+  let after = range.after;
+  for (let more = after < range.through; more; ) {
+    const raw: Record<string, unknown>[] = await gate.run(() =>
+      dataSource.query(
+        `SELECT e.* FROM audit_events e WHERE ${where} AND e.chain_seq > $${params.length + 1} AND e.chain_seq <= $${params.length + 2}
+          ORDER BY e.chain_seq ASC LIMIT ${WALK_BATCH}`,
+        [...params, after.toString(), range.through.toString()],
+      ),
+    );
+    const batch = raw.map(eventFromRow);
+    if (batch.length === 0) return;
+    after = BigInt(batch[batch.length - 1].chainSeq);
+    more = (await onBatch(batch)) && batch.length === WALK_BATCH;
+  }
+}
