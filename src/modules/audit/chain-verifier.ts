@@ -3,7 +3,7 @@ import type { HeavyWorkGate } from '../../db/heavy-work';
 import type { OperationLeases } from '../../db/leases';
 import { notFound, rateLimited } from '../../errors';
 import { PLATFORM_CHAIN } from './audit-hash';
-import { CHAIN_START, chainCondition, ChainLinks, walkChain, type ChainPoint } from './chain-walk';
+import { CHAIN_START, chainCondition, ChainLinks, readArchivedHead, readChainHead, walkChain, type ChainPoint } from './chain-walk';
 
 export interface ChainReport {
   valid: boolean;
@@ -83,17 +83,17 @@ export class ChainVerifier {
    * every event up to the head read here is committed, and later ones land above it.
    */
   private async walk(chainKey: string): Promise<ChainReport> {
-    const anchor = await this.anchor(chainKey);
+    const anchor = await readArchivedHead(this.dataSource, chainKey);
     const start = anchor ?? CHAIN_START;
     const report = (fields: Partial<ChainReport>): ChainReport => ({
       valid: true, checkedEvents: 0, firstBrokenEventId: null, firstBrokenPosition: null, reason: null,
       archivedThroughPosition: anchor ? anchor.seq.toString() : null, ...fields,
     });
-    const head = await this.chainHead(chainKey);
+    const head = await readChainHead(this.dataSource, chainKey);
     if (!head) {
       // No head and no event: an empty chain. An event without a head: the head was removed.
       if (!(await this.eventAfter(chainKey, start))) return report({});
-      if (!(await this.chainHead(chainKey))) return report({ valid: false, reason: 'the chain head is missing' });
+      if (!(await readChainHead(this.dataSource, chainKey))) return report({ valid: false, reason: 'the chain head is missing' });
       return this.walk(chainKey); // its first event arrived meanwhile
     }
     const leftOver = anchor && (await this.eventAtOrBefore(chainKey, anchor.seq));
@@ -118,23 +118,6 @@ export class ChainVerifier {
       });
     }
     return report({ checkedEvents: links.checked });
-  }
-
-  private async chainHead(chainKey: string): Promise<ChainPoint | null> {
-    const [head]: { last_seq: string; last_hash: string }[] = await this.dataSource.query(
-      `SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`,
-      [chainKey],
-    );
-    return head ? { seq: BigInt(head.last_seq), hash: head.last_hash || null } : null;
-  }
-
-  /** The newest archived head of a chain (npm run audit:archive), where its walk starts. */
-  private async anchor(chainKey: string): Promise<ChainPoint | null> {
-    const [row]: { archived_seq: string; archived_hash: string }[] = await this.dataSource.query(
-      `SELECT archived_seq, archived_hash FROM audit_chain_archives WHERE chain_key = $1 ORDER BY archived_seq DESC LIMIT 1`,
-      [chainKey],
-    );
-    return row ? { seq: BigInt(row.archived_seq), hash: row.archived_hash } : null;
   }
 
   private async eventAfter(chainKey: string, point: ChainPoint): Promise<boolean> {

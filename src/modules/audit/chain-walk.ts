@@ -55,6 +55,25 @@ export class ChainLinks {
   }
 }
 
+type Queryable = Pick<DataSource, 'query'>;
+
+/** A chain's head (its newest event, as writers record it), or null for a chain with no event yet. */
+export async function readChainHead(q: Queryable, chainKey: string): Promise<ChainPoint | null> {
+  const [head]: { last_seq: string; last_hash: string }[] = await q.query(`SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`, [
+    chainKey,
+  ]);
+  return head ? { seq: BigInt(head.last_seq), hash: head.last_hash || null } : null;
+}
+
+/** The newest archived head of a chain (npm run audit:archive), where its walk starts; null when none. */
+export async function readArchivedHead(q: Queryable, chainKey: string): Promise<ChainPoint | null> {
+  const [row]: { archived_seq: string; archived_hash: string }[] = await q.query(
+    `SELECT archived_seq, archived_hash FROM audit_chain_archives WHERE chain_key = $1 ORDER BY archived_seq DESC LIMIT 1`,
+    [chainKey],
+  );
+  return row ? { seq: BigInt(row.archived_seq), hash: row.archived_hash } : null;
+}
+
 /** The SQL condition and parameters that select one chain's events. */
 export function chainCondition(chainKey: string): { where: string; params: unknown[] } {
   return chainKey === PLATFORM_CHAIN ? { where: 'e.team_id IS NULL', params: [] } : { where: 'e.team_id = $1', params: [chainKey] };
