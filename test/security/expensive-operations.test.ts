@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { getNullableType, isListType, isObjectType, type GraphQLObjectType } from 'graphql';
 import { Client } from 'pg';
+import { LIST_SIZES } from '../../src/graphql/list-bounds';
+import { buildBareSchema } from '../../src/schema';
 import { appendSyntheticEvents, VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { eventually } from '../helpers/http';
@@ -20,6 +23,7 @@ const EXPORT_EVENTS = 30_000;
 
 let a: TestServer;
 let b: TestServer; // a second instance on the same database
+let tight: TestServer; // MAX_QUERY_COST=100, to see lists charged by their size
 let owner: SignedInUser;
 let bystander: SignedInUser;
 let walkTeams: TeamFixture[];
@@ -29,7 +33,11 @@ let watcher: Client;
 const opened: AbortController[] = [];
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer({}, { applicationName: APP }), startTestServer({}, { applicationName: `${APP}-b` })]);
+  [a, b, tight] = await Promise.all([
+    startTestServer({}, { applicationName: APP }),
+    startTestServer({}, { applicationName: `${APP}-b` }),
+    startTestServer({ MAX_QUERY_COST: '100' }),
+  ]);
   watcher = new Client({ connectionString: testDatabaseUrl() });
   await watcher.connect();
   [owner, bystander] = await Promise.all([signUp(a, 'expensive-owner'), signUp(a, 'expensive-bystander')]);
@@ -51,7 +59,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const controller of opened) controller.abort();
   await watcher?.end();
-  await Promise.all([a?.close(), b?.close()]);
+  await Promise.all([a?.close(), b?.close(), tight?.close()]);
 });
 
 const walk = (t: TestServer, teamId: string) => t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, owner.headers);
@@ -171,6 +179,43 @@ describe('a page is costed by the `first` it really gets', () => {
     expect(six.status).toBe(400);
     expect(six.errors?.[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' });
   });
+});
+
+describe('a list without `first` is costed by its size', () => {
+  it('every list field of the schema has a bound that says where it comes from', async () => {
+    const schema = await buildBareSchema();
+    const lists = Object.values(schema.getTypeMap())
+      .filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'))
+      .flatMap((type) => Object.values(type.getFields()).filter((f) => isListType(getNullableType(f.type))).map((f) => `${type.name}.${f.name}`));
+    expect(lists.length).toBeGreaterThan(10);
+    expect(lists.filter((coordinate) => !LIST_SIZES[coordinate])).toEqual([]);
+    for (const size of Object.values(LIST_SIZES)) expect(size.source.length).toBeGreaterThan(10);
+  });
+
+  it("charges a team's roles by how many there are: 14 roles cost 44 and answer, 44 roles cost 134 and are refused (limit 100)", async () => {
+    const team = await createTeam(a, owner, 'Many roles');
+    const addRoles = async (from: number, to: number) => {
+      for (let i = from; i < to; i++) {
+        const res = await a.gql(`mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: []) { id } }`, { t: team.id, n: `Role ${i}` }, owner.headers);
+        expect(res.errors).toBeUndefined();
+      }
+    };
+    // 1 (team) + 1 (roles) + 3 per role
+    const roles = `query($t: ID!) { team(id: $t) { roles { id name permissions } } }`;
+    await addRoles(0, 10);
+    const ok = await tight.gql(roles, { t: team.id }, owner.headers);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data?.team.roles).toHaveLength(14);
+    await addRoles(10, 40);
+    const refused = await tight.gql(roles, { t: team.id }, owner.headers);
+    expect(refused.errors?.[0]).toMatchObject({
+      message: 'Query cost limit exceeded: 134 is more than the maximum of 100',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', maximum: 100 },
+    });
+    expect(refused.data?.team?.roles ?? null).toBeNull();
+    // the default limit (5,000) answers all 44
+    expect((await a.gql(roles, { t: team.id }, owner.headers)).data?.team.roles).toHaveLength(44);
+  }, 60_000);
 });
 
 describe('exports are capped per team', () => {
