@@ -118,8 +118,10 @@ export function registerAuditExportRoute(app: FastifyInstance, services: Service
       reply.header('retry-after', '10');
       return fail(reply, 429, 'RATE_LIMITED', 'Too many exports of this team are running; try again when one has finished');
     }
-    // freed when the answer is complete or the client went away, whichever comes first
+    // freed when the answer is complete or the client went away, whichever comes first (or
+    // already went away while the place was being taken)
     reply.raw.once('close', () => void place.release());
+    if (request.raw.socket.destroyed) await place.release();
     try {
       await services.audit.recordAlone(context.actor, {
         teamId: team,
