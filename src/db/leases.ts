@@ -57,7 +57,11 @@ export class OperationLeases {
   private held(name: string, holder: string): Lease {
     const renew = setInterval(() => {
       this.dataSource
-        .query(`UPDATE operation_leases SET expires_at = now() + $3 * interval '1 millisecond' WHERE name = $1 AND holder = $2`, [name, holder, this.ttlMs])
+        .query(`UPDATE operation_leases SET expires_at = now() + $3 * interval '1 millisecond' WHERE name = $1 AND holder = $2`, [
+          name,
+          holder,
+          this.ttlMs,
+        ])
         .catch(() => undefined); // out of reach: the lease expires, which is what it is for
     }, Math.max(1, Math.floor(this.ttlMs / 3)));
     renew.unref();

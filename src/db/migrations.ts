@@ -5,4 +5,10 @@ import { KeyOwners1764190000000 } from './migrations/1764190000000-KeyOwners';
 import { ChainLimits1764230000000 } from './migrations/1764230000000-ChainLimits';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
-export const migrations = [InitialSchema1764160000000, RateLimits1764170000000, AuditTimeIndex1764180000000, KeyOwners1764190000000, ChainLimits1764230000000];
+export const migrations = [
+  InitialSchema1764160000000,
+  RateLimits1764170000000,
+  AuditTimeIndex1764180000000,
+  KeyOwners1764190000000,
+  ChainLimits1764230000000,
+];

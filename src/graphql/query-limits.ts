@@ -132,7 +132,8 @@ export function walk(
 
 /** The root type an operation starts from. */
 export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinitionNode): GraphQLCompositeType | null {
-  return { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[operation.operation] ?? null;
+  const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+  return roots[operation.operation] ?? null;
 }
 
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
@@ -190,9 +191,7 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   // an operation type the schema lacks here, as graphql-js 17's KnownOperationTypesRule does.
   const knownOperationType = (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const schema = context.getSchema();
-      const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[operation.operation];
-      if (!root) {
+      if (!rootTypeOf(context.getSchema(), operation)) {
         context.reportError(
           new GraphQLError(`This service does not support ${operation.operation} operations`, { nodes: operation, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
         );

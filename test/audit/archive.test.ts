@@ -100,7 +100,8 @@ describe('archiving a chain', () => {
       valid: true, checkedEvents: 6, firstBrokenEventId: null, firstBrokenPosition: null, reason: null, archivedThroughPosition: '6',
     });
     const cli = await runAuditVerify([teamId]);
-    expect({ code: cli.code, stdout: cli.stdout }).toEqual({ code: 0, stdout: `ok      ${teamId}: 6 events after archived position 6\nall 1 chains intact\n` });
+    const stdout = `ok      ${teamId}: 6 events after archived position 6\nall 1 chains intact\n`;
+    expect({ code: cli.code, stdout: cli.stdout }).toEqual({ code: 0, stdout });
   });
 
   it('the file holds the archived rows, which hash again, link from the chain start, and end at the recorded head', async () => {
@@ -156,7 +157,8 @@ describe('tampering after an archive is still found', () => {
     const [first] = await chainOf(t, teamId);
     await withTriggersOff(t, (m) => m.query(`UPDATE audit_events SET prev_hash = $2 WHERE id = $1`, [first.id, 'f'.repeat(64)]));
     expect(await verify(teamId)).toMatchObject({
-      valid: false, firstBrokenEventId: first.id, firstBrokenPosition: '7', reason: 'does not link to the event before it (removed, inserted or reordered)',
+      valid: false, firstBrokenEventId: first.id, firstBrokenPosition: '7',
+      reason: 'does not link to the event before it (removed, inserted or reordered)',
     });
   });
 
@@ -204,6 +206,8 @@ describe('what the command refuses', () => {
     expect((await runAuditCommand('audit:archive', [teamId])).code).toBe(2);
     expect((await runAuditCommand('audit:archive', ['not-a-team', '--before', '2030-01-01', '--out', archiveFile('x')])).code).toBe(2);
     expect((await archive(teamId, 'yesterday', archiveFile('x'))).code).toBe(2);
+    const unknown = await archive('00000000-0000-4000-8000-000000000000', new Date(base + 5), archiveFile('x'));
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('No team has this id') });
     const taken = archiveFile('taken');
     require('node:fs').writeFileSync(taken, 'keep me');
     const run = await archive(teamId, new Date(base + 5), taken);

@@ -32,7 +32,10 @@ export class AuditResolver {
   }
 
   @Query(() => AuditChainHead, { description: 'needs audit:read' })
-  auditChainHead(@Arg('teamId', () => ID, { description: 'The team.' }) teamId: string, @Ctx() { services }: GraphQLContext): Promise<AuditChainHead> {
+  auditChainHead(
+    @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<AuditChainHead> {
     return services.chains.head(requireId(teamId, 'teamId'));
   }
 }

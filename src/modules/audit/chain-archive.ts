@@ -34,6 +34,8 @@ const WAIT_FOR_WALK_MS = 120_000;
  * conflicts with INSERT): a few seconds per 100,000 events archived.
  */
 export async function archiveChain(dataSource: DataSource, teamId: string, before: Date, file: string): Promise<ArchiveOutcome> {
+  // a team's chain only (the platform chain has no team row)
+  if (!(await dataSource.query(`SELECT 1 FROM teams WHERE id = $1`, [teamId])).length) throw new Error('No team has this id');
   const lease = await new OperationLeases(dataSource).takeWaiting(chainWalkLease(teamId), WAIT_FOR_WALK_MS);
   if (!lease) throw new Error('A check of this chain is still running; try again when it has finished');
   try {

@@ -45,7 +45,7 @@ export class ChainVerifier {
 
   /** teamId null: the platform chain. waitMs: wait that long for a running walk to end instead of refusing. */
   verify(teamId: string | null, options: { waitMs?: number } = {}): Promise<ChainReport> {
-    const chainKey = teamId ?? PLATFORM_CHAIN;
+    const chainKey = (teamId ?? PLATFORM_CHAIN).toLowerCase();
     const running = this.running.get(chainKey);
     if (running) return running;
     const walk = this.leased(chainKey, options.waitMs ?? 0).finally(() => this.running.delete(chainKey));
@@ -98,7 +98,8 @@ export class ChainVerifier {
     }
     const leftOver = anchor && (await this.eventAtOrBefore(chainKey, anchor.seq));
     if (leftOver) {
-      return report({ valid: false, firstBrokenEventId: leftOver.id, firstBrokenPosition: leftOver.seq, reason: 'an event remains at or before the archived head' });
+      const reason = 'an event remains at or before the archived head';
+      return report({ valid: false, firstBrokenEventId: leftOver.id, firstBrokenPosition: leftOver.seq, reason });
     }
     const links = new ChainLinks(start);
     const outcome: { broken?: ChainReport } = {};
@@ -106,7 +107,8 @@ export class ChainVerifier {
       const found = await links.nextAll(batch, this.gate);
       if (found) {
         const { event, reason } = found;
-        outcome.broken = report({ valid: false, checkedEvents: links.checked, firstBrokenEventId: event.id, firstBrokenPosition: event.chainSeq, reason });
+        const { checked } = links;
+        outcome.broken = report({ valid: false, checkedEvents: checked, firstBrokenEventId: event.id, firstBrokenPosition: event.chainSeq, reason });
       }
       return !found;
     });
