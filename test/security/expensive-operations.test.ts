@@ -339,11 +339,6 @@ describe('no request starves the pool', () => {
       `me alone p50 ${p50Alone.toFixed(1)} ms; during load p50 ${p50During.toFixed(1)} ms, max ${maxDuring.toFixed(0)} ms over ${during.length} calls; ` +
         `connections busy at most ${sampled.maxBusy}, long transactions ${sampled.maxLongTransactions}`,
     );
-    // the load did run: the walks answered, two exports streamed in full and the third was refused
-    const exports = answers.slice(-3) as { status: number; bytes: number }[];
-    expect(exports.map((e) => e.status).sort()).toEqual([200, 200, 429]);
-    const walks = answers.slice(1, -3) as { body: any }[];
-    expect(walks.filter((w) => w.body.data?.verifyAuditChain?.valid).length).toBeGreaterThanOrEqual(walkTeams.length);
     expect(during.length).toBeGreaterThanOrEqual(10);
     // generous: 5x, with a floor of 10 ms under the baseline (a 2-core machine shared with other
     // work measures 4 to 16 ms alone from one minute to the next)
@@ -352,5 +347,10 @@ describe('no request starves the pool', () => {
     expect(sampled.maxLongTransactions).toBe(0);
     // heavy work holds at most HEAVY_WORK_CONNECTIONS (4) connections; the rest are short
     expect(sampled.maxBusy).toBeLessThanOrEqual(4 + 3);
+    // the load did run: the walks answered, two exports streamed in full and the third was refused
+    const exports = answers.slice(-3) as { status: number; bytes: number }[];
+    expect(exports.map((e) => e.status).sort()).toEqual([200, 200, 429]);
+    const walks = answers.slice(1, -3) as { body: any }[];
+    expect(walks.filter((w) => w.body.data?.verifyAuditChain?.valid).length).toBeGreaterThanOrEqual(walkTeams.length);
   }, 120_000);
 });
