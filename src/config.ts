@@ -60,6 +60,10 @@ export interface Config {
     verifyWindowSeconds: number;
     /** rows the security log may gain per minute and instance; the rest is counted in one overflow row */
     securityLogRowsPerMinute: number;
+    /** pool connections that heavy work (chain walks, export batches, large audit pages) may hold at once, per instance */
+    heavyWorkConnections: number;
+    /** exports of one team's audit log that may stream at once, across instances */
+    exportsPerTeam: number;
   };
 }
 
@@ -184,6 +188,9 @@ export function loadConfig(env: Env = process.env): Config {
       verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
       verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
       securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
+      // below the pool's 20 connections: the rest stay free for everything else
+      heavyWorkConnections: int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 19),
+      exportsPerTeam: int(env, 'MAX_EXPORTS_PER_TEAM', 2, 1, 100),
     },
   };
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { applyMiddleware } from 'graphql-middleware';
 import { buildSchema } from 'type-graphql';
+import { listMeter } from './graphql/list-meter';
 import { ApiKeyUsageResolver, AuditResolver } from './modules/audit/audit.resolver';
 import { auditRefusedMutations } from './modules/audit/mutation-audit';
 import { documentAccess } from './permissions/describe';
@@ -41,8 +42,9 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
   }));
 }
 
-/** The served schema: the same, with graphql-shield guarding every field. */
+/** The served schema: the same, with graphql-shield guarding every field and lists metered by their size. */
 export async function buildGuardedSchema(): Promise<GraphQLSchema> {
-  // Outermost first: the audit middleware sees what shield refused.
-  return applyMiddleware(await buildBareSchema(), auditRefusedMutations, permissionsShield());
+  const bare = await buildBareSchema();
+  // Outermost first: the audit middleware sees what shield refused; only allowed lists are metered.
+  return applyMiddleware(bare, auditRefusedMutations, permissionsShield(), listMeter(bare));
 }

@@ -10,6 +10,7 @@ import type { Config } from './config';
 import type { GraphQLContext } from './context/context';
 import { actorFromRequest } from './context/request-context';
 import { databaseUnavailable, formatError, isDatabaseUnavailable } from './graphql/format-error';
+import { queryCostPlugin } from './graphql/query-cost';
 import { queryLimitRules } from './graphql/query-limits';
 import { registerAuditExportRoute } from './http/audit-export';
 import { registerAuthorizeRoute } from './http/authorize';
@@ -183,6 +184,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
       fastifyApolloDrainPlugin(app),
       playgroundLandingPage(app),
       tracePlugin,
+      queryCostPlugin(config.limits),
       // Its per-field hooks cost ~a third of a 500-event audit page, and we send no-store anyway.
       ApolloServerPluginCacheControlDisabled(),
     ],
@@ -215,7 +217,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
   });
   registerHealthRoutes(app, dataSource, () => stopping);
   registerAuthorizeRoute(app, services);
-  registerAuditExportRoute(app, services, dataSource);
+  registerAuditExportRoute(app, services, dataSource, config.limits.exportsPerTeam);
   registerMetricsRoute(app, metrics, config.metricsToken);
 
   return {

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
+import { HeavyWorkGate } from './db/heavy-work';
+import { OperationLeases } from './db/leases';
 import { MaintenanceJob } from './maintenance/maintenance-job';
 import { ApiKeyCache } from './modules/api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './modules/api-key/api-key-change-feed';
@@ -12,6 +14,7 @@ import { AuditService } from './modules/audit/audit.service';
 import { InvitationService } from './modules/invitation/invitation.service';
 import { PlatformAdminReads } from './modules/audit/platform-admin-reads';
 import { SecurityLog } from './modules/audit/security-log';
+import { ChainVerifier } from './modules/audit/chain-verifier';
 import { MembershipService } from './modules/team/membership.service';
 import { RoleService } from './modules/team/role.service';
 import { TeamService } from './modules/team/team.service';
@@ -48,9 +51,15 @@ export function createServices(dataSource: DataSource, config: Config, logger?: 
     ),
   };
   const maintenance = new MaintenanceJob(dataSource, config.maintenanceIntervalSeconds, logger);
+  // heavy work (chain walks, export batches, large audit pages) shares a few pool connections
+  const heavyWork = new HeavyWorkGate(config.limits.heavyWorkConnections);
+  const leases = new OperationLeases(dataSource);
   const services = {
     audit,
-    auditLog: new AuditQueryService(dataSource),
+    auditLog: new AuditQueryService(dataSource, heavyWork),
+    chains: new ChainVerifier(dataSource, heavyWork, leases),
+    heavyWork,
+    leases,
     usage,
     ...createAccountServices(dataSource, audit, failures, config),
     securityLog,

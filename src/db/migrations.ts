@@ -5,6 +5,7 @@ import { KeyOwners1764190000000 } from './migrations/1764190000000-KeyOwners';
 import { SessionDetails1764200000000 } from './migrations/1764200000000-SessionDetails';
 import { Invitations1764210000000 } from './migrations/1764210000000-Invitations';
 import { SecurityLog1764220000000 } from './migrations/1764220000000-SecurityLog';
+import { ChainLimits1764230000000 } from './migrations/1764230000000-ChainLimits';
 import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLimitExpiry';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
@@ -16,5 +17,6 @@ export const migrations = [
   SessionDetails1764200000000,
   Invitations1764210000000,
   SecurityLog1764220000000,
+  ChainLimits1764230000000,
   RateLimitExpiry1764240000000,
 ];

@@ -1,8 +1,16 @@
 import {
+  getNamedType,
   GraphQLError,
+  isCompositeType,
+  isInterfaceType,
+  isObjectType,
   Kind,
   type ASTVisitor,
+  type FieldNode,
   type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
   type ValidationContext,
@@ -14,15 +22,20 @@ import type { Config } from '../config';
  * Limits on the shape of a document, enforced at validation time, before anything runs. Each
  * refusal is a GRAPHQL_VALIDATION_FAILED error that names the limit and its value. Token count is
  * limited by the parser itself (parseOptions.maxTokens in server.ts); recursive fragments by
- * GraphQL's own NoFragmentCyclesRule.
+ * GraphQL's own NoFragmentCyclesRule. The cost limit needs the variables, known only once the
+ * document is valid: query-cost.ts checks it then, with the same walk and the same error.
  */
 export type QueryLimits = Config['limits'];
 
-function limitError(what: string, limit: number, found: number): GraphQLError {
-  return new GraphQLError(`Query ${what} limit exceeded: ${found} is more than the maximum of ${limit}`, {
+export function limitError(what: string, limit: number, found: number, message?: string): GraphQLError {
+  return new GraphQLError(message ?? `Query ${what} limit exceeded: ${found} is more than the maximum of ${limit}`, {
     extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: what, maximum: limit },
   });
 }
+
+/** A document may walk one audit chain: each walk has its own rule (one per team at a time, in batches). */
+export const MAX_CHAIN_WALKS = 1;
+const CHAIN_WALK_FIELDS = new Set(['verifyAuditChain']);
 
 /**
  * How many selections one walk may visit. Fragments are entered once per spread, so a few
@@ -30,57 +43,98 @@ function limitError(what: string, limit: number, found: number): GraphQLError {
  * fields: unbounded, walking them would take the server minutes. Every field costs at least 1,
  * so a document whose walk runs out of this budget is over the cost limit anyway.
  */
-interface Budget {
+export interface Budget {
   left: number;
 }
 
-function budgetFor(limits: QueryLimits): Budget {
+export function budgetFor(limits: QueryLimits): Budget {
   return { left: limits.queryCost * 10 + 1_000 };
 }
 
-/** Walk an operation's selections, entering fragments (each fragment once per path), within `budget`. */
-function walk(
-  context: ValidationContext,
+/** What a walk needs of the document and the schema. */
+export interface WalkScope {
+  schema: GraphQLSchema;
+  fragment(name: string): FragmentDefinitionNode | null | undefined;
+}
+
+/** One field met by a walk: where it is, its definition (when the schema has it) and the multiplier above it. */
+export interface FieldVisit {
+  field: FieldNode;
+  definition: GraphQLField<unknown, unknown> | undefined;
+  parentType: GraphQLCompositeType | null;
+  depth: number;
+  multiplier: number;
+}
+
+export interface WalkOptions {
+  budget: Budget;
+  /** count introspection fields too (aliases of __schema do count) */
+  withIntrospection?: boolean;
+  /** called once the field's selections were walked */
+  leave?(visit: FieldVisit): void;
+}
+
+function fieldOf(parentType: GraphQLCompositeType | null, name: string): GraphQLField<unknown, unknown> | undefined {
+  return parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[name] : undefined;
+}
+
+function typeNamed(scope: WalkScope, name: string | undefined, fallback: GraphQLCompositeType | null): GraphQLCompositeType | null {
+  if (!name) return fallback;
+  const type = scope.schema.getType(name);
+  return type && isCompositeType(type) ? type : null;
+}
+
+/**
+ * Walk an operation's selections, entering fragments (each fragment once per path), within the
+ * budget. `visit` answers the multiplier of what is below the field.
+ */
+export function walk(
+  scope: WalkScope,
   selectionSet: SelectionSetNode,
-  visit: (field: import('graphql').FieldNode, depth: number, multiplier: number) => number,
-  depth: number,
-  multiplier: number,
-  seen: Set<string>,
-  budget: Budget,
-  withIntrospection = false,
+  parentType: GraphQLCompositeType | null,
+  visit: (v: FieldVisit) => number,
+  options: WalkOptions,
+  depth = 0,
+  multiplier = 1,
+  seen = new Set<string>(),
 ): void {
   for (const selection of selectionSet.selections) {
-    if (--budget.left < 0) return;
+    if (--options.budget.left < 0) return;
     // Introspection (GraphiQL's schema query is 15 deep) is bounded by the schema, not by the
     // caller, and is off in production: it doesn't count against the depth and cost limits.
     // Aliases of it do count (withIntrospection): 90 aliased __schema fields in 2,000 tokens
     // would answer 2 MB.
-    if (!withIntrospection && selection.kind === Kind.FIELD && selection.name.value.startsWith('__')) continue;
+    if (!options.withIntrospection && selection.kind === Kind.FIELD && selection.name.value.startsWith('__')) continue;
     if (selection.kind === Kind.FIELD) {
-      const childMultiplier = visit(selection, depth, multiplier);
-      if (selection.selectionSet) walk(context, selection.selectionSet, visit, depth + 1, childMultiplier, seen, budget, withIntrospection);
+      const definition = fieldOf(parentType, selection.name.value);
+      const v: FieldVisit = { field: selection, definition, parentType, depth, multiplier };
+      const childMultiplier = visit(v);
+      if (selection.selectionSet) {
+        const childType = definition ? getNamedType(definition.type) : null;
+        const next = childType && isCompositeType(childType) ? childType : null;
+        walk(scope, selection.selectionSet, next, visit, options, depth + 1, childMultiplier, seen);
+      }
+      options.leave?.(v);
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      walk(context, selection.selectionSet, visit, depth, multiplier, seen, budget, withIntrospection);
+      const type = typeNamed(scope, selection.typeCondition?.name.value, parentType);
+      walk(scope, selection.selectionSet, type, visit, options, depth, multiplier, seen);
     } else {
       const name = selection.name.value;
       if (seen.has(name)) continue; // a cycle: NoFragmentCyclesRule reports it
-      const fragment: FragmentDefinitionNode | null | undefined = context.getFragment(name);
+      const fragment = scope.fragment(name);
       if (!fragment) continue;
       seen.add(name);
-      walk(context, fragment.selectionSet, visit, depth, multiplier, seen, budget, withIntrospection);
+      walk(scope, fragment.selectionSet, typeNamed(scope, fragment.typeCondition.name.value, parentType), visit, options, depth, multiplier, seen);
       seen.delete(name);
     }
   }
 }
 
-/** Page size a list field asks for: its `first` argument when literal, else the default 50. */
-function pageSize(field: import('graphql').FieldNode): number {
-  const first = field.arguments?.find((a) => a.name.value === 'first');
-  if (first?.value.kind === Kind.INT) return Math.max(1, Number(first.value.value));
-  return first ? 100 : 1;
+/** The root type an operation starts from. */
+export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinitionNode): GraphQLCompositeType | null {
+  const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+  return roots[operation.operation] ?? null;
 }
-
-const LIST_FIELDS = new Set(['apiKeys', 'auditEvents', 'teams', 'members', 'roles', 'grants', 'edges', 'usage', 'permissionCatalog']);
 
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   const perOperation = (check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null): ValidationRule =>
@@ -91,38 +145,31 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
       },
     });
 
+  const scopeOf = (context: ValidationContext): WalkScope => ({ schema: context.getSchema(), fragment: (name) => context.getFragment(name) });
+  const walkOperation = (context: ValidationContext, operation: OperationDefinitionNode, visit: (v: FieldVisit) => void, withIntrospection = false) =>
+    walk(scopeOf(context), operation.selectionSet, rootTypeOf(context.getSchema(), operation), (v) => (visit(v), v.multiplier), {
+      budget: budgetFor(limits),
+      withIntrospection,
+    });
+
   const depth = perOperation((context, operation) => {
     let max = 0;
-    walk(context, operation.selectionSet, (_f, d, m) => ((max = Math.max(max, d + 1)), m), 0, 1, new Set(), budgetFor(limits));
+    walkOperation(context, operation, (v) => (max = Math.max(max, v.depth + 1)));
     return max > limits.queryDepth ? limitError('depth', limits.queryDepth, max) : null;
   });
 
   const aliases = perOperation((context, operation) => {
     let count = 0;
-    walk(context, operation.selectionSet, (f, _d, m) => ((count += f.alias ? 1 : 0), m), 0, 1, new Set(), budgetFor(limits), true);
+    walkOperation(context, operation, (v) => (count += v.field.alias ? 1 : 0), true);
     return count > limits.queryAliases ? limitError('aliases', limits.queryAliases, count) : null;
   });
 
-  // Cost: every field costs 1 per time it may be resolved; a list field multiplies what is below
-  // it by the page it asks for. A page of 500 audit events with 10 fields each costs ~5,000.
-  const cost = perOperation((context, operation) => {
-    let total = 0;
-    const budget = budgetFor(limits);
-    walk(
-      context,
-      operation.selectionSet,
-      (f, _d, m) => {
-        total += m;
-        return LIST_FIELDS.has(f.name.value) && f.name.value !== 'edges' ? m * pageSize(f) : m;
-      },
-      0,
-      1,
-      new Set(),
-      budget,
-    );
-    // Out of budget: the walk stopped early, and what it counted is a floor of the real cost.
-    if (budget.left < 0) total = Math.max(total, limits.queryCost + 1);
-    return total > limits.queryCost ? limitError('cost', limits.queryCost, total) : null;
+  // 15 aliased walks would be 15 walks at once: a document gets one (see ChainVerifier).
+  const chainWalks = perOperation((context, operation) => {
+    let count = 0;
+    walkOperation(context, operation, (v) => (count += v.depth === 0 && CHAIN_WALK_FIELDS.has(v.field.name.value) ? 1 : 0));
+    const message = `A document may check at most ${MAX_CHAIN_WALKS} audit chain (verifyAuditChain); this one asks for ${count}`;
+    return count > MAX_CHAIN_WALKS ? limitError('chainWalks', MAX_CHAIN_WALKS, count, message) : null;
   });
 
   const directives = (context: ValidationContext): ASTVisitor => {
@@ -144,9 +191,7 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   // an operation type the schema lacks here, as graphql-js 17's KnownOperationTypesRule does.
   const knownOperationType = (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
-      const schema = context.getSchema();
-      const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[operation.operation];
-      if (!root) {
+      if (!rootTypeOf(context.getSchema(), operation)) {
         context.reportError(
           new GraphQLError(`This service does not support ${operation.operation} operations`, { nodes: operation, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
         );
@@ -154,5 +199,5 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
     },
   });
 
-  return [depth, aliases, cost, directives, knownOperationType];
+  return [depth, aliases, chainWalks, directives, knownOperationType];
 }

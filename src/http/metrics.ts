@@ -91,6 +91,17 @@ export class Metrics {
         this.set({ state: 'waiting' }, p?.waitingCount ?? 0);
       },
     });
+    new Gauge({
+      name: 'empress_heavy_work_queries',
+      help: 'Heavy queries (chain walks, exports, large audit pages): holding one of the HEAVY_WORK_CONNECTIONS places, and waiting for one',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const { running, waiting } = services.heavyWork.load;
+        this.set({ state: 'running' }, running);
+        this.set({ state: 'waiting' }, waiting);
+      },
+    });
   }
 }
 

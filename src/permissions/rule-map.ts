@@ -27,6 +27,7 @@ export const OPERATIONS = {
     myInvitations: person,
     mySessions: person,
     signUpAllowed: anyone,
+    auditChainHead: inTeam('audit:read', locate.teamArg()),
   },
   Mutation: {
     signUp: anyone,
@@ -120,6 +121,7 @@ export const ruleMap: IRules = {
   AuditEventEdge: allow,
   AuditEventConnection: allow,
   AuditChainVerification: allow,
+  AuditChainHead: allow,
   ApiKeyUsageDay: allow,
 };
 

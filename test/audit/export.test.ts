@@ -139,7 +139,7 @@ describe('exporting 100,000 events', () => {
       if (i === 0) header = line;
     });
     console.info(`CSV export: ${watched.lines} lines in ${watched.ms} ms; server RSS ${watched.baselineMb.toFixed(1)} MB -> peak ${watched.peakMb.toFixed(1)} MB`);
-    expect(header).toBe('id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,metadata,prevHash,hash');
+    expect(header).toBe('id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,metadata,prevHash,hash,chainSeq,apiKeyId');
     expect(watched.lines).toBe(BULK + 1);
     expect(watched.peakMb - watched.baselineMb).toBeLessThan(60);
   }, 120_000);

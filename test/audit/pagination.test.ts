@@ -24,8 +24,13 @@ interface Page {
   endCursor: string | null;
 }
 
+/** Only what paging needs: a page of 500 with every field of EVENTS_QUERY would cost 11,001, over the limit of 5,000. */
+const IDS_QUERY = `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
+  auditEvents(teamId: $t, filter: $f, first: $first, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
+}`;
+
 async function page(teamId: string, variables: { first?: number; after?: string | null; f?: Record<string, unknown> } = {}, headers = owner.headers): Promise<Page> {
-  const res = await t.gql(EVENTS_QUERY, { t: teamId, ...variables }, headers);
+  const res = await t.gql(IDS_QUERY, { t: teamId, ...variables }, headers);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   const { edges, pageInfo } = res.data.auditEvents;
   return { ids: edges.map((e: any) => e.node.id), cursors: edges.map((e: any) => e.cursor), ...pageInfo };
@@ -299,7 +304,7 @@ describe('who may read a team log', () => {
     expect(await answer(basic(reader.key, reader.secret))).toEqual({ events: 'OK', chain: 'OK' });
     expect(await answer(basic(plain.key, plain.secret))).toEqual({ events: 'FORBIDDEN', chain: 'FORBIDDEN' });
     expect(await answer(basic(foreign.key, foreign.secret))).toEqual({ events: 'NOT_FOUND', chain: 'NOT_FOUND' });
-    const res = await t.gql(EVENTS_QUERY, { t: team.id, first: 500 }, basic(reader.key, reader.secret));
+    const res = await t.gql(EVENTS_QUERY, { t: team.id, first: 200 }, basic(reader.key, reader.secret));
     expect(res.data!.auditEvents.edges.map((e: any) => e.node.action)).toContain('apiKey.created');
   });
 });

@@ -856,6 +856,14 @@ const OPERATIONS: OperationRow[] = [
     expect: auditReaders,
     check: (_cell, data) => expect(data.verifyAuditChain).toMatchObject({ valid: true, reason: null, checkedEvents: expect.any(Number) }),
   },
+  {
+    covers: ['Query.auditChainHead'],
+    document: `query($t: ID!) { auditChainHead(teamId: $t) { teamId seq hash occurredAt } }`,
+    needs: 'audit:read',
+    variables: ({ fx }) => ({ t: fx.team.id }),
+    expect: auditReaders,
+    check: ({ fx }, data) => expect(data.auditChainHead).toMatchObject({ teamId: fx.team.id, seq: expect.stringMatching(/^\d+$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+  },
 ];
 
 /**

@@ -72,10 +72,14 @@ function countTokens(doc: string): number {
   return count;
 }
 
-/** A real query of exactly n tokens: a team's audit log filtered by a long list of actions. */
+/**
+ * A real query of exactly n tokens: a team's audit log filtered by a long list of actions. One
+ * event a page (first: 1), so that it costs 3 and passes MAX_QUERY_COST=20 (the default page of
+ * 50 would cost 101).
+ */
 function tokensOfAuditFilter(teamId: string, n: number): string {
   const doc = (k: number) =>
-    `query($a: [String!] = [${Array(k).fill('"apiKey.revoked"').join(' ')}]) { auditEvents(teamId: "${teamId}", filter: { actions: $a }) { edges { cursor } } }`;
+    `query($a: [String!] = [${Array(k).fill('"apiKey.revoked"').join(' ')}]) { auditEvents(teamId: "${teamId}", filter: { actions: $a }, first: 1) { edges { cursor } } }`;
   const fixed = countTokens(doc(0));
   const result = doc(n - fixed);
   expect(countTokens(result)).toBe(n);

@@ -105,10 +105,20 @@ export interface ChildResult {
  * with `env` `{ DATABASE_URL: undefined, DATA_DIR }`, against an embedded database.
  */
 export function runAuditVerify(args: string[], timeoutMs = 60_000, env: Record<string, string | undefined> = {}): Promise<ChildResult> {
+  return runAuditCommand('audit:verify', args, timeoutMs, env);
+}
+
+/** `npm run <script> -- <args>` (audit:verify, audit:archive) against this run's database unless `env` says otherwise. */
+export function runAuditCommand(
+  script: string,
+  args: string[],
+  timeoutMs = 60_000,
+  env: Record<string, string | undefined> = {},
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const childEnv: Record<string, string | undefined> = { ...process.env, DATABASE_URL: testDatabaseUrl(), NODE_ENV: 'test', ...env };
     for (const name of Object.keys(childEnv)) if (childEnv[name] === undefined) delete childEnv[name];
-    const child = spawn('npm', ['run', '--silent', 'audit:verify', '--', ...args], {
+    const child = spawn('npm', ['run', '--silent', script, '--', ...args], {
       cwd: path.resolve(__dirname, '../..'),
       env: childEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -119,7 +129,7 @@ export function runAuditVerify(args: string[], timeoutMs = 60_000, env: Record<s
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`audit:verify timed out\n${stdout}\n${stderr}`));
+      reject(new Error(`${script} timed out\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);

@@ -39,6 +39,8 @@ export interface TestServerOptions extends BuildOptions {
   host?: string;
   /** default: this run's database */
   databaseUrl?: string;
+  /** the application name of its database connections, to find them in pg_stat_activity */
+  applicationName?: string;
 }
 
 /**
@@ -48,9 +50,10 @@ export interface TestServerOptions extends BuildOptions {
 export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
   // Quiet unless a test asks for the log (LOG_LEVEL and a logStream to capture it).
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...TEST_SIGNUP_LIMITS, ...env });
-  const dataSource = createDataSource({ url: options.databaseUrl ?? testDatabaseUrl(), poolSize: 10 });
+  // applicationName: to find this server's own connections in pg_stat_activity
+  const dataSource = createDataSource({ url: options.databaseUrl ?? testDatabaseUrl(), poolSize: 10, applicationName: options.applicationName });
   await dataSource.initialize();
-  const { host = '127.0.0.1', ...buildOptions } = options;
+  const { host = '127.0.0.1', databaseUrl: _url, applicationName: _name, ...buildOptions } = options;
   const server = await buildServer(config, dataSource, buildOptions);
   await server.app.listen({ port: 0, host });
   const address = server.app.server.address();

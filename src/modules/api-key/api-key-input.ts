@@ -6,8 +6,8 @@ import { requireTime } from '../../validation';
 // Resources whose permissions belong to this API: a scope naming one must be in the catalogue.
 const OWN_RESOURCES = new Set(['team', 'members', 'roles', 'apiKeys', 'audit']);
 const SCOPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}:[A-Za-z0-9_.*-]{1,63}$/;
-const MAX_SCOPES = 50;
-const MAX_ALLOWED_IPS = 100;
+export const MAX_SCOPES = 50;
+export const MAX_ALLOWED_IPS = 100;
 
 /**
  * A key's scopes: read permissions of this API, plus free application scopes (`orders:read`).

@@ -27,7 +27,7 @@ export interface KeyPage {
   totalCount: number;
 }
 
-const MAX_PAGE = 100;
+export const MAX_API_KEY_PAGE = 100;
 
 /** The key's owner is gone from its team (a platform admin never is): the key needs a new owner. */
 const OWNER_LEFT = `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = k.team_id AND m.user_id = k.owner_id)
@@ -162,7 +162,7 @@ export class ApiKeyService {
   ): Promise<KeyPage> {
     const first = options.first ?? 50;
     if (!Number.isInteger(first) || first < 0) throw badInput('first must be 0 or more', 'first');
-    const limit = Math.min(first, MAX_PAGE);
+    const limit = Math.min(first, MAX_API_KEY_PAGE);
     const conditions = ['k.team_id = $1'];
     const params: unknown[] = [teamId];
     if (options.status === ApiKeyStatus.ACTIVE) conditions.push('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())');

@@ -1,13 +1,16 @@
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
+import { UNGATED, type HeavyWorkGate } from '../../db/heavy-work';
 import { badInput } from '../../errors';
 import { requireTime } from '../../validation';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
 import { auditWhere, type AuditFilterInput } from './audit-filter';
-import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, SECURITY_CHAIN, SECURITY_LOG, type ChainTables } from './audit-hash';
 
 export const MAX_AUDIT_PAGE = 500;
+/** The longest period ApiKey.usage answers for, in days. */
+export const MAX_USAGE_DAYS = 366;
+/** Pages larger than this read through the heavy-work gate, as export batches and chain walks do. */
+export const HEAVY_PAGE = 100;
 const EXPORT_BATCH = 1_000;
-const VERIFY_BATCH = 5_000;
 
 interface WindowRange {
   low: string;
@@ -24,38 +27,27 @@ export interface AuditPage {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-/** One chain to walk: where it lives, its head's key, and which events are its own. */
-interface Chain {
-  tables: ChainTables;
-  key: string;
-  where: string;
-  params: unknown[];
-}
-
-export interface ChainReport {
-  valid: boolean;
-  checkedEvents: number;
-  firstBrokenEventId: string | null;
-  firstBrokenPosition: string | null;
-  reason: string | null;
-}
-
 /**
- * Reading the audit log: pages, streamed exports, per-key usage and the hash-chain check.
+ * Reading the audit log: pages, streamed exports and per-key usage (the hash-chain check is
+ * ChainVerifier's).
  *
  * Pages and exports walk a team's chain by chain_seq, newest first. chain_seq is handed out under
  * the team's chain lock, so a smaller number was always committed earlier: walking down from a
  * cursor never skips or repeats a row, however many events arrive meanwhile (they land above).
  */
 export class AuditQueryService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly gate: HeavyWorkGate = UNGATED,
+  ) {}
 
   async page(teamId: string, filter: AuditFilterInput | null, first: number | null, after: string | null): Promise<AuditPage> {
     const requested = first ?? 50;
     if (!Number.isInteger(requested) || requested < 0) throw badInput('first must be 0 or more', 'first');
     const limit = Math.min(requested, MAX_AUDIT_PAGE);
     const statement = await this.pageStatement(teamId, filter ?? {}, limit, after ? decodeCursor(after) : null);
-    const rows = statement ? await this.rows(statement.sql, statement.params) : [];
+    const read = () => this.rows(statement!.sql, statement!.params);
+    const rows = !statement ? [] : limit > HEAVY_PAGE ? await this.gate.run(read) : await read();
     const page = rows.slice(0, limit);
     const edges = page.map((node) => ({ cursor: encodeCursor(node.chainSeq), node }));
     return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -71,18 +63,18 @@ export class AuditQueryService {
   }
 
   /**
-   * The filtered log, oldest first, one batch at a time (keyset on chain_seq): memory stays
-   * the size of one batch however long the log is. A time window's range is taken once, at the
-   * start: the export is the window as it was then.
+   * The filtered log, oldest first, in batches (keyset on chain_seq): memory stays the size of
+   * one batch however long the log is. A time window's range is taken once, at the start: the
+   * export is the window as it was then. Each batch is read with a place at the heavy-work gate.
    */
-  async *stream(teamId: string, filter: AuditFilterInput): AsyncGenerator<AuditEvent> {
+  async *batches(teamId: string, filter: AuditFilterInput): AsyncGenerator<AuditEvent[]> {
     const range = await this.windowRange(teamId, filter);
     if (range === 'empty') return;
     let last: string | null = null;
     for (;;) {
       const { sql, params } = this.walkStatement(teamId, filter, range, 'ASC', last, EXPORT_BATCH);
-      const batch = await this.rows(sql, params);
-      for (const event of batch) yield event;
+      const batch = await this.gate.run(() => this.rows(sql, params));
+      if (batch.length) yield batch;
       if (batch.length < EXPORT_BATCH) return;
       last = batch[batch.length - 1].chainSeq;
     }
@@ -158,75 +150,12 @@ export class AuditQueryService {
     };
   }
 
-  /**
-   * Walks a chain from its first event: each must carry the next number, link to the hash of
-   * the one before, and hash to what it stores; the chain head must point at the last one (or
-   * events were cut off the end). Reports the first break found.
-   */
-  async verifyChain(teamId: string | null): Promise<ChainReport> {
-    const chain: Chain = teamId
-      ? { tables: AUDIT_CHAINS, key: teamId, where: 'e.team_id = $1', params: [teamId] }
-      : { tables: AUDIT_CHAINS, key: PLATFORM_CHAIN, where: 'e.team_id IS NULL', params: [] };
-    // One snapshot for the walk and the chain head: writers commit their events and the head
-    // together, so in a snapshot the two always agree. Read in separate statements instead, a
-    // chain that grows while it is checked looks cut short ("missing at the end").
-    return this.dataSource.transaction('REPEATABLE READ', (m) => this.verifyChainIn(m, chain));
-  }
-
-  /** The platform security log's chain, checked as the teams' are. */
-  async verifySecurityLog(): Promise<ChainReport> {
-    const chain: Chain = { tables: SECURITY_LOG, key: SECURITY_CHAIN, where: 'TRUE', params: [] };
-    return this.dataSource.transaction('REPEATABLE READ', (m) => this.verifyChainIn(m, chain));
-  }
-
-  private async verifyChainIn(m: EntityManager, chain: Chain): Promise<ChainReport> {
-    let expectedSeq = 1n;
-    let prevHash: string | null = null;
-    let checked = 0;
-    const broken = (event: AuditEvent, reason: string): ChainReport => ({
-      valid: false,
-      checkedEvents: checked,
-      firstBrokenEventId: event.id,
-      firstBrokenPosition: event.chainSeq,
-      reason,
-    });
-    for (;;) {
-      const batch = await this.rows(
-        `SELECT e.* FROM ${chain.tables.events} e WHERE ${chain.where} AND e.chain_seq >= $${chain.params.length + 1}
-          ORDER BY e.chain_seq ASC LIMIT ${VERIFY_BATCH}`,
-        [...chain.params, expectedSeq.toString()],
-        m,
-      );
-      for (const event of batch) {
-        checked++;
-        if (BigInt(event.chainSeq) !== expectedSeq) return broken(event, 'an event is missing before this one');
-        if (event.prevHash !== prevHash) return broken(event, 'does not link to the event before it (removed, inserted or reordered)');
-        if (hashEvent({ ...event, prevHash: event.prevHash }) !== event.hash) return broken(event, 'its content does not match its hash (edited)');
-        prevHash = event.hash;
-        expectedSeq++;
-      }
-      if (batch.length < VERIFY_BATCH) break;
-    }
-    const [head]: { last_seq: string; last_hash: string }[] = await m.query(
-      `SELECT last_seq, last_hash FROM ${chain.tables.heads} WHERE chain_key = $1`,
-      [chain.key],
-    );
-    const lastSeq = (expectedSeq - 1n).toString();
-    if (head && (head.last_seq !== lastSeq || head.last_hash !== (prevHash ?? ''))) {
-      return { valid: false, checkedEvents: checked, firstBrokenEventId: null, firstBrokenPosition: (BigInt(lastSeq) + 1n).toString(), reason: 'events are missing at the end of the chain' };
-    }
-    if (!head && checked > 0) {
-      return { valid: false, checkedEvents: checked, firstBrokenEventId: null, firstBrokenPosition: null, reason: 'the chain head is missing' };
-    }
-    return { valid: true, checkedEvents: checked, firstBrokenEventId: null, firstBrokenPosition: null, reason: null };
-  }
-
   /** Uses of one key per UTC day and outcome, from its apiKey.used events. */
   async usage(apiKeyId: string, from: Date, to: Date): Promise<{ day: string; outcome: AuditOutcome; count: number }[]> {
     requireTime(from, 'from');
     requireTime(to, 'to');
     if (from >= to) throw badInput('from must be before to', 'from');
-    if (to.getTime() - from.getTime() > 366 * 86_400_000) throw badInput('the period may be at most 366 days', 'to');
+    if (to.getTime() - from.getTime() > MAX_USAGE_DAYS * 86_400_000) throw badInput(`the period may be at most ${MAX_USAGE_DAYS} days`, 'to');
     return this.dataSource.query(
       `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.outcome, count(*)::int AS count
          FROM audit_events e
@@ -236,14 +165,14 @@ export class AuditQueryService {
     );
   }
 
-  private async rows(sql: string, params: unknown[], m: Pick<EntityManager, 'query'> = this.dataSource): Promise<AuditEvent[]> {
-    const raw: Record<string, unknown>[] = await m.query(sql, params);
-    return raw.map(toEvent);
+  private async rows(sql: string, params: unknown[]): Promise<AuditEvent[]> {
+    const raw: Record<string, unknown>[] = await this.dataSource.query(sql, params);
+    return raw.map(eventFromRow);
   }
 }
 
 /** A raw row -> AuditEvent, without TypeORM's hydration cost (exports read millions). */
-function toEvent(r: Record<string, unknown>): AuditEvent {
+export function eventFromRow(r: Record<string, unknown>): AuditEvent {
   return Object.assign(new AuditEvent(), {
     id: r.id,
     teamId: r.team_id,

@@ -1,8 +1,9 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../../context/context';
 import { requireId } from '../../validation';
+import { teamChain } from './chain-walk';
 import { ApiKey } from '../api-key/api-key.entity';
-import { AuditChainVerification, AuditEventConnection, AuditEventFilter, ApiKeyUsageDay } from './audit.types';
+import { AuditChainHead, AuditChainVerification, AuditEventConnection, AuditEventFilter, ApiKeyUsageDay } from './audit.types';
 
 @Resolver()
 export class AuditResolver {
@@ -20,13 +21,23 @@ export class AuditResolver {
   }
 
   @Query(() => AuditChainVerification, {
-    description: "Walks the team's hash-chained log from its first event and reports the first break, if any.",
+    description:
+      "Walks the team's hash-chained log from its first event (or its archived head) and reports the first break, if any. " +
+      'One per document; while a check of the team runs on another instance, RATE_LIMITED.',
   })
   verifyAuditChain(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
     @Ctx() { services }: GraphQLContext,
   ): Promise<AuditChainVerification> {
-    return services.auditLog.verifyChain(requireId(teamId, 'teamId'));
+    return services.chains.verify(teamChain(requireId(teamId, 'teamId')));
+  }
+
+  @Query(() => AuditChainHead, { description: 'needs audit:read' })
+  auditChainHead(
+    @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<AuditChainHead> {
+    return services.chains.head(requireId(teamId, 'teamId'));
   }
 }
 

@@ -60,6 +60,27 @@ export class AuditChainVerification {
 
   @Field(() => String, { nullable: true, description: 'What is wrong there: content edited, event missing or reordered, or events missing at the end.' })
   reason!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Position of the last archived event (npm run audit:archive): the walk started after it; null when nothing was archived.',
+  })
+  archivedThroughPosition!: string | null;
+}
+
+@ObjectType({ description: "The newest link of a team's audit chain, to record elsewhere and compare later." })
+export class AuditChainHead {
+  @Field(() => ID, { description: 'The team.' })
+  teamId!: string;
+
+  @Field({ description: "position of the newest event in the team's chain (a 64-bit integer, as a string)" })
+  seq!: string;
+
+  @Field({ description: 'its hash, hex' })
+  hash!: string;
+
+  @Field({ description: 'When that event happened (UTC).' })
+  occurredAt!: Date;
 }
 
 @ObjectType({ description: 'How often a key was presented on one day (UTC), by outcome.' })
