@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { getNullableType, isListType, isObjectType, type GraphQLObjectType } from 'graphql';
 import { Client } from 'pg';
 import { LIST_SIZES } from '../../src/graphql/list-bounds';
+import { chainWalkLease } from '../../src/modules/audit/chain-verifier';
+import { teamChain } from '../../src/modules/audit/chain-walk';
 import { buildBareSchema } from '../../src/schema';
 import { appendSyntheticEvents, VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
@@ -124,14 +126,14 @@ describe('a chain walk has its own rule', () => {
     const team = walkTeams[1].id;
     // What another instance's running walk leaves in the database: its lease.
     await a.dataSource.query(`INSERT INTO operation_leases (name, holder, expires_at) VALUES ($1, 'another-instance', now() + interval '1 minute')`, [
-      `audit-chain-walk:${team}`,
+      chainWalkLease(teamChain(team)),
     ]);
     try {
       const refused = await walk(a, team);
       expect(refused.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
       expect(refused.errors?.[0].message).not.toContain(team);
     } finally {
-      await a.dataSource.query(`DELETE FROM operation_leases WHERE name = $1`, [`audit-chain-walk:${team}`]);
+      await a.dataSource.query(`DELETE FROM operation_leases WHERE name = $1`, [chainWalkLease(teamChain(team))]);
     }
     expect((await walk(a, team)).data?.verifyAuditChain).toMatchObject({ valid: true });
   });
