@@ -45,8 +45,9 @@ const WALKTHROUGH_INTRO = `# Empress API Access: an admin's first session.
 # 1. LogIn: put data.logIn.token in the Headers tab:
 #    {"Authorization": "Bearer <token>"}
 # 2. CreateTeam: copy its id to teamId, a role id to roleId
-# 3. AddMember: the user must already have an account;
-#    copy the membership id to membershipId
+# 3. InviteMember: the person signs in with that email and
+#    accepts (acceptInvitation); copy their membership id
+#    (team(id) { members { id } }) to membershipId
 # 4. GrantPermission: one permission on top of the role
 # 5. CreateApiKey: the secret is shown in this answer only;
 #    copy apiKey.id to apiKeyId
@@ -80,12 +81,14 @@ const OPERATIONS: { name: string; document: string; needs?: (schema: GraphQLSche
 }`,
   },
   {
-    name: 'AddMember',
-    document: `mutation AddMember($teamId: ID!, $memberEmail: String!, $roleId: ID!) {
-  addTeamMember(teamId: $teamId, email: $memberEmail, roleId: $roleId) {
+    name: 'InviteMember',
+    document: `mutation InviteMember($teamId: ID!, $memberEmail: String!, $roleId: ID!) {
+  inviteTeamMember(teamId: $teamId, email: $memberEmail, roleId: $roleId) {
     id
-    user { id email }
-    role { id name }
+    email
+    roleName
+    status
+    expiresAt
   }
 }`,
   },
@@ -150,7 +153,7 @@ const DEFAULT_VARIABLES = {
   teamId: '<data.createTeam.id>',
   memberEmail: 'colleague@example.com',
   roleId: '<a role id from data.createTeam.roles>',
-  membershipId: '<data.addTeamMember.id>',
+  membershipId: "<the member's id, once they accepted>",
   permission: 'apiKeys:create',
   keyName: 'orders-service',
   scopes: ['team:read'],

@@ -28,11 +28,11 @@ export const PERMISSION_CATALOG: readonly PermissionDescription[] = [
   { name: 'team:read', description: 'See the team, its roles and your own permissions in it.', grantableToApiKeys: true },
   { name: 'team:manage', description: 'Rename the team and manage its ownership.', grantableToApiKeys: false },
   { name: 'members:read', description: 'See who belongs to the team, their roles and grants.', grantableToApiKeys: true },
-  { name: 'members:manage', description: 'Add and remove members, change their roles and grant single permissions.', grantableToApiKeys: false },
+  { name: 'members:manage', description: 'Invite and remove members, revoke invitations, change roles and grant single permissions.', grantableToApiKeys: false },
   { name: 'roles:manage', description: 'Create, change and delete the custom roles of the team.', grantableToApiKeys: false },
   { name: 'apiKeys:read', description: "See the team's API keys (never their secrets).", grantableToApiKeys: true },
-  { name: 'apiKeys:create', description: 'Create API keys, and update, regenerate and revoke the keys you created.', grantableToApiKeys: false },
-  { name: 'apiKeys:manage', description: 'Update, regenerate and revoke every API key of the team.', grantableToApiKeys: false },
+  { name: 'apiKeys:create', description: 'Create API keys, and update, regenerate and revoke the keys you own.', grantableToApiKeys: false },
+  { name: 'apiKeys:manage', description: 'Update, regenerate, revoke and transfer every API key of the team.', grantableToApiKeys: false },
   { name: 'audit:read', description: "Read and export the team's audit log and verify its hash chain.", grantableToApiKeys: true },
 ];
 

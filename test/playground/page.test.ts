@@ -70,7 +70,7 @@ describe('GraphiQL page over HTTP', () => {
 
   test('the start-up script holds the walkthrough, the example Authorization header and uses no eval', async () => {
     const js = await (await fetch(`${t.url}/playground/assets/playground.js`)).text();
-    for (const op of ['LogIn', 'CreateTeam', 'AddMember', 'GrantPermission', 'CreateApiKey', 'RegenerateSecret', 'RevokeApiKey', 'AuditLog']) {
+    for (const op of ['LogIn', 'CreateTeam', 'InviteMember', 'GrantPermission', 'CreateApiKey', 'RegenerateSecret', 'RevokeApiKey', 'AuditLog']) {
       expect(js).toMatch(new RegExp(`(mutation|query) ${op}\\(`));
     }
     expect(js).toContain('Bearer \\u003ctoken from logIn>');

@@ -107,7 +107,7 @@ describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
     await page.locator('.graphiql-container').waitFor({ timeout: 30_000 });
     await page.locator(`${QUERY_EDITOR} .CodeMirror`).waitFor();
     const walkthrough = await editorText(page, QUERY_EDITOR);
-    for (const op of ['LogIn', 'CreateTeam', 'AddMember', 'GrantPermission', 'CreateApiKey', 'RegenerateSecret', 'RevokeApiKey', 'AuditLog']) {
+    for (const op of ['LogIn', 'CreateTeam', 'InviteMember', 'GrantPermission', 'CreateApiKey', 'RegenerateSecret', 'RevokeApiKey', 'AuditLog']) {
       expect(walkthrough).toMatch(new RegExp(`(mutation|query) ${op}\\(`));
     }
     await showEditorTool(page, 'Headers');
