@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { openDatabase } from '../src/db/database';
 import { exitWith } from '../src/db/exit-with';
-import { UNGATED } from '../src/db/heavy-work';
-import { OperationLeases } from '../src/db/leases';
+import { UNGATED } from '../src/capacity/heavy-work';
+import { OperationLeases } from '../src/capacity/leases';
 import { ChainVerifier } from '../src/modules/audit/chain-verifier';
 import { SECURITY_LOG_CHAIN, teamChain } from '../src/modules/audit/chain-walk';
 

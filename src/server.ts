@@ -16,7 +16,7 @@ import { registerAuditExportRoute } from './http/audit-export';
 import { registerAuthorizeRoute } from './http/authorize';
 import { registerHealthRoutes } from './http/health';
 import { Metrics, registerMetricsRoute } from './http/metrics';
-import { clientRequestIdOf, newRequestId } from './http/request-id';
+import { clientRequestIdOf, newRequestId } from './context/request-id';
 import { createLogger } from './logger';
 import { playgroundLandingPage } from './http/playground';
 import { VerificationCode } from './modules/api-key/api-key.types';

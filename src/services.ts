@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import type { Config } from './config';
-import { HeavyWorkGate } from './db/heavy-work';
-import { OperationLeases } from './db/leases';
+import { HeavyWorkGate } from './capacity/heavy-work';
+import { OperationLeases } from './capacity/leases';
 import { MaintenanceJob } from './maintenance/maintenance-job';
 import { ApiKeyCache } from './modules/api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './modules/api-key/api-key-change-feed';

@@ -1,6 +1,5 @@
 import type { ApiKey } from '../modules/api-key/api-key.entity';
 import type { User } from '../modules/user/user.entity';
-import type { PermissionSet } from '../permissions/member-permissions';
 
 /** Who is calling. Decided once per request from its credentials (see authenticate.ts). */
 export type Principal =
@@ -9,8 +8,8 @@ export type Principal =
   | {
       type: 'API_KEY';
       apiKey: ApiKey;
-      /** the key's API permissions cut to what its owner holds now (key-permissions.ts) */
-      permissions: PermissionSet;
+      /** the key's API permissions cut to what its owner holds now (permissions/key-permissions.ts) */
+      permissions: ReadonlySet<string>;
       /** what the key can do now: those and its application scopes */
       scopes: string[];
     };

@@ -1,5 +1,5 @@
 import type { Actor } from '../actor';
-import type { CostMeter } from '../graphql/query-cost';
+import type { FieldNode } from 'graphql';
 import type { Services } from '../services';
 import type { Loaders } from './loaders';
 
@@ -8,8 +8,8 @@ export interface GraphQLContext {
   actor: Actor;
   loaders: Loaders;
   services: Services;
-  /** the operation's cost so far, set once it is resolved (query-cost.ts); measured lists add to it */
-  cost?: CostMeter;
+  /** the operation's cost so far, set once it is resolved (graphql/query-cost.ts); measured lists add to it */
+  cost?: { charge(field: FieldNode, items: number): void };
   /** what this request did, for its log line: filled in by server.ts */
   trace?: { operation?: string; principal?: string; outcome?: string };
 }

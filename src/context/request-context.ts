@@ -4,7 +4,7 @@ import type { Actor } from '../actor';
 import { authenticate, readCredentials, type Credentials } from '../auth/authenticate';
 import { ANONYMOUS, type Principal } from '../auth/principal';
 import { errorCode } from '../errors';
-import { clientRequestIdOf } from '../http/request-id';
+import { clientRequestIdOf } from './request-id';
 import { AuditOutcome } from '../modules/audit/audit-event.entity';
 import { TeamAccess } from '../permissions/team-access';
 import type { Services } from '../services';

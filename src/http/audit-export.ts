@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
-import type { HeavyWorkGate } from '../db/heavy-work';
+import type { HeavyWorkGate } from '../capacity/heavy-work';
 import { actorFromRequest } from '../context/request-context';
 import { AuditOutcome, type AuditEvent } from '../modules/audit/audit-event.entity';
 import { auditWhere, type AuditFilterInput } from '../modules/audit/audit-filter';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredentials } from '../auth/authenticate';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import { normalizeIp } from '../security/ip-allowlist';
-import { clientRequestIdOf } from './request-id';
+import { clientRequestIdOf } from '../context/request-id';
 import type { Services } from '../services';
 
 const STATUS: Record<VerificationCode, number> = {

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { rule } from 'graphql-shield';
-import type { GraphQLContext } from '../context/context';
+import type DataLoader from 'dataloader';
+import type { Actor } from '../actor';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import { databaseUnavailable, isDatabaseUnavailable } from '../graphql/format-error';
 import { isUuid } from '../validation';
@@ -16,8 +17,23 @@ import type { PermissionSet } from './member-permissions';
 
 type Args = Record<string, unknown>;
 
-/** What deciding needs of a request: who is calling, and the request's loaders. */
-export type AuthorizationContext = Pick<GraphQLContext, 'actor' | 'loaders'>;
+type ById<T> = DataLoader<string, T | null>;
+
+/**
+ * What deciding needs of a request: who is calling, and the request's lookups of the objects a
+ * rule locates a team through (the context's loaders; only what the rules read of them).
+ */
+export interface AuthorizationContext {
+  actor: Actor;
+  loaders: {
+    team: ById<unknown>;
+    role: ById<{ teamId: string }>;
+    membership: ById<{ teamId: string }>;
+    grant: ById<{ membershipId: string }>;
+    invitation: ById<{ teamId: string }>;
+    apiKey: ById<{ teamId: string; ownerId: string | null; scopes: string[] }>;
+  };
+}
 
 /** Finds the team that the target of a field belongs to; null when the target does not exist. */
 export type TeamLocator = (parent: unknown, args: Args, ctx: AuthorizationContext) => Promise<string | null | GraphQLError>;
@@ -131,7 +147,7 @@ let ruleCount = 0;
 export function shieldRule(operation: Operation) {
   // `cache: 'no_cache'`: shield's `contextual` cache ignores arguments and parent, which would let
   // one object's answer leak to another. The DataLoaders already make repeats cheap.
-  return rule(`operation#${++ruleCount}`, { cache: 'no_cache' })((parent, args: Args, ctx: GraphQLContext) => decide(operation, parent, args, ctx));
+  return rule(`operation#${++ruleCount}`, { cache: 'no_cache' })((parent, args: Args, ctx: AuthorizationContext) => decide(operation, parent, args, ctx));
 }
 
 /** A well-formed id argument, or the BAD_USER_INPUT error to answer with. */

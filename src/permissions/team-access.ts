@@ -1,6 +1,12 @@
 import type { Principal } from '../auth/principal';
-import type { Loaders } from '../context/loaders';
-import { NOTHING, personPermissions, type PermissionSet } from './member-permissions';
+import type DataLoader from 'dataloader';
+import { NOTHING, personPermissions, type Member, type PermissionSet } from './member-permissions';
+
+/** The request's lookups that permissions are read through (the context's loaders). */
+export interface PermissionLoaders {
+  team: DataLoader<string, unknown>;
+  memberPermissions: DataLoader<Member, PermissionSet | null, string>;
+}
 
 export type { PermissionSet } from './member-permissions';
 
@@ -17,7 +23,7 @@ export type { PermissionSet } from './member-permissions';
 export class TeamAccess {
   constructor(
     readonly principal: Principal,
-    private readonly loaders: Pick<Loaders, 'team' | 'memberPermissions'>,
+    private readonly loaders: PermissionLoaders,
     /** records a platform admin's read of a team it is not a member of (platform-admin-reads.ts) */
     private readonly recordAdminRead: (teamId: string) => Promise<void> = async () => undefined,
   ) {}

@@ -4,7 +4,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * Bounds on expensive work, and archived heads of the audit chains.
  *
  * - operation_leases: who runs a chain walk or holds an export place right now, across instances
- *   (src/db/leases.ts). One row per name in use, with an expiry, so a crashed holder frees it.
+ *   (src/capacity/leases.ts). One row per name in use, with an expiry, so a crashed holder frees it.
  * - audit_chain_archives: where an operator cut a chain (npm run audit:archive): the last archived
  *   event's position and hash, the archive file's SHA-256. A walk starts from the newest anchor:
  *   the first remaining event must link to its hash. Append-only, like audit_events.

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { UNGATED, type HeavyWorkGate } from '../../db/heavy-work';
+import { UNGATED, type HeavyWorkGate } from '../../capacity/heavy-work';
 import { badInput } from '../../errors';
 import { requireTime } from '../../validation';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';

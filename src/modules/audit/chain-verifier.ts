@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { HeavyWorkGate } from '../../db/heavy-work';
-import type { OperationLeases } from '../../db/leases';
+import type { HeavyWorkGate } from '../../capacity/heavy-work';
+import type { OperationLeases } from '../../capacity/leases';
 import { notFound, rateLimited } from '../../errors';
 import { CHAIN_START, ChainLinks, readArchivedHead, readChainHead, walkChain, type Chain, type ChainPoint } from './chain-walk';
 

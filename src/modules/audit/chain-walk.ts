@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import type { HeavyWorkGate } from '../../db/heavy-work';
+import type { HeavyWorkGate } from '../../capacity/heavy-work';
 import type { AuditEvent } from './audit-event.entity';
 import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, SECURITY_CHAIN, SECURITY_LOG, type ChainTables } from './audit-hash';
 import { eventFromRow } from './audit-query.service';
