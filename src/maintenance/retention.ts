@@ -26,7 +26,10 @@ export const RETENTION: readonly Retention[] = [
   { table: 'permission_grants', kept: 'until the grant is revoked or the membership ends' },
   { table: 'api_keys', kept: 'for ever: a revoked or expired key stays, so that the audit log can name it' },
   { table: 'migrations', kept: 'one row per applied migration' },
-  { table: 'security_events', kept: 'for ever: the platform security log is an append-only hash chain, like the teams\' (one row per address, minute and kind of refusal)' },
+  {
+    table: 'security_events',
+    kept: "for ever: the platform security log is an append-only hash chain, like the teams' (a row per address, minute and kind of refusal)",
+  },
   { table: 'security_chain_heads', kept: 'one row, the head of the security log' },
   { table: 'audit_chain_archives', kept: 'for ever: the archived heads of team chains (append-only), which later checks start from' },
   { table: 'operation_leases', kept: 'while a chain walk or an export runs: released leases are deleted, expired ones taken over' },

@@ -1,7 +1,19 @@
 import { GraphQLError } from 'graphql';
 import { allow, deny, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
-import { anyone, inTeam, teamDirectory, locate, onKey, person, personInTeam, platformAdmin, shieldRule, signedIn, type Operation } from './rules';
+import {
+  anyone,
+  inTeam,
+  locate,
+  onKey,
+  person,
+  personInTeam,
+  platformAdmin,
+  shieldRule,
+  signedIn,
+  teamDirectory,
+  type Operation,
+} from './rules';
 
 /**
  * Who may call what: the one table. Every Query and Mutation field is a row: who may call it, the
@@ -24,10 +36,10 @@ export const OPERATIONS = {
     apiKeys: inTeam('apiKeys:read', locate.teamArg()),
     auditEvents: inTeam('audit:read', locate.teamArg()),
     verifyAuditChain: inTeam('audit:read', locate.teamArg()),
+    auditChainHead: inTeam('audit:read', locate.teamArg()),
     myInvitations: person,
     mySessions: person,
     signUpAllowed: anyone,
-    auditChainHead: inTeam('audit:read', locate.teamArg()),
   },
   Mutation: {
     signUp: anyone,

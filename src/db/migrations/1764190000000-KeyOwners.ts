@@ -19,7 +19,9 @@ export class KeyOwners1764190000000 implements MigrationInterface {
     await q.query(`
       CREATE VIEW member_permissions AS
       SELECT m.id AS membership_id, m.team_id, m.user_id,
-             r.permissions || coalesce((SELECT array_agg(g.permission) FROM permission_grants g WHERE g.membership_id = m.id), '{}') AS permissions
+             r.permissions
+               || coalesce((SELECT array_agg(g.permission) FROM permission_grants g WHERE g.membership_id = m.id), '{}')
+               AS permissions
         FROM memberships m
         JOIN roles r ON r.id = m.role_id`);
   }

@@ -109,7 +109,10 @@ export class ApiKeyChangeFeed {
    * Runs `work` in one transaction; the changes it reports through `tell` reach every instance
    * when it commits, and this returns once each instance has dropped what they name.
    */
-  async transaction<T>(dataSource: DataSource, work: (m: EntityManager, tell: (change: KeyChange) => Promise<void>) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    dataSource: DataSource,
+    work: (m: EntityManager, tell: (change: KeyChange) => Promise<void>) => Promise<T>,
+  ): Promise<T> {
     const nonces: string[] = [];
     const result = await dataSource.transaction((m) => work(m, async (change) => void nonces.push(await this.notify(m, change))));
     await Promise.all(nonces.map((nonce) => this.delivered(nonce)));

@@ -226,7 +226,14 @@ export class ApiKeyService {
       if (refusal) throw forbidden(refusal);
       if (key.revokedAt && action !== 'revoke') throw conflict('This key is revoked; revoked keys cannot be changed');
       const { result, metadata } = await apply(m, key);
-      await this.audit.record(m, actor, { teamId: key.teamId, action: auditAction, outcome: AuditOutcome.SUCCESS, targetType: 'ApiKey', targetId: key.id, metadata });
+      await this.audit.record(m, actor, {
+        teamId: key.teamId,
+        action: auditAction,
+        outcome: AuditOutcome.SUCCESS,
+        targetType: 'ApiKey',
+        targetId: key.id,
+        metadata,
+      });
       await tell({ key: key.key });
       return result;
     });
