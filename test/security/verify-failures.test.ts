@@ -12,12 +12,13 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * for clients: a proxy the deployment names in TRUST_PROXY.
  *
  * Two real source addresses on loopback: the attacker at 127.0.0.2, the honest gateway at
- * 127.0.0.1. X is an address of its own per test (203.0.113.x), so no other test shares its count.
+ * 127.0.0.1. X is an address of its own per test (in 100.64.0.0/10, which no other test names),
+ * so no other test shares its count.
  */
 const ATTACKER = '127.0.0.2';
 const GATEWAY = '127.0.0.1';
 const MAX = 5;
-const clientAddress = () => `203.0.113.${randomInt(1, 255)}`;
+const clientAddress = () => `100.${randomInt(64, 128)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 
 async function setUp(env: Record<string, string>): Promise<{ t: TestServer; key: CreatedKey }> {
   const t = await startTestServer({ VERIFY_MAX_FAILURES: String(MAX), ...env });
