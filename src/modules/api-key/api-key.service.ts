@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Actor } from '../../actor';
+import { personOf, type Actor } from '../../actor';
 import { sha256 } from '../../auth/tokens';
 import { badInput, conflict, forbidden, notFound } from '../../errors';
 import { apiPermissionsOf } from '../../permissions/key-permissions';
@@ -53,7 +53,7 @@ export class ApiKeyService {
     const expiresAt = checkExpiry(input.expiresAt);
     const allowedIps = checkAllowedIps(input.allowedIps ?? []);
     const scopes = checkScopes(input.scopes ?? [], await actor.access.held(teamId));
-    const creatorId = actor.principal.type === 'USER' ? actor.principal.user.id : null;
+    const creatorId = personOf(actor).user.id;
     return this.dataSource.transaction(async (m) => {
       const secret = newApiSecret();
       const apiKey = await m.save(
@@ -221,8 +221,8 @@ export class ApiKeyService {
   ): Promise<T> {
     return this.feed.transaction(this.dataSource, async (m, tell) => {
       const key = await m.getRepository(ApiKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.id = :id', { id }).getOne();
-      if (!key || actor.principal.type !== 'USER') throw notFound('ApiKey');
-      const refusal = keyActionRefusal(action, { userId: actor.principal.user.id, permissions: await actor.access.held(key.teamId) }, key);
+      if (!key) throw notFound('ApiKey');
+      const refusal = keyActionRefusal(action, { userId: personOf(actor).user.id, permissions: await actor.access.held(key.teamId) }, key);
       if (refusal) throw forbidden(refusal);
       if (key.revokedAt && action !== 'revoke') throw conflict('This key is revoked; revoked keys cannot be changed');
       const { result, metadata } = await apply(m, key);

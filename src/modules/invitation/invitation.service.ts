@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Actor } from '../../actor';
+import { personOf, type Actor } from '../../actor';
 import type { Config } from '../../config';
-import { conflict, forbidden, notFound, rateLimited } from '../../errors';
+import { conflict, notFound, rateLimited } from '../../errors';
 import { missingFrom, personPermissions, type PermissionSet } from '../../permissions/member-permissions';
 import { requireEmail } from '../../validation';
 import type { ApiKeyChangeFeed } from '../api-key/api-key-change-feed';
@@ -42,7 +42,7 @@ export class InvitationService {
    */
   async invite(actor: Actor, teamId: string, rawEmail: string, roleId: string): Promise<Invitation> {
     const email = requireEmail(rawEmail);
-    const inviter = personOf(actor);
+    const inviter = personOf(actor).user;
     const held = await actor.access.held(teamId);
     return this.dataSource.transaction(async (m) => {
       await lockTeam(m, teamId);
@@ -75,7 +75,7 @@ export class InvitationService {
 
   /** Open invitations addressed to the caller's email, newest first. */
   mine(actor: Actor): Promise<Invitation[]> {
-    const user = personOf(actor);
+    const user = personOf(actor).user;
     return this.dataSource
       .getRepository(Invitation)
       .createQueryBuilder('i')
@@ -106,7 +106,7 @@ export class InvitationService {
    * role): an invitation gives no more than its sender could give today.
    */
   async accept(actor: Actor, id: string): Promise<Membership> {
-    const user = personOf(actor);
+    const user = personOf(actor).user;
     return changeTeam(this.dataSource, this.feed, actor, async (m, changed) => {
       const invitation = await this.lockedInvitation(m, id, user);
       assertOpen(invitation);
@@ -130,7 +130,7 @@ export class InvitationService {
   }
 
   async decline(actor: Actor, id: string): Promise<boolean> {
-    const user = personOf(actor);
+    const user = personOf(actor).user;
     return this.dataSource.transaction(async (m) => {
       const invitation = await this.lockedInvitation(m, id, user);
       assertOpen(invitation);
@@ -216,12 +216,6 @@ export class InvitationService {
   }
 }
 
-/** The signed-in person; the rules let only people call these operations. */
-function personOf(actor: Actor): User {
-  const p = actor.principal;
-  if (p.type !== 'USER') throw forbidden('Only a signed-in user can do this');
-  return p.user;
-}
 
 function assertOpen(invitation: Invitation): void {
   const status = invitationStatus(invitation);

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import type { Actor } from '../../actor';
+import { personOf, type Actor } from '../../actor';
 import { conflict, notFound } from '../../errors';
 import type { ApiKeyChangeFeed } from '../api-key/api-key-change-feed';
 import { OWNER_ROLE } from '../../permissions/built-in-roles';
@@ -105,7 +105,7 @@ export class MembershipService {
     return this.changeTeam(actor, async (m, changed) => {
       const membership = await this.lockedMembership(m, membershipId);
       assertHoldsAll(await actor.access.held(membership.teamId), [permission], 'grant a permission');
-      const grantedById = actor.principal.type === 'USER' ? actor.principal.user.id : null;
+      const grantedById = personOf(actor).user.id;
       let grant: PermissionGrant;
       try {
         grant = await m.save(m.create(PermissionGrant, { membershipId, permission, grantedById }));
@@ -155,11 +155,10 @@ export class MembershipService {
    * last Owner can't leave.
    */
   async leave(actor: Actor, teamId: string): Promise<boolean> {
-    const p = actor.principal;
-    if (p.type !== 'USER') throw notFound('Membership');
+    const { user } = personOf(actor);
     return this.changeTeam(actor, async (m, changed) => {
       await lockTeam(m, teamId);
-      const membership = await m.getRepository(Membership).findOneBy({ teamId, userId: p.user.id });
+      const membership = await m.getRepository(Membership).findOneBy({ teamId, userId: user.id });
       if (!membership) throw notFound('Membership');
       await m.delete(Membership, { id: membership.id });
       if ((await ownerCount(m, teamId)) < 1) throw conflict(`The last ${OWNER_ROLE} can't leave the team; make someone else ${OWNER_ROLE} first`);
@@ -169,7 +168,7 @@ export class MembershipService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'Membership',
         targetId: membership.id,
-        metadata: { userId: p.user.id },
+        metadata: { userId: user.id },
       });
       await changed(teamId);
       return true;
