@@ -1,11 +1,11 @@
 import { normalizeAllowedIp } from './security/ip-allowlist';
 
+export type NodeEnv = 'development' | 'production' | 'test';
+
 /**
  * The environment, parsed and checked once at start-up. A bad value stops the start with a
  * message that names the variable, instead of surfacing later as a confusing runtime error.
  */
-export type NodeEnv = 'development' | 'production' | 'test';
-
 export interface Config {
   /** NODE_ENV, or development when it is unset (introspection for the playground, sign-up on) */
   nodeEnv: NodeEnv;

@@ -13,20 +13,12 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
-export function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra } });
 }
 
-/**
- * Credentials on the request itself were refused: the whole HTTP response is a 401, with one
- * message whatever was wrong (unknown key, wrong secret, expired session, garbage).
- */
-export function credentialsRejected(): GraphQLError {
-  return new GraphQLError('Authentication required or credentials are invalid', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-  });
-}
-
+// Errors of one field: the answer is still HTTP 200, the error sits at the field's path and the
+// other fields of the operation answer as usual.
 export const unauthenticated = (message = 'Authentication required or credentials are invalid') =>
   appError('UNAUTHENTICATED', message);
 export const forbidden = (message = 'You are not allowed to do this') => appError('FORBIDDEN', message);
@@ -40,9 +32,15 @@ export function errorCode(error: unknown): string | undefined {
   return error instanceof GraphQLError ? (error.extensions?.code as string | undefined) : undefined;
 }
 
-/** Too many failed credential checks from this address: the whole response is a 429. */
-export function rateLimitedRequest(): GraphQLError {
-  return new GraphQLError('Too many failed attempts; try again later', {
-    extensions: { code: 'RATE_LIMITED', http: { status: 429 } },
-  });
+/**
+ * Credentials on the request itself were refused: the whole HTTP response is a 401, not an error
+ * of one field, with one message whatever was wrong (unknown key, wrong secret, expired session, garbage).
+ */
+export function unauthenticatedWholeRequest(): GraphQLError {
+  return appError('UNAUTHENTICATED', 'Authentication required or credentials are invalid', { http: { status: 401 } });
+}
+
+/** Too many failed credential checks from this address: the whole HTTP response is a 429, not an error of one field. */
+export function rateLimitedWholeRequest(): GraphQLError {
+  return appError('RATE_LIMITED', 'Too many failed attempts; try again later', { http: { status: 429 } });
 }

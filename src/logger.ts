@@ -1,12 +1,8 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
-/**
- * Structured JSON logs (pino). Requests are logged one line each by server.ts, with ids and
- * outcomes only: no headers, no bodies, no variables. The redaction list is a second line of
- * defence for anything that ever logs a request or an object carrying credentials.
- */
-export const REDACTED_PATHS = [
+/** A second line of defence for anything that ever logs a request or an object carrying credentials. */
+const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers["x-api-secret"]',
   'req.headers.cookie',
@@ -18,6 +14,10 @@ export const REDACTED_PATHS = [
   '*.variables',
 ];
 
+/**
+ * Structured JSON logs (pino). Requests are logged one line each by server.ts, with ids and
+ * outcomes only: no headers, no bodies, no variables.
+ */
 export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, destination?: DestinationStream): Logger {
   return pino(
     {

@@ -4,14 +4,14 @@ import { bootstrapAdmin } from './db/bootstrap';
 import { openDatabase, type OpenDatabase } from './db/database';
 import { buildServer, type BuiltServer } from './server';
 
+/** How long a stopping server keeps serving (readyz 503) before it closes its connections. */
+const SHUTDOWN_GRACE_MS = 1_000;
+
 /**
  * `npm start`: configuration, database (embedded or DATABASE_URL), migrations, the bootstrap
  * admin, then listen. SIGINT/SIGTERM finish the requests in flight and stop the server and the
  * embedded database cleanly.
  */
-/** How long a stopping server keeps serving (readyz 503) before it closes its connections. */
-const SHUTDOWN_GRACE_MS = 1_000;
-
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = (line: string) => console.log(line);

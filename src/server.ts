@@ -37,15 +37,15 @@ export interface BuiltServer {
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-/**
- * Fastify + Apollo + the shield-guarded TypeGraphQL schema. main.ts and the tests both build
- * the server here, so the tests exercise exactly what production runs.
- */
 export interface BuildOptions {
   /** where log lines go (tests capture them); default stdout */
   logStream?: DestinationStream;
 }
 
+/**
+ * Fastify + Apollo + the shield-guarded TypeGraphQL schema. main.ts and the tests both build
+ * the server here, so the tests exercise exactly what production runs.
+ */
 export async function buildServer(config: Config, dataSource: DataSource, options: BuildOptions = {}): Promise<BuiltServer> {
   const logger = createLogger(config, options.logStream);
   const services = createServices(dataSource, config, logger);

@@ -23,14 +23,14 @@ import { FailureLimiter } from './security/failure-limiter';
 import { createFailureStore } from './security/failure-store';
 import { proxyTrust } from './security/trusted-proxies';
 
+/** A gateway asking for many clients may fail this many times more than a single address. */
+const GATEWAY_FACTOR = 20;
+
 /**
  * The domain services of one server, wired once. Resolvers reach them through the context.
  * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY), the usage
  * recorder, which stop() flushes, and the maintenance job (purges of spent rows).
  */
-/** A gateway asking for many clients may fail this many times more than a single address. */
-const GATEWAY_FACTOR = 20;
-
 export function createServices(dataSource: DataSource, config: Config, logger?: Logger) {
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { credentialsRejected, rateLimitedRequest } from '../errors';
+import { unauthenticatedWholeRequest, rateLimitedWholeRequest } from '../errors';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { Services } from '../services';
 import { ANONYMOUS, type Principal } from './principal';
@@ -64,7 +64,7 @@ export async function authenticate(services: Pick<Services, 'users' | 'verifier'
       return ANONYMOUS;
     case 'session': {
       const found = await services.users.authenticate(credentials.token);
-      if (!found) throw credentialsRejected();
+      if (!found) throw unauthenticatedWholeRequest();
       return { type: 'USER', user: found.user, sessionId: found.sessionId };
     }
     case 'apiKey': {
@@ -78,11 +78,11 @@ export async function authenticate(services: Pick<Services, 'users' | 'verifier'
         requestId: client.requestId,
         clientRequestId: client.clientRequestId,
       });
-      if (code === VerificationCode.RATE_LIMITED) throw rateLimitedRequest();
-      if (code !== VerificationCode.VALID || !apiKey) throw credentialsRejected();
+      if (code === VerificationCode.RATE_LIMITED) throw rateLimitedWholeRequest();
+      if (code !== VerificationCode.VALID || !apiKey) throw unauthenticatedWholeRequest();
       return { type: 'API_KEY', apiKey, permissions, scopes };
     }
     default:
-      throw credentialsRejected();
+      throw unauthenticatedWholeRequest();
   }
 }

@@ -19,13 +19,6 @@ const KNOWN_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
-/**
- * The last word on what a client sees of an error:
- * - our own errors and GraphQL's (parse, validation) pass with their code;
- * - anything else (a database error, a bug) becomes a plain INTERNAL_SERVER_ERROR: no SQL, no
- *   stack, no internals, unless NODE_ENV=development was set explicitly (config.exposeErrors);
- * - variable coercion errors stop repeating the value the client sent.
- */
 // Connection refused/reset, pool timeout, server shutting down or restarting.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
 const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
@@ -69,6 +62,13 @@ function loggableError(error: unknown): Record<string, unknown> {
   return { name: error.name, message: error.message, code, stack: error.stack };
 }
 
+/**
+ * The last word on what a client sees of an error:
+ * - our own errors and GraphQL's (parse, validation) pass with their code;
+ * - anything else (a database error, a bug) becomes a plain INTERNAL_SERVER_ERROR: no SQL, no
+ *   stack, no internals, unless NODE_ENV=development was set explicitly (config.exposeErrors);
+ * - variable coercion errors stop repeating the value the client sent.
+ */
 export function formatError(config: Pick<Config, 'exposeErrors'>, logger?: Logger) {
   const development = config.exposeErrors;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {

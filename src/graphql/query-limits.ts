@@ -18,13 +18,6 @@ import {
 } from 'graphql';
 import type { Config } from '../config';
 
-/**
- * Limits on the shape of a document, enforced at validation time, before anything runs. Each
- * refusal is a GRAPHQL_VALIDATION_FAILED error that names the limit and its value. Token count is
- * limited by the parser itself (parseOptions.maxTokens in server.ts); recursive fragments by
- * GraphQL's own NoFragmentCyclesRule. The cost limit needs the variables, known only once the
- * document is valid: query-cost.ts checks it then, with the same walk and the same error.
- */
 export type QueryLimits = Config['limits'];
 
 export function limitError(what: string, limit: number, found: number, message?: string): GraphQLError {
@@ -136,6 +129,13 @@ export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinition
   return roots[operation.operation] ?? null;
 }
 
+/**
+ * Limits on the shape of a document, enforced at validation time, before anything runs. Each
+ * refusal is a GRAPHQL_VALIDATION_FAILED error that names the limit and its value. Token count is
+ * limited by the parser itself (parseOptions.maxTokens in server.ts); recursive fragments by
+ * GraphQL's own NoFragmentCyclesRule. The cost limit needs the variables, known only once the
+ * document is valid: query-cost.ts checks it then, with the same walk and the same error.
+ */
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
   const perOperation = (check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null): ValidationRule =>
     (context: ValidationContext): ASTVisitor => ({

@@ -47,5 +47,3 @@ export function isPermission(value: string): value is Permission {
 export function isApiKeyGrantable(value: string): boolean {
   return apiKeyGrantable.has(value);
 }
-
-export const ALL_PERMISSIONS: readonly Permission[] = PERMISSIONS;

@@ -3,18 +3,18 @@ import http from 'node:http';
 import { newApiSecret } from '../../src/modules/api-key/api-key-format';
 import type { GraphQLResponse } from './server';
 
-/**
- * Plain HTTP from a chosen loopback source address. All of 127.0.0.0/8 is loopback on Linux, so
- * a test can talk to the server from its own address: the server sees it as the client address
- * (request.ip), which lets a test own its rate-limit buckets instead of sharing 127.0.0.1 with
- * every other test file of the run (the failure counts live in the shared database).
- */
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
 }
 
+/**
+ * Plain HTTP from a chosen loopback source address. All of 127.0.0.0/8 is loopback on Linux, so
+ * a test can talk to the server from its own address: the server sees it as the client address
+ * (request.ip), which lets a test own its rate-limit buckets instead of sharing 127.0.0.1 with
+ * every other test file of the run (the failure counts live in the shared database).
+ */
 export function httpRequest(
   url: string,
   options: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},

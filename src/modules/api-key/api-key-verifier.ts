@@ -49,6 +49,13 @@ const REFUSED = (code: VerificationCode): VerifyResult => ({ code, apiKey: null,
 // Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
 const DUMMY_DIGEST = sha256('empress-unknown-key');
 
+export interface VerifyLimits {
+  /** failures per address: the caller's own, or the client a gateway asks about */
+  address: FailureLimiter;
+  /** failures per gateway address, over all the clients it asks about */
+  gateway: FailureLimiter;
+}
+
 /**
  * Checks a key and secret. The order of the checks is the security of it:
  * 1. over the failure limit (per calling address and per client address)? RATE_LIMITED;
@@ -60,13 +67,6 @@ const DUMMY_DIGEST = sha256('empress-unknown-key');
  * Only INVALID counts against the limit: a gateway sending thousands of good credentials a
  * second is never slowed. Each answer about a real key is traced (batched) as apiKey.used.
  */
-export interface VerifyLimits {
-  /** failures per address: the caller's own, or the client a gateway asks about */
-  address: FailureLimiter;
-  /** failures per gateway address, over all the clients it asks about */
-  gateway: FailureLimiter;
-}
-
 export class ApiKeyVerifier {
   /** told of every answer, for metrics */
   observer: (via: VerifyRequest['via'], code: VerificationCode) => void = () => undefined;
