@@ -14,6 +14,16 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // NUL and lone UTF-16 surrogates are not text: PostgreSQL refuses them (text: NUL; jsonb, where the
 // audit metadata lives: both), so they would fail deep inside a transaction as an internal error.
 const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const EVERY_NOT_TEXT = new RegExp(NOT_TEXT.source, 'g');
+
+/**
+ * Client text as PostgreSQL can store it, for text that is recorded rather than checked (a user
+ * agent, an operation name, the email of a sign-in attempt): each NUL or lone surrogate becomes
+ * U+FFFD. One such string in a batch of audit rows would fail the whole batch.
+ */
+export function storable(text: string): string {
+  return text.replace(EVERY_NOT_TEXT, '\uFFFD');
+}
 
 export function isUuid(value: unknown): value is string {
   return typeof value === 'string' && UUID.test(value);

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../graphql/format-error';
 import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditRow, AuditService } from '../audit/audit.service';
+import { storable } from '../../validation';
 import type { ApiKey } from './api-key.entity';
 
 export interface KeyUse {
@@ -20,14 +21,6 @@ export interface KeyUse {
   requestId: string;
   /** the id the client gave its request (X-Request-Id, cleaned) */
   clientRequestId?: string | null;
-}
-
-/**
- * Client text as PostgreSQL can store it: jsonb refuses \u0000 and lone UTF-16 surrogates, and
- * one such string in a batch would fail the whole batch (an operation name, a scope asked for).
- */
-export function storable(text: string): string {
-  return text.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 
 export const FLUSH_INTERVAL_MS = 1_000;

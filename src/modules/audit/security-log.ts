@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { principalId, principalLabel, type Principal } from '../../auth/principal';
-import { storable } from '../api-key/usage-recorder';
+import { storable } from '../../validation';
 import { ActorType, AuditOutcome } from './audit-event.entity';
 import type { AuditRow, AuditService } from './audit.service';
 import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';

@@ -5,7 +5,7 @@ import { sha256 } from '../../auth/tokens';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors';
 import type { Lockout, SignInAttempt, SignInLimits } from '../../security/sign-in-limits';
 import type { SignUpLimits } from '../../security/sign-up-limits';
-import { PASSWORD_MAX, PASSWORD_MIN, requireEmail, requireName, requirePassword } from '../../validation';
+import { PASSWORD_MAX, PASSWORD_MIN, requireEmail, requireName, requirePassword, storable } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { Session } from './session.entity';
@@ -15,14 +15,9 @@ import { User } from './user.entity';
 
 export type { SignedIn } from './session.service';
 
-/** The email as counted and looked up. NUL and lone surrogates can't even be looked up
- * (PostgreSQL refuses them) and no account has them: they become U+FFFD. */
+/** The email as counted and looked up. What PostgreSQL can't store no account has either (storable). */
 function normalizeLoginEmail(raw: string): string {
-  return raw
-    .trim()
-    .toLowerCase()
-    .slice(0, 254)
-    .replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+  return storable(raw.trim().toLowerCase().slice(0, 254));
 }
 
 const wrongCredentials = () => unauthenticated('Email or password is incorrect');
