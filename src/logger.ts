@@ -29,3 +29,13 @@ export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, desti
     destination ?? pino.destination(1),
   );
 }
+
+/**
+ * What of an unexpected error goes to the log: name, message, code and stack, never a failed
+ * query's SQL parameters (TypeORM's QueryFailedError carries them, password hashes included).
+ */
+export function loggableError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code } = error as { code?: unknown };
+  return { name: error.name, message: error.message, code, stack: error.stack };
+}

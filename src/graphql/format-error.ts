@@ -3,6 +3,8 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { DATABASE_UNAVAILABLE_ANSWER, isDatabaseUnavailable } from '../database-unavailable';
+import { loggableError } from '../logger';
 
 const KNOWN_CODES = new Set([
   'UNAUTHENTICATED',
@@ -19,49 +21,6 @@ const KNOWN_CODES = new Set([
   'BAD_REQUEST',
 ]);
 
-// Connection refused/reset, pool timeout, server shutting down or restarting.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', '08001', '08004']);
-const UNAVAILABLE_MESSAGE = /timeout exceeded when trying to connect|Connection terminated|connection is closed|Client has encountered a connection error|the database system is (starting up|shutting down)/i;
-
-const UNAVAILABLE_TEXT = 'The database is unavailable; try again shortly';
-const RELEASED_RUNNER = new Set(['QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError']);
-
-/**
- * Is this error the database being out of reach (as opposed to a bug)? Looks through TypeORM's
- * driverError and through GraphQL errors without a path (context creation wraps what it caught).
- */
-export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
-  const original = unwrapResolverError(error) as
-    | { code?: string; message?: string; driverError?: unknown; originalError?: unknown; extensions?: { reason?: unknown } }
-    | undefined;
-  if (!original || typeof original !== 'object' || depth > 5) return false;
-  if (original.extensions?.reason === 'DATABASE_UNAVAILABLE') return true;
-  // TypeORM releases a transaction's connection when it breaks; the transaction's next query (or
-  // its COMMIT, which then never reaches PostgreSQL) says so
-  if (RELEASED_RUNNER.has(String((original as { name?: unknown }).name))) return true;
-  if (original.code && UNAVAILABLE_CODES.has(original.code)) return true;
-  if (original.driverError) return isDatabaseUnavailable(original.driverError, depth + 1);
-  if (original.originalError && original.originalError !== original) return isDatabaseUnavailable(original.originalError, depth + 1);
-  return typeof original.message === 'string' && UNAVAILABLE_MESSAGE.test(original.message);
-}
-
-/** What a request gets while the database is out of reach: HTTP 503 and a message that says so. */
-export function databaseUnavailable(): GraphQLError {
-  return new GraphQLError(UNAVAILABLE_TEXT, {
-    extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE', http: { status: 503 } },
-  });
-}
-
-/**
- * What of an unexpected error goes to the log: name, message, code and stack, never a failed
- * query's SQL parameters (TypeORM's QueryFailedError carries them, password hashes included).
- */
-function loggableError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const { code } = error as { code?: unknown };
-  return { name: error.name, message: error.message, code, stack: error.stack };
-}
-
 /**
  * The last word on what a client sees of an error:
  * - our own errors and GraphQL's (parse, validation) pass with their code;
@@ -69,7 +28,7 @@ function loggableError(error: unknown): Record<string, unknown> {
  *   stack, no internals, unless NODE_ENV=development was set explicitly (config.exposeErrors);
  * - variable coercion errors stop repeating the value the client sent.
  */
-export function formatError(config: Pick<Config, 'exposeErrors'>, logger?: Logger) {
+export function formatError(config: Pick<Config, 'exposeErrors'>, logger: Logger) {
   const development = config.exposeErrors;
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
@@ -85,15 +44,10 @@ export function formatError(config: Pick<Config, 'exposeErrors'>, logger?: Logge
     }
     if (isDatabaseUnavailable(error)) {
       // Fail fast and say so: the client may retry; /readyz tells the load balancer.
-      return {
-        message: UNAVAILABLE_TEXT,
-        path: formatted.path,
-        extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'DATABASE_UNAVAILABLE' },
-      };
+      return { ...DATABASE_UNAVAILABLE_ANSWER, path: formatted.path };
     }
     if (!development) {
-      if (logger) logger.error({ err: loggableError(original) }, 'unexpected error');
-      else console.error('unexpected error', loggableError(original));
+      logger.error({ err: loggableError(original) }, 'unexpected error');
       return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
     }
     return formatted;

@@ -3,7 +3,7 @@ import { rule } from 'graphql-shield';
 import type DataLoader from 'dataloader';
 import type { Actor } from '../actor';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
-import { databaseUnavailable, isDatabaseUnavailable } from '../graphql/format-error';
+import { databaseUnavailable, isDatabaseUnavailable } from '../database-unavailable';
 import { isUuid } from '../validation';
 import type { Permission } from './catalog';
 import { describeKeyAction, keyActionRefusal, type KeyAction } from './key-policy';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { isDatabaseUnavailable } from '../../graphql/format-error';
+import { isDatabaseUnavailable } from '../../database-unavailable';
 import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditRow, AuditService } from '../audit/audit.service';
 import { storable } from '../../validation';
