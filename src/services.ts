@@ -31,12 +31,11 @@ const GATEWAY_FACTOR = 20;
  * start()/stop() run the background parts: the key change feed (LISTEN/NOTIFY), the usage
  * recorder, which stop() flushes, and the maintenance job (purges of spent rows).
  */
-export function createServices(dataSource: DataSource, config: Config, logger?: Logger) {
+export function createServices(dataSource: DataSource, config: Config, logger: Logger) {
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
-  const logError = logger && ((message: string, error: unknown) => logger.error({ err: error }, message));
-  const usage = new UsageRecorder(dataSource, audit, logError);
-  const securityLog = new SecurityLog(dataSource, audit, config.limits.securityLogRowsPerMinute, logError);
+  const usage = new UsageRecorder(dataSource, audit, logger);
+  const securityLog = new SecurityLog(dataSource, audit, config.limits.securityLogRowsPerMinute, logger);
   const failures = createFailureStore(dataSource, config.redisUrl);
   const verifyLimits = {
     address: new FailureLimiter(

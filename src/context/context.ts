@@ -1,5 +1,6 @@
 import type { Actor } from '../actor';
 import type { FieldNode } from 'graphql';
+import type { Logger } from 'pino';
 import type { Services } from '../services';
 import type { Loaders } from './loaders';
 
@@ -8,6 +9,8 @@ export interface GraphQLContext {
   actor: Actor;
   loaders: Loaders;
   services: Services;
+  /** the request's own logger: its lines carry the request id */
+  log: Pick<Logger, 'error'>;
   /** the operation's cost so far, set once it is resolved (graphql/query-cost.ts); measured lists add to it */
   cost?: { charge(field: FieldNode, items: number): void };
   /** what this request did, for its log line: filled in by server.ts */

@@ -25,7 +25,7 @@ export class MaintenanceJob {
   constructor(
     private readonly dataSource: DataSource,
     private readonly intervalSeconds: number,
-    private readonly logger?: Logger,
+    private readonly logger: Logger,
     private readonly entries: Required<Retention>[] = purges(),
   ) {}
 
@@ -53,7 +53,7 @@ export class MaintenanceJob {
         report[entry.table] = deleted;
       } catch (error) {
         // one table's failure (the database away, a bad condition) must not stop the others
-        this.logger?.warn({ err: error, table: entry.table }, 'maintenance: purge failed');
+        this.logger.warn({ err: error, table: entry.table }, 'maintenance: purge failed');
       }
     }
     return report;
@@ -88,7 +88,7 @@ export class MaintenanceJob {
       this.running = this.runOnce()
         .then((report) => {
           const deleted = Object.entries(report ?? {}).filter(([, n]) => n > 0);
-          if (deleted.length) this.logger?.info({ purged: Object.fromEntries(deleted) }, 'maintenance: purged spent rows');
+          if (deleted.length) this.logger.info({ purged: Object.fromEntries(deleted) }, 'maintenance: purged spent rows');
         })
         .finally(() => {
           this.running = null;

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../database-unavailable';
 import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditRow, AuditService } from '../audit/audit.service';
+import { PeriodicWriter } from '../audit/periodic-writer';
 import { storable } from '../../validation';
 import type { ApiKey } from './api-key.entity';
 
@@ -36,23 +38,17 @@ export const MAX_QUEUE = 50_000;
  * uses queued since the last write began, about a second's worth (the queue is bounded at
  * MAX_QUEUE; past that, the oldest are dropped and counted in `dropped`).
  */
-export class UsageRecorder {
+export class UsageRecorder extends PeriodicWriter {
   private queue: AuditRow[] = [];
   private lastUse = new Map<string, { at: Date; ip: string | null }>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
   dropped = 0;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-    private readonly onError: (message: string, error: unknown) => void = (message, error) =>
-      console.error(message, (error as Error).message),
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
-    this.timer.unref();
+    logger: Logger,
+  ) {
+    super(FLUSH_INTERVAL_MS, logger);
   }
 
   get depth(): number {
@@ -92,30 +88,24 @@ export class UsageRecorder {
       this.dropped += excess;
     }
     // A full batch goes at once, unless a write is under way: what it leaves waits for the tick.
-    if (this.queue.length >= MAX_BATCH && !this.flushing) void this.flush();
+    if (this.queue.length >= MAX_BATCH && !this.busy) void this.flush();
+  }
+
+  protected override hasWork(): boolean {
+    return this.queue.length > 0 || this.lastUse.size > 0;
   }
 
   /**
-   * Write what is queued now. Uses that arrive during the write wait for the next tick (or a full
+   * Writes what is queued now. Uses that arrive during the write wait for the next tick (or a full
    * batch): under steady traffic, a write that chased them would go on in a stream of small
    * transactions instead of one batch a second. `untilEmpty` (shutdown) writes those too.
-   * Concurrent calls share one write at a time.
    */
-  async flush(untilEmpty = false): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.queue.length === 0 && this.lastUse.size === 0) return;
-    this.flushing = this.write(untilEmpty ? Infinity : this.queue.length).finally(() => (this.flushing = null));
-    await this.flushing;
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.flush(true);
+  protected write(untilEmpty: boolean): Promise<void> {
+    return this.writeUses(untilEmpty ? Infinity : this.queue.length);
   }
 
   /** Writes `count` queued uses (oldest first) in batches, then lastUsedAt/lastUsedIp. */
-  private async write(count: number): Promise<void> {
+  private async writeUses(count: number): Promise<void> {
     let left = count;
     do {
       const batch = this.queue.splice(0, Math.min(left, MAX_BATCH));
@@ -136,7 +126,7 @@ export class UsageRecorder {
           // Database unavailable: put everything back and try again on the next tick.
           if (isDatabaseUnavailable(error)) this.queue.unshift(...batch);
           this.restoreLastUse(uses);
-          this.onError('usage events not written; will retry', error);
+          this.logFailure('usage events not written; will retry', error);
           return;
         }
       }
@@ -151,7 +141,7 @@ export class UsageRecorder {
         }
       } catch (error) {
         this.restoreLastUse(uses);
-        this.onError('lastUsedAt not updated; will retry', error);
+        this.logFailure('lastUsedAt not updated; will retry', error);
         return;
       }
     } while (left > 0 && (this.queue.length > 0 || this.lastUse.size > 0));
@@ -168,7 +158,7 @@ export class UsageRecorder {
           return false;
         }
         this.dropped++;
-        this.onError('usage event dropped: it cannot be written', error);
+        this.logFailure('usage event dropped: it cannot be written', error);
       }
     }
     return true;

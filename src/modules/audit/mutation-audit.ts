@@ -2,6 +2,7 @@ import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { IMiddlewareFunction } from 'graphql-middleware';
 import type { GraphQLContext } from '../../context/context';
 import { errorCode } from '../../errors';
+import { loggableError } from '../../logger';
 import { operationOf } from '../../permissions/rule-map';
 import { teamOf } from '../../permissions/rules';
 import { isUuid } from '../../validation';
@@ -90,7 +91,7 @@ async function recordFailure(ctx: GraphQLContext, field: string, args: Record<st
     });
   } catch (auditError) {
     // The refusal stands either way; a failed audit write is logged, not shown to the client.
-    console.error('could not audit a refused mutation', (auditError as Error).message);
+    ctx.log.error({ err: loggableError(auditError) }, 'could not audit a refused mutation');
   }
 }
 

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { principalId, principalLabel, type Principal } from '../../auth/principal';
 import { storable } from '../../validation';
 import { ActorType, AuditOutcome } from './audit-event.entity';
 import type { AuditRow, AuditService } from './audit.service';
+import { PeriodicWriter } from './periodic-writer';
 import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
 
 /**
@@ -65,11 +67,9 @@ const MAX_PENDING_MINUTES = 10;
  * batches, on the security log's own hash chain. Past `maxRowsPerMinute` rows in a minute, the
  * rest is counted in one security.overflow row. A crash loses the counts of the current minute.
  */
-export class SecurityLog {
+export class SecurityLog extends PeriodicWriter {
   private buckets = new Map<string, Bucket>();
   private rowsOfMinute = new Map<number, number>();
-  private timer: NodeJS.Timeout | null = null;
-  private flushing: Promise<void> | null = null;
   /** counts dropped: kept past MAX_PENDING_MINUTES without a database to write them to */
   dropped = 0;
 
@@ -77,19 +77,9 @@ export class SecurityLog {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly maxRowsPerMinute: number,
-    private readonly onError: (message: string, error: unknown) => void = (message, error) =>
-      console.error(message, (error as Error).message),
-  ) {}
-
-  start(): void {
-    this.timer ??= setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.flush(true);
+    logger: Logger,
+  ) {
+    super(FLUSH_INTERVAL_MS, logger);
   }
 
   /** Counts one refusal. Synchronous and in memory: the cost of a refusal stays flat. */
@@ -112,17 +102,8 @@ export class SecurityLog {
     count(bucket, note, now);
   }
 
-  /**
-   * Writes the counts of every minute that is over; `everything`: the current minute's too (at
-   * shutdown, and for tests). Concurrent calls share one write at a time.
-   */
-  async flush(everything = false): Promise<void> {
-    while (this.flushing) await this.flushing;
-    this.flushing = this.write(everything).finally(() => (this.flushing = null));
-    await this.flushing;
-  }
-
-  private async write(everything: boolean): Promise<void> {
+  /** Writes the counts of every minute that is over; `everything`: the current minute's too. */
+  protected async write(everything: boolean): Promise<void> {
     const current = Math.floor(Date.now() / MINUTE) * MINUTE;
     for (const minute of this.rowsOfMinute.keys()) if (minute < current) this.rowsOfMinute.delete(minute);
     const due = [...this.buckets.entries()].filter(([, b]) => everything || b.minute < current);
@@ -135,7 +116,7 @@ export class SecurityLog {
         await this.dataSource.transaction((m) => this.audit.appendToChain(m, SECURITY_LOG, SECURITY_CHAIN, batch.map(([, b]) => rowOf(b))));
       } catch (error) {
         this.keep(due.slice(i), current);
-        this.onError('security log not written; will retry', error);
+        this.logFailure('security log not written; will retry', error);
         return;
       }
     }
