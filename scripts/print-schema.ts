@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { printSchemaFile } from '../src/graphql/print-schema';
+import { printSchemaFile } from '../src/schema';
 
 /** `npm run schema`: writes schema.graphql from the TypeGraphQL classes. Commit the result. */
 async function main() {

@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
 import { badInput } from './errors';
 import { hasHiddenCharacters, hasReorderingCharacters } from './hidden-characters';
-import { isPermission } from './permissions/catalog';
 
 /**
  * Checks of client input. Each failure is BAD_USER_INPUT naming the field, never the value:
@@ -76,19 +75,6 @@ export function requirePassword(value: string, field = 'password'): string {
     throw badInput(`${field} must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, field);
   }
   return value;
-}
-
-export function requirePermission(value: string, field = 'permission'): string {
-  if (!isPermission(value)) throw badInput(`${field} is not a permission of the catalogue`, field);
-  return value;
-}
-
-export function requirePermissions(values: string[], field = 'permissions'): string[] {
-  if (values.length > 100) throw badInput(`${field} has too many entries`, field);
-  for (const value of values) {
-    if (!isPermission(value)) throw badInput(`${field} holds a name that is not in the catalogue`, field);
-  }
-  return [...new Set(values)].sort();
 }
 
 // The times the API speaks of: ISO 8601 with four-digit years, as the DateTimeISO scalar reads

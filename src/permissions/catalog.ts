@@ -1,3 +1,5 @@
+import { badInput } from '../errors';
+
 /**
  * The permission catalogue: what a role, a grant or an API key's scope may hold in this API.
  * Names are `resource:verb`. Application scopes for the rest of the platform (`orders:read`)
@@ -46,4 +48,18 @@ export function isPermission(value: string): value is Permission {
 /** A permission of this API that an API key may carry as a scope. */
 export function isApiKeyGrantable(value: string): boolean {
   return apiKeyGrantable.has(value);
+}
+
+// Names of the catalogue in client input: BAD_USER_INPUT naming the field, never the value.
+export function requirePermission(value: string, field = 'permission'): string {
+  if (!isPermission(value)) throw badInput(`${field} is not a permission of the catalogue`, field);
+  return value;
+}
+
+export function requirePermissions(values: string[], field = 'permissions'): string[] {
+  if (values.length > 100) throw badInput(`${field} has too many entries`, field);
+  for (const value of values) {
+    if (!isPermission(value)) throw badInput(`${field} holds a name that is not in the catalogue`, field);
+  }
+  return [...new Set(values)].sort();
 }

@@ -1,13 +1,14 @@
 import { GraphQLError } from 'graphql';
 import { rule } from 'graphql-shield';
 import type DataLoader from 'dataloader';
-import type { Actor } from '../actor';
+import type { Principal } from '../auth/principal';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database-unavailable';
 import { isUuid } from '../validation';
 import type { Permission } from './catalog';
 import { describeKeyAction, keyActionRefusal, type KeyAction } from './key-policy';
 import type { PermissionSet } from './member-permissions';
+import type { TeamAccess } from './team-access';
 
 /**
  * The building blocks of the rule map (rule-map.ts): who may call an operation, which team it
@@ -24,7 +25,7 @@ type ById<T> = DataLoader<string, T | null>;
  * rule locates a team through (the context's loaders; only what the rules read of them).
  */
 export interface AuthorizationContext {
-  actor: Actor;
+  actor: { principal: Principal; access: TeamAccess };
   loaders: {
     team: ById<unknown>;
     role: ById<{ teamId: string }>;

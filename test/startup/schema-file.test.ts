@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { printSchemaFile } from '../../src/graphql/print-schema';
+import { printSchemaFile } from '../../src/schema';
 
 /**
  * schema.graphql is what frontend teams, the playground docs and the contract checks read: it

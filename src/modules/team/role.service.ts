@@ -1,7 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
 import { badInput, conflict, notFound } from '../../errors';
-import { optionalText, requireName, requirePermissions } from '../../validation';
+import { requirePermissions } from '../../permissions/catalog';
+import { optionalText, requireName } from '../../validation';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import type { ApiKeyChangeFeed } from '../api-key/api-key-change-feed';
