@@ -1,19 +1,14 @@
 import type { Principal } from './auth/principal';
 import type { TeamAccess } from './permissions/team-access';
+import type { RequestClient } from './request/client';
 
 /**
  * Everything a service needs to know about who is acting and from where: it authorises with
- * `access` and writes `requestId`, `ip` and `userAgent` into the audit row.
+ * `access` and writes the request's id, address and agent (RequestClient) into the audit row.
  */
-export interface Actor {
+export interface Actor extends RequestClient {
   principal: Principal;
   access: TeamAccess;
-  /** the server's own id of the request */
-  requestId: string;
-  /** the id the client gave it (X-Request-Id, cleaned), kept in audit metadata as clientRequestId */
-  clientRequestId: string | null;
-  ip: string | null;
-  userAgent: string | null;
 }
 
 /** The signed-in person behind an operation whose rule admits only people (`person` in the rule map). */

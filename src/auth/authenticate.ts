@@ -1,7 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { unauthenticatedWholeRequest, rateLimitedWholeRequest } from '../errors';
 import { VerificationCode } from '../modules/api-key/api-key.types';
-import type { Services } from '../services';
+import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
+import type { User } from '../modules/user/user.entity';
+import type { RequestClient } from '../request/client';
+import { firstHeader } from '../request/headers';
 import { ANONYMOUS, type Principal } from './principal';
 
 export type Credentials =
@@ -10,11 +13,6 @@ export type Credentials =
   | { kind: 'apiKey'; key: string; secret: string }
   | { kind: 'malformed' };
 
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 /**
  * Reads credentials from the request headers:
  * - `Authorization: Bearer <session token>` (people, from logIn/signUp);
@@ -22,9 +20,9 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
  * - `X-Api-Key` + `X-Api-Secret` (applications whose client can't set Basic auth).
  */
 export function readCredentials(headers: IncomingHttpHeaders): Credentials {
-  const authorization = header(headers, 'authorization');
-  const xKey = header(headers, 'x-api-key');
-  const xSecret = header(headers, 'x-api-secret');
+  const authorization = firstHeader(headers, 'authorization');
+  const xKey = firstHeader(headers, 'x-api-key');
+  const xSecret = firstHeader(headers, 'x-api-secret');
   if (authorization) {
     const match = /^(\S+)\s+(\S+)\s*$/.exec(authorization);
     if (!match) return { kind: 'malformed' };
@@ -44,13 +42,10 @@ export function readCredentials(headers: IncomingHttpHeaders): Credentials {
   return { kind: 'none' };
 }
 
-export interface ClientInfo {
-  ip: string | null;
-  requestId: string;
-  clientRequestId?: string | null;
-  userAgent: string | null;
-  /** GraphQL operation name, for the trace of key use */
-  operation?: string | null;
+/** What authenticating needs of the services: the session behind a token, the check of a key. */
+export interface Authenticators {
+  users: { authenticate(token: string): Promise<{ user: User; sessionId: string } | null> };
+  verifier: { verify(request: VerifyRequest): Promise<VerifyResult> };
 }
 
 /**
@@ -58,7 +53,12 @@ export interface ClientInfo {
  * was wrong with them (unknown, wrong, expired, revoked, outside its allowed addresses): a
  * caller learns nothing about which keys or sessions exist.
  */
-export async function authenticate(services: Pick<Services, 'users' | 'verifier'>, credentials: Credentials, client: ClientInfo): Promise<Principal> {
+export async function authenticate(
+  services: Authenticators,
+  credentials: Credentials,
+  client: RequestClient,
+  operation: string | null,
+): Promise<Principal> {
   switch (credentials.kind) {
     case 'none':
       return ANONYMOUS;
@@ -68,19 +68,11 @@ export async function authenticate(services: Pick<Services, 'users' | 'verifier'
       return { type: 'USER', user: found.user, sessionId: found.sessionId };
     }
     case 'apiKey': {
-      const { code, apiKey, permissions, scopes } = await services.verifier.verify({
-        key: credentials.key,
-        secret: credentials.secret,
-        callerIp: client.ip,
-        via: 'graphql',
-        operation: client.operation ?? null,
-        userAgent: client.userAgent,
-        requestId: client.requestId,
-        clientRequestId: client.clientRequestId,
-      });
+      const { key, secret } = credentials;
+      const { code, principal } = await services.verifier.verify({ key, secret, via: 'graphql', caller: client, operation });
       if (code === VerificationCode.RATE_LIMITED) throw rateLimitedWholeRequest();
-      if (code !== VerificationCode.VALID || !apiKey) throw unauthenticatedWholeRequest();
-      return { type: 'API_KEY', apiKey, permissions, scopes };
+      if (!principal) throw unauthenticatedWholeRequest();
+      return principal;
     }
     default:
       throw unauthenticatedWholeRequest();

@@ -38,3 +38,15 @@ export function principalId(principal: Principal): string | null {
       return null;
   }
 }
+
+/** How a request's log line names its caller: `user:<id>`, `apiKey:<id>` or `anonymous`. */
+export function principalInLog(principal: Principal): string {
+  switch (principal.type) {
+    case 'USER':
+      return `user:${principal.user.id}`;
+    case 'API_KEY':
+      return `apiKey:${principal.apiKey.id}`;
+    default:
+      return 'anonymous';
+  }
+}

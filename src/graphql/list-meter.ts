@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import type { IMiddlewareFunction, IMiddlewareTypeMap } from 'graphql-middleware';
-import type { GraphQLContext } from '../context/context';
+import type { GraphQLContext } from '../modules/graphql-context';
 import { LIST_SIZES } from './list-bounds';
 
 /** Charges a measured list by the items it really resolved to; past the cost limit it answers the cost error. */

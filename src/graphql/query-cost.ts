@@ -10,7 +10,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
-import type { GraphQLContext } from '../context/context';
+import type { GraphQLContext } from '../modules/graphql-context';
 import { LIST_SIZES, type ListSize } from './list-bounds';
 import { budgetFor, limitError, rootTypeOf, walk, type FieldVisit, type QueryLimits } from './query-limits';
 

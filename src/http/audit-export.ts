@@ -9,7 +9,7 @@ import { auditWhere, type AuditFilterInput } from '../modules/audit/audit-filter
 import { AUDIT_ROW_COLUMNS, auditRow } from '../modules/audit/audit-row-format';
 import { ROUTE_OPERATIONS } from '../permissions/rule-map';
 import { decide } from '../permissions/rules';
-import type { Services } from '../services';
+import type { Services } from '../modules/services';
 import { isUuid } from '../validation';
 
 type Query = Record<string, string | undefined>;

@@ -1,9 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredentials } from '../auth/authenticate';
+import { principalInLog } from '../auth/principal';
+import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
 import { VerificationCode } from '../modules/api-key/api-key.types';
+import type { Services } from '../modules/services';
+import { clientOf } from '../request/client';
+import { firstHeader } from '../request/headers';
+import { traceOf } from '../request/trace';
 import { normalizeIp } from '../security/ip-allowlist';
-import { clientRequestIdOf } from '../context/request-id';
-import type { Services } from '../services';
 
 const STATUS: Record<VerificationCode, number> = {
   VALID: 200,
@@ -14,12 +18,6 @@ const STATUS: Record<VerificationCode, number> = {
   INSUFFICIENT_SCOPE: 403,
   RATE_LIMITED: 429,
 };
-
-function firstHeader(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
 
 /**
  * GET /v1/authorize: forward authentication for nginx `auth_request`, Traefik ForwardAuth and
@@ -33,30 +31,8 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
     const credentials = readCredentials(request.headers);
-    const requiredScopes = (firstHeader(request, 'x-required-scopes') ?? '')
-      .split(/[\s,]+/)
-      .filter(Boolean)
-      .slice(0, 50);
-    // The proxy that asks is the caller; the client it asks for comes from X-Forwarded-For, which
-    // Fastify believes only from the proxies named in TRUST_PROXY (nobody by default): a client
-    // that reaches this endpoint directly can't pose as another address.
-    const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
-    const clientIp = request.ip ? normalizeIp(request.ip) : callerIp;
-    const result =
-      credentials.kind !== 'apiKey'
-        ? { code: VerificationCode.INVALID, apiKey: null, scopes: [] }
-        : await services.verifier.verify({
-            key: credentials.key,
-            secret: credentials.secret,
-            requiredScopes,
-            clientIp,
-            callerIp,
-            via: 'authorize',
-            operation: `${firstHeader(request, 'x-forwarded-method') ?? ''} ${firstHeader(request, 'x-forwarded-uri') ?? firstHeader(request, 'x-original-uri') ?? ''}`.trim() || null,
-            userAgent: firstHeader(request, 'user-agent') ?? null,
-            requestId: request.id,
-            clientRequestId: clientRequestIdOf(request.headers),
-          });
+    const result = credentials.kind !== 'apiKey' ? NO_KEY : await services.verifier.verify(verifyRequest(request, credentials));
+    if (result.principal) traceOf(request).principal = principalInLog(result.principal);
     if (result.code === VerificationCode.VALID && result.apiKey) {
       reply.header('x-empress-team-id', result.apiKey.teamId);
       reply.header('x-empress-key-id', result.apiKey.id);
@@ -70,6 +46,30 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
   app.get('/v1/authorize', handler);
   // Envoy ext_authz and some proxies forward the original method: accept them all.
   app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/authorize', handler });
+}
+
+const NO_KEY: VerifyResult = { code: VerificationCode.INVALID, apiKey: null, scopes: [], principal: null };
+
+/**
+ * What the proxy asks about: the client's key, the scopes to require (X-Required-Scopes, comma- or
+ * space-separated) and the request it forwards. The proxy that asks is the caller; the client it
+ * asks for comes from X-Forwarded-For, which Fastify believes only from the proxies named in
+ * TRUST_PROXY (nobody by default): a client that reaches this endpoint directly can't pose as
+ * another address.
+ */
+function verifyRequest(request: FastifyRequest, { key, secret }: { key: string; secret: string }): VerifyRequest {
+  const header = (name: string) => firstHeader(request.headers, name);
+  const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
+  const forwarded = `${header('x-forwarded-method') ?? ''} ${header('x-forwarded-uri') ?? header('x-original-uri') ?? ''}`.trim();
+  return {
+    key,
+    secret,
+    via: 'authorize',
+    caller: { ...clientOf(request), ip: callerIp },
+    operation: forwarded || null,
+    requiredScopes: (header('x-required-scopes') ?? '').split(/[\s,]+/).filter(Boolean).slice(0, 50),
+    clientIp: request.ip ? normalizeIp(request.ip) : callerIp,
+  };
 }
 
 /** 401s all look alike: expired and revoked are only told to verifyApiCredentials callers. */

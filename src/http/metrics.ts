@@ -3,7 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DataSource } from 'typeorm';
-import type { Services } from '../services';
+import type { Services } from '../modules/services';
 
 /**
  * Prometheus metrics of one server. Labels are bounded by the schema and the code, never by
@@ -44,8 +44,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Counts what the services report (key checks, password hashing) and reads their queues and pools when scraped. */
   constructor(services: Services, dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'empress_' });
+    services.verifier.observer = (via, code) => this.verifications.inc({ via, code });
+    services.passwords.observer = (event) => this.passwordHashing.inc({ event });
+    this.gaugeQueues(services);
+    this.gaugeConnections(services, dataSource);
+  }
+
+  /** Work waiting, and work dropped, in the services' queues. */
+  private gaugeQueues(services: Services): void {
     new Gauge({
       name: 'empress_password_hashing_queue_depth',
       help: 'argon2 operations waiting for a turn',
@@ -78,6 +87,10 @@ export class Metrics {
         this.set(services.securityLog.dropped);
       },
     });
+  }
+
+  /** The database pool's connections, and the heavy-work gate's places. */
+  private gaugeConnections(services: Services, dataSource: DataSource): void {
     const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
     new Gauge({
       name: 'empress_db_pool_connections',

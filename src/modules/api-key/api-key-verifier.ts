@@ -1,9 +1,10 @@
+import type { Principal } from '../../auth/principal';
 import { digestsEqual, sha256 } from '../../auth/tokens';
 import { effectiveScopes, keyPermissions } from '../../permissions/key-permissions';
-import { NOTHING, type PermissionSet } from '../../permissions/member-permissions';
 import type { FailureLimiter } from '../../security/failure-limiter';
 import type { ProxyTrust } from '../../security/trusted-proxies';
 import { ipAllowed, normalizeIp } from '../../security/ip-allowlist';
+import type { RequestClient } from '../../request/client';
 import type { ApiKeyCache } from './api-key-cache';
 import { apiKeyStatus, ApiKeyStatus, type ApiKey } from './api-key.entity';
 import { isWellFormedKey, isWellFormedSecret } from './api-key-format';
@@ -13,17 +14,14 @@ import type { UsageRecorder } from './usage-recorder';
 export interface VerifyRequest {
   key: string;
   secret: string;
+  via: 'graphql' | 'verifyApiCredentials' | 'authorize';
+  /** who asks: the address the request came from (a gateway, or the application), its agent and ids */
+  caller: RequestClient;
+  /** what the key is used for: the GraphQL operation, the request a gateway forwards */
+  operation?: string | null;
   requiredScopes?: readonly string[];
   /** the end client's address, when a gateway asks on its behalf */
   clientIp?: string | null;
-  /** the address the request itself came from (a gateway, or the application) */
-  callerIp: string | null;
-  via: 'graphql' | 'verifyApiCredentials' | 'authorize';
-  operation?: string | null;
-  userAgent: string | null;
-  requestId: string;
-  /** the id the client gave its request (X-Request-Id, cleaned) */
-  clientRequestId?: string | null;
 }
 
 export interface VerifyResult {
@@ -32,8 +30,8 @@ export interface VerifyResult {
   apiKey: ApiKey | null;
   /** what the key can do now (its effective scopes); empty unless the secret matched */
   scopes: string[];
-  /** its API permissions cut to its owner's; empty unless the secret matched */
-  permissions: PermissionSet;
+  /** the caller these credentials stand for: set only for VALID */
+  principal: Extract<Principal, { type: 'API_KEY' }> | null;
 }
 
 interface Asking {
@@ -44,7 +42,7 @@ interface Asking {
   buckets: { address: string[]; gateway: string[] };
 }
 
-const REFUSED = (code: VerificationCode): VerifyResult => ({ code, apiKey: null, scopes: [], permissions: NOTHING });
+const REFUSED = (code: VerificationCode): VerifyResult => ({ code, apiKey: null, scopes: [], principal: null });
 
 // Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
 const DUMMY_DIGEST = sha256('empress-unknown-key');
@@ -109,9 +107,11 @@ export class ApiKeyVerifier {
 
     const apiKey = found.key;
     const scopes = effectiveScopes(apiKey.scopes, found.owner);
-    const code = this.stateOf(apiKey, scopes, request.requiredScopes ?? [], asking.clientIp ?? request.callerIp);
+    const code = this.stateOf(apiKey, scopes, request.requiredScopes ?? [], asking.clientIp ?? request.caller.ip);
     this.trace(request, apiKey, code, asking);
-    return { code, apiKey, scopes, permissions: keyPermissions(apiKey.scopes, found.owner) };
+    if (code !== VerificationCode.VALID) return { code, apiKey, scopes, principal: null };
+    const permissions = keyPermissions(apiKey.scopes, found.owner);
+    return { code, apiKey, scopes, principal: { type: 'API_KEY', apiKey, permissions, scopes } };
   }
 
   /**
@@ -126,8 +126,9 @@ export class ApiKeyVerifier {
    */
   private whoIsAsking(request: VerifyRequest): Asking {
     const clientIp = request.clientIp ? normalizeIp(request.clientIp) : null;
-    const caller = request.callerIp ?? 'unknown';
-    const forClient = clientIp !== null && clientIp !== request.callerIp && request.callerIp !== null && this.trusted(request.callerIp, 0);
+    const callerIp = request.caller.ip;
+    const caller = callerIp ?? 'unknown';
+    const forClient = clientIp !== null && clientIp !== callerIp && callerIp !== null && this.trusted(callerIp, 0);
     if (!forClient) return { clientIp, clientTrusted: false, buckets: { address: [`caller:${caller}`], gateway: [] } };
     return { clientIp, clientTrusted: true, buckets: { address: [`client:${clientIp}`], gateway: [`gateway:${caller}`] } };
   }
@@ -142,17 +143,18 @@ export class ApiKeyVerifier {
   }
 
   private trace(request: VerifyRequest, apiKey: ApiKey, code: VerificationCode, asking: Asking): void {
+    const { caller } = request;
     this.usage.record({
       apiKey,
       code,
       via: request.via,
       operation: request.operation,
       requiredScopes: request.requiredScopes ? [...request.requiredScopes] : undefined,
-      ip: asking.clientTrusted ? asking.clientIp : request.callerIp,
-      claimedClientIp: asking.clientTrusted || asking.clientIp === request.callerIp ? null : asking.clientIp,
-      userAgent: request.userAgent,
-      requestId: request.requestId,
-      clientRequestId: request.clientRequestId ?? null,
+      ip: asking.clientTrusted ? asking.clientIp : caller.ip,
+      claimedClientIp: asking.clientTrusted || asking.clientIp === caller.ip ? null : asking.clientIp,
+      userAgent: caller.userAgent,
+      requestId: caller.requestId,
+      clientRequestId: caller.clientRequestId,
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { badInput, notFound } from '../../errors';
 import { effectiveScopes } from '../../permissions/key-permissions';
 import { keyActionRefusal, type KeyAction } from '../../permissions/key-policy';
@@ -96,13 +96,10 @@ export class ApiKeyResolver {
     const { code, apiKey, scopes } = await services.verifier.verify({
       key,
       secret,
+      via: 'verifyApiCredentials',
+      caller: actor,
       requiredScopes: (requiredScopes ?? []).slice(0, 50),
       clientIp,
-      callerIp: actor.ip,
-      via: 'verifyApiCredentials',
-      userAgent: actor.userAgent,
-      requestId: actor.requestId,
-      clientRequestId: actor.clientRequestId,
     });
     return {
       valid: code === VerificationCode.VALID,

@@ -1,4 +1,4 @@
-import type { Loaders } from '../../context/loaders';
+import type { Loaders } from '../loaders';
 import { personPermissions, type PermissionSet } from '../../permissions/member-permissions';
 import type { User } from '../user/user.entity';
 import type { ApiKey } from './api-key.entity';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { requireId } from '../../validation';
 import { teamChain } from './chain-walk';
 import { ApiKey } from '../api-key/api-key.entity';

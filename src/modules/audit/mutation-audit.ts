@@ -1,6 +1,6 @@
 import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import type { IMiddlewareFunction } from 'graphql-middleware';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { errorCode } from '../../errors';
 import { loggableError } from '../../logger';
 import { operationOf } from '../../permissions/rule-map';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { requireId } from '../../validation';
 import { Role } from './role.entity';
 

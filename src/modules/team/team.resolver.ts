@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { PERMISSION_CATALOG } from '../../permissions/catalog';
 import { requireId } from '../../validation';
 import { Membership } from './membership.entity';

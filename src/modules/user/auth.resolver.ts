@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { personOf } from '../../actor';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { ActorType } from '../audit/audit-event.entity';
 import { AuthPayload, Viewer } from './auth.types';
 import { User } from './user.entity';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import type { GraphQLContext } from '../../context/context';
+import type { GraphQLContext } from '../graphql-context';
 import { SessionInfo } from './session.types';
 
 /** A person's own sessions: the service acts on the caller's rows only. */

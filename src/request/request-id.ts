@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { firstHeader } from './headers';
 
 /**
  * Every request gets an id of the server's own, unique whatever the caller sends: it is the id in
@@ -10,7 +11,7 @@ export function newRequestId(): string {
   return randomUUID();
 }
 
-export const CLIENT_REQUEST_ID_MAX = 64;
+const CLIENT_REQUEST_ID_MAX = 64;
 const UNSAFE = /[^A-Za-z0-9._:=/+-]/g;
 
 /**
@@ -18,8 +19,7 @@ const UNSAFE = /[^A-Za-z0-9._:=/+-]/g;
  * the server's: only characters safe in logs, CSV and URLs, at most 64 of them; null when none.
  */
 export function clientRequestIdOf(headers: IncomingHttpHeaders): string | null {
-  const given = headers['x-request-id'];
-  const value = Array.isArray(given) ? given[0] : given;
+  const value = firstHeader(headers, 'x-request-id');
   if (typeof value !== 'string') return null;
   const clean = value.replace(UNSAFE, '').slice(0, CLIENT_REQUEST_ID_MAX);
   return clean.length > 0 ? clean : null;

@@ -1,12 +1,12 @@
 import DataLoader from 'dataloader';
 import { In, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
-import { ApiKey } from '../modules/api-key/api-key.entity';
-import { Invitation } from '../modules/invitation/invitation.entity';
-import { Membership } from '../modules/team/membership.entity';
-import { PermissionGrant } from '../modules/team/permission-grant.entity';
-import { Role } from '../modules/team/role.entity';
-import { Team } from '../modules/team/team.entity';
-import { User } from '../modules/user/user.entity';
+import { ApiKey } from './api-key/api-key.entity';
+import { Invitation } from './invitation/invitation.entity';
+import { Membership } from './team/membership.entity';
+import { PermissionGrant } from './team/permission-grant.entity';
+import { Role } from './team/role.entity';
+import { Team } from './team/team.entity';
+import { User } from './user/user.entity';
 import { memberKey, memberPermissions, type Member, type PermissionSet } from '../permissions/member-permissions';
 
 function byId<T extends ObjectLiteral & { id: string }>(ds: DataSource, entity: EntityTarget<T>): DataLoader<string, T | null> {

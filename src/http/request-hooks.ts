@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import { clientRequestIdOf } from '../request/request-id';
+import { traceOf } from '../request/trace';
+import type { Metrics } from './metrics';
+
+/**
+ * What every request gets, whatever its route: its id in the X-Request-Id answer; while the server
+ * stops, `Connection: close` on the answer (load balancers move away, clients reconnect elsewhere);
+ * once answered, its count in the metrics and one log line. The line holds ids and outcomes only
+ * (from the request's trace): no headers, no bodies, no variables.
+ */
+export function registerRequestHooks(app: FastifyInstance, metrics: Pick<Metrics, 'httpRequests'>, stopping: () => boolean): void {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (stopping()) reply.header('connection', 'close');
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const trace = traceOf(request);
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    // reqId (the server's own) comes from the request's child logger: once per line
+    const clientRequestId = clientRequestIdOf(request.headers);
+    request.log.info(
+      {
+        ...(clientRequestId ? { clientRequestId } : {}),
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        operation: trace.operation ?? `${request.method} ${route}`,
+        principal: trace.principal ?? 'anonymous',
+        outcome: trace.outcome ?? (reply.statusCode < 400 ? 'ok' : `http_${reply.statusCode}`),
+      },
+      'request',
+    );
+  });
+}

@@ -1,0 +1,20 @@
+import type { FastifyRequest } from 'fastify';
+
+/** What one request did, for its log line and metrics: filled in as it runs. */
+export interface RequestTrace {
+  /** `query:viewer`, `mutation:createApiKey`, `invalid`; unset outside GraphQL (the route names it) */
+  operation?: string;
+  /** `user:<id>`, `apiKey:<id>`; unset: anonymous */
+  principal?: string;
+  /** `ok` or the first error code; unset: from the HTTP status */
+  outcome?: string;
+}
+
+const traces = new WeakMap<FastifyRequest, RequestTrace>();
+
+/** The request's trace, begun on first use. */
+export function traceOf(request: FastifyRequest): RequestTrace {
+  let trace = traces.get(request);
+  if (!trace) traces.set(request, (trace = {}));
+  return trace;
+}
