@@ -137,42 +137,63 @@ export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinition
  * document is valid: query-cost.ts checks it then, with the same walk and the same error.
  */
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
-  const perOperation = (check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null): ValidationRule =>
-    (context: ValidationContext): ASTVisitor => ({
-      OperationDefinition(operation) {
-        const error = check(context, operation);
-        if (error) context.reportError(error);
-      },
-    });
+  return [depthRule(limits), aliasRule(limits), chainWalkRule(limits), directiveRule(limits), knownOperationTypeRule];
+}
 
-  const scopeOf = (context: ValidationContext): WalkScope => ({ schema: context.getSchema(), fragment: (name) => context.getFragment(name) });
-  const walkOperation = (context: ValidationContext, operation: OperationDefinitionNode, visit: (v: FieldVisit) => void, withIntrospection = false) =>
-    walk(scopeOf(context), operation.selectionSet, rootTypeOf(context.getSchema(), operation), (v) => (visit(v), v.multiplier), {
-      budget: budgetFor(limits),
-      withIntrospection,
-    });
+/** A rule that checks each operation of the document on its own. */
+function perOperation(check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => ({
+    OperationDefinition(operation) {
+      const error = check(context, operation);
+      if (error) context.reportError(error);
+    },
+  });
+}
 
-  const depth = perOperation((context, operation) => {
+/** Visits every field of the operation, fragments entered, within the budget of one walk. */
+function walkOperation(
+  limits: QueryLimits,
+  context: ValidationContext,
+  operation: OperationDefinitionNode,
+  visit: (v: FieldVisit) => void,
+  withIntrospection = false,
+): void {
+  const scope: WalkScope = { schema: context.getSchema(), fragment: (name) => context.getFragment(name) };
+  walk(scope, operation.selectionSet, rootTypeOf(context.getSchema(), operation), (v) => (visit(v), v.multiplier), {
+    budget: budgetFor(limits),
+    withIntrospection,
+  });
+}
+
+function depthRule(limits: QueryLimits): ValidationRule {
+  return perOperation((context, operation) => {
     let max = 0;
-    walkOperation(context, operation, (v) => (max = Math.max(max, v.depth + 1)));
+    walkOperation(limits, context, operation, (v) => (max = Math.max(max, v.depth + 1)));
     return max > limits.queryDepth ? limitError('depth', limits.queryDepth, max) : null;
   });
+}
 
-  const aliases = perOperation((context, operation) => {
+function aliasRule(limits: QueryLimits): ValidationRule {
+  return perOperation((context, operation) => {
     let count = 0;
-    walkOperation(context, operation, (v) => (count += v.field.alias ? 1 : 0), true);
+    walkOperation(limits, context, operation, (v) => (count += v.field.alias ? 1 : 0), true);
     return count > limits.queryAliases ? limitError('aliases', limits.queryAliases, count) : null;
   });
+}
 
-  // 15 aliased walks would be 15 walks at once: a document gets one (see ChainVerifier).
-  const chainWalks = perOperation((context, operation) => {
+/** 15 aliased walks would be 15 walks at once: a document gets one (see ChainVerifier). */
+function chainWalkRule(limits: QueryLimits): ValidationRule {
+  return perOperation((context, operation) => {
     let count = 0;
-    walkOperation(context, operation, (v) => (count += v.depth === 0 && CHAIN_WALK_FIELDS.has(v.field.name.value) ? 1 : 0));
+    walkOperation(limits, context, operation, (v) => (count += v.depth === 0 && CHAIN_WALK_FIELDS.has(v.field.name.value) ? 1 : 0));
     const message = `A document may check at most ${MAX_CHAIN_WALKS} audit chain (verifyAuditChain); this one asks for ${count}`;
     return count > MAX_CHAIN_WALKS ? limitError('chainWalks', MAX_CHAIN_WALKS, count, message) : null;
   });
+}
 
-  const directives = (context: ValidationContext): ASTVisitor => {
+/** Directives of the whole document, reported once. */
+function directiveRule(limits: QueryLimits): ValidationRule {
+  return (context: ValidationContext): ASTVisitor => {
     let count = 0;
     let reported = false;
     return {
@@ -185,19 +206,18 @@ export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
       },
     };
   };
-
-  // graphql-js 16 lets `subscription { ... }` through validation although the schema has no
-  // Subscription type; execution then fails like a bug would (an INTERNAL_SERVER_ERROR). Refuse
-  // an operation type the schema lacks here, as graphql-js 17's KnownOperationTypesRule does.
-  const knownOperationType = (context: ValidationContext): ASTVisitor => ({
-    OperationDefinition(operation) {
-      if (!rootTypeOf(context.getSchema(), operation)) {
-        context.reportError(
-          new GraphQLError(`This service does not support ${operation.operation} operations`, { nodes: operation, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
-        );
-      }
-    },
-  });
-
-  return [depth, aliases, chainWalks, directives, knownOperationType];
 }
+
+/**
+ * graphql-js 16 lets `subscription { ... }` through validation although the schema has no
+ * Subscription type; execution then fails like a bug would (an INTERNAL_SERVER_ERROR). Refuse
+ * an operation type the schema lacks here, as graphql-js 17's KnownOperationTypesRule does.
+ */
+const knownOperationTypeRule: ValidationRule = (context: ValidationContext): ASTVisitor => ({
+  OperationDefinition(operation) {
+    if (!rootTypeOf(context.getSchema(), operation)) {
+      const message = `This service does not support ${operation.operation} operations`;
+      context.reportError(new GraphQLError(message, { nodes: operation, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    }
+  },
+});

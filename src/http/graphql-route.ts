@@ -16,7 +16,11 @@ export async function registerGraphQLRoute(
   services: Services,
   dataSource: DataSource,
 ): Promise<void> {
-  await app.register(fastifyApollo(apollo), { path: '/graphql', method: ['GET', 'POST', 'OPTIONS'], context: graphqlContext(services, dataSource) });
+  await app.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    method: ['GET', 'POST', 'OPTIONS'],
+    context: graphqlContext(services, dataSource),
+  });
 }
 
 /**

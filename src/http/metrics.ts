@@ -91,7 +91,8 @@ export class Metrics {
 
   /** The database pool's connections, and the heavy-work gate's places. */
   private gaugeConnections(services: Services, dataSource: DataSource): void {
-    const pool = () => (dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master;
+    type Pool = { totalCount: number; idleCount: number; waitingCount: number };
+    const pool = () => (dataSource.driver as unknown as { master?: Pool }).master;
     new Gauge({
       name: 'empress_db_pool_connections',
       help: 'Database pool: open connections, idle ones, and requests waiting for one',
