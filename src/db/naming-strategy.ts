@@ -1,7 +1,7 @@
 import { DefaultNamingStrategy, NamingStrategyInterface } from 'typeorm';
 
 /** camelCase property -> snake_case column: the tables read naturally in psql. */
-export function snakeCase(value: string): string {
+function snakeCase(value: string): string {
   return value
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z])([A-Z][a-z])/g, '$1_$2')

@@ -55,7 +55,7 @@ function argumentsOf(v: FieldVisit, variables: Record<string, unknown>): Record<
   }
 }
 
-export function operationCost(
+function operationCost(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,

@@ -27,7 +27,7 @@ export function limitError(what: string, limit: number, found: number, message?:
 }
 
 /** A document may walk one audit chain: each walk has its own rule (one per team at a time, in batches). */
-export const MAX_CHAIN_WALKS = 1;
+const MAX_CHAIN_WALKS = 1;
 const CHAIN_WALK_FIELDS = new Set(['verifyAuditChain']);
 
 /**

@@ -20,9 +20,9 @@ import path from 'node:path';
  * (seen in Chromium: with `style-src 'self'` they are blocked).
  */
 
-export const PLAYGROUND_ASSET_PREFIX = '/playground/assets/';
+const PLAYGROUND_ASSET_PREFIX = '/playground/assets/';
 
-export const PLAYGROUND_CSP = [
+const PLAYGROUND_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
@@ -161,7 +161,7 @@ const DEFAULT_VARIABLES = {
 };
 
 /** Shown in the headers editor; the page drops a header whose value still holds a <placeholder>. */
-export const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <token from logIn>"\n}';
+const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <token from logIn>"\n}';
 
 /** The walkthrough document: the operations this schema can run, in the order an admin runs them. */
 function walkthroughDocument(schema?: GraphQLSchema): string {

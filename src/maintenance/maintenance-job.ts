@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { purges, type Retention } from './retention';
 
 /** Rows deleted per statement: short transactions, short row locks, whatever the backlog. */
-export const PURGE_BATCH = 5_000;
+const PURGE_BATCH = 5_000;
 
 /** Taken for each batch; held by another instance's batch, this run is skipped. */
 const LOCK = `SELECT pg_try_advisory_xact_lock(hashtext('empress.maintenance')) AS locked`;

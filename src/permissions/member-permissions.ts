@@ -4,7 +4,7 @@ import { PERMISSIONS } from './catalog';
 /** What a caller holds in one team: permission names from the catalogue. */
 export type PermissionSet = ReadonlySet<string>;
 
-export const EVERYTHING: PermissionSet = new Set(PERMISSIONS);
+const EVERYTHING: PermissionSet = new Set(PERMISSIONS);
 export const NOTHING: PermissionSet = new Set();
 
 export interface Member {

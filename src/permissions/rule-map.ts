@@ -137,7 +137,7 @@ export const ruleMap: IRules = {
   ApiKeyUsageDay: allow,
 };
 
-export const fallbackError = () =>
+const fallbackError = () =>
   new GraphQLError('You are not allowed to do this', { extensions: { code: 'FORBIDDEN' } });
 
 export function permissionsShield() {

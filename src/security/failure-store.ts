@@ -23,7 +23,7 @@ export interface FailureStore {
   close(): Promise<void>;
 }
 
-export class PostgresFailureStore implements FailureStore {
+class PostgresFailureStore implements FailureStore {
   constructor(private readonly dataSource: DataSource) {}
 
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
@@ -65,7 +65,7 @@ export class PostgresFailureStore implements FailureStore {
   async close(): Promise<void> {}
 }
 
-export class RedisFailureStore implements FailureStore {
+class RedisFailureStore implements FailureStore {
   constructor(private readonly redis: Redis) {}
 
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {

@@ -8,8 +8,8 @@ import { base62Fixed, randomBase62 } from '../../auth/tokens';
  * The checksum lets us refuse a mistyped or made-up secret without a database query, and lets
  * secret scanners (GitHub's, for one) recognise a leaked secret with few false positives.
  */
-export const KEY_PREFIX = 'empk_';
-export const SECRET_PREFIX = 'emps_';
+const KEY_PREFIX = 'empk_';
+const SECRET_PREFIX = 'emps_';
 const KEY_PATTERN = /^empk_[0-9A-Za-z]{24}$/;
 const SECRET_PATTERN = /^emps_[0-9A-Za-z]{49}$/;
 
@@ -24,7 +24,7 @@ const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
   return c >>> 0;
 });
 
-export function crc32(text: string): number {
+function crc32(text: string): number {
   let crc = 0xffffffff;
   for (const byte of Buffer.from(text, 'utf8')) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;

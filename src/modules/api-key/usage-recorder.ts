@@ -25,9 +25,9 @@ export interface KeyUse {
   clientRequestId?: string | null;
 }
 
-export const FLUSH_INTERVAL_MS = 1_000;
-export const MAX_BATCH = 1_000;
-export const MAX_QUEUE = 50_000;
+const FLUSH_INTERVAL_MS = 1_000;
+const MAX_BATCH = 1_000;
+const MAX_QUEUE = 50_000;
 
 /**
  * Traces every use of a key as an `apiKey.used` audit event and keeps lastUsedAt/lastUsedIp.

@@ -9,7 +9,7 @@ export const MAX_AUDIT_PAGE = 500;
 /** The longest period ApiKey.usage answers for, in days. */
 export const MAX_USAGE_DAYS = 366;
 /** Pages larger than this read through the heavy-work gate, as export batches and chain walks do. */
-export const HEAVY_PAGE = 100;
+const HEAVY_PAGE = 100;
 const EXPORT_BATCH = 1_000;
 
 interface WindowRange {

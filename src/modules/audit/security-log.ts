@@ -51,7 +51,7 @@ interface Bucket {
   overflow: boolean;
 }
 
-export const FLUSH_INTERVAL_MS = 5_000;
+const FLUSH_INTERVAL_MS = 5_000;
 const MAX_BATCH = 500;
 const MINUTE = 60_000;
 /** teams listed in one row; more are counted */
