@@ -15,7 +15,7 @@ const REDACTED_PATHS = [
 ];
 
 /**
- * Structured JSON logs (pino). Requests are logged one line each by server.ts, with ids and
+ * Structured JSON logs (pino). Requests are logged one line each (http/request-hooks.ts), with ids and
  * outcomes only: no headers, no bodies, no variables.
  */
 export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, destination?: DestinationStream): Logger {

@@ -132,7 +132,7 @@ export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinition
 /**
  * Limits on the shape of a document, enforced at validation time, before anything runs. Each
  * refusal is a GRAPHQL_VALIDATION_FAILED error that names the limit and its value. Token count is
- * limited by the parser itself (parseOptions.maxTokens in server.ts); recursive fragments by
+ * limited by the parser itself (parseOptions.maxTokens, apollo-options.ts); recursive fragments by
  * GraphQL's own NoFragmentCyclesRule. The cost limit needs the variables, known only once the
  * document is valid: query-cost.ts checks it then, with the same walk and the same error.
  */

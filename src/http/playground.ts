@@ -8,7 +8,7 @@ import path from 'node:path';
 /**
  * GraphiQL, served by the service itself and fully offline.
  *
- * `playgroundLandingPage(app)` (server.ts puts it in Apollo's plugins) does both halves:
+ * `playgroundLandingPage(app)` (server.ts hands it to Apollo's plugins) does both halves:
  * - an Apollo plugin whose `renderLandingPage()` is the GraphiQL page: Apollo answers GET /graphql
  *   with `Accept: text/html` with it (no CDN, unlike Apollo's default landing page);
  * - Fastify routes under /playground/assets/ serving the page's scripts and styles from
