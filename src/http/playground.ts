@@ -4,6 +4,7 @@ import type { GraphQLSchema } from 'graphql';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_HEADERS, WALKTHROUGH_VARIABLES, walkthroughDocument } from './walkthrough';
 
 /**
  * GraphiQL, served by the service itself and fully offline.
@@ -36,148 +37,11 @@ const PLAYGROUND_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** The walkthrough an admin runs in order, as GraphiQL's first tab. */
-const WALKTHROUGH_INTRO = `# Empress API Access: an admin's first session.
-# Run the operations in order: press the run button and pick
-# one, or put the cursor in one and press Ctrl-Enter. Fill in
-# the variables below as you go.
-#
-# 1. LogIn: put data.logIn.token in the Headers tab:
-#    {"Authorization": "Bearer <token>"}
-# 2. CreateTeam: copy its id to teamId, a role id to roleId
-# 3. InviteMember: the person signs in with that email and
-#    accepts (acceptInvitation); copy their membership id
-#    (team(id) { members { id } }) to membershipId
-# 4. GrantPermission: one permission on top of the role
-# 5. CreateApiKey: the secret is shown in this answer only;
-#    copy apiKey.id to apiKeyId
-# 6. RegenerateSecret: the previous secret stops working
-# 7. RevokeApiKey: the key is refused everywhere from now on
-# 8. AuditLog: all of the above, as the audit trail has it
-#
-# Applications send Authorization: Basic base64(key:secret).
-# Docs (the book icon, top left) describes every field.
-`;
-
-const OPERATIONS: { name: string; document: string; needs?: (schema: GraphQLSchema) => boolean }[] = [
-  {
-    name: 'LogIn',
-    document: `mutation LogIn($email: String!, $password: String!) {
-  logIn(email: $email, password: $password) {
-    token
-    expiresAt
-    user { id email name }
-  }
-}`,
-  },
-  {
-    name: 'CreateTeam',
-    document: `mutation CreateTeam($teamName: String!) {
-  createTeam(name: $teamName) {
-    id
-    name
-    roles { id name permissions }
-  }
-}`,
-  },
-  {
-    name: 'InviteMember',
-    document: `mutation InviteMember($teamId: ID!, $memberEmail: String!, $roleId: ID!) {
-  inviteTeamMember(teamId: $teamId, email: $memberEmail, roleId: $roleId) {
-    id
-    email
-    roleName
-    status
-    expiresAt
-  }
-}`,
-  },
-  {
-    name: 'GrantPermission',
-    document: `mutation GrantPermission($membershipId: ID!, $permission: String!) {
-  grantPermission(membershipId: $membershipId, permission: $permission) {
-    id
-    permission
-    user { email }
-    createdAt
-  }
-}`,
-  },
-  {
-    name: 'CreateApiKey',
-    document: `mutation CreateApiKey($teamId: ID!, $keyName: String!, $scopes: [String!]) {
-  createApiKey(input: { teamId: $teamId, name: $keyName, scopes: $scopes }) {
-    secret
-    apiKey { id key name scopes status secretLast4 }
-  }
-}`,
-  },
-  {
-    name: 'RegenerateSecret',
-    document: `mutation RegenerateSecret($apiKeyId: ID!) {
-  regenerateApiKeySecret(id: $apiKeyId) {
-    secret
-    apiKey { id secretVersion secretLast4 secretRegeneratedAt }
-  }
-}`,
-  },
-  {
-    name: 'RevokeApiKey',
-    document: `mutation RevokeApiKey($apiKeyId: ID!) {
-  revokeApiKey(id: $apiKeyId) {
-    id
-    status
-    revokedAt
-  }
-}`,
-  },
-  {
-    name: 'AuditLog',
-    // A document must validate as a whole: the operation is offered only where the schema has it.
-    needs: (schema) => Boolean(schema.getQueryType()?.getFields().auditEvents),
-    document: `query AuditLog($teamId: ID!) {
-  auditEvents(teamId: $teamId, first: 20) {
-    edges {
-      node { occurredAt action outcome actor { type label } targetType targetId requestId }
-    }
-    pageInfo { hasNextPage endCursor }
-  }
-}`,
-  },
-];
-
-const DEFAULT_VARIABLES = {
-  email: 'admin@example.com',
-  password: '',
-  teamName: 'Acme',
-  teamId: '<data.createTeam.id>',
-  memberEmail: 'colleague@example.com',
-  roleId: '<a role id from data.createTeam.roles>',
-  membershipId: "<the member's id, once they accepted>",
-  permission: 'apiKeys:create',
-  keyName: 'orders-service',
-  scopes: ['team:read'],
-  apiKeyId: '<data.createApiKey.apiKey.id>',
-};
-
-/** Shown in the headers editor; the page drops a header whose value still holds a <placeholder>. */
-const DEFAULT_HEADERS = '{\n  "Authorization": "Bearer <token from logIn>"\n}';
-
-/** The walkthrough document: the operations this schema can run, in the order an admin runs them. */
-function walkthroughDocument(schema?: GraphQLSchema): string {
-  const ops = OPERATIONS.filter((op) => !op.needs || (schema && op.needs(schema)));
-  const left = OPERATIONS.filter((op) => !ops.includes(op)).map((op) => op.name);
-  const intro = WALKTHROUGH_INTRO.split('\n')
-    .filter((line) => !left.some((name) => line.includes(` ${name}:`)))
-    .join('\n');
-  return `${intro}\n${ops.map((op) => op.document).join('\n\n')}\n`;
-}
-
 /** Start-up code of the page: renders GraphiQL with the walkthrough as its default tab. */
 function bootstrapScript(schema?: GraphQLSchema): string {
   const settings = {
     query: walkthroughDocument(schema),
-    variables: JSON.stringify(DEFAULT_VARIABLES, null, 2),
+    variables: JSON.stringify(WALKTHROUGH_VARIABLES, null, 2),
     headers: DEFAULT_HEADERS,
   };
   // JSON is valid JS; escaping '<' keeps the text inert should it ever be inlined in HTML.

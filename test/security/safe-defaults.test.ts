@@ -248,8 +248,8 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api.environment.METRICS_TOKEN).toMatch(/^\$\{METRICS_TOKEN:?-\}$/);
   });
 
-  it('the README sets the password before its first docker compose up', () => {
-    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  it('the deployment guide sets the password before its first docker compose up', () => {
+    const readme = readFileSync(path.join(__dirname, '../../docs/operations.md'), 'utf8');
     const up = readme.indexOf('docker compose up');
     expect(up).toBeGreaterThan(0);
     expect(readme.lastIndexOf('POSTGRES_PASSWORD=', up)).toBeGreaterThan(readme.lastIndexOf('\n## ', up));
