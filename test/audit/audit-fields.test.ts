@@ -81,7 +81,8 @@ describe('the audit row', () => {
   it('exports every field once, in the columns exports have always had', () => {
     expect(AUDIT_FIELDS.map((field) => field.exported).sort((a, b) => a - b)).toEqual(AUDIT_FIELDS.map((_, i) => i + 1));
     expect(EXPORT_COLUMNS.join(',')).toBe(
-      'id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,metadata,prevHash,hash,chainSeq,apiKeyId',
+      'id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,' +
+        'metadata,prevHash,hash,chainSeq,apiKeyId',
     );
   });
 });
