@@ -4,7 +4,7 @@ import { badInput } from '../../errors';
 import { requireTime } from '../../validation';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
 import type { AuditAction } from './audit-actions';
-import { recordFromColumns, type AuditColumns } from './audit-fields';
+import { AUDIT_SELECT, type AuditRecord } from './audit-fields';
 import { auditWhere, type AuditFilterInput } from './audit-filter';
 
 export const MAX_AUDIT_PAGE = 500;
@@ -119,10 +119,11 @@ export class AuditQueryService {
       if (to) add(outer, (p) => `e.occurred_at < ${p}`, to);
     }
     params.push(limit);
-    const walk = `SELECT e.* FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
+    const walk = (select: string) => `SELECT ${select} FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
+    const limitTo = `LIMIT $${params.length}`;
     const sql = outer.length
-      ? `SELECT e.* FROM (${walk} OFFSET 0) e WHERE ${outer.join(' AND ')} ORDER BY e.chain_seq ${order} LIMIT $${params.length}`
-      : `${walk} LIMIT $${params.length}`;
+      ? `SELECT ${AUDIT_SELECT} FROM (${walk('e.*')} OFFSET 0) e WHERE ${outer.join(' AND ')} ORDER BY e.chain_seq ${order} ${limitTo}`
+      : `${walk(AUDIT_SELECT)} ${limitTo}`;
     return { sql, params };
   }
 
@@ -170,14 +171,14 @@ export class AuditQueryService {
   }
 
   private async rows(sql: string, params: unknown[]): Promise<AuditEvent[]> {
-    const raw: AuditColumns[] = await this.dataSource.query(sql, params);
+    const raw: AuditRecord[] = await this.dataSource.query(sql, params);
     return raw.map(eventFromRow);
   }
 }
 
-/** A raw row -> AuditEvent, without TypeORM's hydration cost (exports read millions). */
-export function eventFromRow(row: AuditColumns): AuditEvent {
-  return Object.assign(new AuditEvent(), recordFromColumns(row));
+/** A row read with AUDIT_SELECT -> AuditEvent, without TypeORM's hydration cost (exports read millions). */
+export function eventFromRow(row: AuditRecord): AuditEvent {
+  return Object.assign(new AuditEvent(), row);
 }
 
 function encodeCursor(seq: string): string {
