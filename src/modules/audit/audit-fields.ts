@@ -114,9 +114,9 @@ export function insertValues(event: AuditRecord): unknown[] {
 /**
  * One event as a plain row: an object of an NDJSON export or archive file, a line of a CSV export.
  * It holds every hashed field (chainSeq and apiKeyId included), so each row of a file can be
- * hashed again and linked to the one before it, away from the service.
+ * hashed again and linked to the one before it, away from the service. (A loop, not
+ * Object.fromEntries: an export writes millions of rows.)
  */
-// (a loop, not Object.fromEntries: an export writes millions of rows)
 export function exportedRow(event: AuditRecord): Record<keyof AuditRecord, unknown> {
   const fields = event as unknown as Record<string, unknown>;
   const row: Record<string, unknown> = {};
