@@ -1,9 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { hashPassword } from '../auth/password';
 import { requireEmail, requirePassword } from '../validation';
-import { ActorType, AuditOutcome } from '../modules/audit/audit-event.entity';
-import { AuditService, type AuditRow } from '../modules/audit/audit.service';
+import { AuditService, systemRow } from '../modules/audit/audit.service';
 import { User } from '../modules/user/user.entity';
 
 export interface BootstrapResult {
@@ -28,23 +27,15 @@ export async function bootstrapAdmin(
     const generatedPassword = options.password ? undefined : randomBytes(18).toString('base64url');
     const password = requirePassword(options.password ?? generatedPassword!);
     const user = await m.save(m.create(User, { email, name: 'Platform admin', passwordHash: await hashPassword(password), isPlatformAdmin: true }));
-    const row: AuditRow = {
-      id: randomUUID(),
+    const row = systemRow({
       teamId: null,
-      occurredAt: new Date(),
       action: 'user.bootstrapAdminCreated',
-      outcome: AuditOutcome.SUCCESS,
-      actorType: ActorType.SYSTEM,
-      actorUserId: null,
-      actorApiKeyId: null,
       actorLabel: 'startup',
       targetType: 'User',
       targetId: user.id,
-      ip: null,
-      userAgent: null,
       requestId: 'startup',
       metadata: { email },
-    };
+    });
     await new AuditService(dataSource).append(m, [row]);
     return { email, generatedPassword };
   });

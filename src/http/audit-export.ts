@@ -6,7 +6,7 @@ import type { HeavyWorkGate } from '../capacity/heavy-work';
 import { actorFromRequest } from '../context/request-context';
 import { AuditOutcome, type AuditEvent } from '../modules/audit/audit-event.entity';
 import { auditWhere, type AuditFilterInput } from '../modules/audit/audit-filter';
-import { AUDIT_ROW_COLUMNS, auditRow } from '../modules/audit/audit-row-format';
+import { EXPORT_COLUMNS, exportedRow } from '../modules/audit/audit-fields';
 import { ROUTE_OPERATIONS } from '../permissions/rule-map';
 import { decide } from '../permissions/rules';
 import type { Services } from '../modules/services';
@@ -27,10 +27,10 @@ const ROWS_PER_SLICE = 200;
 
 /** The export's text, a slice of rows at a time: heavy work shares the event loop (HeavyWorkGate.slice). */
 async function* lines(batches: AsyncGenerator<AuditEvent[]>, format: 'ndjson' | 'csv', gate: HeavyWorkGate): AsyncGenerator<string> {
-  if (format === 'csv') yield `${AUDIT_ROW_COLUMNS.join(',')}\r\n`;
+  if (format === 'csv') yield `${EXPORT_COLUMNS.join(',')}\r\n`;
   const line = (event: AuditEvent) => {
-    const row = auditRow(event);
-    return format === 'csv' ? `${AUDIT_ROW_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n` : `${JSON.stringify(row)}\n`;
+    const row = exportedRow(event);
+    return format === 'csv' ? `${EXPORT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n` : `${JSON.stringify(row)}\n`;
   };
   for await (const batch of batches) {
     for (let from = 0; from < batch.length; from += ROWS_PER_SLICE) {

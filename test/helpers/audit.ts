@@ -1,33 +1,13 @@
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { EntityManager } from 'typeorm';
-import { ActorType, AuditOutcome } from '../../src/modules/audit/audit-event.entity';
-import { AuditService, type AuditRow } from '../../src/modules/audit/audit.service';
+import type { AuditAction } from '../../src/modules/audit/audit-actions';
+import type { AuditColumns } from '../../src/modules/audit/audit-fields';
+import { AuditService, systemRow, type AuditRow } from '../../src/modules/audit/audit.service';
 import { testDatabaseUrl, type TestServer } from './server';
 
-/** A raw audit_events row as PostgreSQL returns it (snake_case). */
-export interface AuditDbRow {
-  id: string;
-  team_id: string | null;
-  chain_seq: string;
-  occurred_at: Date;
-  action: string;
-  outcome: string;
-  actor_type: string;
-  actor_user_id: string | null;
-  actor_api_key_id: string | null;
-  actor_label: string | null;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
-  user_agent: string | null;
-  request_id: string;
-  api_key_id: string | null;
-  metadata: Record<string, any> | null;
-  prev_hash: string | null;
-  hash: string;
-}
+/** A raw audit_events row as PostgreSQL returns it (snake_case; the columns of AUDIT_FIELDS). */
+export type AuditDbRow = AuditColumns;
 
 /** Every audit row written for one HTTP request (the X-Request-Id of its response). */
 export function auditRowsOfRequest(t: TestServer, requestId: string): Promise<AuditDbRow[]> {
@@ -56,40 +36,30 @@ export async function withTriggersOff<T>(t: TestServer, fn: (m: EntityManager) =
   });
 }
 
+/** An event as a test writes it: any dotted action, so that tests name their own (test.*) and find them again. */
+export type SyntheticEvent = Omit<AuditRow, 'action'> & { action: string };
+
+// The catalogue types what the service writes; the table takes any action.
+const SYNTHETIC = 'test.synthetic' as AuditAction;
+
 /**
- * Appends `count` synthetic, hash-valid events to a team's chain through the service's own
- * AuditService (the chain-head lock, the hashing): a cheap way to a long, intact log.
+ * Appends `count` synthetic, hash-valid events (by SYSTEM, unless `make` says otherwise) to a
+ * team's chain through the service's own AuditService (the chain-head lock, the hashing): a
+ * cheap way to a long, intact log.
  */
 export async function appendSyntheticEvents(
   t: TestServer,
   teamId: string,
   count: number,
-  make: (i: number) => Partial<AuditRow> = () => ({}),
-): Promise<AuditRow[]> {
+  make: (i: number) => Partial<SyntheticEvent> = () => ({}),
+): Promise<SyntheticEvent[]> {
   const audit = new AuditService(t.dataSource);
-  const rows: AuditRow[] = [];
+  const rows: SyntheticEvent[] = [];
   for (let i = 0; i < count; i++) {
-    rows.push({
-      id: randomUUID(),
-      teamId,
-      occurredAt: new Date(),
-      action: 'test.synthetic',
-      outcome: AuditOutcome.SUCCESS,
-      actorType: ActorType.SYSTEM,
-      actorUserId: null,
-      actorApiKeyId: null,
-      actorLabel: null,
-      targetType: null,
-      targetId: null,
-      ip: null,
-      userAgent: null,
-      requestId: `synthetic-${i}`,
-      metadata: { i },
-      ...make(i),
-    });
+    rows.push({ ...systemRow({ teamId, action: SYNTHETIC, requestId: `synthetic-${i}`, metadata: { i } }), ...make(i) });
   }
   for (let i = 0; i < rows.length; i += 500) {
-    await t.dataSource.transaction((m) => audit.append(m, rows.slice(i, i + 500)));
+    await t.dataSource.transaction((m) => audit.append(m, rows.slice(i, i + 500) as AuditRow[]));
   }
   return rows;
 }

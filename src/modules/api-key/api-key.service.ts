@@ -6,6 +6,7 @@ import { apiPermissionsOf } from '../../permissions/key-permissions';
 import { keyActionRefusal, type KeyAction } from '../../permissions/key-policy';
 import { missingFrom } from '../../permissions/member-permissions';
 import { isUuid, optionalText, requireId, requireName } from '../../validation';
+import type { AuditAction } from '../audit/audit-actions';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { Membership } from '../team/membership.entity';
@@ -216,7 +217,7 @@ export class ApiKeyService {
     actor: Actor,
     id: string,
     action: KeyAction,
-    auditAction: string,
+    auditAction: AuditAction,
     apply: (m: EntityManager, key: ApiKey) => Promise<{ result: T; metadata: Record<string, unknown> }>,
   ): Promise<T> {
     return this.feed.transaction(this.dataSource, async (m, tell) => {

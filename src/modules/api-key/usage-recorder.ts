@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../database-unavailable';
 import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
-import type { AuditRow, AuditService } from '../audit/audit.service';
+import { storedUserAgent, type AuditRow, type AuditService } from '../audit/audit.service';
 import { PeriodicWriter } from '../audit/periodic-writer';
 import { storable } from '../../validation';
 import type { ApiKey } from './api-key.entity';
@@ -70,7 +70,7 @@ export class UsageRecorder extends PeriodicWriter {
       targetType: 'ApiKey',
       targetId: use.apiKey.id,
       ip: use.ip,
-      userAgent: use.userAgent ? storable(use.userAgent.slice(0, 512)) : null,
+      userAgent: storedUserAgent(use.userAgent),
       requestId: use.requestId,
       metadata: {
         code: use.code,

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { hashedValues, type HashableEvent } from './audit-fields';
+
+export type { HashableEvent } from './audit-fields';
 
 /** Chain of events that belong to no team (failed sign-ins of unknown accounts, bootstrap). */
 export const PLATFORM_CHAIN = '00000000-0000-0000-0000-000000000000';
@@ -16,27 +19,6 @@ export const AUDIT_CHAINS: ChainTables = { events: 'audit_events', heads: 'audit
 export const SECURITY_LOG: ChainTables = { events: 'security_events', heads: 'security_chain_heads' };
 export const SECURITY_CHAIN = PLATFORM_CHAIN;
 
-export interface HashableEvent {
-  id: string;
-  teamId: string | null;
-  chainSeq: string;
-  occurredAt: Date;
-  action: string;
-  outcome: string;
-  actorType: string;
-  actorUserId: string | null;
-  actorApiKeyId: string | null;
-  actorLabel: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string;
-  apiKeyId: string | null;
-  metadata: Record<string, unknown> | null;
-  prevHash: string | null;
-}
-
 /** JSON with object keys sorted at every level: jsonb does not keep key order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
@@ -48,31 +30,12 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
- * SHA-256 over every stored field of the event and the hash of the one before it in its chain:
- * editing, deleting, inserting or reordering a row breaks the link to every later row.
+ * SHA-256 over every stored field of the event (AUDIT_FIELDS, in its order) and the hash of the
+ * one before it in its chain: editing, deleting, inserting or reordering a row breaks the link to
+ * every later row.
  */
 export function hashEvent(event: HashableEvent): string {
-  const content = canonicalJson([
-    event.id,
-    event.teamId,
-    event.chainSeq,
-    event.occurredAt.toISOString(),
-    event.action,
-    event.outcome,
-    event.actorType,
-    event.actorUserId,
-    event.actorApiKeyId,
-    event.actorLabel,
-    event.targetType,
-    event.targetId,
-    event.ip,
-    event.userAgent,
-    event.requestId,
-    event.apiKeyId,
-    event.metadata,
-    event.prevHash,
-  ]);
-  return createHash('sha256').update(content).digest('hex');
+  return createHash('sha256').update(canonicalJson(hashedValues(event))).digest('hex');
 }
 
 // Names that end like a secret (secret, apiSecret, newPassword, sessionToken); secretVersion

@@ -3,6 +3,8 @@ import { UNGATED, type HeavyWorkGate } from '../../capacity/heavy-work';
 import { badInput } from '../../errors';
 import { requireTime } from '../../validation';
 import { AuditEvent, AuditOutcome } from './audit-event.entity';
+import type { AuditAction } from './audit-actions';
+import { AUDIT_SELECT, type AuditRecord } from './audit-fields';
 import { auditWhere, type AuditFilterInput } from './audit-filter';
 
 export const MAX_AUDIT_PAGE = 500;
@@ -11,6 +13,8 @@ export const MAX_USAGE_DAYS = 366;
 /** Pages larger than this read through the heavy-work gate, as export batches and chain walks do. */
 const HEAVY_PAGE = 100;
 const EXPORT_BATCH = 1_000;
+// written into the SQL, not a parameter: the partial index audit_events_key_usage_idx names it
+const KEY_USED: AuditAction = 'apiKey.used';
 
 interface WindowRange {
   low: string;
@@ -115,10 +119,11 @@ export class AuditQueryService {
       if (to) add(outer, (p) => `e.occurred_at < ${p}`, to);
     }
     params.push(limit);
-    const walk = `SELECT e.* FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
+    const walk = (select: string) => `SELECT ${select} FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
+    const limitTo = `LIMIT $${params.length}`;
     const sql = outer.length
-      ? `SELECT e.* FROM (${walk} OFFSET 0) e WHERE ${outer.join(' AND ')} ORDER BY e.chain_seq ${order} LIMIT $${params.length}`
-      : `${walk} LIMIT $${params.length}`;
+      ? `SELECT ${AUDIT_SELECT} FROM (${walk('e.*')} OFFSET 0) e WHERE ${outer.join(' AND ')} ORDER BY e.chain_seq ${order} ${limitTo}`
+      : `${walk(AUDIT_SELECT)} ${limitTo}`;
     return { sql, params };
   }
 
@@ -159,41 +164,21 @@ export class AuditQueryService {
     return this.dataSource.query(
       `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.outcome, count(*)::int AS count
          FROM audit_events e
-        WHERE e.api_key_id = $1 AND e.action = 'apiKey.used' AND e.occurred_at >= $2 AND e.occurred_at < $3
+        WHERE e.api_key_id = $1 AND e.action = '${KEY_USED}' AND e.occurred_at >= $2 AND e.occurred_at < $3
         GROUP BY 1, 2 ORDER BY 1, 2`,
       [apiKeyId, from, to],
     );
   }
 
   private async rows(sql: string, params: unknown[]): Promise<AuditEvent[]> {
-    const raw: Record<string, unknown>[] = await this.dataSource.query(sql, params);
+    const raw: AuditRecord[] = await this.dataSource.query(sql, params);
     return raw.map(eventFromRow);
   }
 }
 
-/** A raw row -> AuditEvent, without TypeORM's hydration cost (exports read millions). */
-export function eventFromRow(r: Record<string, unknown>): AuditEvent {
-  return Object.assign(new AuditEvent(), {
-    id: r.id,
-    teamId: r.team_id,
-    chainSeq: String(r.chain_seq),
-    occurredAt: r.occurred_at,
-    action: r.action,
-    outcome: r.outcome,
-    actorType: r.actor_type,
-    actorUserId: r.actor_user_id,
-    actorApiKeyId: r.actor_api_key_id,
-    actorLabel: r.actor_label,
-    targetType: r.target_type,
-    targetId: r.target_id,
-    ip: r.ip,
-    userAgent: r.user_agent,
-    requestId: r.request_id,
-    apiKeyId: r.api_key_id,
-    metadata: r.metadata,
-    prevHash: r.prev_hash,
-    hash: r.hash,
-  });
+/** A row read with AUDIT_SELECT -> AuditEvent, without TypeORM's hydration cost (exports read millions). */
+export function eventFromRow(row: AuditRecord): AuditEvent {
+  return Object.assign(new AuditEvent(), row);
 }
 
 function encodeCursor(seq: string): string {

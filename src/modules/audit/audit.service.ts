@@ -1,55 +1,74 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Actor } from '../../actor';
-import { principalId, principalLabel } from '../../auth/principal';
+import { principalId, principalLabel, type Principal } from '../../auth/principal';
+import { storable } from '../../validation';
+import type { AuditAction } from './audit-actions';
 import { ActorType, AuditOutcome } from './audit-event.entity';
+import { AUDIT_COLUMN_LIST, AUDIT_FIELDS, insertValues, type AuditRecord, type WrittenFields } from './audit-fields';
 import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, sanitizeMetadata, type ChainTables } from './audit-hash';
 
 /** What a service says about one event; the actor and request come from the Actor. */
 export interface AuditEntry {
   teamId: string | null;
-  action: string;
+  action: AuditAction;
   outcome: AuditOutcome;
   targetType?: string | null;
   targetId?: string | null;
   metadata?: Record<string, unknown> | null;
 }
 
-/** A fully described event, e.g. from the usage batcher where there is no Actor. */
-export interface AuditRow {
-  id: string;
-  teamId: string | null;
-  occurredAt: Date;
-  action: string;
-  outcome: AuditOutcome;
-  actorType: ActorType;
-  actorUserId: string | null;
-  actorApiKeyId: string | null;
-  actorLabel: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  requestId: string;
-  metadata: Record<string, unknown> | null;
+/** A fully described event, e.g. from the usage batcher where there is no Actor (the fields: AUDIT_FIELDS). */
+export type AuditRow = Omit<WrittenFields, 'action'> & { action: AuditAction };
+
+type ActorFields = Pick<AuditRow, 'actorType' | 'actorUserId' | 'actorApiKeyId' | 'actorLabel'>;
+
+/** Who acted, as a row records it. */
+export function actorFields(p: Principal): ActorFields {
+  return {
+    actorType: p.type as ActorType,
+    actorUserId: p.type === 'USER' ? principalId(p) : null,
+    actorApiKeyId: p.type === 'API_KEY' ? principalId(p) : null,
+    actorLabel: principalLabel(p),
+  };
+}
+
+/** The service itself, as the actor of what nobody asked for (start-up, archiving, counts). */
+export const SYSTEM_ACTOR: ActorFields = { actorType: ActorType.SYSTEM, actorUserId: null, actorApiKeyId: null, actorLabel: null };
+
+/** A client's User-Agent as a row keeps it: its start, as text PostgreSQL can store. */
+export function storedUserAgent(userAgent: string | null | undefined): string | null {
+  return userAgent ? storable(userAgent.slice(0, 512)) : null;
+}
+
+/** An event the service caused by itself, outside any request: SUCCESS, by SYSTEM, from no client. */
+export function systemRow(event: Pick<AuditRow, 'teamId' | 'action' | 'requestId'> & Partial<AuditRow>): AuditRow {
+  return {
+    id: randomUUID(),
+    occurredAt: new Date(),
+    outcome: AuditOutcome.SUCCESS,
+    ...SYSTEM_ACTOR,
+    targetType: null,
+    targetId: null,
+    ip: null,
+    userAgent: null,
+    metadata: null,
+    ...event,
+  };
 }
 
 export function rowFromActor(actor: Actor, entry: AuditEntry): AuditRow {
-  const p = actor.principal;
   return {
     id: randomUUID(),
     teamId: entry.teamId,
     occurredAt: new Date(),
     action: entry.action,
     outcome: entry.outcome,
-    actorType: p.type as ActorType,
-    actorUserId: p.type === 'USER' ? principalId(p) : null,
-    actorApiKeyId: p.type === 'API_KEY' ? principalId(p) : null,
-    actorLabel: principalLabel(p),
+    ...actorFields(actor.principal),
     targetType: entry.targetType ?? null,
     targetId: entry.targetId ?? null,
     ip: actor.ip,
-    userAgent: actor.userAgent ? actor.userAgent.slice(0, 512) : null,
+    userAgent: storedUserAgent(actor.userAgent),
     requestId: actor.requestId,
     metadata: withRequestMarks(actor, entry.metadata ? sanitizeMetadata(entry.metadata) : null),
   };
@@ -115,28 +134,23 @@ export class AuditService {
     const tuples: string[] = [];
     for (const row of rows) {
       seq += 1n;
-      const apiKeyId = row.actorApiKeyId ?? (row.targetType === 'ApiKey' ? row.targetId : null);
-      const hash = hashEvent({ ...row, apiKeyId, chainSeq: seq.toString(), prevHash });
+      const linked = { ...row, chainSeq: seq.toString(), apiKeyId: keyOf(row), prevHash };
+      const event: AuditRecord = { ...linked, hash: hashEvent(linked) };
       const base = values.length;
-      values.push(
-        row.id, row.teamId, seq.toString(), row.occurredAt, row.action, row.outcome, row.actorType,
-        row.actorUserId, row.actorApiKeyId, row.actorLabel, row.targetType, row.targetId, row.ip,
-        row.userAgent, row.requestId, apiKeyId, row.metadata === null ? null : JSON.stringify(row.metadata), prevHash, hash,
-      );
-      tuples.push(`(${Array.from({ length: 19 }, (_, i) => `$${base + i + 1}`).join(', ')})`);
-      prevHash = hash;
+      values.push(...insertValues(event));
+      tuples.push(`(${AUDIT_FIELDS.map((_, i) => `$${base + i + 1}`).join(', ')})`);
+      prevHash = event.hash;
     }
-    await manager.query(
-      `INSERT INTO ${tables.events} (id, team_id, chain_seq, occurred_at, action, outcome, actor_type,
-         actor_user_id, actor_api_key_id, actor_label, target_type, target_id, ip, user_agent,
-         request_id, api_key_id, metadata, prev_hash, hash)
-       VALUES ${tuples.join(', ')}`,
-      values,
-    );
+    await manager.query(`INSERT INTO ${tables.events} (${AUDIT_COLUMN_LIST}) VALUES ${tuples.join(', ')}`, values);
     await manager.query(`UPDATE ${tables.heads} SET last_seq = $2, last_hash = $3 WHERE chain_key = $1`, [
       chainKey,
       seq.toString(),
       prevHash,
     ]);
   }
+}
+
+/** The key an event concerns, as actor or as target. */
+function keyOf(row: AuditRow): string | null {
+  return row.actorApiKeyId ?? (row.targetType === 'ApiKey' ? row.targetId : null);
 }

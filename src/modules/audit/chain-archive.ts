@@ -6,9 +6,8 @@ import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { UNGATED } from '../../capacity/heavy-work';
 import { OperationLeases } from '../../capacity/leases';
-import { ActorType, AuditOutcome } from './audit-event.entity';
-import { auditRow } from './audit-row-format';
-import { AuditService } from './audit.service';
+import { exportedRow } from './audit-fields';
+import { AuditService, systemRow } from './audit.service';
 import { chainWalkLease } from './chain-verifier';
 import { CHAIN_START, ChainLinks, readArchivedHead, readChainHead, teamChain, walkChain, type ChainPoint } from './chain-walk';
 
@@ -86,7 +85,7 @@ async function writeArchive(dataSource: DataSource, teamId: string, start: Chain
         broken = { position: found.event.chainSeq, reason: found.reason };
         return false;
       }
-      const text = batch.map((event) => `${JSON.stringify(auditRow(event))}\n`).join('');
+      const text = batch.map((event) => `${JSON.stringify(exportedRow(event))}\n`).join('');
       sha256.update(text);
       if (!out.write(text)) await once(out, 'drain');
       return true;
@@ -132,23 +131,14 @@ async function recordAndDelete(
     await m.query(`ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_or_delete`);
     if (deleted !== events) throw new Error(`expected to delete ${events} archived events, found ${deleted}`);
     await new AuditService(dataSource).append(m, [
-      {
-        id: randomUUID(),
+      systemRow({
         teamId,
-        occurredAt: new Date(),
         action: 'audit.archived',
-        outcome: AuditOutcome.SUCCESS,
-        actorType: ActorType.SYSTEM,
-        actorUserId: null,
-        actorApiKeyId: null,
-        actorLabel: null,
         targetType: 'Team',
         targetId: teamId,
-        ip: null,
-        userAgent: null,
         requestId: randomUUID(),
         metadata: { archivedThroughPosition: last.seq.toString(), events, fileSha256 },
-      },
+      }),
     ]);
   });
 }

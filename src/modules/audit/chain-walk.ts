@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import type { HeavyWorkGate } from '../../capacity/heavy-work';
 import type { AuditEvent } from './audit-event.entity';
 import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, SECURITY_CHAIN, SECURITY_LOG, type ChainTables } from './audit-hash';
+import { AUDIT_SELECT, type AuditRecord } from './audit-fields';
 import { eventFromRow } from './audit-query.service';
 
 const WALK_BATCH = 5_000;
@@ -114,9 +115,10 @@ export async function walkChain(
   const { where, params } = chain;
   let after = range.after;
   for (let more = after < range.through; more; ) {
-    const raw: Record<string, unknown>[] = await gate.run(() =>
+    const raw: AuditRecord[] = await gate.run(() =>
       dataSource.query(
-        `SELECT e.* FROM ${chain.tables.events} e WHERE ${where} AND e.chain_seq > $${params.length + 1} AND e.chain_seq <= $${params.length + 2}
+        `SELECT ${AUDIT_SELECT} FROM ${chain.tables.events} e
+          WHERE ${where} AND e.chain_seq > $${params.length + 1} AND e.chain_seq <= $${params.length + 2}
           ORDER BY e.chain_seq ASC LIMIT ${WALK_BATCH}`,
         [...params, after.toString(), range.through.toString()],
       ),

@@ -3,13 +3,26 @@ import type { IMiddlewareFunction } from 'graphql-middleware';
 import type { GraphQLContext } from '../graphql-context';
 import { errorCode } from '../../errors';
 import { loggableError } from '../../logger';
-import { operationOf } from '../../permissions/rule-map';
+import { operationOf, type OPERATIONS } from '../../permissions/rule-map';
 import { teamOf } from '../../permissions/rules';
 import { isUuid } from '../../validation';
+import type { AuditAction } from './audit-actions';
 import { AuditOutcome } from './audit-event.entity';
 
-/** The audit action of each mutation, as the services name it when it succeeds. */
-export const MUTATION_ACTIONS: Record<string, { action: string; targetType?: string; targetArg?: string }> = {
+type MutationField = keyof typeof OPERATIONS.Mutation;
+
+/** How a refused or failed mutation is written: its action and, when an argument names it, its target. */
+interface MutationAudit {
+  action: AuditAction;
+  targetType?: string;
+  targetArg?: string;
+}
+
+/**
+ * The audit action of each mutation (of the rule map: every one has a row), as the services name
+ * it when it succeeds.
+ */
+export const MUTATION_ACTIONS: Record<MutationField, MutationAudit> = {
   signUp: { action: 'user.signedUp', targetType: 'User' },
   logIn: { action: 'auth.loginFailed', targetType: 'User' },
   logOut: { action: 'auth.loggedOut', targetType: 'User' },
@@ -74,11 +87,13 @@ export const auditRefusedMutations: IMiddlewareFunction = async (resolve, parent
 
 async function recordFailure(ctx: GraphQLContext, field: string, args: Record<string, unknown>, error: unknown): Promise<void> {
   if (SELF_AUDITED_FAILURES.has(field)) return;
-  const described = MUTATION_ACTIONS[field] ?? { action: `mutation.${field}` };
   const code = errorCode(error) ?? 'INTERNAL_SERVER_ERROR';
   const outcome = DENIED_CODES.has(code) ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
-  const target = targetOf(described, args);
   try {
+    // every mutation of the schema has a row in the rule map, and every row an entry (a test checks both)
+    const described: MutationAudit | undefined = MUTATION_ACTIONS[field as MutationField];
+    if (!described) throw new Error(`mutation ${field} has no audit action`);
+    const target = targetOf(described, args);
     const filed = await whereFiled(ctx, field, args);
     if (filed.in === 'securityLog') return noteInSecurityLog(ctx, field, code, outcome, filed.teamId);
     await ctx.services.audit.recordAlone(ctx.actor, {

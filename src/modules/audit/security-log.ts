@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { principalId, principalLabel, type Principal } from '../../auth/principal';
-import { storable } from '../../validation';
-import { ActorType, AuditOutcome } from './audit-event.entity';
-import type { AuditRow, AuditService } from './audit.service';
+import { principalId, type Principal } from '../../auth/principal';
+import type { AuditAction } from './audit-actions';
+import { AuditOutcome } from './audit-event.entity';
+import { actorFields, storedUserAgent, SYSTEM_ACTOR, type AuditRow, type AuditService } from './audit.service';
 import { PeriodicWriter } from './periodic-writer';
 import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
 
@@ -15,7 +15,7 @@ import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
  *   failure limit (429).
  * What comes past the per-minute cap is counted in one row of its own, security.overflow.
  */
-export type SecurityAction = 'security.mutationRefused' | 'security.authRefused';
+export type SecurityAction = Extract<AuditAction, 'security.mutationRefused' | 'security.authRefused'>;
 
 /** One refusal, as the security log counts it. */
 export interface SecurityNote {
@@ -171,21 +171,17 @@ function merged(older: Bucket, newer: Bucket): Bucket {
 /** One count as a row of the security log: the caller, address and request of its first refusal. */
 function rowOf(bucket: Bucket): AuditRow {
   const { first, overflow } = bucket;
-  const p = first.principal;
   return {
     id: randomUUID(),
     teamId: !overflow && bucket.teams.length === 1 && bucket.otherTeams === 0 ? bucket.teams[0] : null,
     occurredAt: bucket.firstAt,
     action: overflow ? 'security.overflow' : first.action,
     outcome: first.outcome,
-    actorType: overflow ? ActorType.SYSTEM : (p.type as ActorType),
-    actorUserId: !overflow && p.type === 'USER' ? principalId(p) : null,
-    actorApiKeyId: !overflow && p.type === 'API_KEY' ? principalId(p) : null,
-    actorLabel: overflow ? null : principalLabel(p),
+    ...(overflow ? SYSTEM_ACTOR : actorFields(first.principal)),
     targetType: null,
     targetId: null,
     ip: overflow ? null : first.ip,
-    userAgent: !overflow && first.userAgent ? storable(first.userAgent.slice(0, 512)) : null,
+    userAgent: overflow ? null : storedUserAgent(first.userAgent),
     requestId: first.requestId,
     metadata: {
       count: bucket.count,

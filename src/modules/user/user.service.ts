@@ -6,6 +6,7 @@ import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors'
 import type { Lockout, SignInAttempt, SignInLimits } from '../../security/sign-in-limits';
 import type { SignUpLimits } from '../../security/sign-up-limits';
 import { PASSWORD_MAX, PASSWORD_MIN, requireEmail, requireName, requirePassword, storable } from '../../validation';
+import type { AuditAction } from '../audit/audit-actions';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { Session } from './session.entity';
@@ -18,6 +19,18 @@ export type { SignedIn } from './session.service';
 /** The email as counted and looked up. What PostgreSQL can't store no account has either (storable). */
 function normalizeLoginEmail(raw: string): string {
   return storable(raw.trim().toLowerCase().slice(0, 254));
+}
+
+interface AccountEvent {
+  action: AuditAction;
+  /** SUCCESS unless said */
+  outcome?: AuditOutcome;
+  metadata?: Record<string, unknown>;
+}
+
+/** The caller as the user it has just become: the rows of a sign-up or a sign-in name that user. */
+function asSignedIn(actor: Actor, user: User): Actor {
+  return { ...actor, principal: { type: 'USER', user, sessionId: '' } };
 }
 
 const wrongCredentials = () => unauthenticated('Email or password is incorrect');
@@ -84,13 +97,7 @@ export class UserService {
       const id = (inserted.raw as { id: string }[])[0]?.id;
       if (!id) throw conflict('An account with this email already exists');
       const user = await m.getRepository(User).findOneByOrFail({ id });
-      await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
-        teamId: null,
-        action: 'user.signedUp',
-        outcome: AuditOutcome.SUCCESS,
-        targetType: 'User',
-        targetId: user.id,
-      });
+      await this.recordForAccount(m, asSignedIn(actor, user), user, { action: 'user.signedUp' });
       return this.sessions.open(m, user, actor);
     });
   }
@@ -117,13 +124,7 @@ export class UserService {
     }
     await attempt.succeeded();
     return this.dataSource.transaction(async (m) => {
-      await this.audit.record(m, { ...actor, principal: { type: 'USER', user, sessionId: '' } }, {
-        teamId: null,
-        action: 'auth.loggedIn',
-        outcome: AuditOutcome.SUCCESS,
-        targetType: 'User',
-        targetId: user.id,
-      });
+      await this.recordForAccount(m, asSignedIn(actor, user), user, { action: 'auth.loggedIn' });
       return this.sessions.open(m, user, actor);
     });
   }
@@ -147,14 +148,7 @@ export class UserService {
     await this.dataSource.transaction(async (m) => {
       await m.update(User, { id: user.id }, { passwordHash });
       const sessionsEnded = await this.sessions.endOthers(m, user.id, sessionId);
-      await this.audit.record(m, actor, {
-        teamId: null,
-        action: 'user.passwordChanged',
-        outcome: AuditOutcome.SUCCESS,
-        targetType: 'User',
-        targetId: user.id,
-        metadata: { sessionsEnded },
-      });
+      await this.recordForAccount(m, actor, user, { action: 'user.passwordChanged', metadata: { sessionsEnded } });
     });
     user.passwordHash = passwordHash;
     return true;
@@ -165,14 +159,8 @@ export class UserService {
     const name = requireName(rawName, 'name');
     await this.dataSource.transaction(async (m) => {
       await m.update(User, { id: user.id }, { name });
-      await this.audit.record(m, actor, {
-        teamId: null,
-        action: 'user.profileUpdated',
-        outcome: AuditOutcome.SUCCESS,
-        targetType: 'User',
-        targetId: user.id,
-        metadata: { before: { name: user.name }, after: { name } },
-      });
+      const metadata = { before: { name: user.name }, after: { name } };
+      await this.recordForAccount(m, actor, user, { action: 'user.profileUpdated', metadata });
     });
     user.name = name;
     return user;
@@ -183,13 +171,7 @@ export class UserService {
     if (p.type !== 'USER') return false;
     await this.dataSource.transaction(async (m) => {
       await m.delete(Session, { id: p.sessionId });
-      await this.audit.record(m, actor, {
-        teamId: null,
-        action: 'auth.loggedOut',
-        outcome: AuditOutcome.SUCCESS,
-        targetType: 'User',
-        targetId: p.user.id,
-      });
+      await this.recordForAccount(m, actor, p.user, { action: 'auth.loggedOut' });
     });
     return true;
   }
@@ -235,14 +217,7 @@ export class UserService {
 
   private async auditFailedSignIn(actor: Actor, user: User | null, metadata: Record<string, unknown>, reached: Lockout[]): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      await this.audit.record(m, actor, {
-        teamId: null,
-        action: 'auth.loginFailed',
-        outcome: AuditOutcome.DENIED,
-        targetType: user ? 'User' : null,
-        targetId: user?.id ?? null,
-        metadata,
-      });
+      await this.recordForAccount(m, actor, user, { action: 'auth.loginFailed', outcome: AuditOutcome.DENIED, metadata });
       await this.auditLockouts(m, actor, user, reached);
     });
   }
@@ -250,14 +225,14 @@ export class UserService {
   /** One auth.lockedOut row per limit a failed attempt took to its end. */
   private async auditLockouts(m: EntityManager, actor: Actor, user: User | null, reached: Lockout[]): Promise<void> {
     for (const lockout of reached) {
-      await this.audit.record(m, actor, {
-        teamId: null,
-        action: 'auth.lockedOut',
-        outcome: AuditOutcome.DENIED,
-        targetType: user ? 'User' : null,
-        targetId: user?.id ?? null,
-        metadata: { ...lockout },
-      });
+      await this.recordForAccount(m, actor, user, { action: 'auth.lockedOut', outcome: AuditOutcome.DENIED, metadata: { ...lockout } });
     }
+  }
+
+  /** An event of an account (of `user`, when one is known): in the platform chain, as accounts belong to no team. */
+  private recordForAccount(m: EntityManager, actor: Actor, user: User | null, event: AccountEvent): Promise<void> {
+    const { action, outcome = AuditOutcome.SUCCESS, metadata } = event;
+    const target = { targetType: user ? 'User' : null, targetId: user?.id ?? null };
+    return this.audit.record(m, actor, { teamId: null, action, outcome, ...target, metadata });
   }
 }
