@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import { RegenerateApiKeySecretDocument } from '../clients/generated/graphql';
 import { dumpAllTables, selectRows } from '../helpers/db-dump';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, logIn, PASSWORD, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, uniqueLoopback, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { graphqlClient } from '../helpers/graphql';
+import { uniqueLoopback, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -21,7 +23,7 @@ const keys: CreatedKey[] = [];
 
 beforeAll(async () => {
   t = await startTestServer();
-  const gql = gqlFrom(t.url, uniqueLoopback());
+  const gql = graphqlClient(t.url, { from: uniqueLoopback() });
 
   owner = await signUp(t, 'at-rest-owner');
   tokens.push({ label: 'signUp token', value: owner.token });
@@ -42,7 +44,7 @@ beforeAll(async () => {
   // regenerate two of them, one twice
   for (const [index, times] of [[0, 1], [1, 2]] as const) {
     for (let n = 0; n < times; n++) {
-      const res = await t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { secretVersion } } }`, { id: keys[index].id }, owner.headers);
+      const res = await t.gql(RegenerateApiKeySecretDocument, { id: keys[index].id }, owner.headers);
       const fresh = res.data!.regenerateApiKeySecret;
       secrets.push({ label: `key ${index} secret v${fresh.apiKey.secretVersion}`, value: fresh.secret });
       keys[index].secret = fresh.secret;

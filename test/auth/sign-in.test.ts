@@ -1,4 +1,5 @@
-import { codeOf, logIn, PASSWORD, signUp, uniqueEmail } from '../helpers/factories';
+import { logIn, PASSWORD, signUp, uniqueEmail } from '../helpers/factories';
+import { codeOf } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 let t: TestServer;

@@ -3,8 +3,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { buildSchema, isEnumType, isInputObjectType, isObjectType } from 'graphql';
+import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { type GraphQLErrorEntry } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, type HttpAnswer } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -336,7 +338,7 @@ function check(request: Request, answer: HttpAnswer): void {
   if (/(\n|\\n)\s+at |node_modules|\.ts:\d+:\d+|\/work\/|stacktrace|"exception"/.test(answer.text)) throw new Error(`internals in the answer: ${where}`);
   if (/INTERNAL_SERVER_ERROR|Internal server error/i.test(request.path.startsWith('/metrics') ? '' : answer.text)) throw new Error(`internal error: ${where}`);
   if (/^application\/json/.test(String(answer.headers['content-type'] ?? '')) && request.method !== 'HEAD') {
-    let body: any;
+    let body: { errors?: GraphQLErrorEntry[] } | null;
     try {
       body = JSON.parse(answer.text);
     } catch {
@@ -359,7 +361,7 @@ beforeAll(async () => {
   owner = await signUp(t, 'hostile');
   team = await createTeam(t, owner, 'Hostile');
   keyId = (await createKey(t, owner, team.id, { scopes: ['team:read'] })).id;
-  const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "fuzzed", permissions: ["team:read"]) { id } }`, { t: team.id }, owner.headers);
+  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'fuzzed', permissions: ['team:read'] }, owner.headers);
   roleId = role.data!.createRole.id;
 });
 afterAll(() => t?.close());

@@ -119,7 +119,7 @@ beforeAll(async () => {
   await t.close();
 });
 
-function parsed(): Record<string, any>[] {
+function parsed(): Record<string, unknown>[] {
   return log.lines.map((line) => JSON.parse(line));
 }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { basic, createKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith, type Gql } from '../helpers/http';
+import { type Gql, graphqlClient } from '../helpers/graphql';
+import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -67,7 +68,7 @@ beforeAll(async () => {
   owner = await signUp(t, 'metrics');
   const team = await createTeam(t, owner, 'Metrics');
   key = await createKey(t, owner, team.id, { scopes: ['team:read'] });
-  gql = gqlFrom(t.url, uniqueLoopback());
+  gql = graphqlClient(t.url, { from: uniqueLoopback() });
 });
 afterAll(() => t?.close());
 
