@@ -5,10 +5,11 @@ import {
   TeamsDocument,
 } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, createTeam, grant, invite, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
-import { codeOf, type Gql, graphqlClient, typed } from '../helpers/graphql';
-import { uniqueLoopback, unissuedSecret, withBadChecksum } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { createTeam, invite, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { codeOf, type Gql, typed } from '../helpers/graphql';
+import { unissuedSecret, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * An application calling with an API key:
@@ -36,25 +37,23 @@ let invitationId: string;
 let ownerSessionId: string;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  gql = graphqlClient(t.url, { from: uniqueLoopback() });
-  owner = await signUp(t, 'principal-owner');
+  ({ t, gql, owner, outsider, team, member: { membershipId: memberId, grantIds: [grantId] }, reader, appOnly, memberReader, everything } = await seed()
+    .ownAddress()
+    .owner('principal-owner')
+    .user('outsider', 'principal-outsider')
+    .team('Principal')
+    .member('member', 'Member', { prefix: 'principal-member', grants: ['apiKeys:create'] })
+    .key('reader', { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] })
+    .key('appOnly', { name: 'app only', scopes: ['orders:read'] })
+    .key('memberReader', { name: 'member reader', scopes: ['team:read', 'members:read'] })
+    .key('everything', { name: 'everything', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'] }));
   ownerSessionId = (await t.gql(MySessionsDocument, {}, owner.headers)).data!.mySessions[0].id;
-  outsider = await signUp(t, 'principal-outsider');
-  const member = await signUp(t, 'principal-member');
-  team = await createTeam(t, owner, 'Principal');
   otherTeam = await createTeam(t, owner, 'Principal, other team');
+  foreignKey = await createKey(t, owner, otherTeam.id, { name: 'foreign', scopes: ['team:read', 'apiKeys:read'] });
   expiring = { ...(await createKey(t, owner, team.id, { name: 'expiring', expiresAt: new Date(Date.now() + 2_000).toISOString() })), expiresAt: Date.now() + 2_000 };
-  memberId = await addMember(t, owner, team.id, member.email, team.roles.Member);
-  grantId = await grant(t, owner, memberId, 'apiKeys:create');
   invitationId = await invite(t, owner, team.id, outsider.email, team.roles.Member);
   const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Custom', permissions: ['team:read'] }, owner.headers);
   customRoleId = role.data!.createRole.id;
-  reader = await createKey(t, owner, team.id, { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] });
-  appOnly = await createKey(t, owner, team.id, { name: 'app only', scopes: ['orders:read'] });
-  memberReader = await createKey(t, owner, team.id, { name: 'member reader', scopes: ['team:read', 'members:read'] });
-  everything = await createKey(t, owner, team.id, { name: 'everything', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'] });
-  foreignKey = await createKey(t, owner, otherTeam.id, { name: 'foreign', scopes: ['team:read', 'apiKeys:read'] });
 });
 afterAll(() => t.close());
 

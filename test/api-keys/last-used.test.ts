@@ -1,11 +1,12 @@
 import { ApiKeyLastUseDocument, type ApiKeyLastUseQuery } from '../clients/generated/graphql';
 import { randomBytes } from 'node:crypto';
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
+import { basic, type CreatedKey } from '../helpers/api-keys';
 import { selectRows } from '../helpers/db-dump';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { eventually, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Every use of a key is traced: lastUsedAt / lastUsedIp follow within seconds (the usage
@@ -20,10 +21,10 @@ let k: CreatedKey;
 
 beforeAll(async () => {
   // the gateway of the /v1/authorize uses below is a proxy the deployment names
-  t = await startTestServer({ TRUST_PROXY: '127.77.0.0/16' });
-  owner = await signUp(t, 'last-used-owner');
-  team = await createTeam(t, owner, 'Last used');
-  k = await createKey(t, owner, team.id, { scopes: ['orders:read', 'team:read'] });
+  ({ t, owner, team, k } = await seed({ TRUST_PROXY: '127.77.0.0/16' })
+    .owner('last-used-owner')
+    .team('Last used')
+    .key('k', { scopes: ['orders:read', 'team:read'] }));
 });
 afterAll(() => t.close());
 

@@ -9,17 +9,14 @@ import {
 } from '../clients/generated/graphql';
 import { basic, createKey, verify } from '../helpers/api-keys';
 import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'owner');
-  team = await createTeam(t, owner, 'Acme');
-});
+beforeAll(async () => ({ t, owner, team } = await seed().owner('owner').team('Acme')));
 afterAll(() => t.close());
 
 describe('API key lifecycle', () => {

@@ -1,9 +1,10 @@
 import { RegenerateApiKeySecretDocument, RevokeApiKeyDocument } from '../clients/generated/graphql';
 import { basic, createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { type Gql, graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, verifyWith } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { shortExpiry } from '../helpers/time';
 
@@ -22,10 +23,11 @@ let team: TeamFixture;
 const address = uniqueLoopback();
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startServerProcess({ applicationName: 'empress-test-child', startTimeoutMs: 30_000 })]);
+  [{ t: a, owner, team }, b] = await Promise.all([
+    seed().owner('multi-owner').team('Multi instance'),
+    startServerProcess({ applicationName: 'empress-test-child', startTimeoutMs: 30_000 }),
+  ]);
   onB = graphqlClient(b.url, { from: address });
-  owner = await signUp(a, 'multi-owner');
-  team = await createTeam(a, owner, 'Multi instance');
 }, 60_000);
 afterAll(async () => {
   await Promise.all([b?.stop(), a?.close()]);

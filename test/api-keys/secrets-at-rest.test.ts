@@ -3,9 +3,10 @@ import { RegenerateApiKeySecretDocument } from '../clients/generated/graphql';
 import { dumpAllTables, selectRows } from '../helpers/db-dump';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, logIn, PASSWORD, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { graphqlClient } from '../helpers/graphql';
-import { uniqueLoopback, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { type Gql } from '../helpers/graphql';
+import { unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Secrets at rest: after keys were created, regenerated, used, presented wrongly and people
@@ -22,10 +23,8 @@ const tokens: { label: string; value: string }[] = [];
 const keys: CreatedKey[] = [];
 
 beforeAll(async () => {
-  t = await startTestServer();
-  const gql = graphqlClient(t.url, { from: uniqueLoopback() });
-
-  owner = await signUp(t, 'at-rest-owner');
+  let gql: Gql;
+  ({ t, gql, owner } = await seed().ownAddress().owner('at-rest-owner'));
   tokens.push({ label: 'signUp token', value: owner.token });
   const again = await logIn(t, owner.email);
   tokens.push({ label: 'logIn token', value: again.token });

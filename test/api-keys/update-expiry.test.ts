@@ -8,11 +8,12 @@ import {
   UpdateApiKeyDocument,
 } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, createTeam, grant, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
-import { codeOf, type Gql, graphqlClient } from '../helpers/graphql';
-import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { createTeam, grant, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { codeOf, type Gql } from '../helpers/graphql';
+import { httpRequest, unissuedSecret, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed, type SeededMember } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 import { shortExpiry } from '../helpers/time';
 
 /**
@@ -30,7 +31,7 @@ let t: TestServer;
 let gql: Gql;
 let owner: SignedInUser;
 let team: TeamFixture;
-let creator: SignedInUser; // Member + apiKeys:create
+let creator: SeededMember; // Member + apiKeys:create
 let creatorGrantId: string;
 let otherCreator: SignedInUser; // Member + apiKeys:create
 let manager: SignedInUser; // Member + apiKeys:manage
@@ -52,18 +53,17 @@ async function read(id: string, by = owner) {
 
 
 beforeAll(async () => {
-  t = await startTestServer();
-  gql = graphqlClient(t.url, { from: uniqueLoopback() });
-  owner = await signUp(t, 'upd-owner');
-  team = await createTeam(t, owner, 'Update and expiry');
-  [creator, otherCreator, manager, admin, plainMember, stranger] = await Promise.all(
-    ['creator', 'other-creator', 'manager', 'admin', 'plain', 'stranger'].map((p) => signUp(t, p)),
-  );
-  creatorGrantId = await grant(t, owner, await addMember(t, owner, team.id, creator.email, team.roles.Member), 'apiKeys:create');
-  await grant(t, owner, await addMember(t, owner, team.id, otherCreator.email, team.roles.Member), 'apiKeys:create');
-  await grant(t, owner, await addMember(t, owner, team.id, manager.email, team.roles.Member), 'apiKeys:manage');
-  await addMember(t, owner, team.id, admin.email, team.roles.Admin);
-  await addMember(t, owner, team.id, plainMember.email, team.roles.Member);
+  ({ t, gql, owner, team, creator, otherCreator, manager, admin, plainMember, stranger } = await seed()
+    .ownAddress()
+    .owner('upd-owner')
+    .team('Update and expiry')
+    .member('creator', 'Member', { grants: ['apiKeys:create'] })
+    .member('otherCreator', 'Member', { prefix: 'other-creator', grants: ['apiKeys:create'] })
+    .member('manager', 'Member', { grants: ['apiKeys:manage'] })
+    .member('admin', 'Admin')
+    .member('plainMember', 'Member', { prefix: 'plain' })
+    .user('stranger'));
+  [creatorGrantId] = creator.grantIds;
   await createTeam(t, stranger, 'Elsewhere');
 });
 afterAll(() => t.close());

@@ -1,8 +1,9 @@
 import { Client } from 'pg';
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { basic, type CreatedKey } from '../helpers/api-keys';
+import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -28,10 +29,10 @@ let k: CreatedKey;
 
 beforeAll(async () => {
   const env = { VERIFY_MAX_FAILURES: String(MAX), TRUST_PROXY: GATEWAYS };
-  [a, b] = await Promise.all([startTestServer(env), startTestServer(env)]);
-  owner = await signUp(a, 'limit-owner');
-  team = await createTeam(a, owner, 'Rate limits');
-  k = await createKey(a, owner, team.id, { scopes: ['orders:read'] });
+  [{ t: a, owner, team, k }, b] = await Promise.all([
+    seed(env).owner('limit-owner').team('Rate limits').key('k', { scopes: ['orders:read'] }),
+    startTestServer(env),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([a.close(), b.close()]);

@@ -7,7 +7,7 @@ import { createDataSource } from '../../src/db/data-source';
 import { buildServer, type BuiltServer } from '../../src/server';
 import { CreateApiKeyDocument, CreateTeamDocument, RevokeApiKeyDocument, SignUpDocument, ViewerDocument } from '../clients/generated/graphql';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
-import { basic, createKey } from '../helpers/api-keys';
+import { basic } from '../helpers/api-keys';
 import { bearer, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { graphqlClient, type Gql } from '../helpers/graphql';
 import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl, type TestServer } from '../helpers/server';

@@ -1,10 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { auditRowsOfRequest, chainOf, VERIFY_CHAIN_QUERY, type AuditDbRow } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { addMember, createTeam, invite, PASSWORD, platformAdmin, signUp, uniqueEmail, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { codeOf, type Gql, type GraphQLAnswer, graphqlClient, typed, type TypedString, type Variables } from '../helpers/graphql';
-import { eventually, uniqueLoopback } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import {
+  createTeam,
+  invite,
+  PASSWORD,
+  platformAdmin,
+  signUp,
+  uniqueEmail,
+  type SignedInUser,
+  type TeamFixture,
+} from '../helpers/factories';
+import { codeOf, type Gql, type GraphQLAnswer, typed, type TypedString, type Variables } from '../helpers/graphql';
+import { eventually } from '../helpers/http';
+import { seed, type SeededMember } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Issue 4, atomicity: every mutation of the schema, allowed or refused, leaves exactly one
@@ -17,21 +27,20 @@ let t: TestServer;
 let gql: Gql;
 let ip: string;
 let owner: SignedInUser;
-let member: SignedInUser;
+let member: SeededMember;
 let team: TeamFixture;
 let memberMembershipId: string;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 beforeAll(async () => {
-  t = await startTestServer();
   // A loopback address of this file's own: the audit row must carry the address the request came from.
-  ip = uniqueLoopback();
-  gql = graphqlClient(t.url, { from: ip });
-  owner = await signUp(t, 'atomic-owner');
-  member = await signUp(t, 'atomic-member');
-  team = await createTeam(t, owner, 'Atomicity');
-  memberMembershipId = await addMember(t, owner, team.id, member.email, team.roles.Member);
+  ({ t, ip, gql, owner, team, member } = await seed()
+    .ownAddress()
+    .owner('atomic-owner')
+    .team('Atomicity')
+    .member('member', 'Member', { prefix: 'atomic-member' }));
+  memberMembershipId = member.membershipId;
 });
 afterAll(() => t.close());
 

@@ -1,19 +1,16 @@
 import { AuditEventsDocument, RegenerateApiKeySecretDocument, RevokeApiKeyDocument, type AuditEventFilter } from '../clients/generated/graphql';
-import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { basic, createKey, verify } from '../helpers/api-keys';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { codeOf } from '../helpers/graphql';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'owner');
-  team = await createTeam(t, owner, 'Audited');
-});
+beforeAll(async () => ({ t, owner, team } = await seed().owner('owner').team('Audited')));
 afterAll(() => t.close());
 
 async function events(filter: AuditEventFilter = {}, first = 100) {

@@ -3,7 +3,8 @@ import { appendSyntheticEvents, chainOf, EVENTS_QUERY, VERIFY_CHAIN_QUERY } from
 import { basic, createKey } from '../helpers/api-keys';
 import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, typed } from '../helpers/graphql';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Issue 4, reading the log: keyset pages never skip or repeat an event while new ones arrive,
@@ -13,10 +14,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 let t: TestServer;
 let owner: SignedInUser;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'paging-owner');
-});
+beforeAll(async () => ({ t, owner } = await seed().owner('paging-owner')));
 afterAll(() => t.close());
 
 interface Page {

@@ -2,9 +2,10 @@ import { ApiKeyLastUseDocument, ApiKeyUsageDocument, VerifyApiCredentialsDocumen
 import { ActorType, AuditOutcome } from '../../src/modules/audit/audit-event.entity';
 import { appendSyntheticEvents, auditRowsOfRequest, chainOf, type AuditDbRow } from '../helpers/audit';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, type Gql, graphqlClient } from '../helpers/graphql';
 import { eventually, httpRequest, uniqueLoopback, unissuedSecret, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -19,13 +20,7 @@ let ip: string;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  ip = uniqueLoopback();
-  gql = graphqlClient(t.url, { from: ip });
-  owner = await signUp(t, 'usage-owner');
-  team = await createTeam(t, owner, 'Usage');
-});
+beforeAll(async () => ({ t, ip, gql, owner, team } = await seed().ownAddress().owner('usage-owner').team('Usage')));
 afterAll(() => t.close());
 
 /** The rows of one request, once the usage recorder has written them. */
@@ -246,7 +241,7 @@ describe('usage events are flushed when the server closes', () => {
     for (let attempt = 1; ; attempt++) {
       const other = await startTestServer();
       const from = uniqueLoopback();
-      const send = graphqlClient(other.url, { from: from });
+      const send = graphqlClient(other.url, { from });
       const requestIds: string[] = [];
       const answers = await Promise.all([
         ...Array.from({ length: 4 }, () => send(`{ viewer { type } }`, {}, basic(key.key, key.secret))),

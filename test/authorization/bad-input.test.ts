@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { CreateRoleDocument } from '../clients/generated/graphql';
-import { addMember, createTeam, grant, PASSWORD, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { createTeam, grant, PASSWORD, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Bad input is refused with BAD_USER_INPUT, whose message names the field but never repeats the
@@ -23,12 +24,10 @@ let customRoleId: string;
 let grantId: string;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'bad-input-owner');
-  team = await createTeam(t, owner, 'Bad input team');
-  const member = await signUp(t, 'bad-input-member');
-  membershipId = await addMember(t, owner, team.id, member.email, team.roles.Member);
-  grantId = await grant(t, owner, membershipId, 'members:manage');
+  ({ t, owner, team, member: { membershipId, grantIds: [grantId] } } = await seed()
+    .owner('bad-input-owner')
+    .team('Bad input team')
+    .member('member', 'Member', { prefix: 'bad-input-member', grants: ['members:manage'] }));
   const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Custom', permissions: ['team:read'], description: 'kept' }, owner.headers);
   customRoleId = role.data!.createRole.id;
 });

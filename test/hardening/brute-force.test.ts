@@ -4,6 +4,7 @@ import { basic, createKey } from '../helpers/api-keys';
 import { createTeam, PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
 import { codeOf, graphqlClient, typed } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -57,10 +58,7 @@ function auditRows(t: TestServer, action: string, where: { targetId?: string; ip
 
 let t: TestServer;
 let owner: SignedInUser;
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'bf-owner');
-});
+beforeAll(async () => ({ t, owner } = await seed().owner('bf-owner')));
 afterAll(() => t?.close());
 
 describe('sign-in lockout (defaults: 10 per account and address, 30 per address, 100 per account, per 15 minutes)', () => {

@@ -8,7 +8,8 @@ import { createKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { type GraphQLErrorEntry } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, type HttpAnswer } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Issue 6, hostile input: property-based, at least 2,000 generated requests of four kinds
@@ -357,10 +358,10 @@ beforeAll(async () => {
       done();
     },
   });
-  t = await startTestServer({ LOG_LEVEL: 'warn' }, { logStream: capture });
-  owner = await signUp(t, 'hostile');
-  team = await createTeam(t, owner, 'Hostile');
-  keyId = (await createKey(t, owner, team.id, { scopes: ['team:read'] })).id;
+  ({ t, owner, team, key: { id: keyId } } = await seed({ LOG_LEVEL: 'warn' }, { logStream: capture })
+    .owner('hostile')
+    .team('Hostile')
+    .key('key', { scopes: ['team:read'] }));
   const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'fuzzed', permissions: ['team:read'] }, owner.headers);
   roleId = role.data!.createRole.id;
 });

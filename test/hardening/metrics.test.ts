@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { basic, createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
-import { type Gql, graphqlClient } from '../helpers/graphql';
+import { basic } from '../helpers/api-keys';
+import { type SignedInUser } from '../helpers/factories';
+import { type Gql } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -63,13 +64,7 @@ let t: TestServer;
 let owner: SignedInUser;
 let key: { key: string; secret: string; id: string };
 let gql: Gql;
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'metrics');
-  const team = await createTeam(t, owner, 'Metrics');
-  key = await createKey(t, owner, team.id, { scopes: ['team:read'] });
-  gql = graphqlClient(t.url, { from: uniqueLoopback() });
-});
+beforeAll(async () => ({ t, owner, key, gql } = await seed().owner('metrics').team('Metrics').key('key', { scopes: ['team:read'] }).ownAddress()));
 afterAll(() => t?.close());
 
 describe('GET /metrics', () => {

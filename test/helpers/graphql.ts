@@ -4,7 +4,8 @@ import { httpRequest } from './http';
 
 /**
  * The one GraphQL client of the tests and the benchmarks: POST /graphql over real HTTP (node:http,
- * a new connection per request), optionally from a chosen local address, with any headers.
+ * a new connection per request unless keepAlive), optionally from a chosen local address, with
+ * any headers.
  *
  * A document is one of:
  * - a TypedDocumentNode generated from test/clients/operations.graphql (`npm run codegen`): the
@@ -51,7 +52,11 @@ export interface Gql {
     headers?: Record<string, string>,
   ): Promise<GraphQLAnswer<TData>>;
   <TData>(document: TypedString<TData>, variables?: Variables, headers?: Record<string, string>): Promise<GraphQLAnswer<TData>>;
-  <TData = Record<string, unknown>>(document: string, variables?: Variables, headers?: Record<string, string>): Promise<GraphQLAnswer<TData>>;
+  <TData = Record<string, unknown>>(
+    document: string,
+    variables?: Variables,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLAnswer<TData>>;
 }
 
 export interface ClientOptions {
@@ -61,12 +66,18 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** give up when the server says nothing for this long (default: wait) */
   timeoutMs?: number;
+  /** reuse connections between requests (default: a new connection each time) */
+  keepAlive?: boolean;
 }
 
 /** A client of the server at `baseUrl` (http://127.0.0.1:<port>). */
 export function graphqlClient(baseUrl: string, options: ClientOptions = {}): Gql {
-  return ((document: AnyDocument, variables?: Variables, headers: Record<string, string> = {}) =>
-    postGraphQL(baseUrl, JSON.stringify({ query: documentText(document), variables }), { ...options, headers: { ...options.headers, ...headers } })) as Gql;
+  const send = (document: AnyDocument, variables?: Variables, headers: Record<string, string> = {}) =>
+    postGraphQL(baseUrl, JSON.stringify({ query: documentText(document), variables }), {
+      ...options,
+      headers: { ...options.headers, ...headers },
+    });
+  return send as Gql;
 }
 
 /**
@@ -84,6 +95,7 @@ export async function postGraphQL<TData = Record<string, unknown>>(
     body,
     localAddress: options.from,
     timeoutMs: options.timeoutMs,
+    keepAlive: options.keepAlive,
   });
   const headers = new Headers();
   for (const [name, value] of Object.entries(res.headers)) {

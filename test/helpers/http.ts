@@ -4,10 +4,25 @@ import { newApiSecret } from '../../src/modules/api-key/api-key-format';
 import { VerifyApiCredentialsDocument, type VerifyApiCredentialsMutation } from '../clients/generated/graphql';
 import type { Gql } from './graphql';
 
+/** Idle connections it keeps are unref'd: they hold no test process open. */
+const keepAliveAgent = new http.Agent({ keepAlive: true });
+
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+}
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** the source address, e.g. uniqueLoopback() */
+  localAddress?: string;
+  /** give up when the server says nothing for this long */
+  timeoutMs?: number;
+  /** reuse a connection (as a browser or fetch would); by default each request has its own */
+  keepAlive?: boolean;
 }
 
 /**
@@ -16,19 +31,17 @@ export interface HttpAnswer {
  * (request.ip), which lets a test own its rate-limit buckets instead of sharing 127.0.0.1 with
  * every other test file of the run (the failure counts live in the shared database).
  */
-export function httpRequest(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string; timeoutMs?: number } = {},
-): Promise<HttpAnswer> {
+export function httpRequest(url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
+  const { body } = options;
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
       {
         method: options.method ?? 'GET',
         // a body of known length, as fetch sends it (not chunked)
-        headers: options.body === undefined ? options.headers : { 'content-length': String(Buffer.byteLength(options.body)), ...options.headers },
+        headers: body === undefined ? options.headers : { 'content-length': `${Buffer.byteLength(body)}`, ...options.headers },
         localAddress: options.localAddress,
-        agent: false,
+        agent: options.keepAlive ? keepAliveAgent : false,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -41,7 +54,7 @@ export function httpRequest(
     // the socket's silence, not the whole exchange: a server that stopped answering
     const { timeoutMs } = options;
     if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    if (options.body !== undefined) req.write(options.body);
+    if (body !== undefined) req.write(body);
     req.end();
   });
 }

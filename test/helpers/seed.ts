@@ -1,3 +1,4 @@
+import type { CreateApiKeyInput } from '../clients/generated/graphql';
 import { createKey, type CreatedKey } from './api-keys';
 import { addMember, createTeam, grant, signUp, type SignedInUser, type TeamFixture } from './factories';
 import { graphqlClient, type Gql } from './graphql';
@@ -18,7 +19,12 @@ import { startTestServer, type TestServer, type TestServerOptions } from './serv
  * owner) says so in its type: `.team()` before `.owner()` does not compile.
  */
 export function seed(env: Record<string, string> = {}, options: TestServerOptions = {}): Seed<{ t: TestServer }> {
-  return new Seed<{ t: TestServer }>([async () => ({ t: await startTestServer(env, options) })]);
+  return new Seed<{ t: TestServer }>([async () => ({ t: await startTestServer(env, options) })], true);
+}
+
+/** The same steps on a server already running (a test's own team): `await seedOn(t).owner().team('Mine')`. */
+export function seedOn(t: TestServer): Seed<{ t: TestServer }> {
+  return new Seed<{ t: TestServer }>([async () => ({ t })], false);
 }
 
 /** A member of the seeded team: the person, signed in, and their membership. */
@@ -31,7 +37,11 @@ export interface SeededMember extends SignedInUser {
 type Step = (made: never) => Promise<object>;
 
 export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
-  constructor(private readonly steps: Step[]) {}
+  /** `ownsServer`: the seed started the server, and closes it when a step fails */
+  constructor(
+    private readonly steps: Step[],
+    private readonly ownsServer: boolean,
+  ) {}
 
   /** A signed-up user who will own the team: `owner`. */
   owner(prefix = 'owner'): Seed<Made & { owner: SignedInUser }> {
@@ -48,7 +58,10 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
     return this.add(async ({ t, owner }) => ({ team: await createTeam(t, owner, name) }));
   }
 
-  /** A user who accepted the owner's invitation into the team with `role`, plus `grants`: `[name]`. */
+  /**
+   * A user who accepted the owner's invitation into the team with `role` (a role's name in the
+   * team, e.g. 'Member', or a role's id), plus `grants`: `[name]`.
+   */
   member<M extends Made & { owner: SignedInUser; team: TeamFixture }, Name extends string>(
     this: Seed<M>,
     name: Name,
@@ -68,7 +81,7 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
   key<M extends Made & { owner: SignedInUser; team: TeamFixture }, Name extends string>(
     this: Seed<M>,
     name: Name,
-    input: Record<string, unknown> = {},
+    input: Partial<CreateApiKeyInput> = {},
   ): Seed<M & Record<Name, CreatedKey>> {
     return this.add(async ({ t, owner, team }) => ({ [name]: await createKey(t, owner, team.id, input) }) as Record<Name, CreatedKey>);
   }
@@ -84,13 +97,16 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
     });
   }
 
-  /** Runs the steps in order; on a failure, the server started is closed. */
-  then<A = Made, B = never>(onDone?: ((made: Made) => A | PromiseLike<A>) | null, onFailed?: ((reason: unknown) => B | PromiseLike<B>) | null): PromiseLike<A | B> {
+  /** Runs the steps in order; on a failure, a server the seed started is closed. */
+  then<A = Made, B = never>(
+    onDone?: ((made: Made) => A | PromiseLike<A>) | null,
+    onFailed?: ((reason: unknown) => B | PromiseLike<B>) | null,
+  ): PromiseLike<A | B> {
     return this.run().then(onDone, onFailed);
   }
 
   private add<Added extends object>(step: (made: Made) => Promise<Added>): Seed<Made & Added> {
-    return new Seed<Made & Added>([...this.steps, step as Step]);
+    return new Seed<Made & Added>([...this.steps, step as Step], this.ownsServer);
   }
 
   private async run(): Promise<Made> {
@@ -99,14 +115,12 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
       for (const step of this.steps) made = { ...made, ...(await step(made as never)) };
       return made;
     } catch (error) {
-      await made.t?.close().catch(() => undefined);
+      if (this.ownsServer) await made.t?.close().catch(() => undefined);
       throw error;
     }
   }
 }
 
 function roleId(team: TeamFixture, role: string): string {
-  const id = team.roles[role];
-  if (!id) throw new Error(`seed: the team has no role named ${role} (${Object.keys(team.roles).join(', ')})`);
-  return id;
+  return team.roles[role] ?? role;
 }

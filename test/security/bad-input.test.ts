@@ -4,7 +4,8 @@ import { createKey } from '../helpers/api-keys';
 import { createTeam, PASSWORD, type SignedInUser, signUp, uniqueEmail } from '../helpers/factories';
 import { codeOf, type GraphQLAnswer, graphqlClient, typed } from '../helpers/graphql';
 import { uniqueLoopback } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Bad input is refused cleanly everywhere: BAD_USER_INPUT (HTTP 400 outside GraphQL), never an
@@ -24,12 +25,12 @@ let otherTeamId: string;
 let keyId: string;
 let roleId: string;
 beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'bad-input-sec');
-  teamId = (await createTeam(t, owner, 'Bad input')).id;
+  ({ t, owner, team: { id: teamId }, kept: { id: keyId } } = await seed()
+    .owner('bad-input-sec')
+    .team('Bad input')
+    .key('kept', { name: 'kept key', description: 'kept description' })
+    .key('second', { name: 'second key' }));
   otherTeamId = (await createTeam(t, owner, 'Other')).id;
-  keyId = (await createKey(t, owner, teamId, { name: 'kept key', description: 'kept description' })).id;
-  await createKey(t, owner, teamId, { name: 'second key' });
   await createKey(t, owner, otherTeamId, { name: 'other team key' });
   const role = await t.gql(
     CreateRoleDocument,

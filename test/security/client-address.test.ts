@@ -4,6 +4,7 @@ import { createTeam, signUp } from '../helpers/factories';
 import { graphqlClient, typed } from '../helpers/graphql';
 import { eventually, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { nginxAvailable, NGINX_BIN, startEchoUpstream, startNginx, type RunningNginx } from '../helpers/nginx';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -22,10 +23,10 @@ let t: TestServer; // defaults; VERIFY_MAX_FAILURES=5 so the limit test is short
 let fenced: CreatedKey; // allowedIps 203.0.113.0/24: the forged address is inside, the real one is not
 
 beforeAll(async () => {
-  t = await startTestServer({ VERIFY_MAX_FAILURES: '5' });
-  const owner = await signUp(t, 'address-owner');
-  const team = await createTeam(t, owner, 'Addresses');
-  fenced = await createKey(t, owner, team.id, { name: 'fenced', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] });
+  ({ t, fenced } = await seed({ VERIFY_MAX_FAILURES: '5' })
+    .owner('address-owner')
+    .team('Addresses')
+    .key('fenced', { name: 'fenced', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] }));
 });
 afterAll(() => t.close());
 
@@ -58,7 +59,7 @@ describe('with TRUST_PROXY unset, X-Forwarded-For is believed from nobody', () =
 
   it('a new forged address per try does not escape the per-address failure limit', async () => {
     const from = uniqueLoopback();
-    const gql = graphqlClient(t.url, { from: from });
+    const gql = graphqlClient(t.url, { from });
     for (let i = 0; i < 5; i++) {
       const res = await gql(VERIFY_CODE, { k: fenced.key, s: unissuedSecret() }, {
         'x-forwarded-for': `198.51.100.${i + 1}`,

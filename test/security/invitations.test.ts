@@ -17,6 +17,7 @@ import {
   uniqueEmail,
 } from '../helpers/factories';
 import { codeOf, typed, type GraphQLAnswer } from '../helpers/graphql';
+import { seedOn } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -68,9 +69,8 @@ function ok<T>(res: GraphQLAnswer<T>): T {
   return res.data;
 }
 
-async function teamWithOwner(name = 'Invitations'): Promise<{ owner: SignedInUser; team: TeamFixture }> {
-  const owner = await signUp(t, 'inv-owner');
-  return { owner, team: await createTeam(t, owner, name) };
+function teamWithOwner(name = 'Invitations'): PromiseLike<{ owner: SignedInUser; team: TeamFixture }> {
+  return seedOn(t).owner('inv-owner').team(name);
 }
 
 async function memberships(teamId: string, userId: string): Promise<number> {

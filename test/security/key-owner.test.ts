@@ -1,8 +1,9 @@
 import { ChangeMemberRoleDocument, CreateRoleDocument, RevokeApiKeyDocument } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, typed } from '../helpers/graphql';
 import { httpRequest } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -61,9 +62,7 @@ async function member(roleId: string, prefix: string): Promise<{ user: SignedInU
 const secretOf = async (key: CreatedKey) => (await a.dataSource.query(`SELECT secret_version FROM api_keys WHERE id = $1`, [key.id]))[0].secret_version;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startTestServer()]);
-  owner = await signUp(a, 'key-owner-owner');
-  team = await createTeam(a, owner, 'Key owners');
+  [{ t: a, owner, team }, b] = await Promise.all([seed().owner('key-owner-owner').team('Key owners'), startTestServer()]);
 });
 afterAll(async () => {
   await Promise.all([a.close(), b.close()]);

@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
 import { codeOf, graphqlClient, type Variables, typed } from '../helpers/graphql';
 import { httpRequest, type HttpAnswer } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, TEST_SIGNUP_LIMITS, type TestServer } from '../helpers/server';
 
 /**
@@ -56,11 +57,9 @@ describe('NODE_ENV unset (npm start as the README says)', () => {
   let teamId: string;
   beforeAll(async () => {
     // '' is how the environment says "unset" to loadConfig; the two give the same configuration
-    t = await startTestServer({ NODE_ENV: '' });
+    ({ t, owner, team: { id: teamId } } = await seed({ NODE_ENV: '' }).owner('safe-defaults').team('Safe defaults'));
     dev = await startTestServer({ NODE_ENV: 'development' });
     await installForcedFailure(t);
-    owner = await signUp(t, 'safe-defaults');
-    teamId = (await createTeam(t, owner, 'Safe defaults')).id;
   });
   afterAll(async () => {
     if (t) await removeForcedFailure(t);

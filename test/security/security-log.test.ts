@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { CreateRoleDocument } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff } from '../helpers/audit';
-import { addMember, createTeam, grant, platformAdmin, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { createTeam, platformAdmin, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, unissuedSecret } from '../helpers/http';
 import { LineCollector } from '../helpers/log-lines';
+import { seed, type SeededMember } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -20,7 +21,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 let t: TestServer;
 const log = new LineCollector();
 let owner: SignedInUser;
-let member: SignedInUser;
+let member: SeededMember;
 let outsider: SignedInUser;
 let team: TeamFixture;
 let otherTeam: TeamFixture;
@@ -34,16 +35,15 @@ const FORGED = '203.0.113.66';
 
 beforeAll(async () => {
   // a low key-failure limit, to reach the 429 of a rate-limited caller in a few requests
-  t = await startTestServer({ LOG_LEVEL: 'info', VERIFY_MAX_FAILURES: '5' }, { logStream: log });
-  owner = await signUp(t, 'seclog-owner');
-  member = await signUp(t, 'seclog-member');
-  outsider = await signUp(t, 'seclog-outsider');
-  team = await createTeam(t, owner, 'Security log');
+  ({ t, owner, outsider, team, member, teamKey } = await seed({ LOG_LEVEL: 'info', VERIFY_MAX_FAILURES: '5' }, { logStream: log })
+    .owner('seclog-owner')
+    .user('outsider', 'seclog-outsider')
+    .team('Security log')
+    .member('member', 'Member', { prefix: 'seclog-member', grants: ['apiKeys:read'] })
+    .key('teamKey', { scopes: ['team:read'] }));
+  ({ membershipId, grantIds: [grantId] } = member);
   otherTeam = await createTeam(t, outsider, 'Elsewhere');
-  membershipId = await addMember(t, owner, team.id, member.email, team.roles.Member);
-  grantId = await grant(t, owner, membershipId, 'apiKeys:read');
   roleId = (await createRole(owner.headers, 'Reviewers')).data!.createRole.id;
-  teamKey = await createKey(t, owner, team.id, { scopes: ['team:read'] });
   otherKey = await createKey(t, outsider, otherTeam.id, { scopes: ['team:read', 'members:read'] });
 });
 afterAll(() => t.close());
@@ -140,7 +140,7 @@ describe('refusals of callers with no stake in the team', () => {
     async (_who, credentials, actor) => {
       const from = uniqueLoopback();
       const start = Date.now();
-      const gql = graphqlClient(t.url, { from: from });
+      const gql = graphqlClient(t.url, { from });
       const before = await chainState(team.id);
       const mutations = mutationsOnTheTeam();
       for (const { field, document, variables } of mutations) {
@@ -175,7 +175,7 @@ describe('refusals of callers with no stake in the team', () => {
   it('a flood of 1,000 refused requests from one address adds a bounded number of rows, and none to any chain', async () => {
     const from = uniqueLoopback();
     const start = Date.now();
-    const gql = graphqlClient(t.url, { from: from });
+    const gql = graphqlClient(t.url, { from });
     const before = await chainState(team.id);
     const document = `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["audit:read"]) { id } }`;
     let sent = 0;
@@ -203,7 +203,7 @@ describe('refusals of callers with no stake in the team', () => {
       const addresses = Array.from({ length: 10 }, () => uniqueLoopback());
       const since = new Date(Date.now() - 1_000);
       for (const from of addresses) {
-        const res = await graphqlClient(capped.url, { from: from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
+        const res = await graphqlClient(capped.url, { from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
         expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       }
       await capped.server.services.securityLog.flush(true);
@@ -271,7 +271,7 @@ describe('refusals at authentication', () => {
   it('bad key credentials, then the 429 of a rate-limited caller, are counted by code', async () => {
     const from = uniqueLoopback();
     const start = Date.now();
-    const gql = graphqlClient(t.url, { from: from });
+    const gql = graphqlClient(t.url, { from });
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const unknownKey = `empk_${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x').slice(0, 24)}`;
@@ -378,7 +378,7 @@ describe("a platform admin's reads", () => {
 describe('the security log itself', () => {
   it('is append-only, and audit:verify checks its chain', async () => {
     const from = uniqueLoopback();
-    await graphqlClient(t.url, { from: from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
+    await graphqlClient(t.url, { from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
     const [row] = await securityRows(from);
     expect(row).toBeDefined();
     for (const statement of [`UPDATE security_events SET ip = '192.0.2.1' WHERE ip = $1`, `DELETE FROM security_events WHERE ip = $1`]) {

@@ -31,7 +31,7 @@ interface OpenSession {
 
 /** A session of `email` opened from `from`, with a User-Agent of its own. */
 async function session(email: string, password = PASSWORD, from = uniqueLoopback(), agent = 'test-agent'): Promise<OpenSession> {
-  const gql = graphqlClient(t.url, { from: from });
+  const gql = graphqlClient(t.url, { from });
   const res = await gql(LOGIN, { e: email, p: password }, { 'user-agent': agent });
   if (!res.data?.logIn) throw new Error(`logIn failed: ${res.text}`);
   const token = res.data.logIn.token;

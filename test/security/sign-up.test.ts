@@ -40,7 +40,7 @@ afterEach(async () => {
 });
 
 function signUpFrom(s: TestServer, from: string, email = uniqueEmail('su')) {
-  return graphqlClient(s.url, { from: from })(SIGN_UP, { e: email, p: PASSWORD, n: 'Someone' });
+  return graphqlClient(s.url, { from })(SIGN_UP, { e: email, p: PASSWORD, n: 'Someone' });
 }
 
 const users = (s: TestServer, emails: string[]) =>

@@ -3,7 +3,8 @@ import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, signUp } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { httpRequest, unissuedSecret, verifyWith } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import { type TestServer } from '../helpers/server';
 
 /**
  * Failures sent by one caller can't get someone else's valid credentials refused. An anonymous
@@ -21,11 +22,8 @@ const GATEWAY = '127.0.0.1';
 const MAX = 5;
 const clientAddress = () => `100.${randomInt(64, 128)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
 
-async function setUp(env: Record<string, string>): Promise<{ t: TestServer; key: CreatedKey }> {
-  const t = await startTestServer({ VERIFY_MAX_FAILURES: String(MAX), ...env });
-  const owner = await signUp(t, 'verify-failures');
-  const team = await createTeam(t, owner, 'Verify failures');
-  return { t, key: await createKey(t, owner, team.id, { scopes: ['orders:read'] }) };
+function setUp(env: Record<string, string>): PromiseLike<{ t: TestServer; key: CreatedKey }> {
+  return seed({ VERIFY_MAX_FAILURES: String(MAX), ...env }).owner('verify-failures').team('Verify failures').key('key', { scopes: ['orders:read'] });
 }
 
 /** The attacker names `client` in more failed checks than the limit allows. */

@@ -17,6 +17,7 @@ import {
 } from '../clients/generated/graphql';
 import { addMember, createTeam, grant, invite, platformAdmin, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, documentText, type AnyDocument, type GraphQLAnswer, type Variables } from '../helpers/graphql';
+import { seedOn } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -83,9 +84,8 @@ async function viewerPermissions(user: SignedInUser, teamId: string): Promise<st
 }
 
 /** A team with an owner, and helpers to add people to it. */
-async function teamWithOwner(name = 'Team'): Promise<{ owner: SignedInUser; team: TeamFixture }> {
-  const owner = await signUp(t, 'owner');
-  return { owner, team: await createTeam(t, owner, name) };
+function teamWithOwner(name = 'Team'): PromiseLike<{ owner: SignedInUser; team: TeamFixture }> {
+  return seedOn(t).owner('owner').team(name);
 }
 
 async function newMember(by: SignedInUser, team: TeamFixture, role: string, prefix = 'member'): Promise<{ user: SignedInUser; membershipId: string }> {
