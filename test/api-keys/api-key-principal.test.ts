@@ -9,7 +9,7 @@ import { createTeam, invite, type SignedInUser, type TeamFixture } from '../help
 import { codeOf, type Gql, typed } from '../helpers/graphql';
 import { unissuedSecret, withBadChecksum } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * An application calling with an API key:

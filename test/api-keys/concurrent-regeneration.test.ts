@@ -4,7 +4,7 @@ import { graphqlClient } from '../helpers/graphql';
 import { uniqueLoopback, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * 50 regenerations of one key at the same time, over HTTP: each succeeds with its own version

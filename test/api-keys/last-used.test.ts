@@ -6,7 +6,7 @@ import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { eventually, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Every use of a key is traced: lastUsedAt / lastUsedIp follow within seconds (the usage

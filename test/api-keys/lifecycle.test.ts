@@ -1,4 +1,3 @@
-import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import {
   ApiKeyDocument,
   ApiKeysDocument,
@@ -7,11 +6,17 @@ import {
   RevokeApiKeyDocument,
   type ApiKeysQuery,
 } from '../clients/generated/graphql';
+import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { basic, createKey, verify } from '../helpers/api-keys';
 import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
+/**
+ * An API key from creation to revocation: its formats and a secret shown once, the two ways an
+ * application presents it, regeneration and revocation taking effect at once, one answer for every
+ * secret that does not match, the list by status, and what a plain member may do with keys.
+ */
 let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;

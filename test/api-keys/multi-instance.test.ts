@@ -4,7 +4,7 @@ import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { type Gql, graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { shortExpiry } from '../helpers/time';
 

@@ -3,10 +3,10 @@ import { RegenerateApiKeySecretDocument } from '../clients/generated/graphql';
 import { dumpAllTables, selectRows } from '../helpers/db-dump';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, logIn, PASSWORD, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { type Gql } from '../helpers/graphql';
+import type { Gql } from '../helpers/graphql';
 import { unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Secrets at rest: after keys were created, regenerated, used, presented wrongly and people

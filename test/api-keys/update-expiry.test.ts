@@ -13,7 +13,7 @@ import { codeOf, type Gql } from '../helpers/graphql';
 import { httpRequest, unissuedSecret, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';
 import { seed, type SeededMember } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 import { shortExpiry } from '../helpers/time';
 
 /**

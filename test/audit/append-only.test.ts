@@ -13,10 +13,10 @@ import { graphqlClient, type Gql } from '../helpers/graphql';
 import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl, type TestServer } from '../helpers/server';
 
 /**
- * Issue 4, append-only, as the service's own database role: a role that is NOT a superuser and
- * NOT the owner of the tables, holding every table privilege the service could need (SELECT,
- * INSERT, UPDATE, DELETE, and TRUNCATE too) still cannot rewrite or erase audit history: the
- * triggers refuse UPDATE, DELETE and TRUNCATE on audit_events, and the role cannot switch them
+ * The audit log is append-only, even for the service's own database role: a role that is NOT a
+ * superuser and NOT the owner of the tables, holding every table privilege the service could need
+ * (SELECT, INSERT, UPDATE, DELETE, and TRUNCATE too) still cannot rewrite or erase audit history:
+ * the triggers refuse UPDATE, DELETE and TRUNCATE on audit_events, and the role cannot switch them
  * off. The real server runs as that role to show those grants are enough for the service.
  */
 const role = `empress_app_${randomBytes(4).toString('hex')}`;

@@ -14,10 +14,10 @@ import {
 import { codeOf, type Gql, type GraphQLAnswer, typed, type TypedString, type Variables } from '../helpers/graphql';
 import { eventually } from '../helpers/http';
 import { seed, type SeededMember } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, atomicity: every mutation of the schema, allowed or refused, leaves exactly one
+ * Atomicity: every mutation of the schema, allowed or refused, leaves exactly one
  * audit_events row, found by the X-Request-Id of its response, with the right outcome, actor,
  * target, address, user agent and metadata; a change whose audit row can't be written does not
  * happen; and no audit row ever holds a secret, password or token. Refusals of anonymous callers

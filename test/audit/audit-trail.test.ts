@@ -4,8 +4,12 @@ import { basic, createKey, verify } from '../helpers/api-keys';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { codeOf } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
+/**
+ * A team's audit trail end to end: a key's whole story in the log, the chain verified, the table
+ * append-only, the export in NDJSON and CSV, and a key with audit:read reading its team's log.
+ */
 let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;

@@ -4,10 +4,10 @@ import { basic, createKey } from '../helpers/api-keys';
 import { addMember, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { seed } from '../helpers/seed';
 import { rssOf, startServerProcess, type ServerProcess } from '../helpers/server-process';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, export: GET /v1/audit/export streams a team's log as NDJSON or CSV. With 100,000
+ * Export: GET /v1/audit/export streams a team's log as NDJSON or CSV. With 100,000
  * events the server process's memory stays flat (watched from outside, /proc/<pid>/status, while
  * the client reads slowly), CSV cells are quoted and defused against formula injection, and the
  * endpoint answers 401/403/404/400 like the auditEvents query would.

@@ -4,10 +4,10 @@ import { basic, createKey } from '../helpers/api-keys';
 import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, typed } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, reading the log: keyset pages never skip or repeat an event while new ones arrive,
+ * Reading the audit log: keyset pages never skip or repeat an event while new ones arrive,
  * `first` is capped at 500, every filter of AuditEventFilter selects exactly what SQL says it
  * should, and only audit:read (a user's or a key's) opens a team's log.
  */

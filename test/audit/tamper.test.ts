@@ -3,10 +3,10 @@ import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff, type Audi
 import { basic, createKey } from '../helpers/api-keys';
 import { createTeam, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, tamper evidence. As superuser with triggers switched off (session_replication_role =
+ * Tamper evidence. As superuser with triggers switched off (session_replication_role =
  * replica: what someone with full control of the database could do), rows of a team's chain are
  * edited, deleted, reordered and cut off the end. verifyAuditChain and `npm run audit:verify`
  * must both name the first broken event. And concurrent writers must never fork a chain.

@@ -9,7 +9,7 @@ import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 4, key use: every request made with a key (GraphQL with Basic or X-Api-Key, the
+ * Key use: every request made with a key (GraphQL with Basic or X-Api-Key, the
  * verifyApiCredentials mutation, GET /v1/authorize) is traced as one apiKey.used event with the
  * key, outcome, code, channel, operation or scopes asked for, address and request id; the
  * writes are batched and flushed on shutdown; ApiKey.usage counts them per UTC day and outcome.

@@ -3,7 +3,7 @@ import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createTeam, grant, PASSWORD, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Bad input is refused with BAD_USER_INPUT, whose message names the field but never repeats the

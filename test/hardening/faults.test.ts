@@ -15,7 +15,7 @@ import { StoppablePostgres } from '../helpers/stoppable-postgres';
 import { sleep } from '../helpers/time';
 
 /**
- * Issue 6, faults.
+ * Faults: the database away, and a stop in the middle of traffic.
  *
  * 1. The database goes away under load: a PostgreSQL of this test's own (embedded, on a fixed
  *    port) is stopped while 8 clients create roles and keys and verify credentials. Requests

@@ -6,13 +6,13 @@ import { buildSchema, isEnumType, isInputObjectType, isObjectType } from 'graphq
 import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { type GraphQLErrorEntry } from '../helpers/graphql';
+import type { GraphQLErrorEntry } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, type HttpAnswer } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 6, hostile input: property-based, at least 2,000 generated requests of four kinds
+ * Hostile input, property-based: at least 2,000 generated requests of four kinds
  * (random GraphQL documents from the schema's own words plus garbage; random variables for
  * real operations: odd unicode, strings up to 100 KB, deep nesting, wrong types; malformed HTTP
  * bodies: bad JSON, wrong content types, empty bodies, huge JSON; hostile headers). Whatever

@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { basic } from '../helpers/api-keys';
-import { type SignedInUser } from '../helpers/factories';
-import { type Gql } from '../helpers/graphql';
+import type { SignedInUser } from '../helpers/factories';
+import type { Gql } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 6, metrics: GET /metrics answers Prometheus text with requests, GraphQL operations and
+ * Metrics: GET /metrics answers Prometheus text with requests, GraphQL operations and
  * their latency per operation, key verifications by code, the usage queue and the database pool;
  * the numbers move with traffic, label values stay bounded whatever clients send, and with
  * METRICS_TOKEN set the endpoint wants that bearer token.

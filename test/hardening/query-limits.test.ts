@@ -4,7 +4,7 @@ import { postGraphQL, type GraphQLAnswer } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 6, query limits: every limit on the shape of a document refuses it before anything runs,
+ * Query limits: every limit on the shape of a document refuses it before anything runs,
  * with a GraphQL error that names the limit and its figure, and without a stack trace. Each
  * figure is the default (depth 10, aliases 15, tokens 2,000, cost 5,000, directives 10) and each
  * can be changed through its environment variable.

@@ -5,7 +5,7 @@ import { createTeam, PASSWORD, type SignedInUser, signUp, uniqueEmail } from '..
 import { codeOf, type GraphQLAnswer, graphqlClient, typed } from '../helpers/graphql';
 import { uniqueLoopback } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Bad input is refused cleanly everywhere: BAD_USER_INPUT (HTTP 400 outside GraphQL), never an

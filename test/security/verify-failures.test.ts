@@ -4,7 +4,7 @@ import { createTeam, signUp } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { httpRequest, unissuedSecret, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Failures sent by one caller can't get someone else's valid credentials refused. An anonymous
