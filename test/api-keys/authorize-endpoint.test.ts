@@ -1,5 +1,5 @@
 import { basic, type CreatedKey } from '../helpers/api-keys';
-import { type SignedInUser, type TeamFixture } from '../helpers/factories';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { httpRequest, uniqueLoopback, unissuedSecret, type HttpAnswer } from '../helpers/http';
 import { nginxAvailable, NGINX_BIN, startEchoUpstream, startNginx, type RunningNginx } from '../helpers/nginx';
 import { seed } from '../helpers/seed';

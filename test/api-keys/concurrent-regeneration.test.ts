@@ -1,5 +1,5 @@
 import { createKey } from '../helpers/api-keys';
-import { type SignedInUser, type TeamFixture } from '../helpers/factories';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { uniqueLoopback, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';

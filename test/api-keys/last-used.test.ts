@@ -2,7 +2,7 @@ import { ApiKeyLastUseDocument, type ApiKeyLastUseQuery } from '../clients/gener
 import { randomBytes } from 'node:crypto';
 import { basic, type CreatedKey } from '../helpers/api-keys';
 import { selectRows } from '../helpers/db-dump';
-import { type SignedInUser, type TeamFixture } from '../helpers/factories';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { eventually, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';

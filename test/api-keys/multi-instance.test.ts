@@ -1,6 +1,6 @@
 import { RegenerateApiKeySecretDocument, RevokeApiKeyDocument } from '../clients/generated/graphql';
 import { basic, createKey } from '../helpers/api-keys';
-import { type SignedInUser, type TeamFixture } from '../helpers/factories';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { type Gql, graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { basic, type CreatedKey } from '../helpers/api-keys';
-import { type SignedInUser, type TeamFixture } from '../helpers/factories';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
 import { seed } from '../helpers/seed';

@@ -1,11 +1,10 @@
 import { auditRowsOfRequest } from '../helpers/audit';
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { createTeam, signUp } from '../helpers/factories';
+import { basic, type CreatedKey } from '../helpers/api-keys';
 import { graphqlClient, typed } from '../helpers/graphql';
 import { eventually, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { nginxAvailable, NGINX_BIN, startEchoUpstream, startNginx, type RunningNginx } from '../helpers/nginx';
 import { seed } from '../helpers/seed';
-import { startTestServer, type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
  * A client can't choose its own address. With TRUST_PROXY unset the service believes nobody's
@@ -88,11 +87,11 @@ nginxTest('behind a real nginx named in TRUST_PROXY, the address nginx forwards 
 
   beforeAll(async () => {
     if (!nginxAvailable()) throw new Error(`nginx is required in CI but ${NGINX_BIN} does not exist (apt-get install -y nginx)`);
-    proxied = await startTestServer({ TRUST_PROXY: '127.0.0.1' });
-    const owner = await signUp(proxied, 'proxied-owner');
-    const team = await createTeam(proxied, owner, 'Behind nginx');
-    mine = await createKey(proxied, owner, team.id, { name: 'mine', scopes: ['orders:read'], allowedIps: [`${client}/32`] });
-    forged = await createKey(proxied, owner, team.id, { name: 'forged', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] });
+    ({ t: proxied, mine, forged } = await seed({ TRUST_PROXY: '127.0.0.1' })
+      .owner('proxied-owner')
+      .team('Behind nginx')
+      .key('mine', { name: 'mine', scopes: ['orders:read'], allowedIps: [`${client}/32`] })
+      .key('forged', { name: 'forged', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] }));
     upstream = await startEchoUpstream();
     nginx = await startNginx({ servicePort: Number(new URL(proxied.url).port), upstreamPort: upstream.port });
   });
