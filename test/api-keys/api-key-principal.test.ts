@@ -8,7 +8,7 @@ import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, invite, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { codeOf, type Gql, typed } from '../helpers/graphql';
 import { unissuedSecret, withBadChecksum } from '../helpers/http';
-import { seed } from '../helpers/seed';
+import { seed, type SeededMember } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
 
 /**
@@ -37,7 +37,8 @@ let invitationId: string;
 let ownerSessionId: string;
 
 beforeAll(async () => {
-  ({ t, gql, owner, outsider, team, member: { membershipId: memberId, grantIds: [grantId] }, reader, appOnly, memberReader, everything } = await seed()
+  let member: SeededMember;
+  ({ t, gql, owner, outsider, team, member, reader, appOnly, memberReader, everything } = await seed()
     .ownAddress()
     .owner('principal-owner')
     .user('outsider', 'principal-outsider')
@@ -47,6 +48,7 @@ beforeAll(async () => {
     .key('appOnly', { name: 'app only', scopes: ['orders:read'] })
     .key('memberReader', { name: 'member reader', scopes: ['team:read', 'members:read'] })
     .key('everything', { name: 'everything', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'] }));
+  ({ membershipId: memberId, grantIds: [grantId] } = member);
   ownerSessionId = (await t.gql(MySessionsDocument, {}, owner.headers)).data!.mySessions[0].id;
   otherTeam = await createTeam(t, owner, 'Principal, other team');
   foreignKey = await createKey(t, owner, otherTeam.id, { name: 'foreign', scopes: ['team:read', 'apiKeys:read'] });
