@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../src/config';
@@ -11,10 +12,12 @@ import { ensureDatabase } from '../src/db/database';
 import { exitWith } from '../src/db/exit-with';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
 import { buildServer, type BuiltServer } from '../src/server';
+import { CreateTeamDocument, SignUpDocument } from '../test/clients/generated/graphql';
+import { documentText, graphqlClient, type Variables } from '../test/helpers/graphql';
 
 /**
  * What the benchmarks (`npm run bench:*`) share: a database of their own, the real server on
- * 127.0.0.1, a few GraphQL calls to set up data, percentiles and a Markdown table.
+ * 127.0.0.1, a few GraphQL calls to set up data (with the tests' client), percentiles and a Markdown table.
  */
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -95,16 +98,16 @@ export async function openBenchDatabase(): Promise<{ url: string; close(): Promi
   };
 }
 
-/** POST a GraphQL document; its `data`, or an exception carrying the errors. */
-export async function gql(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: any; errors?: unknown[] };
-  if (body.errors) throw new Error(`${query.slice(0, 60)}: ${JSON.stringify(body.errors)}`);
-  return body.data;
+/** POST a typed GraphQL document with the tests' client (test/helpers/graphql.ts); its `data`, or an exception carrying the errors. */
+export async function gql<TData, TVariables extends Variables>(
+  url: string,
+  document: TypedDocumentNode<TData, TVariables>,
+  variables: TVariables,
+  headers: Record<string, string> = {},
+): Promise<TData> {
+  const res = await graphqlClient(url)(document, variables, headers);
+  if (res.errors || !res.data) throw new Error(`${documentText(document).slice(0, 60)}: ${res.text}`);
+  return res.data;
 }
 
 export interface BenchUser {
@@ -116,15 +119,13 @@ export interface BenchUser {
 
 /** A new account through signUp (the server must allow sign-up), signed in. */
 export async function signUpBenchUser(url: string): Promise<BenchUser> {
-  const signed = await gql(url, `mutation($e: String!) { signUp(email: $e, password: "bench password 123", name: "Bench owner") { token user { id } } }`, {
-    e: `bench.${randomBytes(4).toString('hex')}@example.com`,
-  });
-  const token: string = signed.signUp.token;
-  return { token, userId: signed.signUp.user.id, headers: { authorization: `Bearer ${token}` } };
+  const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
+  const { signUp } = await gql(url, SignUpDocument, { email, password: 'bench password 123', name: 'Bench owner' });
+  return { token: signUp.token, userId: signUp.user.id, headers: { authorization: `Bearer ${signUp.token}` } };
 }
 
 export async function createBenchTeam(url: string, user: BenchUser, name: string): Promise<string> {
-  return (await gql(url, `mutation($n: String!) { createTeam(name: $n) { id } }`, { n: name }, user.headers)).createTeam.id;
+  return (await gql(url, CreateTeamDocument, { name }, user.headers)).createTeam.id;
 }
 
 /** p-th percentile (nearest rank) of `values`. */

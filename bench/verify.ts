@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { isWellFormedSecret, newApiSecret } from '../src/modules/api-key/api-key-format';
+import { CreateApiKeyDocument } from '../test/clients/generated/graphql';
 import { createBenchTeam, gql, log, markdownTable, percentile, runBench, signUpBenchUser, withBench } from './bench-kit';
 import { startLoadClient, type Expect, type Target, type TaskResult } from './http-load';
 
@@ -99,14 +100,9 @@ async function main(): Promise<number> {
   return withBench(config, async ({ url, server, dataSource }) => {
     const owner = await signUpBenchUser(url);
     const teamId = await createBenchTeam(url, owner, 'Bench team');
-    const created = await gql(
-      url,
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id key } } }`,
-      { input: { teamId, name: 'bench gateway key', scopes: [SCOPE] } },
-      owner.headers,
-    );
-    const key: string = created.createApiKey.apiKey.key;
-    const secret: string = created.createApiKey.secret;
+    const created = await gql(url, CreateApiKeyDocument, { input: { teamId, name: 'bench gateway key', scopes: [SCOPE] } }, owner.headers);
+    const { key } = created.createApiKey.apiKey;
+    const { secret } = created.createApiKey;
     const wrongSecret = newApiSecret();
     const last = secret.at(-1) === 'A' ? 'B' : 'A';
     const badChecksum = secret.slice(0, -1) + last;

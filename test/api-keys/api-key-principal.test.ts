@@ -1,7 +1,15 @@
+import {
+  CreateRoleDocument,
+  FieldsOfTypeDocument,
+  MySessionsDocument,
+  TeamsDocument,
+} from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, codeOf, createTeam, grant, invite, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, uniqueLoopback, unissuedSecret, withBadChecksum, type Gql } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { createTeam, invite, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { codeOf, type Gql, typed } from '../helpers/graphql';
+import { unissuedSecret, withBadChecksum } from '../helpers/http';
+import { seed, type SeededMember } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * An application calling with an API key:
@@ -29,29 +37,37 @@ let invitationId: string;
 let ownerSessionId: string;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  gql = gqlFrom(t.url, uniqueLoopback());
-  owner = await signUp(t, 'principal-owner');
-  ownerSessionId = (await t.gql(`{ mySessions { id } }`, {}, owner.headers)).data!.mySessions[0].id;
-  outsider = await signUp(t, 'principal-outsider');
-  const member = await signUp(t, 'principal-member');
-  team = await createTeam(t, owner, 'Principal');
+  let member: SeededMember;
+  ({ t, gql, owner, outsider, team, member, reader, appOnly, memberReader, everything } = await seed()
+    .ownAddress()
+    .owner('principal-owner')
+    .user('outsider', 'principal-outsider')
+    .team('Principal')
+    .member('member', 'Member', { prefix: 'principal-member', grants: ['apiKeys:create'] })
+    .key('reader', { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] })
+    .key('appOnly', { name: 'app only', scopes: ['orders:read'] })
+    .key('memberReader', { name: 'member reader', scopes: ['team:read', 'members:read'] })
+    .key('everything', { name: 'everything', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'] }));
+  ({ membershipId: memberId, grantIds: [grantId] } = member);
+  ownerSessionId = (await t.gql(MySessionsDocument, {}, owner.headers)).data!.mySessions[0].id;
   otherTeam = await createTeam(t, owner, 'Principal, other team');
-  expiring = { ...(await createKey(t, owner, team.id, { name: 'expiring', expiresAt: new Date(Date.now() + 2_000).toISOString() })), expiresAt: Date.now() + 2_000 };
-  memberId = await addMember(t, owner, team.id, member.email, team.roles.Member);
-  grantId = await grant(t, owner, memberId, 'apiKeys:create');
-  invitationId = await invite(t, owner, team.id, outsider.email, team.roles.Member);
-  const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "Custom", permissions: ["team:read"]) { id } }`, { t: team.id }, owner.headers);
-  customRoleId = role.data!.createRole.id;
-  reader = await createKey(t, owner, team.id, { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] });
-  appOnly = await createKey(t, owner, team.id, { name: 'app only', scopes: ['orders:read'] });
-  memberReader = await createKey(t, owner, team.id, { name: 'member reader', scopes: ['team:read', 'members:read'] });
-  everything = await createKey(t, owner, team.id, { name: 'everything', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'] });
   foreignKey = await createKey(t, owner, otherTeam.id, { name: 'foreign', scopes: ['team:read', 'apiKeys:read'] });
+  expiring = { ...(await createKey(t, owner, team.id, { name: 'expiring', expiresAt: new Date(Date.now() + 2_000).toISOString() })), expiresAt: Date.now() + 2_000 };
+  invitationId = await invite(t, owner, team.id, outsider.email, team.roles.Member);
+  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Custom', permissions: ['team:read'] }, owner.headers);
+  customRoleId = role.data!.createRole.id;
 });
 afterAll(() => t.close());
 
 const as = (k: CreatedKey) => basic(k.key, k.secret);
+
+/** The team and its keys as the owner reads them after the attempts. */
+interface TeamNow {
+  name: string;
+  members: { id: string; role: { name: string }; grants: { id: string }[] }[];
+  roles: { id: string; name: string; permissions: string[] }[];
+}
+type KeyNow = { id: string; name: string; status: string; secretVersion: number; scopes: string[] };
 
 describe('what an API key may read', () => {
   it('viewer says API_KEY, with the key and never a user', async () => {
@@ -67,10 +83,16 @@ describe('what an API key may read', () => {
   });
 
   it('team:read reads its team (viewerPermissions = its scopes of this API), and only its own team', async () => {
-    const res = await gql(`query($id: ID!) { team(id: $id) { id name viewerPermissions roles { name } } }`, { id: team.id }, as(reader));
+    const res = await gql(
+      typed<{ team: { id: string; name: string; viewerPermissions: string[]; roles: { name: string }[] } }>(
+        `query($id: ID!) { team(id: $id) { id name viewerPermissions roles { name } } }`,
+      ),
+      { id: team.id },
+      as(reader),
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data!.team).toMatchObject({ id: team.id, name: 'Principal', viewerPermissions: ['apiKeys:read', 'team:read'] });
-    expect(res.data!.team.roles.map((r: any) => r.name)).toEqual(expect.arrayContaining(['Owner', 'Admin', 'Member', 'Auditor']));
+    expect(res.data!.team.roles.map((r) => r.name)).toEqual(expect.arrayContaining(['Owner', 'Admin', 'Member', 'Auditor']));
     const teams = await gql(`{ teams { id } }`, {}, as(reader));
     expect(teams.data).toEqual({ teams: [{ id: team.id }] });
     // the other team of the same owner does not exist for this key
@@ -80,9 +102,15 @@ describe('what an API key may read', () => {
   });
 
   it('apiKeys:read lists and reads the keys of its team, never their secrets; without it FORBIDDEN', async () => {
-    const list = await gql(`query($t: ID!) { apiKeys(teamId: $t, first: 100) { totalCount edges { node { id key secretLast4 } } } }`, { t: team.id }, as(reader));
+    const list = await gql(
+      typed<{ apiKeys: { totalCount: number; edges: { node: { id: string; key: string; secretLast4: string } }[] } }>(
+        `query($t: ID!) { apiKeys(teamId: $t, first: 100) { totalCount edges { node { id key secretLast4 } } } }`,
+      ),
+      { t: team.id },
+      as(reader),
+    );
     expect(list.errors).toBeUndefined();
-    const ids = list.data!.apiKeys.edges.map((e: any) => e.node.id);
+    const ids = list.data!.apiKeys.edges.map((e) => e.node.id);
     expect(ids).toEqual(expect.arrayContaining([reader.id, appOnly.id, everything.id]));
     expect(list.text).not.toContain(everything.secret);
     const one = await gql(`query($id: ID!) { apiKey(id: $id) { id name } }`, { id: everything.id }, as(reader));
@@ -100,9 +128,13 @@ describe('what an API key may read', () => {
     expect(codeOf(denied)).toBe('FORBIDDEN');
     expect(denied.errors![0].path).toEqual(['team', 'members']);
     expect(JSON.stringify(denied.data ?? null)).not.toContain(memberId);
-    const allowed = await gql(`query($id: ID!) { team(id: $id) { members { id role { name } } } }`, { id: team.id }, as(memberReader));
+    const allowed = await gql(
+      typed<{ team: { members: { id: string; role: { name: string } }[] } }>(`query($id: ID!) { team(id: $id) { members { id role { name } } } }`),
+      { id: team.id },
+      as(memberReader),
+    );
     expect(allowed.errors).toBeUndefined();
-    expect(allowed.data!.team.members.map((m: any) => m.id)).toContain(memberId);
+    expect(allowed.data!.team.members.map((m) => m.id)).toContain(memberId);
   });
 });
 
@@ -142,8 +174,8 @@ describe('what an API key may never do', () => {
   ];
 
   it('the list below covers every such mutation of the schema', async () => {
-    const res = await t.gql(`{ __type(name: "Mutation") { fields { name } } }`);
-    const served: string[] = res.data!.__type.fields.map((f: { name: string }) => f.name);
+    const res = await t.gql(FieldsOfTypeDocument, { name: 'Mutation' });
+    const served = res.data!.__type!.fields!.map((f) => f.name);
     const relevant = served.filter((name) => /ApiKey|Team|Member|Role|Permission|Invitation|logOut|Password|Session|Profile/.test(name) && name !== 'verifyApiCredentials');
     const listed = new Set(mutations.map(([name]) => name.split(' ')[0]));
     expect(relevant.filter((name) => !listed.has(name))).toEqual([]);
@@ -158,28 +190,28 @@ describe('what an API key may never do', () => {
 
   it('and nothing was changed by any of those attempts', async () => {
     const state = await t.gql(
-      `query($t: ID!) { team(id: $t) { name members { id role { name } grants { id } } roles { id name permissions } }
-                        apiKeys(teamId: $t, first: 100) { edges { node { id name status secretVersion scopes } } } }`,
+      typed<{ team: TeamNow; apiKeys: { edges: { node: KeyNow }[] } }>(`query($t: ID!) { team(id: $t) { name members { id role { name } grants { id } } roles { id name permissions } }
+                        apiKeys(teamId: $t, first: 100) { edges { node { id name status secretVersion scopes } } } }`),
       { t: team.id },
       owner.headers,
     );
     const { team: now, apiKeys } = state.data!;
     expect(now.name).toBe('Principal');
-    const member = now.members.find((m: any) => m.id === memberId);
+    const member = now.members.find((m) => m.id === memberId)!;
     expect(member.role.name).toBe('Member');
-    expect(member.grants.map((g: any) => g.id)).toEqual([grantId]);
+    expect(member.grants.map((g) => g.id)).toEqual([grantId]);
     expect(now.members).toHaveLength(2);
-    const custom = now.roles.find((r: any) => r.id === customRoleId);
+    const custom = now.roles.find((r) => r.id === customRoleId);
     expect(custom).toMatchObject({ name: 'Custom', permissions: ['team:read'] });
-    expect(now.roles.map((r: any) => r.name)).not.toContain('Sneaky');
-    const keys = new Map(apiKeys.edges.map((e: any) => [e.node.id, e.node]));
+    expect(now.roles.map((r) => r.name)).not.toContain('Sneaky');
+    const keys = new Map(apiKeys.edges.map((e) => [e.node.id, e.node]));
     expect(keys.get(reader.id)).toMatchObject({ name: 'reader', status: 'ACTIVE', secretVersion: 1 });
     expect(keys.get(everything.id)).toMatchObject({ name: 'everything', status: 'ACTIVE', secretVersion: 1 });
-    expect([...keys.values()].map((k: any) => k.name)).not.toContain('child');
+    expect([...keys.values()].map((k) => k.name)).not.toContain('child');
     const [invitation] = await t.dataSource.query(`SELECT state, role_id FROM invitations WHERE id = $1`, [invitationId]);
     expect(invitation).toEqual({ state: 'PENDING', role_id: team.roles.Member });
-    const teams = await t.gql(`{ teams { name } }`, {}, owner.headers);
-    expect(teams.data!.teams.map((x: any) => x.name)).not.toContain('by a key');
+    const teams = await t.gql(TeamsDocument, {}, owner.headers);
+    expect(teams.data!.teams.map((x) => x.name)).not.toContain('by a key');
     // the key's owner keeps their name, password and session
     expect((await t.gql(`{ me { name } mySessions { id } }`, {}, owner.headers)).data).toEqual({ me: { name: 'principal-owner' }, mySessions: [{ id: ownerSessionId }] });
     // and the key still works

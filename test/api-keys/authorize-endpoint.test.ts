@@ -1,7 +1,8 @@
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { basic, type CreatedKey } from '../helpers/api-keys';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { httpRequest, uniqueLoopback, unissuedSecret, type HttpAnswer } from '../helpers/http';
 import { nginxAvailable, NGINX_BIN, startEchoUpstream, startNginx, type RunningNginx } from '../helpers/nginx';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -19,12 +20,12 @@ let local: CreatedKey; // allowedIps 127.0.0.0/8
 const from = uniqueLoopback();
 
 beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'authorize-owner');
-  team = await createTeam(t, owner, 'Authorize');
-  k = await createKey(t, owner, team.id, { name: 'gateway app', scopes: ['orders:read', 'team:read'] });
-  fenced = await createKey(t, owner, team.id, { name: 'fenced', scopes: ['orders:read'], allowedIps: ['10.0.0.0/8'] });
-  local = await createKey(t, owner, team.id, { name: 'local', scopes: ['orders:read'], allowedIps: ['127.0.0.0/8'] });
+  ({ t, owner, team, k, fenced, local } = await seed()
+    .owner('authorize-owner')
+    .team('Authorize')
+    .key('k', { name: 'gateway app', scopes: ['orders:read', 'team:read'] })
+    .key('fenced', { name: 'fenced', scopes: ['orders:read'], allowedIps: ['10.0.0.0/8'] })
+    .key('local', { name: 'local', scopes: ['orders:read'], allowedIps: ['127.0.0.0/8'] }));
 });
 afterAll(() => t.close());
 

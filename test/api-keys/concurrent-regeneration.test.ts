@@ -1,8 +1,10 @@
 import { createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, uniqueLoopback, verifyWith } from '../helpers/http';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { graphqlClient } from '../helpers/graphql';
+import { uniqueLoopback, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * 50 regenerations of one key at the same time, over HTTP: each succeeds with its own version
@@ -14,17 +16,13 @@ let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'regen-owner');
-  team = await createTeam(t, owner, 'Concurrent regeneration');
-});
+beforeAll(async () => ({ t, owner, team } = await seed().owner('regen-owner').team('Concurrent regeneration')));
 afterAll(() => t.close());
 
 it(`${N} concurrent regenerations: versions 2..${N + 1} once each, and only the last secret verifies`, async () => {
   const k = await createKey(t, owner, team.id, { scopes: ['orders:read'] });
   // the 49 refusals below count as failures of the caller: give this test its own address
-  const gql = gqlFrom(t.url, uniqueLoopback());
+  const gql = graphqlClient(t.url, { from: uniqueLoopback() });
   expect((await verifyWith(gql, k.key, k.secret)).code).toBe('VALID'); // the key is in the verification cache
 
   const answers = await Promise.all(

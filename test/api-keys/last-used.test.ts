@@ -1,9 +1,12 @@
+import { ApiKeyLastUseDocument, type ApiKeyLastUseQuery } from '../clients/generated/graphql';
 import { randomBytes } from 'node:crypto';
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
+import { basic, type CreatedKey } from '../helpers/api-keys';
 import { selectRows } from '../helpers/db-dump';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { eventually, gqlFrom, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { graphqlClient } from '../helpers/graphql';
+import { eventually, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Every use of a key is traced: lastUsedAt / lastUsedIp follow within seconds (the usage
@@ -18,10 +21,10 @@ let k: CreatedKey;
 
 beforeAll(async () => {
   // the gateway of the /v1/authorize uses below is a proxy the deployment names
-  t = await startTestServer({ TRUST_PROXY: '127.77.0.0/16' });
-  owner = await signUp(t, 'last-used-owner');
-  team = await createTeam(t, owner, 'Last used');
-  k = await createKey(t, owner, team.id, { scopes: ['orders:read', 'team:read'] });
+  ({ t, owner, team, k } = await seed({ TRUST_PROXY: '127.77.0.0/16' })
+    .owner('last-used-owner')
+    .team('Last used')
+    .key('k', { scopes: ['orders:read', 'team:read'] }));
 });
 afterAll(() => t.close());
 
@@ -34,8 +37,8 @@ function serverIdOf(res: { headers: Headers | Record<string, unknown> }): string
   return id;
 }
 
-async function lastUse(): Promise<{ lastUsedAt: string | null; lastUsedIp: string | null }> {
-  const res = await t.gql(`query($id: ID!) { apiKey(id: $id) { lastUsedAt lastUsedIp } }`, { id: k.id }, owner.headers);
+async function lastUse(): Promise<ApiKeyLastUseQuery['apiKey']> {
+  const res = await t.gql(ApiKeyLastUseDocument, { id: k.id }, owner.headers);
   return res.data!.apiKey;
 }
 
@@ -46,7 +49,7 @@ it('a new key has never been used', async () => {
 it('a Basic request sets lastUsedAt and lastUsedIp (the caller) within a few seconds', async () => {
   const address = uniqueLoopback();
   const before = Date.now();
-  const res = await gqlFrom(t.url, address)(`{ viewer { type } }`, {}, basic(k.key, k.secret));
+  const res = await graphqlClient(t.url, { from: address })(`{ viewer { type } }`, {}, basic(k.key, k.secret));
   expect(res.status).toBe(200);
   const seen = await eventually(async () => {
     const use = await lastUse();
@@ -62,7 +65,7 @@ it('verifyApiCredentials with clientIp, from a gateway the deployment trusts, re
   const previous = await lastUse();
   await new Promise((r) => setTimeout(r, 20));
   const clientIp = '203.0.113.77';
-  expect((await verifyWith(gqlFrom(t.url, uniqueLoopbackIn('127.77')), k.key, k.secret, { clientIp })).code).toBe('VALID');
+  expect((await verifyWith(graphqlClient(t.url, { from: uniqueLoopbackIn('127.77') }), k.key, k.secret, { clientIp })).code).toBe('VALID');
   const seen = await eventually(async () => {
     const use = await lastUse();
     return use.lastUsedIp === clientIp ? use : null;
@@ -82,13 +85,13 @@ it("each use leaves one apiKey.used audit row with its outcome, address, the ser
     uses.push({ clientId, outcome, ip, via, code, send: () => send(clientId) });
   };
   const verifyAs = (id: string, secret: string, extra: Record<string, unknown>) =>
-    gqlFrom(t.url, gateway)(
+    graphqlClient(t.url, { from: gateway })(
       `mutation($k: String!, $s: String!, $r: [String!], $ip: String) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { code } }`,
       { k: k.key, s: secret, ...extra },
       { 'x-request-id': id },
     );
-  add('basic-ok', 'SUCCESS', app, 'graphql', 'VALID', (id) => gqlFrom(t.url, app)(`{ viewer { type } }`, {}, { ...basic(k.key, k.secret), 'x-request-id': id }));
-  add('basic-wrong', 'DENIED', app, 'graphql', 'INVALID', (id) => gqlFrom(t.url, app)(`{ viewer { type } }`, {}, { ...basic(k.key, unissuedSecret()), 'x-request-id': id }));
+  add('basic-ok', 'SUCCESS', app, 'graphql', 'VALID', (id) => graphqlClient(t.url, { from: app })(`{ viewer { type } }`, {}, { ...basic(k.key, k.secret), 'x-request-id': id }));
+  add('basic-wrong', 'DENIED', app, 'graphql', 'INVALID', (id) => graphqlClient(t.url, { from: app })(`{ viewer { type } }`, {}, { ...basic(k.key, unissuedSecret()), 'x-request-id': id }));
   add('verify-ok', 'SUCCESS', '198.51.100.1', 'verifyApiCredentials', 'VALID', (id) => verifyAs(id, k.secret, { ip: '198.51.100.1' }));
   add('verify-wrong', 'DENIED', '198.51.100.2', 'verifyApiCredentials', 'INVALID', (id) => verifyAs(id, unissuedSecret(), { ip: '198.51.100.2' }));
   add('verify-scope', 'DENIED', '198.51.100.3', 'verifyApiCredentials', 'INSUFFICIENT_SCOPE', (id) => verifyAs(id, k.secret, { ip: '198.51.100.3', r: ['orders:write'] }));

@@ -1,22 +1,33 @@
-import { addMember, codeOf, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { API_KEY_FIELDS, basic, createKey, verify } from '../helpers/api-keys';
-import { startTestServer, type TestServer } from '../helpers/server';
+import {
+  ApiKeyDocument,
+  ApiKeysDocument,
+  CreateApiKeyDocument,
+  RegenerateApiKeySecretDocument,
+  RevokeApiKeyDocument,
+  type ApiKeysQuery,
+} from '../clients/generated/graphql';
+import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { basic, createKey, verify } from '../helpers/api-keys';
+import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
+/**
+ * An API key from creation to revocation: its formats and a secret shown once, the two ways an
+ * application presents it, regeneration and revocation taking effect at once, one answer for every
+ * secret that does not match, the list by status, and what a plain member may do with keys.
+ */
 let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'owner');
-  team = await createTeam(t, owner, 'Acme');
-});
+beforeAll(async () => ({ t, owner, team } = await seed().owner('owner').team('Acme')));
 afterAll(() => t.close());
 
 describe('API key lifecycle', () => {
   it('creates a key in the contract formats and shows the secret once, with no-store', async () => {
     const res = await t.gql(
-      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { ${API_KEY_FIELDS} } } }`,
+      CreateApiKeyDocument,
       { input: { teamId: team.id, name: 'billing', description: 'billing worker', scopes: ['orders:read', 'team:read'] } },
       owner.headers,
     );
@@ -34,7 +45,7 @@ describe('API key lifecycle', () => {
       createdBy: { id: owner.id },
       team: { id: team.id },
     });
-    const read = await t.gql(`query($id: ID!) { apiKey(id: $id) { ${API_KEY_FIELDS} } }`, { id: apiKey.id }, owner.headers);
+    const read = await t.gql(ApiKeyDocument, { id: apiKey.id }, owner.headers);
     expect(JSON.stringify(read.data)).not.toContain(secret);
   });
 
@@ -50,7 +61,7 @@ describe('API key lifecycle', () => {
 
   it('regenerates: new secret, version + 1, old secret dead everywhere', async () => {
     const k = await createKey(t, owner, team.id);
-    const res = await t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { secretVersion secretLast4 secretRegeneratedAt } } }`, { id: k.id }, owner.headers);
+    const res = await t.gql(RegenerateApiKeySecretDocument, { id: k.id }, owner.headers);
     const fresh = res.data!.regenerateApiKeySecret;
     expect(fresh.apiKey.secretVersion).toBe(2);
     expect(fresh.secret).not.toBe(k.secret);
@@ -65,7 +76,7 @@ describe('API key lifecycle', () => {
   it('revokes: the key is refused and its status says REVOKED', async () => {
     const k = await createKey(t, owner, team.id);
     expect((await verify(t, k.key, k.secret)).code).toBe('VALID');
-    const res = await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { status revokedAt } }`, { id: k.id }, owner.headers);
+    const res = await t.gql(RevokeApiKeyDocument, { id: k.id }, owner.headers);
     expect(res.data!.revokeApiKey.status).toBe('REVOKED');
     expect((await verify(t, k.key, k.secret)).code).toBe('REVOKED');
     expect((await t.gql(`{ viewer { type } }`, {}, basic(k.key, k.secret))).status).toBe(401);
@@ -89,19 +100,18 @@ describe('API key lifecycle', () => {
     const made = [];
     for (let i = 0; i < 5; i++) made.push(await createKey(t, owner, other.id, { name: `k${i}` }));
     await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: made[0].id }, owner.headers);
-    const q = `query($t: ID!, $s: ApiKeyStatus, $after: String) { apiKeys(teamId: $t, status: $s, first: 2, after: $after) { totalCount edges { cursor node { id name } } pageInfo { hasNextPage endCursor } } }`;
     const seen: string[] = [];
-    let after: string | null = null;
+    let after: string | null | undefined = null;
     for (;;) {
-      const page: any = await t.gql(q, { t: other.id, s: 'ACTIVE', after }, owner.headers);
-      expect(page.data.apiKeys.totalCount).toBe(4);
-      seen.push(...page.data.apiKeys.edges.map((e: any) => e.node.name));
-      if (!page.data.apiKeys.pageInfo.hasNextPage) break;
-      after = page.data.apiKeys.pageInfo.endCursor;
+      const page: GraphQLAnswer<ApiKeysQuery> = await t.gql(ApiKeysDocument, { teamId: other.id, status: 'ACTIVE', first: 2, after }, owner.headers);
+      expect(page.data!.apiKeys.totalCount).toBe(4);
+      seen.push(...page.data!.apiKeys.edges.map((e) => e.node.name));
+      if (!page.data!.apiKeys.pageInfo.hasNextPage) break;
+      after = page.data!.apiKeys.pageInfo.endCursor;
     }
     expect(seen).toEqual(['k4', 'k3', 'k2', 'k1']);
-    const revoked = await t.gql(q, { t: other.id, s: 'REVOKED', after: null }, owner.headers);
-    expect(revoked.data!.apiKeys.edges.map((e: any) => e.node.name)).toEqual(['k0']);
+    const revoked = await t.gql(ApiKeysDocument, { teamId: other.id, status: 'REVOKED', first: 2, after: null }, owner.headers);
+    expect(revoked.data!.apiKeys.edges.map((e) => e.node.name)).toEqual(['k0']);
   });
 
   it('keeps members to their permissions', async () => {

@@ -1,7 +1,10 @@
+import { RegenerateApiKeySecretDocument, RevokeApiKeyDocument } from '../clients/generated/graphql';
 import { basic, createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, verifyWith, type Gql } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { type Gql, graphqlClient } from '../helpers/graphql';
+import { httpRequest, uniqueLoopback, verifyWith } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { shortExpiry } from '../helpers/time';
 
@@ -20,10 +23,11 @@ let team: TeamFixture;
 const address = uniqueLoopback();
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startServerProcess({ applicationName: 'empress-test-child', startTimeoutMs: 30_000 })]);
-  onB = gqlFrom(b.url, address);
-  owner = await signUp(a, 'multi-owner');
-  team = await createTeam(a, owner, 'Multi instance');
+  [{ t: a, owner, team }, b] = await Promise.all([
+    seed().owner('multi-owner').team('Multi instance'),
+    startServerProcess({ applicationName: 'empress-test-child', startTimeoutMs: 30_000 }),
+  ]);
+  onB = graphqlClient(b.url, { from: address });
 }, 60_000);
 afterAll(async () => {
   await Promise.all([b?.stop(), a?.close()]);
@@ -45,7 +49,7 @@ it(`revocation on A is seen by B on the very next request (${ROUNDS} rounds)`, a
   for (let round = 0; round < ROUNDS; round++) {
     const k = await createKey(a, owner, team.id, { name: `revoke-${round}` });
     await warmOnB(k.key, k.secret);
-    const res = await a.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { status } }`, { id: k.id }, owner.headers);
+    const res = await a.gql(RevokeApiKeyDocument, { id: k.id }, owner.headers);
     expect(res.data!.revokeApiKey.status).toBe('REVOKED');
     // round by round, alternate which kind of request comes first
     if (round % 2 === 0) {
@@ -64,8 +68,8 @@ it(`regeneration on A kills the old secret on B at once, and the new one works t
   let secret = k.secret;
   for (let round = 0; round < ROUNDS; round++) {
     await warmOnB(k.key, secret);
-    const res = await a.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, { id: k.id }, owner.headers);
-    const fresh: string = res.data!.regenerateApiKeySecret.secret;
+    const res = await a.gql(RegenerateApiKeySecretDocument, { id: k.id }, owner.headers);
+    const fresh = res.data!.regenerateApiKeySecret.secret;
     if (round % 2 === 0) {
       expect((await verifyWith(onB, k.key, secret)).code).toBe('INVALID');
       expect((await onB(`{ viewer { type } }`, {}, basic(k.key, secret))).status).toBe(401);
@@ -97,9 +101,9 @@ it('changes of allowedIps, scopes and expiry on A apply on B at once', async () 
 
 it('and the other way round: a revocation on B is seen by A at once', async () => {
   const k = await createKey(a, owner, team.id, { name: 'b-revokes' });
-  const onA = gqlFrom(a.url, address);
+  const onA = graphqlClient(a.url, { from: address });
   for (let i = 0; i < 3; i++) expect((await verifyWith(onA, k.key, k.secret)).code).toBe('VALID');
-  const res = await onB(`mutation($id: ID!) { revokeApiKey(id: $id) { status } }`, { id: k.id }, owner.headers);
+  const res = await onB(RevokeApiKeyDocument, { id: k.id }, owner.headers);
   expect(res.data!.revokeApiKey.status).toBe('REVOKED');
   expect((await verifyWith(onA, k.key, k.secret)).code).toBe('REVOKED');
   expect((await a.gql(`{ viewer { type } }`, {}, basic(k.key, k.secret))).status).toBe(401);

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { RegenerateApiKeySecretDocument } from '../clients/generated/graphql';
 import { dumpAllTables, selectRows } from '../helpers/db-dump';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { createTeam, logIn, PASSWORD, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, uniqueLoopback, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import type { Gql } from '../helpers/graphql';
+import { unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Secrets at rest: after keys were created, regenerated, used, presented wrongly and people
@@ -20,10 +23,8 @@ const tokens: { label: string; value: string }[] = [];
 const keys: CreatedKey[] = [];
 
 beforeAll(async () => {
-  t = await startTestServer();
-  const gql = gqlFrom(t.url, uniqueLoopback());
-
-  owner = await signUp(t, 'at-rest-owner');
+  let gql: Gql;
+  ({ t, gql, owner } = await seed().ownAddress().owner('at-rest-owner'));
   tokens.push({ label: 'signUp token', value: owner.token });
   const again = await logIn(t, owner.email);
   tokens.push({ label: 'logIn token', value: again.token });
@@ -42,7 +43,7 @@ beforeAll(async () => {
   // regenerate two of them, one twice
   for (const [index, times] of [[0, 1], [1, 2]] as const) {
     for (let n = 0; n < times; n++) {
-      const res = await t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { secretVersion } } }`, { id: keys[index].id }, owner.headers);
+      const res = await t.gql(RegenerateApiKeySecretDocument, { id: keys[index].id }, owner.headers);
       const fresh = res.data!.regenerateApiKeySecret;
       secrets.push({ label: `key ${index} secret v${fresh.apiKey.secretVersion}`, value: fresh.secret });
       keys[index].secret = fresh.secret;

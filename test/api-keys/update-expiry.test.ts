@@ -1,8 +1,19 @@
-import { API_KEY_FIELDS, basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, codeOf, createTeam, grant, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith, type Gql } from '../helpers/http';
+import {
+  ApiKeyDocument,
+  ApiKeysDocument,
+  CreateApiKeyDocument,
+  RegenerateApiKeySecretDocument,
+  RevokeApiKeyDocument,
+  RevokePermissionGrantDocument,
+  UpdateApiKeyDocument,
+} from '../clients/generated/graphql';
+import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
+import { createTeam, grant, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { codeOf, type Gql } from '../helpers/graphql';
+import { httpRequest, unissuedSecret, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed, type SeededMember } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 import { shortExpiry } from '../helpers/time';
 
 /**
@@ -20,7 +31,7 @@ let t: TestServer;
 let gql: Gql;
 let owner: SignedInUser;
 let team: TeamFixture;
-let creator: SignedInUser; // Member + apiKeys:create
+let creator: SeededMember; // Member + apiKeys:create
 let creatorGrantId: string;
 let otherCreator: SignedInUser; // Member + apiKeys:create
 let manager: SignedInUser; // Member + apiKeys:manage
@@ -28,11 +39,11 @@ let admin: SignedInUser; // Admin role (apiKeys:manage by role)
 let plainMember: SignedInUser; // Member, no grant
 let stranger: SignedInUser; // Owner of another team
 
-const UPDATE = `mutation($id: ID!, $input: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $input) { ${API_KEY_FIELDS} } }`;
-const REGENERATE = `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { id secretVersion } } }`;
-const REVOKE = `mutation($id: ID!) { revokeApiKey(id: $id) { id status revokedAt } }`;
-const CREATE = `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id scopes } } }`;
-const READ = `query($id: ID!) { apiKey(id: $id) { ${API_KEY_FIELDS} } }`;
+const UPDATE = UpdateApiKeyDocument;
+const REGENERATE = RegenerateApiKeySecretDocument;
+const REVOKE = RevokeApiKeyDocument;
+const CREATE = CreateApiKeyDocument;
+const READ = ApiKeyDocument;
 
 async function read(id: string, by = owner) {
   const res = await t.gql(READ, { id }, by.headers);
@@ -42,18 +53,17 @@ async function read(id: string, by = owner) {
 
 
 beforeAll(async () => {
-  t = await startTestServer();
-  gql = gqlFrom(t.url, uniqueLoopback());
-  owner = await signUp(t, 'upd-owner');
-  team = await createTeam(t, owner, 'Update and expiry');
-  [creator, otherCreator, manager, admin, plainMember, stranger] = await Promise.all(
-    ['creator', 'other-creator', 'manager', 'admin', 'plain', 'stranger'].map((p) => signUp(t, p)),
-  );
-  creatorGrantId = await grant(t, owner, await addMember(t, owner, team.id, creator.email, team.roles.Member), 'apiKeys:create');
-  await grant(t, owner, await addMember(t, owner, team.id, otherCreator.email, team.roles.Member), 'apiKeys:create');
-  await grant(t, owner, await addMember(t, owner, team.id, manager.email, team.roles.Member), 'apiKeys:manage');
-  await addMember(t, owner, team.id, admin.email, team.roles.Admin);
-  await addMember(t, owner, team.id, plainMember.email, team.roles.Member);
+  ({ t, gql, owner, team, creator, otherCreator, manager, admin, plainMember, stranger } = await seed()
+    .ownAddress()
+    .owner('upd-owner')
+    .team('Update and expiry')
+    .member('creator', 'Member', { grants: ['apiKeys:create'] })
+    .member('otherCreator', 'Member', { prefix: 'other-creator', grants: ['apiKeys:create'] })
+    .member('manager', 'Member', { grants: ['apiKeys:manage'] })
+    .member('admin', 'Admin')
+    .member('plainMember', 'Member', { prefix: 'plain' })
+    .user('stranger'));
+  [creatorGrantId] = creator.grantIds;
   await createTeam(t, stranger, 'Elsewhere');
 });
 afterAll(() => t.close());
@@ -137,11 +147,11 @@ describe('expiry', () => {
 
     const now = await read(k.id);
     expect(now.status).toBe('EXPIRED');
-    expect(new Date(now.expiresAt).getTime()).toBe(expiry.at);
-    const listed = await t.gql(`query($t: ID!) { apiKeys(teamId: $t, status: EXPIRED) { edges { node { id } } } }`, { t: team.id }, owner.headers);
-    expect(listed.data!.apiKeys.edges.map((e: any) => e.node.id)).toContain(k.id);
-    const active = await t.gql(`query($t: ID!) { apiKeys(teamId: $t, status: ACTIVE, first: 100) { edges { node { id } } } }`, { t: team.id }, owner.headers);
-    expect(active.data!.apiKeys.edges.map((e: any) => e.node.id)).not.toContain(k.id);
+    expect(new Date(now.expiresAt!).getTime()).toBe(expiry.at);
+    const listed = await t.gql(ApiKeysDocument, { teamId: team.id, status: 'EXPIRED' }, owner.headers);
+    expect(listed.data!.apiKeys.edges.map((e) => e.node.id)).toContain(k.id);
+    const active = await t.gql(ApiKeysDocument, { teamId: team.id, status: 'ACTIVE', first: 100 }, owner.headers);
+    expect(active.data!.apiKeys.edges.map((e) => e.node.id)).not.toContain(k.id);
 
     expect(await verifyWith(gql, k.key, k.secret)).toMatchObject({ valid: false, code: 'EXPIRED', apiKey: { id: k.id } });
     expect(await verifyWith(gql, k.key, unissuedSecret())).toEqual({ valid: false, code: 'INVALID', teamId: null, scopes: [], apiKey: null });
@@ -273,7 +283,7 @@ describe('who may change which key', () => {
   });
 
   it('once the apiKeys:create grant is withdrawn, its holder no longer manages even their own keys', async () => {
-    const res = await t.gql(`mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: creatorGrantId }, owner.headers);
+    const res = await t.gql(RevokePermissionGrantDocument, { id: creatorGrantId }, owner.headers);
     expect(res.errors).toBeUndefined();
     expect(codeOf(await t.gql(UPDATE, { id: creatorsKey.id, input: { name: 'still mine?' } }, creator.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(REVOKE, { id: creatorsKey.id }, creator.headers))).toBe('FORBIDDEN');

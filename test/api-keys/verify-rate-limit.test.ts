@@ -1,7 +1,9 @@
 import { Client } from 'pg';
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { basic, type CreatedKey } from '../helpers/api-keys';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { graphqlClient } from '../helpers/graphql';
+import { httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -27,10 +29,10 @@ let k: CreatedKey;
 
 beforeAll(async () => {
   const env = { VERIFY_MAX_FAILURES: String(MAX), TRUST_PROXY: GATEWAYS };
-  [a, b] = await Promise.all([startTestServer(env), startTestServer(env)]);
-  owner = await signUp(a, 'limit-owner');
-  team = await createTeam(a, owner, 'Rate limits');
-  k = await createKey(a, owner, team.id, { scopes: ['orders:read'] });
+  [{ t: a, owner, team, k }, b] = await Promise.all([
+    seed(env).owner('limit-owner').team('Rate limits').key('k', { scopes: ['orders:read'] }),
+    startTestServer(env),
+  ]);
 });
 afterAll(async () => {
   await Promise.all([a.close(), b.close()]);
@@ -39,7 +41,7 @@ afterAll(async () => {
 describe('failures are limited', () => {
   it(`${MAX} INVALID verifications from one address, then RATE_LIMITED even with the right secret, on GraphQL and /v1/authorize`, async () => {
     const address = uniqueLoopback();
-    const gql = gqlFrom(a.url, address);
+    const gql = graphqlClient(a.url, { from: address });
     expect((await verifyWith(gql, k.key, k.secret)).code).toBe('VALID');
     for (let i = 0; i < MAX; i++) expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
     expect(await verifyWith(gql, k.key, k.secret)).toEqual({ valid: false, code: 'RATE_LIMITED', teamId: null, scopes: [], apiKey: null });
@@ -48,13 +50,13 @@ describe('failures are limited', () => {
     expect(viaBasic.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect((await httpRequest(`${a.url}/v1/authorize`, { headers: basic(k.key, k.secret), localAddress: address })).status).toBe(429);
     // only that address: another one is served as usual
-    expect((await verifyWith(gqlFrom(a.url, uniqueLoopback()), k.key, k.secret)).code).toBe('VALID');
+    expect((await verifyWith(graphqlClient(a.url, { from: uniqueLoopback() }), k.key, k.secret)).code).toBe('VALID');
   });
 
   it('counts per clientIp too: a client that failed through one trusted gateway is refused through another', async () => {
     const client = '203.0.113.50';
-    const gateway1 = gqlFrom(a.url, gatewayAddress());
-    const gateway2 = gqlFrom(a.url, gatewayAddress());
+    const gateway1 = graphqlClient(a.url, { from: gatewayAddress() });
+    const gateway2 = graphqlClient(a.url, { from: gatewayAddress() });
     for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway1, k.key, unissuedSecret(), { clientIp: client })).code).toBe('INVALID');
     expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: client })).code).toBe('RATE_LIMITED');
     expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: '203.0.113.51' })).code).toBe('VALID');
@@ -62,7 +64,7 @@ describe('failures are limited', () => {
   });
 
   it(`one abusive client can't get its gateway refused: ${MAX} failures for one clientIp leave the gateway's other clients served; ${MAX * 20} failures over many clients do block the gateway`, async () => {
-    const gateway = gqlFrom(a.url, gatewayAddress());
+    const gateway = graphqlClient(a.url, { from: gatewayAddress() });
     for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: '198.51.100.1' })).code).toBe('INVALID');
     expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.1' })).code).toBe('RATE_LIMITED');
     expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.2' })).code).toBe('VALID');
@@ -75,8 +77,8 @@ describe('failures are limited', () => {
 
   it('the count is shared by every instance: after the limit on one, a single failure blocks the next', async () => {
     const address = uniqueLoopback();
-    for (let i = 0; i < MAX; i++) expect((await verifyWith(gqlFrom(a.url, address), k.key, unissuedSecret())).code).toBe('INVALID');
-    const onB = gqlFrom(b.url, address);
+    for (let i = 0; i < MAX; i++) expect((await verifyWith(graphqlClient(a.url, { from: address }), k.key, unissuedSecret())).code).toBe('INVALID');
+    const onB = graphqlClient(b.url, { from: address });
     // one failure on B reads the shared count, which is already past the limit (B alone would
     // allow MAX of its own)
     expect((await verifyWith(onB, k.key, unissuedSecret())).code).toBe('INVALID');
@@ -86,7 +88,7 @@ describe('failures are limited', () => {
   it('the refusal ends with the window', async () => {
     const c = await startTestServer({ VERIFY_MAX_FAILURES: '2', VERIFY_WINDOW_SECONDS: '1' });
     try {
-      const gql = gqlFrom(c.url, uniqueLoopback());
+      const gql = graphqlClient(c.url, { from: uniqueLoopback() });
       const started = Date.now();
       expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
       expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
@@ -102,7 +104,7 @@ describe('failures are limited', () => {
 describe('good traffic is never limited', () => {
   it(`200 VALID verifications in a row from one address (with ${MAX - 1} failures already counted) are never RATE_LIMITED`, async () => {
     const address = uniqueLoopback();
-    const gql = gqlFrom(a.url, address);
+    const gql = graphqlClient(a.url, { from: address });
     for (let i = 0; i < MAX - 1; i++) expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
     const codes = new Map<string, number>();
     for (let i = 0; i < 200; i++) {
@@ -147,7 +149,7 @@ describe('a bad checksum costs no database query', () => {
   }
 
   it('answers INVALID for secrets whose checksum fails without touching the database', async () => {
-    const gql = gqlFrom(c.url, uniqueLoopback());
+    const gql = graphqlClient(c.url, { from: uniqueLoopback() });
     // nothing queued in any server's usage recorder (the spy sees every server of this file),
     // whose timer would otherwise write during the count
     await Promise.all([a, b, c].map((server) => server.server.services.usage.flush()));

@@ -8,9 +8,10 @@ import { MUTATION_ACTIONS } from '../../src/modules/audit/mutation-audit';
 import { buildBareSchema } from '../../src/schema';
 import { createKey, verify } from '../helpers/api-keys';
 import { accept, bearer, createTeam, grant, invite, logIn, PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
-import { gqlFrom, uniqueLoopback } from '../helpers/http';
+import { graphqlClient, typed, type GraphQLAnswer, type TypedString } from '../helpers/graphql';
+import { uniqueLoopback } from '../helpers/http';
 import { ownDatabase } from '../helpers/own-database';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
  * The catalogue of audit actions (AUDIT_ACTIONS) is the whole truth: a lifecycle that walks the
@@ -32,19 +33,22 @@ afterAll(async () => {
   await own.drop();
 });
 
-async function ok<T = Record<string, any>>(sent: Promise<GraphQLResponse<T>>): Promise<T> {
+async function ok<T = Record<string, unknown>>(sent: Promise<GraphQLAnswer<T>>): Promise<T> {
   const res = await sent;
   if (res.errors || !res.data) throw new Error(JSON.stringify(res.errors));
   return res.data;
 }
 
-const as = (user: SignedInUser) => (query: string, variables: Record<string, unknown> = {}) => ok(t.gql(query, variables, user.headers));
+const as =
+  (user: SignedInUser) =>
+  <T = Record<string, unknown>>(query: TypedString<T>, variables: Record<string, unknown> = {}) =>
+    ok<T>(t.gql(query, variables, user.headers));
 
 async function accountsAndSessions(): Promise<void> {
   const person = await signUp(t, 'sessions');
   const second = await logIn(t, person.email);
-  const { mySessions } = await as(person)(`{ mySessions { id current } }`);
-  const other = mySessions.find((s: { current: boolean }) => !s.current);
+  const { mySessions } = await as(person)(typed<{ mySessions: { id: string; current: boolean }[] }>(`{ mySessions { id current } }`));
+  const other = mySessions.find((s) => !s.current)!;
   await as(person)(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: other.id });
   expect(second.token).not.toBe(person.token);
   await as(person)(`mutation { updateProfile(name: "Renamed") { id } }`);
@@ -80,7 +84,7 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
   await byOwner(changeRole, { m: membershipId, r: team.roles.Auditor });
   const grantId = await grant(t, owner, membershipId, 'apiKeys:create');
   await byOwner(`mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: grantId });
-  const { createRole } = await byOwner(`mutation($t: ID!) { createRole(teamId: $t, name: "Reader", permissions: ["team:read"]) { id } }`, {
+  const { createRole } = await byOwner(typed<{ createRole: { id: string } }>(`mutation($t: ID!) { createRole(teamId: $t, name: "Reader", permissions: ["team:read"]) { id } }`), {
     t: team.id,
   });
   await byOwner(`mutation($id: ID!) { updateRole(id: $id, name: "Readers") { id } }`, { id: createRole.id });
@@ -88,7 +92,7 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
 
   const key = await createKey(t, owner, team.id, { scopes: ['orders:read'] });
   await byOwner(`mutation($id: ID!) { updateApiKey(id: $id, input: { name: "renamed" }) { id } }`, { id: key.id });
-  const { regenerateApiKeySecret } = await byOwner(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, { id: key.id });
+  const { regenerateApiKeySecret } = await byOwner(typed<{ regenerateApiKeySecret: { secret: string } }>(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`), { id: key.id });
   expect(await verify(t, key.key, regenerateApiKeySecret.secret)).toMatchObject({ valid: true });
   // a refusal is written under the action its success would have had (apiKey.revoked, DENIED)
   const refused = await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id }, member.headers);
@@ -105,7 +109,7 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
 
   const newcomer = await signUp(t, 'newcomer');
   const { addTeamMember } = await as(admin)(
-    `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+    typed<{ addTeamMember: { id: string } }>(`mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`),
     { t: team.id, e: newcomer.email, r: team.roles.Member },
   );
   await as(admin)(`query($t: ID!) { team(id: $t) { id name } }`, { t: team.id });
@@ -125,7 +129,7 @@ async function securityLog(teamId: string): Promise<void> {
   expect(refusedCredentials.status).toBe(401);
   const anonymous = await t.gql(`mutation($id: ID!) { updateTeam(id: $id, name: "x") { id } }`, { id: teamId });
   expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-  for (let i = 0; i < 4; i++) await gqlFrom(t.url, uniqueLoopback())(`{ viewer { type } }`, {}, bearer(`emst_${'y'.repeat(43)}`));
+  for (let i = 0; i < 4; i++) await graphqlClient(t.url, { from: uniqueLoopback() })(`{ viewer { type } }`, {}, bearer(`emst_${'y'.repeat(43)}`));
   await t.server.services.securityLog.flush(true);
 }
 

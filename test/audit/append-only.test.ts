@@ -5,16 +5,18 @@ import type { DataSource } from 'typeorm';
 import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { buildServer, type BuiltServer } from '../../src/server';
+import { CreateApiKeyDocument, CreateTeamDocument, RevokeApiKeyDocument, SignUpDocument, ViewerDocument } from '../clients/generated/graphql';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
-import { basic, createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { basic } from '../helpers/api-keys';
+import { bearer, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { graphqlClient, type Gql } from '../helpers/graphql';
 import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl, type TestServer } from '../helpers/server';
 
 /**
- * Issue 4, append-only, as the service's own database role: a role that is NOT a superuser and
- * NOT the owner of the tables, holding every table privilege the service could need (SELECT,
- * INSERT, UPDATE, DELETE, and TRUNCATE too) still cannot rewrite or erase audit history: the
- * triggers refuse UPDATE, DELETE and TRUNCATE on audit_events, and the role cannot switch them
+ * The audit log is append-only, even for the service's own database role: a role that is NOT a
+ * superuser and NOT the owner of the tables, holding every table privilege the service could need
+ * (SELECT, INSERT, UPDATE, DELETE, and TRUNCATE too) still cannot rewrite or erase audit history:
+ * the triggers refuse UPDATE, DELETE and TRUNCATE on audit_events, and the role cannot switch them
  * off. The real server runs as that role to show those grants are enough for the service.
  */
 const role = `empress_app_${randomBytes(4).toString('hex')}`;
@@ -22,6 +24,8 @@ const password = randomBytes(16).toString('hex');
 let su: TestServer; // superuser: creates and drops the role, reads what really is in the table
 let app: { dataSource: DataSource; server: BuiltServer; url: string } | undefined;
 let asRole: Client;
+/** GraphQL against the server that runs as the restricted role */
+let gql: Gql;
 let owner: SignedInUser;
 let team: TeamFixture;
 
@@ -32,15 +36,6 @@ function roleUrl(): string {
   return url.toString();
 }
 
-/** GraphQL against the server that runs as the restricted role. */
-async function gql(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-  const res = await fetch(`${app!.url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
-}
 
 beforeAll(async () => {
   su = await startTestServer();
@@ -58,6 +53,7 @@ beforeAll(async () => {
   await server.app.listen({ port: 0, host: '127.0.0.1' });
   const address = server.app.server.address();
   app = { dataSource, server, url: `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}` };
+  gql = graphqlClient(app.url);
 
   asRole = new Client({ connectionString: roleUrl() });
   await asRole.connect();
@@ -91,25 +87,23 @@ describe('audit_events is append-only for the service role', () => {
   });
 
   it('the service works as that role and writes an intact chain', async () => {
-    const signed = await gql(
-      `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Role owner") { token user { id email } } }`,
-      { e: `role-owner.${randomBytes(4).toString('hex')}@example.com`, p: 'correct horse battery staple' },
-    );
-    owner = { id: signed.data.signUp.user.id, email: signed.data.signUp.user.email, token: signed.data.signUp.token, headers: { authorization: `Bearer ${signed.data.signUp.token}` } };
-    const created = await gql(`mutation { createTeam(name: "Append-only") { id roles { id name } } }`, {}, owner.headers);
-    team = { id: created.data.createTeam.id, roles: {} };
-    const key = await gql(
-      `mutation($t: ID!) { createApiKey(input: { teamId: $t, name: "k", scopes: ["audit:read"] }) { secret apiKey { id key } } }`,
-      { t: team.id },
-      owner.headers,
-    );
-    const { apiKey, secret } = key.data.createApiKey;
-    expect((await gql(`{ viewer { type } }`, {}, basic(apiKey.key, secret))).data.viewer.type).toBe('API_KEY');
-    expect((await gql(`mutation($id: ID!) { revokeApiKey(id: $id) { status } }`, { id: apiKey.id }, owner.headers)).data.revokeApiKey.status).toBe('REVOKED');
+    const signed = await gql(SignUpDocument, {
+      email: `role-owner.${randomBytes(4).toString('hex')}@example.com`,
+      password: 'correct horse battery staple',
+      name: 'Role owner',
+    });
+    const { token, user } = signed.data!.signUp;
+    owner = { id: user.id, email: user.email, token, headers: bearer(token) };
+    const created = await gql(CreateTeamDocument, { name: 'Append-only' }, owner.headers);
+    team = { id: created.data!.createTeam.id, roles: {} };
+    const key = await gql(CreateApiKeyDocument, { input: { teamId: team.id, name: 'k', scopes: ['audit:read'] } }, owner.headers);
+    const { apiKey, secret } = key.data!.createApiKey;
+    expect((await gql(ViewerDocument, {}, basic(apiKey.key, secret))).data!.viewer.type).toBe('API_KEY');
+    expect((await gql(RevokeApiKeyDocument, { id: apiKey.id }, owner.headers)).data!.revokeApiKey.status).toBe('REVOKED');
     await app!.server.services.usage.flush();
     const verified = await gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers);
-    expect(verified.data.verifyAuditChain).toMatchObject({ valid: true });
-    expect(verified.data.verifyAuditChain.checkedEvents).toBeGreaterThanOrEqual(4);
+    expect(verified.data!.verifyAuditChain).toMatchObject({ valid: true });
+    expect(verified.data!.verifyAuditChain.checkedEvents).toBeGreaterThanOrEqual(4);
   });
 
   it('UPDATE, DELETE and TRUNCATE of audit_events are refused by the trigger, not by a missing privilege', async () => {

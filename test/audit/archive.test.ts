@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { hashEvent } from '../../src/modules/audit/audit-hash';
-import { appendSyntheticEvents, chainOf, runAuditCommand, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff } from '../helpers/audit';
-import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
-import { startTestServer, testDatabaseUrl, type TestServer } from '../helpers/server';
+import { appendSyntheticEvents, chainOf, runAuditCommand, runAuditVerify, withTriggersOff } from '../helpers/audit';
+import { createTeam, type SignedInUser } from '../helpers/factories';
+import { seed } from '../helpers/seed';
+import { testDatabaseUrl, type TestServer } from '../helpers/server';
 
 /**
  * The team chains are kept unless an operator archives them: `npm run audit:archive -- <teamId>
@@ -19,10 +20,7 @@ let t: TestServer;
 let owner: SignedInUser;
 const dir = mkdtempSync(path.join(tmpdir(), 'empress-archive-'));
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'archive-owner');
-});
+beforeAll(async () => ({ t, owner } = await seed().owner('archive-owner')));
 afterAll(() => t.close());
 
 interface ArchivedTeam {

@@ -1,12 +1,23 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { auditRowsOfRequest, chainOf, VERIFY_CHAIN_QUERY, type AuditDbRow } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { addMember, createTeam, invite, PASSWORD, platformAdmin, signUp, uniqueEmail, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { eventually, gqlFrom, uniqueLoopback, type Gql } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import {
+  createTeam,
+  invite,
+  PASSWORD,
+  platformAdmin,
+  signUp,
+  uniqueEmail,
+  type SignedInUser,
+  type TeamFixture,
+} from '../helpers/factories';
+import { codeOf, type Gql, type GraphQLAnswer, typed, type TypedString, type Variables } from '../helpers/graphql';
+import { eventually } from '../helpers/http';
+import { seed, type SeededMember } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, atomicity: every mutation of the schema, allowed or refused, leaves exactly one
+ * Atomicity: every mutation of the schema, allowed or refused, leaves exactly one
  * audit_events row, found by the X-Request-Id of its response, with the right outcome, actor,
  * target, address, user agent and metadata; a change whose audit row can't be written does not
  * happen; and no audit row ever holds a secret, password or token. Refusals of anonymous callers
@@ -16,44 +27,40 @@ let t: TestServer;
 let gql: Gql;
 let ip: string;
 let owner: SignedInUser;
-let member: SignedInUser;
+let member: SeededMember;
 let team: TeamFixture;
 let memberMembershipId: string;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 beforeAll(async () => {
-  t = await startTestServer();
   // A loopback address of this file's own: the audit row must carry the address the request came from.
-  ip = uniqueLoopback();
-  gql = gqlFrom(t.url, ip);
-  owner = await signUp(t, 'atomic-owner');
-  member = await signUp(t, 'atomic-member');
-  team = await createTeam(t, owner, 'Atomicity');
-  memberMembershipId = await addMember(t, owner, team.id, member.email, team.roles.Member);
+  ({ t, ip, gql, owner, team, member } = await seed()
+    .ownAddress()
+    .owner('atomic-owner')
+    .team('Atomicity')
+    .member('member', 'Member', { prefix: 'atomic-member' }));
+  memberMembershipId = member.membershipId;
 });
 afterAll(() => t.close());
 
-interface Sent {
-  status: number;
+/** The answer to one request, with the request id and user agent its audit row must carry. */
+interface Sent<TData = Record<string, unknown>> extends GraphQLAnswer<TData> {
   requestId: string;
   userAgent: string;
-  data?: any;
-  errors?: { message: string; extensions?: Record<string, any> }[];
-  text: string;
 }
 
 let sequence = 0;
 /** One GraphQL request with a user agent of its own; returns its X-Request-Id. */
-async function send(query: string, variables: Record<string, unknown> = {}, auth: Record<string, string> = {}): Promise<Sent> {
+async function send<TData>(query: TypedString<TData>, variables: Variables = {}, auth: Record<string, string> = {}): Promise<Sent<TData>> {
   const userAgent = `atomicity-test/${++sequence} (${randomBytes(3).toString('hex')})`;
   const res = await gql(query, variables, { ...auth, 'user-agent': userAgent });
   const requestId = res.headers.get('x-request-id');
   expect(requestId).toMatch(/^[A-Za-z0-9._-]{1,64}$/);
-  return { status: res.status, requestId: requestId!, userAgent, data: res.data, errors: res.errors, text: res.text };
+  return { ...res, requestId: requestId!, userAgent };
 }
 
-const code = (res: Sent) => res.errors?.[0]?.extensions?.code;
+const code = (res: Sent<unknown>) => codeOf(res);
 
 type Actor = { user: SignedInUser } | { anonymous: true } | { userId: string; email: string } | { apiKey: { id: string; key: string } };
 
@@ -142,28 +149,50 @@ async function expectCountedInSecurityLog(res: Sent, expected: { outcome: 'DENIE
 const refused = (mutation: string, errorCode: string, field?: string) => ({ mutation, code: errorCode, ...(field ? { field } : {}) });
 
 const M = {
-  signUp: `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id email } } }`,
-  logIn: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
-  logOut: `mutation { logOut }`,
-  createTeam: `mutation($n: String!) { createTeam(name: $n) { id } }`,
-  addTeamMember: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
-  inviteTeamMember: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id expiresAt } }`,
-  acceptInvitation: `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`,
-  declineInvitation: `mutation($id: ID!) { declineInvitation(id: $id) }`,
-  revokeInvitation: `mutation($id: ID!) { revokeInvitation(id: $id) }`,
-  changeMemberRole: `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id role { name } } }`,
-  removeTeamMember: `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
-  createRole: `mutation($t: ID!, $n: String!, $p: [String!]!, $d: String) { createRole(teamId: $t, name: $n, permissions: $p, description: $d) { id } }`,
-  updateRole: `mutation($id: ID!, $n: String, $p: [String!]) { updateRole(id: $id, name: $n, permissions: $p) { id name } }`,
-  deleteRole: `mutation($id: ID!) { deleteRole(id: $id) }`,
-  grantPermission: `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id } }`,
-  revokePermissionGrant: `mutation($id: ID!) { revokePermissionGrant(id: $id) }`,
-  createApiKey: `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id key secretLast4 } } }`,
-  updateApiKey: `mutation($id: ID!, $input: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $input) { id name } }`,
-  regenerateApiKeySecret: `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { secretVersion secretLast4 } } }`,
-  revokeApiKey: `mutation($id: ID!) { revokeApiKey(id: $id) { id status } }`,
-  verifyApiCredentials: `mutation($k: String!, $s: String!, $r: [String!], $ip: String) {
-    verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { valid code } }`,
+  signUp: typed<{ signUp: { token: string; user: { id: string; email: string } } }>(
+    `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id email } } }`,
+  ),
+  logIn: typed<{ logIn: { token: string; user: { id: string } } }>(
+    `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
+  ),
+  logOut: typed<{ logOut: boolean }>(`mutation { logOut }`),
+  createTeam: typed<{ createTeam: { id: string } }>(`mutation($n: String!) { createTeam(name: $n) { id } }`),
+  addTeamMember: typed<{ addTeamMember: { id: string } }>(
+    `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+  ),
+  inviteTeamMember: typed<{ inviteTeamMember: { id: string; expiresAt: string } }>(
+    `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id expiresAt } }`,
+  ),
+  acceptInvitation: typed<{ acceptInvitation: { id: string } }>(`mutation($id: ID!) { acceptInvitation(id: $id) { id } }`),
+  declineInvitation: typed<{ declineInvitation: boolean }>(`mutation($id: ID!) { declineInvitation(id: $id) }`),
+  revokeInvitation: typed<{ revokeInvitation: boolean }>(`mutation($id: ID!) { revokeInvitation(id: $id) }`),
+  changeMemberRole: typed<{ changeMemberRole: { id: string; role: { name: string } } }>(
+    `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id role { name } } }`,
+  ),
+  removeTeamMember: typed<{ removeTeamMember: boolean }>(`mutation($m: ID!) { removeTeamMember(membershipId: $m) }`),
+  createRole: typed<{ createRole: { id: string } }>(
+    `mutation($t: ID!, $n: String!, $p: [String!]!, $d: String) { createRole(teamId: $t, name: $n, permissions: $p, description: $d) { id } }`,
+  ),
+  updateRole: typed<{ updateRole: { id: string; name: string } }>(
+    `mutation($id: ID!, $n: String, $p: [String!]) { updateRole(id: $id, name: $n, permissions: $p) { id name } }`,
+  ),
+  deleteRole: typed<{ deleteRole: boolean }>(`mutation($id: ID!) { deleteRole(id: $id) }`),
+  grantPermission: typed<{ grantPermission: { id: string } }>(
+    `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id } }`,
+  ),
+  revokePermissionGrant: typed<{ revokePermissionGrant: boolean }>(`mutation($id: ID!) { revokePermissionGrant(id: $id) }`),
+  createApiKey: typed<{ createApiKey: { secret: string; apiKey: { id: string; key: string; secretLast4: string } } }>(
+    `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id key secretLast4 } } }`,
+  ),
+  updateApiKey: typed<{ updateApiKey: { id: string; name: string } }>(
+    `mutation($id: ID!, $input: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $input) { id name } }`,
+  ),
+  regenerateApiKeySecret: typed<{ regenerateApiKeySecret: { secret: string; apiKey: { secretVersion: number; secretLast4: string } } }>(
+    `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { secretVersion secretLast4 } } }`,
+  ),
+  revokeApiKey: typed<{ revokeApiKey: { id: string; status: string } }>(`mutation($id: ID!) { revokeApiKey(id: $id) { id status } }`),
+  verifyApiCredentials: typed<{ verifyApiCredentials: { valid: boolean; code: string } }>(`mutation($k: String!, $s: String!, $r: [String!], $ip: String) {
+    verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { valid code } }`),
 };
 
 async function membershipCount(teamId: string, userId: string): Promise<number> {
@@ -188,7 +217,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
   it('signUp', async () => {
     const email = uniqueEmail('atomic-signup');
     const ok = await send(M.signUp, { e: email, p: PASSWORD, n: 'New person' });
-    const user = ok.data.signUp.user;
+    const user = ok.data!.signUp.user;
     await expectOneRow(ok, {
       action: 'user.signedUp', outcome: 'SUCCESS', actor: { userId: user.id, email }, teamId: null,
       targetType: 'User', targetId: user.id, metadata: null,
@@ -203,7 +232,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('logIn (a refusal is audited once, by the sign-in itself)', async () => {
     const ok = await send(M.logIn, { e: owner.email, p: PASSWORD });
-    expect(ok.data.logIn.user.id).toBe(owner.id);
+    expect(ok.data!.logIn.user.id).toBe(owner.id);
     await expectOneRow(ok, {
       action: 'auth.loggedIn', outcome: 'SUCCESS', actor: { user: owner }, teamId: null,
       targetType: 'User', targetId: owner.id, metadata: null,
@@ -218,9 +247,9 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
   });
 
   it('logOut', async () => {
-    const session = (await send(M.logIn, { e: member.email, p: PASSWORD })).data.logIn.token;
+    const session = (await send(M.logIn, { e: member.email, p: PASSWORD })).data!.logIn.token;
     const ok = await send(M.logOut, {}, { authorization: `Bearer ${session}` });
-    expect(ok.data.logOut).toBe(true);
+    expect(ok.data!.logOut).toBe(true);
     await expectOneRow(ok, {
       action: 'auth.loggedOut', outcome: 'SUCCESS', actor: { user: member }, teamId: null,
       targetType: 'User', targetId: member.id, metadata: null,
@@ -233,7 +262,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('createTeam', async () => {
     const ok = await send(M.createTeam, { n: 'Second team' }, owner.headers);
-    const teamId = ok.data.createTeam.id;
+    const teamId = ok.data!.createTeam.id;
     const row = await expectOneRow(ok, {
       action: 'team.created', outcome: 'SUCCESS', actor: { user: owner }, teamId,
       targetType: 'Team', targetId: teamId, metadata: { name: 'Second team', ownerMembershipId: expect.stringMatching(UUID) },
@@ -252,10 +281,10 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
   it('inviteTeamMember', async () => {
     third = await signUp(t, 'atomic-third');
     const ok = await send(M.inviteTeamMember, { t: team.id, e: third.email, r: team.roles.Member }, owner.headers);
-    invitationId = ok.data.inviteTeamMember.id;
+    invitationId = ok.data!.inviteTeamMember.id;
     await expectOneRow(ok, {
       action: 'member.invited', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Invitation', targetId: invitationId,
-      metadata: { email: third.email, roleId: team.roles.Member, role: 'Member', expiresAt: ok.data.inviteTeamMember.expiresAt, renewed: false },
+      metadata: { email: third.email, roleId: team.roles.Member, role: 'Member', expiresAt: ok.data!.inviteTeamMember.expiresAt, renewed: false },
     });
 
     const fourth = uniqueEmail('atomic-fourth');
@@ -277,7 +306,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     });
 
     const ok = await send(M.acceptInvitation, { id: invitationId }, third.headers);
-    thirdMembershipId = ok.data.acceptInvitation.id;
+    thirdMembershipId = ok.data!.acceptInvitation.id;
     await expectOneRow(ok, {
       action: 'member.joined', outcome: 'SUCCESS', actor: { user: third }, teamId: team.id, targetType: 'Membership', targetId: thirdMembershipId,
       metadata: { invitationId, userId: third.id, roleId: team.roles.Member, role: 'Member', invitedById: owner.id },
@@ -289,7 +318,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     const decliner = await signUp(t, 'atomic-decliner');
     const id = await invite(t, owner, team.id, decliner.email, team.roles.Auditor);
     const ok = await send(M.declineInvitation, { id }, decliner.headers);
-    expect(ok.data.declineInvitation).toBe(true);
+    expect(ok.data!.declineInvitation).toBe(true);
     await expectOneRow(ok, {
       action: 'invitation.declined', outcome: 'SUCCESS', actor: { user: decliner }, teamId: team.id,
       targetType: 'Invitation', targetId: id, metadata: { email: decliner.email, role: 'Auditor' },
@@ -314,7 +343,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     });
 
     const ok = await send(M.revokeInvitation, { id }, owner.headers);
-    expect(ok.data.revokeInvitation).toBe(true);
+    expect(ok.data!.revokeInvitation).toBe(true);
     await expectOneRow(ok, {
       action: 'invitation.revoked', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id,
       targetType: 'Invitation', targetId: id, metadata: { email, role: 'Member' },
@@ -326,7 +355,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     const added = await signUp(t, 'atomic-added');
     const ok = await send(M.addTeamMember, { t: team.id, e: added.email, r: team.roles.Member }, admin.headers);
     await expectOneRow(ok, {
-      action: 'member.added', outcome: 'SUCCESS', actor: { user: admin }, teamId: team.id, targetType: 'Membership', targetId: ok.data.addTeamMember.id,
+      action: 'member.added', outcome: 'SUCCESS', actor: { user: admin }, teamId: team.id, targetType: 'Membership', targetId: ok.data!.addTeamMember.id,
       metadata: { userId: added.id, email: added.email, roleId: team.roles.Member, role: 'Member', actingAsPlatformAdmin: true },
     });
 
@@ -342,7 +371,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('changeMemberRole', async () => {
     const ok = await send(M.changeMemberRole, { m: thirdMembershipId, r: team.roles.Auditor }, owner.headers);
-    expect(ok.data.changeMemberRole.role.name).toBe('Auditor');
+    expect(ok.data!.changeMemberRole.role.name).toBe('Auditor');
     await expectOneRow(ok, {
       action: 'member.roleChanged', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Membership', targetId: thirdMembershipId,
       metadata: { userId: third.id, from: 'Member', to: 'Auditor', roleId: team.roles.Auditor },
@@ -360,7 +389,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('grantPermission', async () => {
     const ok = await send(M.grantPermission, { m: thirdMembershipId, p: 'apiKeys:create' }, owner.headers);
-    grantId = ok.data.grantPermission.id;
+    grantId = ok.data!.grantPermission.id;
     await expectOneRow(ok, {
       action: 'permission.granted', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'PermissionGrant', targetId: grantId,
       metadata: { membershipId: thirdMembershipId, userId: third.id, permission: 'apiKeys:create' },
@@ -387,7 +416,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     expect(await t.dataSource.query(`SELECT 1 FROM permission_grants WHERE id = $1`, [grantId])).toHaveLength(1);
 
     const ok = await send(M.revokePermissionGrant, { id: grantId }, owner.headers);
-    expect(ok.data.revokePermissionGrant).toBe(true);
+    expect(ok.data!.revokePermissionGrant).toBe(true);
     await expectOneRow(ok, {
       action: 'permission.revoked', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'PermissionGrant', targetId: grantId,
       metadata: { membershipId: thirdMembershipId, userId: third.id, permission: 'apiKeys:create' },
@@ -404,7 +433,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     expect(await membershipCount(team.id, third.id)).toBe(1);
 
     const ok = await send(M.removeTeamMember, { m: thirdMembershipId }, owner.headers);
-    expect(ok.data.removeTeamMember).toBe(true);
+    expect(ok.data!.removeTeamMember).toBe(true);
     await expectOneRow(ok, {
       action: 'member.removed', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Membership', targetId: thirdMembershipId,
       metadata: { userId: third.id },
@@ -414,7 +443,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('createRole (bad input and a conflict are both FAILURE)', async () => {
     const ok = await send(M.createRole, { t: team.id, n: 'Reviewers', p: ['team:read', 'audit:read'], d: 'reads the log' }, owner.headers);
-    roleId = ok.data.createRole.id;
+    roleId = ok.data!.createRole.id;
     await expectOneRow(ok, {
       action: 'role.created', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Role', targetId: roleId,
       metadata: { name: 'Reviewers', permissions: ['audit:read', 'team:read'], description: 'reads the log' },
@@ -438,7 +467,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('updateRole', async () => {
     const ok = await send(M.updateRole, { id: roleId, n: 'Log readers', p: ['team:read'] }, owner.headers);
-    expect(ok.data.updateRole.name).toBe('Log readers');
+    expect(ok.data!.updateRole.name).toBe('Log readers');
     await expectOneRow(ok, {
       action: 'role.updated', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Role', targetId: roleId,
       metadata: {
@@ -466,7 +495,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     expect(await t.dataSource.query(`SELECT 1 FROM roles WHERE id = $1`, [team.roles.Member])).toHaveLength(1);
 
     const ok = await send(M.deleteRole, { id: roleId }, owner.headers);
-    expect(ok.data.deleteRole).toBe(true);
+    expect(ok.data!.deleteRole).toBe(true);
     await expectOneRow(ok, {
       action: 'role.deleted', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'Role', targetId: roleId,
       metadata: { name: 'Log readers', permissions: ['team:read'] },
@@ -475,7 +504,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('createApiKey', async () => {
     const ok = await send(M.createApiKey, { input: { teamId: team.id, name: 'atomic', scopes: ['orders:read'] } }, owner.headers);
-    const { secret, apiKey } = ok.data.createApiKey;
+    const { secret, apiKey } = ok.data!.createApiKey;
     key = { id: apiKey.id, key: apiKey.key, secret };
     await expectOneRow(ok, {
       action: 'apiKey.created', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'ApiKey', targetId: key.id,
@@ -493,7 +522,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('updateApiKey', async () => {
     const ok = await send(M.updateApiKey, { id: key.id, input: { name: 'atomic-renamed', description: 'for the test' } }, owner.headers);
-    expect(ok.data.updateApiKey.name).toBe('atomic-renamed');
+    expect(ok.data!.updateApiKey.name).toBe('atomic-renamed');
     await expectOneRow(ok, {
       action: 'apiKey.updated', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'ApiKey', targetId: key.id,
       metadata: {
@@ -514,7 +543,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('regenerateApiKeySecret', async () => {
     const ok = await send(M.regenerateApiKeySecret, { id: key.id }, owner.headers);
-    const fresh = ok.data.regenerateApiKeySecret;
+    const fresh = ok.data!.regenerateApiKeySecret;
     expect(fresh.apiKey.secretVersion).toBe(2);
     await expectOneRow(ok, {
       action: 'apiKey.secretRegenerated', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'ApiKey', targetId: key.id,
@@ -533,7 +562,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
 
   it('verifyApiCredentials (its trace is batched: one apiKey.used row, once flushed)', async () => {
     const ok = await send(M.verifyApiCredentials, { k: key.key, s: key.secret, r: ['orders:read'], ip: '203.0.113.9' });
-    expect(ok.data.verifyApiCredentials).toEqual({ valid: true, code: 'VALID' });
+    expect(ok.data!.verifyApiCredentials).toEqual({ valid: true, code: 'VALID' });
     await expectOneRow(
       ok,
       {
@@ -559,7 +588,7 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     expect((await keyRow(key.id)).revoked_at).toBeNull();
 
     const ok = await send(M.revokeApiKey, { id: key.id }, owner.headers);
-    expect(ok.data.revokeApiKey.status).toBe('REVOKED');
+    expect(ok.data!.revokeApiKey.status).toBe('REVOKED');
     await expectOneRow(ok, {
       action: 'apiKey.revoked', outcome: 'SUCCESS', actor: { user: owner }, teamId: team.id, targetType: 'ApiKey', targetId: key.id,
       metadata: { key: key.key, alreadyRevoked: false },
@@ -631,7 +660,7 @@ describe('a change whose audit row cannot be written does not happen', () => {
     expect(res.data?.revokeApiKey ?? null).toBeNull();
     expect(await status(k.id)).toEqual({ status: 'ACTIVE', secretVersion: 1, revokedAt: null });
     const check = await send(M.verifyApiCredentials, { k: k.key, s: k.secret });
-    expect(check.data.verifyApiCredentials).toEqual({ valid: true, code: 'VALID' });
+    expect(check.data!.verifyApiCredentials).toEqual({ valid: true, code: 'VALID' });
     // The attempt itself is on record: one FAILURE row, and no SUCCESS row for a change that didn't happen.
     await expectOneRow(res, {
       action: 'apiKey.revoked', outcome: 'FAILURE', actor: { user: owner }, teamId: team.id,
@@ -640,7 +669,7 @@ describe('a change whose audit row cannot be written does not happen', () => {
 
     // Without the trigger the same call goes through: the trigger was the only obstacle.
     const again = await send(M.revokeApiKey, { id: k.id }, owner.headers);
-    expect(again.data.revokeApiKey.status).toBe('REVOKED');
+    expect(again.data!.revokeApiKey.status).toBe('REVOKED');
   });
 
   it('regenerateApiKeySecret: no new secret is handed out, the old one keeps working', async () => {
@@ -653,7 +682,7 @@ describe('a change whose audit row cannot be written does not happen', () => {
     expect(res.text).not.toMatch(/emps_/);
     expect(await status(k.id)).toMatchObject({ status: 'ACTIVE', secretVersion: 1 });
     const check = await send(M.verifyApiCredentials, { k: k.key, s: k.secret });
-    expect(check.data.verifyApiCredentials.code).toBe('VALID');
+    expect(check.data!.verifyApiCredentials.code).toBe('VALID');
   });
 
   it('createTeam: the team, its roles and its owner membership are not created', async () => {
@@ -686,26 +715,26 @@ describe('no secret, password or session token in any audit row', () => {
     const email = uniqueEmail('lifecycle');
     add('password', password);
     const signed = await send(M.signUp, { e: email, p: password, n: 'Lifecycle' });
-    add('signUp token', signed.data.signUp.token);
+    add('signUp token', signed.data!.signUp.token);
     const wrong = `wrong-password-${randomBytes(6).toString('hex')}`;
     add('mistyped password', wrong);
     expect(code(await send(M.logIn, { e: email, p: wrong }))).toBe('UNAUTHENTICATED');
     const tooShort = `sh${randomBytes(2).toString('hex')}`;
     add('rejected short password', tooShort);
     expect(code(await send(M.signUp, { e: uniqueEmail('short'), p: tooShort, n: 'x' }))).toBe('BAD_USER_INPUT');
-    const session = (await send(M.logIn, { e: email, p: password })).data.logIn.token;
+    const session = (await send(M.logIn, { e: email, p: password })).data!.logIn.token;
     add('logIn token', session);
     const auth = { authorization: `Bearer ${session}` };
-    const teamId = (await send(M.createTeam, { n: 'Lifecycle team' }, auth)).data.createTeam.id;
+    const teamId = (await send(M.createTeam, { n: 'Lifecycle team' }, auth)).data!.createTeam.id;
 
-    const created = (await send(M.createApiKey, { input: { teamId, name: 'lifecycle', scopes: ['audit:read', 'orders:read'] } }, auth)).data.createApiKey;
+    const created = (await send(M.createApiKey, { input: { teamId, name: 'lifecycle', scopes: ['audit:read', 'orders:read'] } }, auth)).data!.createApiKey;
     const k = { id: created.apiKey.id, key: created.apiKey.key };
     add('secret v1', created.secret);
-    const v2 = (await send(M.regenerateApiKeySecret, { id: k.id }, auth)).data.regenerateApiKeySecret.secret;
+    const v2 = (await send(M.regenerateApiKeySecret, { id: k.id }, auth)).data!.regenerateApiKeySecret.secret;
     add('secret v2', v2);
     add('Basic header', Buffer.from(`${k.key}:${v2}`).toString('base64'));
-    expect((await send(M.verifyApiCredentials, { k: k.key, s: v2, r: ['orders:read'] })).data.verifyApiCredentials.code).toBe('VALID');
-    expect((await send(M.verifyApiCredentials, { k: k.key, s: created.secret })).data.verifyApiCredentials.code).toBe('INVALID');
+    expect((await send(M.verifyApiCredentials, { k: k.key, s: v2, r: ['orders:read'] })).data!.verifyApiCredentials.code).toBe('VALID');
+    expect((await send(M.verifyApiCredentials, { k: k.key, s: created.secret })).data!.verifyApiCredentials.code).toBe('INVALID');
     expect(code(await send(M.verifyApiCredentials, { k: k.key, s: v2, ip: 'nope' }))).toBe('BAD_USER_INPUT');
     expect((await send(`{ viewer { type } }`, {}, basic(k.key, v2))).status).toBe(200);
     expect((await send(`{ viewer { type } }`, {}, { 'x-api-key': k.key, 'x-api-secret': v2 })).status).toBe(200);
@@ -713,7 +742,7 @@ describe('no secret, password or session token in any audit row', () => {
     expect(authorize.status).toBe(200);
     expect(code(await send(M.updateApiKey, { id: k.id, input: { scopes: ['members:manage'] } }, auth))).toBe('BAD_USER_INPUT');
     await send(M.revokeApiKey, { id: k.id }, auth);
-    expect((await send(M.logOut, {}, auth)).data.logOut).toBe(true);
+    expect((await send(M.logOut, {}, auth)).data!.logOut).toBe(true);
     // every key use of the lifecycle is written
     await eventually(async () => {
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE api_key_id = $1 AND action = 'apiKey.used'`, [k.id]);

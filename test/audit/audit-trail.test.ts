@@ -1,45 +1,42 @@
-import { addMember, codeOf, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { AuditEventsDocument, RegenerateApiKeySecretDocument, RevokeApiKeyDocument, type AuditEventFilter } from '../clients/generated/graphql';
+import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { basic, createKey, verify } from '../helpers/api-keys';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
+import { codeOf } from '../helpers/graphql';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
+/**
+ * A team's audit trail end to end: a key's whole story in the log, the chain verified, the table
+ * append-only, the export in NDJSON and CSV, and a key with audit:read reading its team's log.
+ */
 let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'owner');
-  team = await createTeam(t, owner, 'Audited');
-});
+beforeAll(async () => ({ t, owner, team } = await seed().owner('owner').team('Audited')));
 afterAll(() => t.close());
 
-const EVENTS = `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
-  auditEvents(teamId: $t, filter: $f, first: $first, after: $after) {
-    edges { cursor node { id action outcome actor { type userId apiKeyId label } targetType targetId requestId metadata } }
-    pageInfo { hasNextPage endCursor }
-  }
-}`;
-
-async function events(filter: Record<string, unknown> = {}, first = 100) {
-  const res = await t.gql(EVENTS, { t: team.id, f: filter, first }, owner.headers);
+async function events(filter: AuditEventFilter = {}, first = 100) {
+  const res = await t.gql(AuditEventsDocument, { teamId: team.id, filter, first }, owner.headers);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
-  return res.data.auditEvents.edges.map((e: any) => e.node);
+  return res.data.auditEvents.edges.map((e) => e.node);
 }
 
 describe('audit trail', () => {
   it('traces a key from creation through use and refusal to revocation', async () => {
     const key = await createKey(t, owner, team.id, { scopes: ['orders:read'] });
-    await t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, { id: key.id }, owner.headers);
+    await t.gql(RegenerateApiKeySecretDocument, { id: key.id }, owner.headers);
     await verify(t, key.key, key.secret); // the old secret: refused
     const member = await signUp(t, 'member');
     await addMember(t, owner, team.id, member.email, team.roles.Member);
-    const refused = await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id }, member.headers);
+    const refused = await t.gql(RevokeApiKeyDocument, { id: key.id }, member.headers);
     expect(codeOf(refused)).toBe('FORBIDDEN');
-    await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id }, owner.headers);
+    await t.gql(RevokeApiKeyDocument, { id: key.id }, owner.headers);
     await t.server.services.usage.flush();
 
     const trail = (await events({ apiKeyId: key.id })).reverse();
-    expect(trail.map((e: any) => `${e.action}:${e.outcome}`)).toEqual([
+    expect(trail.map((e) => `${e.action}:${e.outcome}`)).toEqual([
       'apiKey.created:SUCCESS',
       'apiKey.secretRegenerated:SUCCESS',
       'apiKey.used:DENIED',
@@ -53,7 +50,7 @@ describe('audit trail', () => {
   });
 
   it('verifies the chain', async () => {
-    const res = await t.gql(`query($t: ID!) { verifyAuditChain(teamId: $t) { valid checkedEvents reason } }`, { t: team.id }, owner.headers);
+    const res = await t.gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers);
     expect(res.data!.verifyAuditChain).toMatchObject({ valid: true, reason: null });
     expect(res.data!.verifyAuditChain.checkedEvents).toBeGreaterThan(3);
   });
@@ -79,7 +76,7 @@ describe('audit trail', () => {
 
   it('lets a key with audit:read pull its team log', async () => {
     const key = await createKey(t, owner, team.id, { scopes: ['audit:read'] });
-    const res = await t.gql(EVENTS, { t: team.id, first: 2 }, basic(key.key, key.secret));
+    const res = await t.gql(AuditEventsDocument, { teamId: team.id, first: 2 }, basic(key.key, key.secret));
     expect(res.data!.auditEvents.edges).toHaveLength(2);
   });
 });

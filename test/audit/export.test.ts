@@ -2,11 +2,12 @@ import { AuditOutcome } from '../../src/modules/audit/audit-event.entity';
 import { appendSyntheticEvents } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
 import { addMember, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { seed } from '../helpers/seed';
 import { rssOf, startServerProcess, type ServerProcess } from '../helpers/server-process';
-import { startTestServer, type TestServer } from '../helpers/server';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, export: GET /v1/audit/export streams a team's log as NDJSON or CSV. With 100,000
+ * Export: GET /v1/audit/export streams a team's log as NDJSON or CSV. With 100,000
  * events the server process's memory stays flat (watched from outside, /proc/<pid>/status, while
  * the client reads slowly), CSV cells are quoted and defused against formula injection, and the
  * endpoint answers 401/403/404/400 like the auditEvents query would.
@@ -19,9 +20,7 @@ let bulkTeam: TeamFixture;
 let proc: ServerProcess | undefined;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'export-owner');
-  bulkTeam = await createTeam(t, owner, 'Bulk export');
+  ({ t, owner, team: bulkTeam } = await seed().owner('export-owner').team('Bulk export'));
   // 100,000 events in one statement. Not hash-valid (the export doesn't care), but numbered
   // after team.created (seq 1) and the chain head moved past them, so new events still append.
   const started = Date.now();

@@ -1,20 +1,20 @@
+import { CreateRoleDocument } from '../clients/generated/graphql';
 import { appendSyntheticEvents, chainOf, EVENTS_QUERY, VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { addMember, codeOf, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { codeOf, typed } from '../helpers/graphql';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, reading the log: keyset pages never skip or repeat an event while new ones arrive,
+ * Reading the audit log: keyset pages never skip or repeat an event while new ones arrive,
  * `first` is capped at 500, every filter of AuditEventFilter selects exactly what SQL says it
  * should, and only audit:read (a user's or a key's) opens a team's log.
  */
 let t: TestServer;
 let owner: SignedInUser;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'paging-owner');
-});
+beforeAll(async () => ({ t, owner } = await seed().owner('paging-owner')));
 afterAll(() => t.close());
 
 interface Page {
@@ -25,19 +25,20 @@ interface Page {
 }
 
 /** Only what paging needs: a page of 500 with every field of EVENTS_QUERY would cost 11,001, over the limit of 5,000. */
-const IDS_QUERY = `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
-  auditEvents(teamId: $t, filter: $f, first: $first, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
-}`;
+const IDS_QUERY = typed<{ auditEvents: { edges: { cursor: string; node: { id: string } }[]; pageInfo: Omit<Page, 'ids' | 'cursors'> } }>(
+  `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
+    auditEvents(teamId: $t, filter: $f, first: $first, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
+  }`,
+);
 
 async function page(teamId: string, variables: { first?: number; after?: string | null; f?: Record<string, unknown> } = {}, headers = owner.headers): Promise<Page> {
   const res = await t.gql(IDS_QUERY, { t: teamId, ...variables }, headers);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   const { edges, pageInfo } = res.data.auditEvents;
-  return { ids: edges.map((e: any) => e.node.id), cursors: edges.map((e: any) => e.cursor), ...pageInfo };
+  return { ids: edges.map((e) => e.node.id), cursors: edges.map((e) => e.cursor), ...pageInfo };
 }
 
-const createRole = (teamId: string, name: string, headers = owner.headers) =>
-  t.gql(`mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: []) { id } }`, { t: teamId, n: name }, headers);
+const createRole = (teamId: string, name: string, headers = owner.headers) => t.gql(CreateRoleDocument, { teamId, name, permissions: [] }, headers);
 
 async function idsBySql(teamId: string, condition = 'true', params: unknown[] = []): Promise<string[]> {
   const rows: { id: string }[] = await t.dataSource.query(
@@ -305,6 +306,6 @@ describe('who may read a team log', () => {
     expect(await answer(basic(plain.key, plain.secret))).toEqual({ events: 'FORBIDDEN', chain: 'FORBIDDEN' });
     expect(await answer(basic(foreign.key, foreign.secret))).toEqual({ events: 'NOT_FOUND', chain: 'NOT_FOUND' });
     const res = await t.gql(EVENTS_QUERY, { t: team.id, first: 200 }, basic(reader.key, reader.secret));
-    expect(res.data!.auditEvents.edges.map((e: any) => e.node.action)).toContain('apiKey.created');
+    expect(res.data!.auditEvents.edges.map((e) => e.node.action)).toContain('apiKey.created');
   });
 });

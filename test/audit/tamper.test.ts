@@ -1,11 +1,12 @@
 import { hashEvent } from '../../src/modules/audit/audit-hash';
-import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff, type AuditDbRow } from '../helpers/audit';
+import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff, type AuditDbRow, type ChainVerification } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { createTeam, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 4, tamper evidence. As superuser with triggers switched off (session_replication_role =
+ * Tamper evidence. As superuser with triggers switched off (session_replication_role =
  * replica: what someone with full control of the database could do), rows of a team's chain are
  * edited, deleted, reordered and cut off the end. verifyAuditChain and `npm run audit:verify`
  * must both name the first broken event. And concurrent writers must never fork a chain.
@@ -13,19 +14,10 @@ import { startTestServer, type TestServer } from '../helpers/server';
 let t: TestServer;
 let owner: SignedInUser;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'tamper-owner');
-});
+beforeAll(async () => ({ t, owner } = await seed().owner('tamper-owner')));
 afterAll(() => t.close());
 
-interface Report {
-  valid: boolean;
-  checkedEvents: number;
-  firstBrokenEventId: string | null;
-  firstBrokenPosition: string | null;
-  reason: string | null;
-}
+type Report = ChainVerification;
 
 async function verifyChain(teamId: string, headers = owner.headers): Promise<Report> {
   const res = await t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, headers);

@@ -1,12 +1,15 @@
+import { ApiKeyLastUseDocument, ApiKeyUsageDocument, VerifyApiCredentialsDocument } from '../clients/generated/graphql';
 import { ActorType, AuditOutcome } from '../../src/modules/audit/audit-event.entity';
 import { appendSyntheticEvents, auditRowsOfRequest, chainOf, type AuditDbRow } from '../helpers/audit';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, codeOf, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { eventually, gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, withBadChecksum, type Gql } from '../helpers/http';
+import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { codeOf, type Gql, graphqlClient } from '../helpers/graphql';
+import { eventually, httpRequest, uniqueLoopback, unissuedSecret, withBadChecksum } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 4, key use: every request made with a key (GraphQL with Basic or X-Api-Key, the
+ * Key use: every request made with a key (GraphQL with Basic or X-Api-Key, the
  * verifyApiCredentials mutation, GET /v1/authorize) is traced as one apiKey.used event with the
  * key, outcome, code, channel, operation or scopes asked for, address and request id; the
  * writes are batched and flushed on shutdown; ApiKey.usage counts them per UTC day and outcome.
@@ -17,13 +20,7 @@ let ip: string;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => {
-  t = await startTestServer();
-  ip = uniqueLoopback();
-  gql = gqlFrom(t.url, ip);
-  owner = await signUp(t, 'usage-owner');
-  team = await createTeam(t, owner, 'Usage');
-});
+beforeAll(async () => ({ t, ip, gql, owner, team } = await seed().ownAddress().owner('usage-owner').team('Usage')));
 afterAll(() => t.close());
 
 /** The rows of one request, once the usage recorder has written them. */
@@ -84,9 +81,8 @@ describe('each use of a key is one apiKey.used event', () => {
 
   it('verifyApiCredentials: via verifyApiCredentials, with the scopes asked for and the caller address (a client address it names is only its claim)', async () => {
     const ok = await gql(
-      `mutation($k: String!, $s: String!, $r: [String!], $ip: String) {
-         verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { code } }`,
-      { k: key.key, s: key.secret, r: ['orders:read'], ip: '198.51.100.20' },
+      VerifyApiCredentialsDocument,
+      { key: key.key, secret: key.secret, requiredScopes: ['orders:read'], clientIp: '198.51.100.20' },
       { 'user-agent': 'gateway/1.0' },
     );
     expect(ok.data!.verifyApiCredentials.code).toBe('VALID');
@@ -96,8 +92,8 @@ describe('each use of a key is one apiKey.used event', () => {
     ]);
 
     const scope = await gql(
-      `mutation($k: String!, $s: String!, $r: [String!]) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r) { code } }`,
-      { k: key.key, s: key.secret, r: ['orders:write'] },
+      VerifyApiCredentialsDocument,
+      { key: key.key, secret: key.secret, requiredScopes: ['orders:write'] },
       { 'user-agent': 'gateway/1.0' },
     );
     expect(scope.data!.verifyApiCredentials.code).toBe('INSUFFICIENT_SCOPE');
@@ -137,14 +133,14 @@ describe('each use of a key is one apiKey.used event', () => {
   it('lastUsedAt and lastUsedIp follow the last accepted use', async () => {
     const at = Date.now();
     const fresh = uniqueLoopback();
-    await gqlFrom(t.url, fresh)(`{ viewer { type } }`, {}, basic(key.key, key.secret));
+    await graphqlClient(t.url, { from: fresh })(`{ viewer { type } }`, {}, basic(key.key, key.secret));
     const seen = await eventually(async () => {
-      const res = await t.gql(`query($id: ID!) { apiKey(id: $id) { lastUsedAt lastUsedIp } }`, { id: key.id }, owner.headers);
+      const res = await t.gql(ApiKeyLastUseDocument, { id: key.id }, owner.headers);
       const k = res.data!.apiKey;
       return k.lastUsedIp === fresh ? k : null;
     });
     expect(seen).not.toBeNull();
-    expect(new Date(seen!.lastUsedAt).getTime()).toBeGreaterThanOrEqual(at - 1_000);
+    expect(new Date(seen!.lastUsedAt!).getTime()).toBeGreaterThanOrEqual(at - 1_000);
   });
 
   it('a change to a key is filed after the uses that came before it', async () => {
@@ -159,7 +155,7 @@ describe('each use of a key is one apiKey.used event', () => {
 
 describe('ApiKey.usage(from, to)', () => {
   let key: CreatedKey;
-  const USAGE = `query($id: ID!, $from: DateTimeISO!, $to: DateTimeISO!) { apiKey(id: $id) { usage(from: $from, to: $to) { day outcome count } } }`;
+  const USAGE = ApiKeyUsageDocument;
   const at = (iso: string) => new Date(iso);
 
   beforeAll(async () => {
@@ -212,7 +208,7 @@ describe('ApiKey.usage(from, to)', () => {
     const from = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), start.getUTCDate())).toISOString();
     const to = new Date(Date.parse(from) + 2 * 86_400_000).toISOString();
     const counts = await eventually(async () => {
-      const usage = (await t.gql(USAGE, { id: key.id, from, to }, owner.headers)).data!.apiKey.usage as { outcome: string; count: number }[];
+      const usage = (await t.gql(USAGE, { id: key.id, from, to }, owner.headers)).data!.apiKey.usage;
       const total = usage.reduce((n, u) => n + u.count, 0);
       return total >= 6 ? usage : null;
     });
@@ -245,7 +241,7 @@ describe('usage events are flushed when the server closes', () => {
     for (let attempt = 1; ; attempt++) {
       const other = await startTestServer();
       const from = uniqueLoopback();
-      const send = gqlFrom(other.url, from);
+      const send = graphqlClient(other.url, { from });
       const requestIds: string[] = [];
       const answers = await Promise.all([
         ...Array.from({ length: 4 }, () => send(`{ viewer { type } }`, {}, basic(key.key, key.secret))),

@@ -1,4 +1,5 @@
-import { codeOf, signUp } from '../helpers/factories';
+import { signUp } from '../helpers/factories';
+import { codeOf } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /** A person's own account: their name, and whether sign-up is open. */

@@ -1,6 +1,11 @@
-import { codeOf, logIn, PASSWORD, signUp, uniqueEmail } from '../helpers/factories';
+import { logIn, PASSWORD, signUp, uniqueEmail } from '../helpers/factories';
+import { codeOf } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 
+/**
+ * Signing up and in: a session token that works until logOut, one answer for an unknown email and
+ * a wrong password, only hashes and digests stored, and who an anonymous caller is.
+ */
 let t: TestServer;
 beforeAll(async () => {
   t = await startTestServer();

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { addMember, codeOf, createTeam, grant, PASSWORD, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { CreateRoleDocument } from '../clients/generated/graphql';
+import { createTeam, grant, PASSWORD, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Bad input is refused with BAD_USER_INPUT, whose message names the field but never repeats the
@@ -21,17 +24,11 @@ let customRoleId: string;
 let grantId: string;
 
 beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'bad-input-owner');
-  team = await createTeam(t, owner, 'Bad input team');
-  const member = await signUp(t, 'bad-input-member');
-  membershipId = await addMember(t, owner, team.id, member.email, team.roles.Member);
-  grantId = await grant(t, owner, membershipId, 'members:manage');
-  const role = await t.gql(
-    `mutation($t: ID!) { createRole(teamId: $t, name: "Custom", permissions: ["team:read"], description: "kept") { id } }`,
-    { t: team.id },
-    owner.headers,
-  );
+  ({ t, owner, team, member: { membershipId, grantIds: [grantId] } } = await seed()
+    .owner('bad-input-owner')
+    .team('Bad input team')
+    .member('member', 'Member', { prefix: 'bad-input-member', grants: ['members:manage'] }));
+  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Custom', permissions: ['team:read'], description: 'kept' }, owner.headers);
   customRoleId = role.data!.createRole.id;
 });
 afterAll(() => t?.close());
@@ -137,7 +134,7 @@ const CASES: BadInputCase[] = [
   { label: 'a value holding "; " where a String goes', document: createTeamDoc, variables: () => ({ n: { a: 'x; String cannot represent QUUX' } }), echo: 'QUUX' },
 ];
 
-function assertSafeError(res: GraphQLResponse, echo?: string): void {
+function assertSafeError(res: GraphQLAnswer, echo?: string): void {
   const body = JSON.stringify({ data: res.data, errors: res.errors });
   expect(res.status).toBeLessThan(500);
   expect(res.errors?.length).toBeGreaterThan(0);

@@ -2,23 +2,24 @@ import 'reflect-metadata';
 import { isObjectType } from 'graphql';
 import type { Permission } from '../../src/permissions/catalog';
 import { buildBareSchema } from '../../src/schema';
-import { API_KEY_FIELDS, basic, createKey, type CreatedKey } from '../helpers/api-keys';
+import { ApiKeyDocument, CreateRoleDocument, MySessionsDocument, TeamDocument } from '../clients/generated/graphql';
+import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import {
   addMember,
   bearer,
-  codeOf,
   createTeam,
   grant,
   invite,
   logIn,
   PASSWORD,
   platformAdmin,
-  signUp,
-  uniqueEmail,
   type SignedInUser,
+  signUp,
   type TeamFixture,
+  uniqueEmail,
 } from '../helpers/factories';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { codeOf, documentText, type GraphQLAnswer } from '../helpers/graphql';
+import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
  * The authorization matrix: every operation of the API, called by every kind of caller, over real
@@ -96,7 +97,7 @@ interface OperationRow {
   variables(cell: Cell): Promise<Vars> | Vars;
   expect: Record<PrincipalName, Outcome>;
   /** more checks of an allowed answer */
-  check?(cell: Cell, data: Record<string, any>): Promise<void> | void;
+  check?(cell: Cell, data: Record<string, unknown>): Promise<void> | void;
   /** for mutations: the change happened if and only if the call was allowed */
   effect?(cell: Cell, allowed: boolean): Promise<void>;
 }
@@ -158,11 +159,7 @@ async function freshMember(cell: Cell, role = 'Member'): Promise<string> {
 
 async function freshRole(cell: Cell): Promise<string> {
   const name = `role-${Math.random().toString(36).slice(2, 10)}`;
-  const res = await cell.t.gql(
-    `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`,
-    { t: cell.fx.team.id, n: name },
-    cell.fx.users.owner.headers,
-  );
+  const res = await cell.t.gql(CreateRoleDocument, { teamId: cell.fx.team.id, name, permissions: ['team:read'] }, cell.fx.users.owner.headers);
   if (!res.data?.createRole) throw new Error(`createRole failed: ${JSON.stringify(res.errors)}`);
   cell.made.roleId = res.data.createRole.id;
   cell.made.roleName = name;
@@ -210,7 +207,7 @@ function keyChangeRows(spec: {
   field: string;
   document: string;
   variables?(cell: Cell): Promise<Vars> | Vars;
-  check(cell: Cell, data: Record<string, any>): void;
+  check(cell: Cell, data: Record<string, unknown>): void;
   effect(cell: Cell, allowed: boolean): Promise<void>;
   /** what the caller's own key answers (default: keyManagers, plus the apiKeys:create grantee) */
   own?: Record<PrincipalName, Outcome>;
@@ -241,7 +238,7 @@ function keyChangeRows(spec: {
 
 /** How often the fixture team was renamed, by the audit log. */
 async function teamRenames(cell: Cell): Promise<number> {
-  const row = await one(cell, `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'team.updated' AND outcome = 'SUCCESS'`, [cell.fx.team.id]);
+  const row = await one<{ n: number }>(cell, `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'team.updated' AND outcome = 'SUCCESS'`, [cell.fx.team.id]);
   return row?.n ?? 0;
 }
 
@@ -286,7 +283,7 @@ async function teamInvitation(cell: Cell): Promise<string> {
 }
 
 async function invitationState(cell: Cell): Promise<string | undefined> {
-  return (await one(cell, `SELECT state FROM invitations WHERE id = $1`, [cell.made.invitationId]))?.state;
+  return (await one<{ state: string }>(cell, `SELECT state FROM invitations WHERE id = $1`, [cell.made.invitationId]))?.state;
 }
 
 /** Whether the cell's user is now a member of the team its invitation was for. */
@@ -308,7 +305,7 @@ const nobodyElse: Record<PrincipalName, Outcome> = {
   platformAdmin: 'NOT_FOUND',
 };
 
-async function one<T = any>(cell: Cell, sql: string, params: unknown[]): Promise<T | undefined> {
+async function one<T = Record<string, unknown>>(cell: Cell, sql: string, params: unknown[]): Promise<T | undefined> {
   const rows = await cell.t.dataSource.query(sql, params);
   return rows[0];
 }
@@ -344,7 +341,7 @@ const OPERATIONS: OperationRow[] = [
     variables: () => ({}),
     expect: signedIn,
     check: ({ fx, principal }, data) => {
-      const ids = data.teams.map((team: { id: string }) => team.id);
+      const ids = (data as { teams: { id: string }[] }).teams.map((team) => team.id);
       // a key sees its own team and nothing else
       if (principal === 'apiKey') return expect(ids).toEqual([fx.team.id]);
       if (principal === 'otherOwner') expect(ids).toEqual([fx.otherTeam.id]);
@@ -366,7 +363,7 @@ const OPERATIONS: OperationRow[] = [
     variables: ({ fx }) => ({ id: fx.team.id }),
     expect: teamReaders,
     check: ({ fx }, data) => {
-      const emails = data.team.members.map((mb: { user: { email: string } }) => mb.user.email);
+      const emails = (data as { team: { members: { user: { email: string } }[] } }).team.members.map((mb) => mb.user.email);
       expect(emails).toEqual(expect.arrayContaining([fx.users.owner.email, fx.users.member.email]));
     },
   },
@@ -395,7 +392,7 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
     variables: ({ fx }) => ({ e: fx.loginTarget.email, p: PASSWORD }),
     expect: everyone,
-    check: ({ fx }, data) => expect(data.logIn.user.id).toBe(fx.loginTarget.id),
+    check: ({ fx }, data) => expect(data).toMatchObject({ logIn: { user: { id: fx.loginTarget.id } } }),
   },
   {
     covers: ['Mutation.logOut'],
@@ -430,7 +427,7 @@ const OPERATIONS: OperationRow[] = [
     document: `{ mySessions { id current } }`,
     variables: () => ({}),
     expect: people,
-    check: (_cell, data) => expect(data.mySessions.filter((s: { current: boolean }) => s.current)).toHaveLength(1),
+    check: (_cell, data) => expect((data as { mySessions: { current: boolean }[] }).mySessions.filter((s) => s.current)).toHaveLength(1),
   },
   {
     covers: ['Mutation.revokeSession'],
@@ -438,9 +435,9 @@ const OPERATIONS: OperationRow[] = [
     variables: async (cell) => {
       // a new session of the caller's own to end; callers that are not a person aim at the login target's
       const session = await logIn(cell.t, (cell.user ?? cell.fx.loginTarget).email);
-      const mine = await cell.t.gql(`{ mySessions { id current } }`, {}, session.headers);
+      const mine = await cell.t.gql(MySessionsDocument, {}, session.headers);
       cell.made.token = session.token;
-      return { id: mine.data!.mySessions.find((s: { current: boolean }) => s.current).id };
+      return { id: mine.data!.mySessions.find((s) => s.current)!.id };
     },
     expect: people,
     effect: async (cell, allowed) => {
@@ -477,7 +474,7 @@ const OPERATIONS: OperationRow[] = [
       return { n: cell.made.name };
     },
     expect: people,
-    check: (_cell, data) => expect(data.createTeam.viewerPermissions).toHaveLength(9),
+    check: (_cell, data) => expect((data as { createTeam: { viewerPermissions: string[] } }).createTeam.viewerPermissions).toHaveLength(9),
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT count(*)::int AS n FROM teams WHERE name = $1`, [cell.made.name]);
       expect(row?.n).toBe(allowed ? 1 : 0);
@@ -644,7 +641,7 @@ const OPERATIONS: OperationRow[] = [
       return { id: cell.fx.team.id };
     },
     expect: teamManagers,
-    check: (cell, data) => expect(data.team.invitations).toContainEqual({ id: cell.made.invitationId, email: cell.made.email, status: 'PENDING' }),
+    check: (cell, data) => expect((data as { team: { invitations: unknown[] } }).team.invitations).toContainEqual({ id: cell.made.invitationId, email: cell.made.email, status: 'PENDING' }),
   },
   {
     covers: ['Mutation.revokeInvitation'],
@@ -665,10 +662,11 @@ const OPERATIONS: OperationRow[] = [
     },
     expect: people,
     check: (cell, data) => {
-      const ids = data.myInvitations.map((i: { id: string }) => i.id);
+      const { myInvitations } = data as { myInvitations: { id: string; email: string }[] };
+      const ids = myInvitations.map((i) => i.id);
       expect(ids).toContain(cell.made.mine);
       expect(ids).not.toContain(cell.made.invitationId);
-      expect(data.myInvitations.every((i: { email: string }) => i.email === cell.user!.email)).toBe(true);
+      expect(myInvitations.every((i) => i.email === cell.user!.email)).toBe(true);
     },
   },
   {
@@ -677,7 +675,7 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } } }`,
     variables: async (cell) => ({ id: await invitationInto(cell, 'caller') }),
     expect: people,
-    check: (_cell, data) => expect(data.acceptInvitation.role).toEqual({ name: 'Member' }),
+    check: (_cell, data) => expect((data as { acceptInvitation: { role: unknown } }).acceptInvitation.role).toEqual({ name: 'Member' }),
     effect: async (cell, allowed) => {
       expect(await joined(cell)).toBe(allowed);
       expect(await invitationState(cell)).toBe(allowed ? 'ACCEPTED' : 'PENDING');
@@ -722,8 +720,9 @@ const OPERATIONS: OperationRow[] = [
     },
     expect: teamManagers,
     check: ({ user }, data) => {
-      expect(data.createApiKey.secret).toMatch(/^emps_[0-9A-Za-z]{49}$/);
-      expect(data.createApiKey.apiKey).toMatchObject({ key: expect.stringMatching(/^empk_/), scopes: ['orders:read', 'team:read'], createdBy: { id: user!.id } });
+      const { createApiKey } = data as { createApiKey: { secret: string; apiKey: unknown } };
+      expect(createApiKey.secret).toMatch(/^emps_[0-9A-Za-z]{49}$/);
+      expect(createApiKey.apiKey).toMatchObject({ key: expect.stringMatching(/^empk_/), scopes: ['orders:read', 'team:read'], createdBy: { id: user!.id } });
     },
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT count(*)::int AS n FROM api_keys WHERE team_id = $1 AND name = $2`, [cell.fx.team.id, cell.made.name]);
@@ -749,7 +748,7 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { id secretVersion secretLast4 } } }`,
     grantedOnAuditKey: 'FORBIDDEN',
     check: (cell, data) => {
-      const { secret, apiKey } = data.regenerateApiKeySecret;
+      const { secret, apiKey } = (data as { regenerateApiKeySecret: { secret: string; apiKey: unknown } }).regenerateApiKeySecret;
       expect(apiKey).toEqual({ id: cell.made.keyId, secretVersion: 2, secretLast4: secret.slice(-4) });
     },
     effect: async (cell, allowed) => {
@@ -793,7 +792,7 @@ const OPERATIONS: OperationRow[] = [
   },
   {
     covers: ['Query.apiKey'],
-    document: `query($id: ID!) { apiKey(id: $id) { ${API_KEY_FIELDS} } }`,
+    document: documentText(ApiKeyDocument),
     needs: 'apiKeys:read',
     variables: ({ fx }) => ({ id: fx.sampleKey.id }),
     expect: teamReaders,
@@ -810,10 +809,11 @@ const OPERATIONS: OperationRow[] = [
     expect: teamReaders,
     check: async (cell, data) => {
       // the team's keys, newest first (the rows before made many: the fixture keys are further back)
-      const ids = data.apiKeys.edges.map((e: { node: { id: string } }) => e.node.id);
-      const keys = await cell.t.dataSource.query(`SELECT id FROM api_keys WHERE team_id = $1 ORDER BY created_at DESC, id DESC`, [cell.fx.team.id]);
-      expect(data.apiKeys.totalCount).toBe(keys.length);
-      expect(ids).toEqual(keys.slice(0, 100).map((k: { id: string }) => k.id));
+      const { apiKeys } = data as { apiKeys: { totalCount: number; edges: { node: { id: string } }[] } };
+      const ids = apiKeys.edges.map((e) => e.node.id);
+      const keys: { id: string }[] = await cell.t.dataSource.query(`SELECT id FROM api_keys WHERE team_id = $1 ORDER BY created_at DESC, id DESC`, [cell.fx.team.id]);
+      expect(apiKeys.totalCount).toBe(keys.length);
+      expect(ids).toEqual(keys.slice(0, 100).map((k) => k.id));
       expect(JSON.stringify(data)).not.toContain(cell.fx.sampleKey.secret);
     },
   },
@@ -824,7 +824,7 @@ const OPERATIONS: OperationRow[] = [
     needs: 'team:read',
     variables: ({ fx }) => ({ id: fx.sampleKey.id }),
     expect: teamReaders,
-    check: ({ fx }, data) => expect(data.apiKey.team).toMatchObject({ id: fx.team.id, name: 'Matrix team' }),
+    check: ({ fx }, data) => expect(data).toMatchObject({ apiKey: { team: { id: fx.team.id, name: 'Matrix team' } } }),
   },
   {
     covers: ['ApiKey.usage'],
@@ -833,7 +833,7 @@ const OPERATIONS: OperationRow[] = [
     needs: 'audit:read',
     variables: ({ fx }) => ({ id: fx.sampleKey.id, from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }),
     expect: auditReaders,
-    check: (_cell, data) => expect(Array.isArray(data.apiKey.usage)).toBe(true),
+    check: (_cell, data) => expect(data).toMatchObject({ apiKey: { usage: expect.any(Array) } }),
   },
   // --- the audit log ---------------------------------------------------------------------------
   {
@@ -843,9 +843,9 @@ const OPERATIONS: OperationRow[] = [
     variables: ({ fx }) => ({ t: fx.team.id }),
     expect: auditReaders,
     check: ({ fx }, data) => {
-      const events = data.auditEvents.edges.map((e: { node: { teamId: string } }) => e.node);
+      const events = (data as { auditEvents: { edges: { node: { teamId: string } }[] } }).auditEvents.edges.map((e) => e.node);
       expect(events.length).toBeGreaterThan(0);
-      expect(events.every((e: { teamId: string }) => e.teamId === fx.team.id)).toBe(true);
+      expect(events.every((e) => e.teamId === fx.team.id)).toBe(true);
     },
   },
   {
@@ -902,11 +902,7 @@ beforeAll(async () => {
     ...grantedPermissions.map((p) => member(owner, team, 'Member', `matrix-granted-${p.replace(':', '-')}`)),
   ]);
   await Promise.all(grantees.map((g, i) => grant(t, owner, g.membershipId, grantedPermissions[i])));
-  const role = await t.gql(
-    `mutation($t: ID!) { createRole(teamId: $t, name: "Viewer", permissions: ["team:read"]) { id } }`,
-    { t: team.id },
-    owner.headers,
-  );
+  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Viewer', permissions: ['team:read'] }, owner.headers);
   const [apiKey, sampleKey] = await Promise.all([
     createKey(t, owner, team.id, { name: 'matrix principal', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read'] }),
     createKey(t, owner, team.id, { name: 'matrix sample', scopes: ['team:read', 'apiKeys:read', 'orders:read'] }),
@@ -950,7 +946,7 @@ async function checkEndedSessions(ends: 'this' | 'others' | 'all', user: SignedI
   Object.assign(user, { token: renewed.token, headers: renewed.headers });
 }
 
-function assertOutcome(res: GraphQLResponse, expected: Outcome): void {
+function assertOutcome(res: GraphQLAnswer, expected: Outcome): void {
   const summary = JSON.stringify({ status: res.status, errors: res.errors });
   expect(res.status).toBeLessThan(500);
   if (expected === 'allowed') {
@@ -1007,11 +1003,11 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
     const plainMembership = await addMember(t, admin, team.id, plain.email, team.roles.Member);
     await grant(t, admin, devMembership, 'apiKeys:create');
 
-    const read = await t.gql(`query($id: ID!) { team(id: $id) { viewerPermissions } }`, { id: team.id }, dev.headers);
+    const read = await t.gql(TeamDocument, { id: team.id }, dev.headers);
     expect(read.errors).toBeUndefined();
     expect(read.data!.team.viewerPermissions).toEqual(['apiKeys:create', 'apiKeys:read', 'members:read', 'team:read']);
 
-    const plainRead = await t.gql(`query($id: ID!) { team(id: $id) { viewerPermissions } }`, { id: team.id }, plain.headers);
+    const plainRead = await t.gql(TeamDocument, { id: team.id }, plain.headers);
     expect(plainRead.data!.team.viewerPermissions).toEqual(['apiKeys:read', 'members:read', 'team:read']);
 
     // The creator of a team is its Owner, and a platform admin's acts are audited like anyone's.
@@ -1030,7 +1026,7 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
     const outsider = await signUp(t, 'acme-outsider');
     const grantId = await grant(t, admin, devMembership, 'members:read');
     const invitationId = await invite(t, admin, team.id, uniqueEmail('acme-invited'), team.roles.Member);
-    const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "Support", permissions: ["team:read"]) { id } }`, { t: team.id }, admin.headers);
+    const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Support', permissions: ['team:read'] }, admin.headers);
     const roleId = role.data!.createRole.id;
 
     const snapshot = async () =>

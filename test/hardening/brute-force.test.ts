@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import Redis from 'ioredis';
 import { basic, createKey } from '../helpers/api-keys';
 import { createTeam, PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { codeOf, graphqlClient, typed } from '../helpers/graphql';
+import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -16,7 +18,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * whole test run through the database, and 127.0.0.1 belongs to the other test files.
  */
 
-const LOGIN = `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`;
+const LOGIN = typed<{ logIn: { token: string; user: { id: string } } }>(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`);
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Is a Redis answering at REDIS_URL? Asked synchronously, so the test can be skipped by name. */
@@ -30,24 +32,22 @@ function redisReachable(): boolean {
 }
 const REDIS_UP = redisReachable();
 
-interface Raw {
-  status: number;
-  text: string;
-  body: any;
+/** One logIn over HTTP from `from`, with the body as it came (`text`, and `body` parsed whole). */
+async function rawLogIn(url: string, from: string, email: string, password: string) {
+  const res = await graphqlClient(url, { from })(LOGIN, { e: email, p: password });
+  return { ...res, body: JSON.parse(res.text) as unknown };
 }
 
-/** One logIn over HTTP from `from`, as raw as it came. */
-async function rawLogIn(url: string, from: string, email: string, password: string): Promise<Raw> {
-  const res = await httpRequest(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query: LOGIN, variables: { e: email, p: password } }),
-    localAddress: from,
-  });
-  return { status: res.status, text: res.text, body: JSON.parse(res.text) };
+interface AuditedRow {
+  action: string;
+  outcome: string;
+  target_id: string | null;
+  ip: string | null;
+  request_id: string;
+  metadata: Record<string, unknown> | null;
 }
 
-function auditRows(t: TestServer, action: string, where: { targetId?: string; ip?: string; since?: Date }) {
+function auditRows(t: TestServer, action: string, where: { targetId?: string; ip?: string; since?: Date }): Promise<AuditedRow[]> {
   return t.dataSource.query(
     `SELECT action, outcome, target_id, ip, request_id, metadata FROM audit_events
       WHERE action = $1 AND ($2::text IS NULL OR target_id = $2) AND ($3::text IS NULL OR ip = $3)
@@ -58,10 +58,7 @@ function auditRows(t: TestServer, action: string, where: { targetId?: string; ip
 
 let t: TestServer;
 let owner: SignedInUser;
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'bf-owner');
-});
+beforeAll(async () => ({ t, owner } = await seed().owner('bf-owner')));
 afterAll(() => t?.close());
 
 describe('sign-in lockout (defaults: 10 per account and address, 30 per address, 100 per account, per 15 minutes)', () => {
@@ -97,11 +94,11 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     const failures = await auditRows(t, 'auth.loginFailed', { targetId: victim.id, since });
     expect(failures).toHaveLength(10); // the locked attempt was refused before the account was looked up
     const refused = await auditRows(t, 'auth.loginFailed', { ip: attacker, since });
-    expect(refused.filter((r: any) => r.metadata.locked === true)).toHaveLength(1);
+    expect(refused.filter((r) => r.metadata?.locked === true)).toHaveLength(1);
     // the window is 15 minutes: the lock is still there a moment later
     expect((await rawLogIn(t.url, attacker, victim.email, PASSWORD)).text).toBe(first.text);
     // and it is that address's lock only: the owner, elsewhere, signs in
-    expect((await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+    expect((await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
   });
 
   it('locks the account for every address once failures from many addresses reach LOGIN_MAX_ACCOUNT_FAILURES, audited once', async () => {
@@ -135,7 +132,7 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     expect(locked.text).toBe(first.text);
     // the account itself is fine from anywhere else
     const elsewhere = await rawLogIn(t.url, uniqueLoopback(), innocent.email, PASSWORD);
-    expect(elsewhere.body.data.logIn.user.id).toBe(innocent.id);
+    expect(elsewhere.data!.logIn.user.id).toBe(innocent.id);
 
     const lockouts = await auditRows(t, 'auth.lockedOut', { ip: address, since });
     expect(lockouts).toHaveLength(1);
@@ -147,7 +144,7 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     // caller nothing, so they cost nothing: packing guesses into one document buys no more guesses.
     const victim = await signUp(t, 'aliased');
     const address = uniqueLoopback();
-    const gql = gqlFrom(t.url, address);
+    const gql = graphqlClient(t.url, { from: address });
     const since = new Date();
     const document = `mutation($e: String!) { ${Array.from({ length: 15 }, (_, i) => `a${i}: logIn(email: $e, password: "wrong guess ${i}") { token }`).join(' ')} }`;
     const first = await gql(document, { e: victim.email });
@@ -159,7 +156,10 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     expect(await auditRows(t, 'auth.loginFailed', { ip: address, since })).toHaveLength(1);
     expect(await auditRows(t, 'auth.lockedOut', { ip: address, since })).toHaveLength(0);
     // the owner, from elsewhere, signs in
-    const next = await gqlFrom(t.url, uniqueLoopback())(`mutation($e: String!, $p: String!) { a0: logIn(email: $e, password: $p) { token } }`, { e: victim.email, p: PASSWORD });
+    const next = await graphqlClient(t.url, { from: uniqueLoopback() })(
+      typed<{ a0: { token: string } }>(`mutation($e: String!, $p: String!) { a0: logIn(email: $e, password: $p) { token } }`),
+      { e: victim.email, p: PASSWORD },
+    );
     expect(next.data?.a0?.token).toEqual(expect.any(String));
   });
 
@@ -167,7 +167,7 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     const victim = await signUp(t, 'aliased-mixed');
     const address = uniqueLoopback();
     const since = new Date();
-    const res = await gqlFrom(t.url, address)(
+    const res = await graphqlClient(t.url, { from: address })(
       `mutation($e: String!, $p: String!) { ok: logIn(email: $e, password: $p) { token } b: logIn(email: $e, password: "nope nope nope 1") { token } c: logIn(email: $e, password: "nope nope nope 2") { token } d: logIn(email: $e, password: "nope nope nope 3") { token } e: logIn(email: $e, password: "nope nope nope 4") { token } }`,
       { e: victim.email, p: PASSWORD },
     );
@@ -189,7 +189,7 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       const since = new Date();
       const answers = await Promise.all(
         Array.from({ length: 40 }, (_, i) =>
-          gqlFrom(s.url, uniqueLoopback())(
+          graphqlClient(s.url, { from: uniqueLoopback() })(
             `mutation($e: String!, $p: String!) { g: logIn(email: $e, password: $p) { token } }`,
             { e: victim.email, p: `stuffed-guess-${i}` },
           ),
@@ -207,7 +207,7 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       expect(refusedLocked[0].n).toBe(30);
       expect(await auditRows(s, 'auth.lockedOut', { targetId: victim.id, since })).toHaveLength(1);
       // the right password, from a fresh address, after the wave: refused; no session was opened
-      expect((await rawLogIn(s.url, uniqueLoopback(), victim.email, PASSWORD)).body.data).toBeNull();
+      expect((await rawLogIn(s.url, uniqueLoopback(), victim.email, PASSWORD)).data).toBeNull();
       expect(await s.dataSource.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND created_at >= $2`, [victim.id, since])).toHaveLength(0);
     } finally {
       await s.close();
@@ -220,14 +220,14 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       const victim = await signUp(t, 'two-instances');
       const attacker = uniqueLoopback();
       // B has served this account from that address before, and knows nothing of the failures to come
-      expect((await rawLogIn(b.url, attacker, victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+      expect((await rawLogIn(b.url, attacker, victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
       for (let i = 0; i < 10; i++) await rawLogIn(t.url, attacker, victim.email, `wrong on a ${i} password`);
       const onB = await rawLogIn(b.url, attacker, victim.email, PASSWORD);
-      expect(onB.body.data).toBeNull();
-      expect(onB.body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(onB.data).toBeNull();
+      expect(codeOf(onB)).toBe('UNAUTHENTICATED');
       const onA = await rawLogIn(t.url, attacker, victim.email, PASSWORD);
       expect(onB.text).toBe(onA.text);
-      expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+      expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
     } finally {
       await b.close();
     }
@@ -240,9 +240,9 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       const address = uniqueLoopback();
       for (let i = 0; i < 2; i++) await rawLogIn(three.url, address, victim.email, `wrong password ${i}`);
       // 2 failures: the right password still works, and gives that address a fresh start
-      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
       for (let i = 0; i < 3; i++) await rawLogIn(three.url, address, victim.email, `wrong password again ${i}`);
-      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).body.data).toBeNull();
+      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).data).toBeNull();
       const [lockout] = await auditRows(three, 'auth.lockedOut', { targetId: victim.id });
       expect(lockout.metadata).toEqual({ lockedBy: 'accountAndAddress', failures: 3, windowSeconds: 60 });
     } finally {
@@ -254,7 +254,7 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     const address = uniqueLoopback();
     const users = await Promise.all(Array.from({ length: 12 }, () => signUp(t, 'office')));
     for (const user of users) {
-      expect((await rawLogIn(t.url, address, user.email, PASSWORD)).body.data.logIn.user.id).toBe(user.id);
+      expect((await rawLogIn(t.url, address, user.email, PASSWORD)).data!.logIn.user.id).toBe(user.id);
     }
   });
 });
@@ -293,18 +293,18 @@ describe('sign-in lockout with REDIS_URL (counters in Redis)', () => {
         // the 11th attempt from that address, right password, either instance: refused; audited once
         const onA = await rawLogIn(a.url, address, victim.email, PASSWORD);
         const onB = await rawLogIn(b.url, address, victim.email, PASSWORD);
-        expect(onA.body.data).toBeNull();
+        expect(onA.data).toBeNull();
         expect(onB.text).toBe(onA.text);
         const lockouts = await auditRows(t, 'auth.lockedOut', { targetId: victim.id });
-        expect(lockouts.map((r: any) => r.metadata.lockedBy)).toEqual(['accountAndAddress']);
+        expect(lockouts.map((r) => r.metadata?.lockedBy)).toEqual(['accountAndAddress']);
         // from another address, the owner signs in
-        expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+        expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
 
         // lifting the counter in Redis (an operator's unlock) lets that address in at once on a fresh instance
         await redis.del(pairKey);
         const c = await startTestServer({ REDIS_URL });
         try {
-          expect((await rawLogIn(c.url, address, victim.email, PASSWORD)).body.data.logIn.user.id).toBe(victim.id);
+          expect((await rawLogIn(c.url, address, victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
         } finally {
           await c.close();
         }
@@ -333,11 +333,11 @@ describe('key verification limited per calling address', () => {
 
   it('refuses verifyApiCredentials from an address after VERIFY_MAX_FAILURES=5 failures, even for the right secret; other addresses are served', async () => {
     const attacker = uniqueLoopback();
-    const gql = gqlFrom(v.url, attacker);
+    const gql = graphqlClient(v.url, { from: attacker });
     for (let i = 0; i < 5; i++) expect((await verifyWith(gql, key.key, unissuedSecret())).code).toBe('INVALID');
     expect(await verifyWith(gql, key.key, key.secret)).toMatchObject({ valid: false, code: 'RATE_LIMITED', apiKey: null, teamId: null });
     // the gateway next door, with good credentials, is not slowed
-    expect((await verifyWith(gqlFrom(v.url, uniqueLoopback()), key.key, key.secret)).code).toBe('VALID');
+    expect((await verifyWith(graphqlClient(v.url, { from: uniqueLoopback() }), key.key, key.secret)).code).toBe('VALID');
   });
 
   it('refuses /v1/authorize with 429 from an address after 5 failures; 200 from another address', async () => {
@@ -352,7 +352,7 @@ describe('key verification limited per calling address', () => {
   it('shares one count per address between /v1/authorize, verifyApiCredentials and Basic auth on /graphql (3 + 2 failures lock)', async () => {
     const attacker = uniqueLoopback();
     for (let i = 0; i < 3; i++) await authorize(v.url, attacker, key.key, unissuedSecret());
-    const gql = gqlFrom(v.url, attacker);
+    const gql = graphqlClient(v.url, { from: attacker });
     for (let i = 0; i < 2; i++) await verifyWith(gql, key.key, unissuedSecret());
     expect((await authorize(v.url, attacker, key.key, key.secret)).status).toBe(429);
     const viaBasic = await gql(`{ viewer { type } }`, {}, basic(key.key, key.secret));
@@ -362,7 +362,7 @@ describe('key verification limited per calling address', () => {
 
   it('never counts good credentials: 200 valid verifications from one address stay VALID', async () => {
     const gateway = uniqueLoopback();
-    const gql = gqlFrom(v.url, gateway);
+    const gql = graphqlClient(v.url, { from: gateway });
     const codes = new Set<string>();
     for (let i = 0; i < 20; i++) {
       const batch = await Promise.all(Array.from({ length: 10 }, () => verifyWith(gql, key.key, key.secret)));
@@ -373,12 +373,12 @@ describe('key verification limited per calling address', () => {
 
   it('holds across instances: failures on one instance lock the address on another', async () => {
     const attacker = uniqueLoopback();
-    for (let i = 0; i < 5; i++) await verifyWith(gqlFrom(v.url, attacker), key.key, unissuedSecret());
+    for (let i = 0; i < 5; i++) await verifyWith(graphqlClient(v.url, { from: attacker }), key.key, unissuedSecret());
     const other = await startTestServer({ VERIFY_MAX_FAILURES: '5', VERIFY_WINDOW_SECONDS: '60' });
     try {
       // the other instance learns of the count with its first failure from that address
-      expect((await verifyWith(gqlFrom(other.url, attacker), key.key, unissuedSecret())).code).toMatch(/INVALID|RATE_LIMITED/);
-      expect((await verifyWith(gqlFrom(other.url, attacker), key.key, key.secret)).code).toBe('RATE_LIMITED');
+      expect((await verifyWith(graphqlClient(other.url, { from: attacker }), key.key, unissuedSecret())).code).toMatch(/INVALID|RATE_LIMITED/);
+      expect((await verifyWith(graphqlClient(other.url, { from: attacker }), key.key, key.secret)).code).toBe('RATE_LIMITED');
     } finally {
       await other.close();
     }
@@ -387,7 +387,7 @@ describe('key verification limited per calling address', () => {
   it('uses the default of 100 failures per address: the 101st verification is refused', async () => {
     expect(t.config.limits).toMatchObject({ verifyFailures: 100, verifyWindowSeconds: 60 });
     const attacker = uniqueLoopback();
-    const gql = gqlFrom(t.url, attacker);
+    const gql = graphqlClient(t.url, { from: attacker });
     for (let i = 0; i < 100; i += 10) {
       const batch = await Promise.all(Array.from({ length: 10 }, () => verifyWith(gql, key.key, unissuedSecret())));
       expect(batch.every((r) => r.code === 'INVALID' || r.code === 'RATE_LIMITED')).toBe(true);

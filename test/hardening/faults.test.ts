@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -9,13 +8,14 @@ import { createDataSource } from '../../src/db/data-source';
 import { freePort } from '../../src/db/embedded-postgres';
 import { basic } from '../helpers/api-keys';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
+import { graphqlClient, type GraphQLErrorEntry, type TypedString, type Variables, typed } from '../helpers/graphql';
 import { TEST_SIGNUP_LIMITS, testDatabaseUrl } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { StoppablePostgres } from '../helpers/stoppable-postgres';
 import { sleep } from '../helpers/time';
 
 /**
- * Issue 6, faults.
+ * Faults: the database away, and a stop in the middle of traffic.
  *
  * 1. The database goes away under load: a PostgreSQL of this test's own (embedded, on a fixed
  *    port) is stopped while 8 clients create roles and keys and verify credentials. Requests
@@ -31,37 +31,28 @@ import { sleep } from '../helpers/time';
 const ROOT = path.resolve(__dirname, '..', '..');
 const UNAVAILABLE = 'The database is unavailable; try again shortly';
 
-interface Answer {
-  status: number;
-  body: any;
-  text: string;
-  ms: number;
-}
+const TIMEOUT_MS = 30_000;
 
-/** One request, timed, its body parsed as JSON when it is JSON. */
-async function timed(url: string, init: RequestInit): Promise<Answer> {
+/** A GraphQL request, timed. */
+async function post<TData>(url: string, document: TypedString<TData>, variables: Variables = {}, headers: Record<string, string> = {}) {
   const started = Date.now();
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(30_000) });
+  const answer = await graphqlClient(url, { headers, timeoutMs: TIMEOUT_MS })(document, variables);
+  return { ...answer, ms: Date.now() - started };
+}
+type Answer = Awaited<ReturnType<typeof post<unknown>>>;
+
+/** A GET, timed, its body parsed as JSON when it is JSON. */
+async function get(url: string, headers: Record<string, string> = {}) {
+  const started = Date.now();
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(TIMEOUT_MS) });
   const text = await res.text();
-  let body: any;
+  let body: { errors?: GraphQLErrorEntry[] } | undefined;
   try {
     body = JSON.parse(text);
   } catch {
     body = undefined;
   }
   return { status: res.status, body, text, ms: Date.now() - started };
-}
-
-function post(url: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}): Promise<Answer> {
-  return timed(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-}
-
-function get(url: string, headers: Record<string, string> = {}): Promise<Answer> {
-  return timed(url, { headers });
 }
 
 
@@ -77,24 +68,35 @@ async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promis
 
 async function signUpOwner(url: string) {
   const email = uniqueEmail('faults');
-  const up = await post(url, `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Faults") { token user { id } } }`, { e: email, p: PASSWORD });
-  const headers = { authorization: `Bearer ${up.body.data.signUp.token}` };
-  const team = await post(url, `mutation { createTeam(name: "Faults") { id } }`, {}, headers);
-  return { headers, teamId: team.body.data.createTeam.id as string };
+  const up = await post(
+    url,
+    typed<{ signUp: { token: string; user: { id: string } } }>(
+      `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Faults") { token user { id } } }`,
+    ),
+    { e: email, p: PASSWORD },
+  );
+  const headers = { authorization: `Bearer ${up.data!.signUp.token}` };
+  const team = await post(url, typed<{ createTeam: { id: string } }>(`mutation { createTeam(name: "Faults") { id } }`), {}, headers);
+  return { headers, teamId: team.data!.createTeam.id };
 }
 
 async function createKey(url: string, headers: Record<string, string>, teamId: string, name: string) {
   const res = await post(
     url,
-    `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id key } } }`,
+    typed<{ createApiKey: { secret: string; apiKey: { id: string; key: string } } }>(
+      `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { secret apiKey { id key } } }`,
+    ),
     { i: { teamId, name, scopes: ['team:read'] } },
     headers,
   );
-  if (!res.body?.data) throw new Error(`createApiKey: ${res.text}`);
-  return { id: res.body.data.createApiKey.apiKey.id as string, key: res.body.data.createApiKey.apiKey.key as string, secret: res.body.data.createApiKey.secret as string };
+  if (!res.data) throw new Error(`createApiKey: ${res.text}`);
+  const { secret, apiKey } = res.data.createApiKey;
+  return { id: apiKey.id, key: apiKey.key, secret };
 }
 
-const VERIFY = `mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s) { valid code } }`;
+const VERIFY = typed<{ verifyApiCredentials: { valid: boolean; code: string } }>(
+  `mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s) { valid code } }`,
+);
 
 describe('the database goes away under load and comes back', () => {
   let dir: string;
@@ -149,11 +151,23 @@ describe('the database goes away under load and comes back', () => {
           let answer: Answer;
           let createdId: string | undefined;
           if (op === 'createRole') {
-            answer = await post(base, `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`, { t: teamId, n: name }, headers);
-            createdId = answer.body?.data?.createRole?.id;
+            const created = await post(
+              base,
+              typed<{ createRole: { id: string } }>(`mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`),
+              { t: teamId, n: name },
+              headers,
+            );
+            answer = created;
+            createdId = created.data?.createRole?.id;
           } else if (op === 'createApiKey') {
-            answer = await post(base, `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`, { i: { teamId, name } }, headers);
-            createdId = answer.body?.data?.createApiKey?.apiKey?.id;
+            const created = await post(
+              base,
+              typed<{ createApiKey: { apiKey: { id: string } } }>(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`),
+              { i: { teamId, name } },
+              headers,
+            );
+            answer = created;
+            createdId = created.data?.createApiKey?.apiKey?.id;
           } else {
             answer = await post(base, VERIFY, { k: steady.key, s: steady.secret });
           }
@@ -194,21 +208,21 @@ describe('the database goes away under load and comes back', () => {
     expect(readyDown.body).toEqual({ status: 'unavailable', reason: 'database unreachable' });
     expect(readyDown.ms).toBeLessThan(3_000);
     expect(verifyDown.status).toBe(503);
-    expect(verifyDown.body.errors[0]).toMatchObject({ message: UNAVAILABLE, extensions: { reason: 'DATABASE_UNAVAILABLE' } });
+    expect(verifyDown.body?.errors?.[0]).toMatchObject({ message: UNAVAILABLE, extensions: { reason: 'DATABASE_UNAVAILABLE' } });
 
     expect(beforeStop).toBeGreaterThan(16);
     expect(results.filter((r) => r.error)).toEqual([]);
     const down = results.filter((r) => r.phase === 'down');
-    const failedDown = down.filter((r) => r.answer!.status !== 200 || r.answer!.body?.errors);
+    const failedDown = down.filter((r) => r.answer!.status !== 200 || r.answer!.errors);
     expect(failedDown.length).toBeGreaterThan(8);
     const wrong = failedDown.filter((r) => {
       const a = r.answer!;
-      const error = a.body?.errors?.[0];
+      const error = a.errors?.[0];
       return (
         a.status !== 503 ||
         a.ms >= 6_000 ||
-        a.body.errors.length !== 1 ||
-        error.message !== UNAVAILABLE ||
+        a.errors?.length !== 1 ||
+        error?.message !== UNAVAILABLE ||
         error.extensions?.code !== 'INTERNAL_SERVER_ERROR' ||
         error.extensions?.reason !== 'DATABASE_UNAVAILABLE' ||
         /stacktrace|exception|\n\s+at |ECONNREFUSED|terminat|postgres/i.test(a.text)
@@ -229,11 +243,11 @@ describe('the database goes away under load and comes back', () => {
     expect(ready.status).toBe(200);
     const back = results.filter((r) => r.phase === 'back');
     for (const op of ['createRole', 'createApiKey', 'verify']) {
-      const ok = back.filter((r) => r.op === op && r.answer!.status === 200 && !r.answer!.body.errors);
+      const ok = back.filter((r) => r.op === op && r.answer!.status === 200 && !r.answer!.errors);
       expect({ op, ok: ok.length > 0 }).toEqual({ op, ok: true });
     }
     // the last answers of every client were all good again
-    expect(back.slice(-8).every((r) => r.answer!.status === 200 && !r.answer!.body.errors)).toBe(true);
+    expect(back.slice(-8).every((r) => r.answer!.status === 200 && !r.answer!.errors)).toBe(true);
 
     // the LISTEN/NOTIFY feed reconnected to the new PostgreSQL (its connection takes this name once it listens)
     let listening: unknown[] = [];
@@ -247,10 +261,10 @@ describe('the database goes away under load and comes back', () => {
     expect(listening).toHaveLength(1);
     // a cached, valid key is refused at once after its revocation
     const doomed = await createKey(base, headers, teamId, 'doomed');
-    for (let i = 0; i < 3; i++) expect((await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).body.data.verifyApiCredentials.code).toBe('VALID');
-    const revoked = await post(base, `mutation($id: ID!) { revokeApiKey(id: $id) { status } }`, { id: doomed.id }, headers);
-    expect(revoked.body.data.revokeApiKey.status).toBe('REVOKED');
-    expect((await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).body.data.verifyApiCredentials.code).toBe('REVOKED');
+    for (let i = 0; i < 3; i++) expect((await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).data!.verifyApiCredentials.code).toBe('VALID');
+    const revoked = await post(base, typed<{ revokeApiKey: { status: string } }>(`mutation($id: ID!) { revokeApiKey(id: $id) { status } }`), { id: doomed.id }, headers);
+    expect(revoked.data!.revokeApiKey.status).toBe('REVOKED');
+    expect((await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).data!.verifyApiCredentials.code).toBe('REVOKED');
     expect((await get(`${base}/v1/authorize`, basic(doomed.key, doomed.secret))).status).toBe(401);
 
     // --- nothing half done ---
@@ -273,7 +287,7 @@ describe('the database goes away under load and comes back', () => {
       expect(audited.size).toBe(keys.length + roles.length);
     });
     // the verifications of the outage, queued while it lasted, are written once it is over
-    const validVerifications = results.filter((r) => r.op === 'verify' && r.answer!.body?.data?.verifyApiCredentials?.code === 'VALID').length;
+    const validVerifications = results.filter((r) => r.op === 'verify' && (r.answer!.data as { verifyApiCredentials?: { code: string } } | null | undefined)?.verifyApiCredentials?.code === 'VALID').length;
     let used = 0;
     const usedDeadline = Date.now() + 10_000;
     while (used < validVerifications && Date.now() < usedDeadline) {
@@ -296,28 +310,12 @@ describe('SIGTERM under load', () => {
     }
   });
 
-  /** one verification on a connection of its own; resolves with the answer or the socket error */
+  /** one verification on a connection of its own (as every request of the client); the answer or the socket error */
   function verifyOnce(port: number, key: string, secret: string): Promise<{ status?: number; code?: string; error?: string }> {
-    return new Promise((resolve) => {
-      const body = JSON.stringify({ query: VERIFY, variables: { k: key, s: secret } });
-      const req = http.request(
-        { host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            try {
-              resolve({ status: res.statusCode, code: JSON.parse(Buffer.concat(chunks).toString()).data?.verifyApiCredentials?.code });
-            } catch {
-              resolve({ status: res.statusCode });
-            }
-          });
-          res.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
-        },
-      );
-      req.on('error', (e: NodeJS.ErrnoException) => resolve({ error: e.code ?? e.message }));
-      req.end(body);
-    });
+    return graphqlClient(`http://127.0.0.1:${port}`)(VERIFY, { k: key, s: secret }).then(
+      (res) => ({ status: res.status, code: res.data?.verifyApiCredentials?.code }),
+      (e: NodeJS.ErrnoException) => ({ error: e.code ?? e.message }),
+    );
   }
 
   it('finishes every in-flight request, flushes the queued apiKey.used events and exits 0 within 10 s', async () => {

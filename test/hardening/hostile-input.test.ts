@@ -3,13 +3,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { buildSchema, isEnumType, isInputObjectType, isObjectType } from 'graphql';
+import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createKey } from '../helpers/api-keys';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import type { GraphQLErrorEntry } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, type HttpAnswer } from '../helpers/http';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
- * Issue 6, hostile input: property-based, at least 2,000 generated requests of four kinds
+ * Hostile input, property-based: at least 2,000 generated requests of four kinds
  * (random GraphQL documents from the schema's own words plus garbage; random variables for
  * real operations: odd unicode, strings up to 100 KB, deep nesting, wrong types; malformed HTTP
  * bodies: bad JSON, wrong content types, empty bodies, huge JSON; hostile headers). Whatever
@@ -336,7 +339,7 @@ function check(request: Request, answer: HttpAnswer): void {
   if (/(\n|\\n)\s+at |node_modules|\.ts:\d+:\d+|\/work\/|stacktrace|"exception"/.test(answer.text)) throw new Error(`internals in the answer: ${where}`);
   if (/INTERNAL_SERVER_ERROR|Internal server error/i.test(request.path.startsWith('/metrics') ? '' : answer.text)) throw new Error(`internal error: ${where}`);
   if (/^application\/json/.test(String(answer.headers['content-type'] ?? '')) && request.method !== 'HEAD') {
-    let body: any;
+    let body: { errors?: GraphQLErrorEntry[] } | null;
     try {
       body = JSON.parse(answer.text);
     } catch {
@@ -355,11 +358,11 @@ beforeAll(async () => {
       done();
     },
   });
-  t = await startTestServer({ LOG_LEVEL: 'warn' }, { logStream: capture });
-  owner = await signUp(t, 'hostile');
-  team = await createTeam(t, owner, 'Hostile');
-  keyId = (await createKey(t, owner, team.id, { scopes: ['team:read'] })).id;
-  const role = await t.gql(`mutation($t: ID!) { createRole(teamId: $t, name: "fuzzed", permissions: ["team:read"]) { id } }`, { t: team.id }, owner.headers);
+  ({ t, owner, team, key: { id: keyId } } = await seed({ LOG_LEVEL: 'warn' }, { logStream: capture })
+    .owner('hostile')
+    .team('Hostile')
+    .key('key', { scopes: ['team:read'] }));
+  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'fuzzed', permissions: ['team:read'] }, owner.headers);
   roleId = role.data!.createRole.id;
 });
 afterAll(() => t?.close());

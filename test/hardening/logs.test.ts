@@ -4,7 +4,7 @@ import { LineCollector } from '../helpers/log-lines';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 6, logs: with LOG_LEVEL=info the service writes one JSON line per request (request id,
+ * Logs: with LOG_LEVEL=info the service writes one JSON line per request (request id,
  * operation, principal, outcome, duration), and not one of the secrets, passwords, session
  * tokens or Authorization header values that crossed the wire during a whole key lifecycle
  * shows up anywhere in the log.
@@ -119,7 +119,7 @@ beforeAll(async () => {
   await t.close();
 });
 
-function parsed(): Record<string, any>[] {
+function parsed(): Record<string, unknown>[] {
   return log.lines.map((line) => JSON.parse(line));
 }
 

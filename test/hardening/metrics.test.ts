@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { basic, createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith, type Gql } from '../helpers/http';
+import { basic } from '../helpers/api-keys';
+import type { SignedInUser } from '../helpers/factories';
+import type { Gql } from '../helpers/graphql';
+import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 6, metrics: GET /metrics answers Prometheus text with requests, GraphQL operations and
+ * Metrics: GET /metrics answers Prometheus text with requests, GraphQL operations and
  * their latency per operation, key verifications by code, the usage queue and the database pool;
  * the numbers move with traffic, label values stay bounded whatever clients send, and with
  * METRICS_TOKEN set the endpoint wants that bearer token.
@@ -62,13 +64,7 @@ let t: TestServer;
 let owner: SignedInUser;
 let key: { key: string; secret: string; id: string };
 let gql: Gql;
-beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'metrics');
-  const team = await createTeam(t, owner, 'Metrics');
-  key = await createKey(t, owner, team.id, { scopes: ['team:read'] });
-  gql = gqlFrom(t.url, uniqueLoopback());
-});
+beforeAll(async () => ({ t, owner, key, gql } = await seed().owner('metrics').team('Metrics').key('key', { scopes: ['team:read'] }).ownAddress()));
 afterAll(() => t?.close());
 
 describe('GET /metrics', () => {

@@ -1,37 +1,26 @@
 import { Lexer, Source, TokenKind } from 'graphql';
 import { createTeam, PASSWORD, signUp, uniqueEmail } from '../helpers/factories';
+import { postGraphQL, type GraphQLAnswer } from '../helpers/graphql';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
- * Issue 6, query limits: every limit on the shape of a document refuses it before anything runs,
+ * Query limits: every limit on the shape of a document refuses it before anything runs,
  * with a GraphQL error that names the limit and its figure, and without a stack trace. Each
  * figure is the default (depth 10, aliases 15, tokens 2,000, cost 5,000, directives 10) and each
  * can be changed through its environment variable.
  */
 
-type Answer = { status: number; body: any; text: string };
+type Answer = GraphQLAnswer<unknown>;
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed: any;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  return { status: res.status, body: parsed, text };
-}
+/** POST `body` (a string as it is, anything else as JSON) to /graphql. */
+const post = <TData = Record<string, unknown>>(url: string, body: unknown, headers: Record<string, string> = {}) =>
+  postGraphQL<TData>(url, typeof body === 'string' ? body : JSON.stringify(body), { headers });
 
-const query = (url: string, q: string, headers: Record<string, string> = {}) => post(url, { query: q }, headers);
+const query = <TData = Record<string, unknown>>(url: string, q: string, headers: Record<string, string> = {}) => post<TData>(url, { query: q }, headers);
 
 /** No stack, no exception object, no source path in an error answer. */
 function expectNoInternals(answer: Answer): void {
-  for (const error of answer.body?.errors ?? []) {
+  for (const error of answer.errors ?? []) {
     expect(error.extensions?.stacktrace).toBeUndefined();
     expect(error.extensions?.exception).toBeUndefined();
   }
@@ -41,11 +30,11 @@ function expectNoInternals(answer: Answer): void {
 /** The document was refused before it ran, by the named limit. */
 function expectLimit(answer: Answer, limit: string, maximum: number, found?: number): void {
   expect(answer.status).toBe(400);
-  expect(answer.body?.data).toBeUndefined();
-  const error = answer.body.errors.find((e: any) => e.extensions?.limit === limit);
-  expect(error).toBeDefined();
-  expect(error.extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-  expect(error.extensions.maximum).toBe(maximum);
+  expect(answer.data).toBeUndefined();
+  const error = answer.errors?.find((e) => e.extensions?.limit === limit);
+  if (!error) throw new Error(`not refused by the ${limit} limit: ${answer.text}`);
+  expect(error.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  expect(error.extensions?.maximum).toBe(maximum);
   expect(error.message).toContain(limit);
   expect(error.message).toContain(`maximum of ${maximum}`);
   if (found !== undefined) expect(error.message).toContain(`${found} is more than`);
@@ -54,7 +43,7 @@ function expectLimit(answer: Answer, limit: string, maximum: number, found?: num
 
 /** Not refused by any shape limit (it may still fail for other reasons, e.g. unknown fields). */
 function expectNoLimit(answer: Answer): void {
-  const limited = (answer.body?.errors ?? []).filter((e: any) => e.extensions?.limit || /limit exceeded|more tha[nt] \d+ tokens/i.test(e.message));
+  const limited = (answer.errors ?? []).filter((e) => e.extensions?.limit || /limit exceeded|more tha[nt] \d+ tokens/i.test(e.message));
   expect(limited).toEqual([]);
 }
 
@@ -126,7 +115,7 @@ describe('query limits, defaults', () => {
     const user = await signUp(t, 'depth');
     const deep = await query(t.url, `{ viewer { user { id } } teams { members { grants { grantedBy { id } } role { name } } } }`, user.headers);
     expect(deep.status).toBe(200);
-    expect(deep.body.errors).toBeUndefined();
+    expect(deep.errors).toBeUndefined();
   });
 
   it('counts depth through fragments and inline fragments', async () => {
@@ -139,7 +128,7 @@ describe('query limits, defaults', () => {
     expectLimit(await query(t.url, aliases(16)), 'aliases', 15, 16);
     const ok = await query(t.url, aliases(15));
     expect(ok.status).toBe(200);
-    expect(Object.keys(ok.body.data)).toHaveLength(15);
+    expect(Object.keys(ok.data!)).toHaveLength(15);
   });
 
   it('counts aliases of introspection fields too: refuses 16 aliased __schema fields (15 answer 360 KB; 90 would answer 2 MB)', async () => {
@@ -149,7 +138,7 @@ describe('query limits, defaults', () => {
     expectLimit(await query(t.url, many(90)), 'aliases', 15, 90);
     const ok = await query(t.url, many(15));
     expect(ok.status).toBe(200);
-    expect(Object.keys(ok.body.data)).toHaveLength(15);
+    expect(Object.keys(ok.data!)).toHaveLength(15);
   });
 
   it('refuses 2,001 tokens when the limit is 2,000, and answers 2,000', async () => {
@@ -158,17 +147,17 @@ describe('query limits, defaults', () => {
     const team = await createTeam(t, owner, 'Tokens');
     const refused = await query(t.url, tokensOfAuditFilter(team.id, 2001), owner.headers);
     expect(refused.status).toBe(400);
-    expect(refused.body.data).toBeUndefined();
-    expect(refused.body.errors).toHaveLength(1);
-    expect(refused.body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(refused.data).toBeUndefined();
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors![0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
     // graphql-js says "more that": match either spelling
-    expect(refused.body.errors[0].message).toMatch(/Document contains more tha[nt] 2000 tokens/);
+    expect(refused.errors![0].message).toMatch(/Document contains more tha[nt] 2000 tokens/);
     expectNoInternals(refused);
     const ok = await query(t.url, tokensOfAuditFilter(team.id, 2000), owner.headers);
     // parsed, validated and run: the resolver itself answers (it takes at most 50 actions)
     expect(ok.status).toBe(200);
-    expect(ok.body.errors).toHaveLength(1);
-    expect(ok.body.errors[0]).toMatchObject({ path: ['auditEvents'], extensions: { code: 'BAD_USER_INPUT', field: 'actions' } });
+    expect(ok.errors).toHaveLength(1);
+    expect(ok.errors![0]).toMatchObject({ path: ['auditEvents'], extensions: { code: 'BAD_USER_INPUT', field: 'actions' } });
   });
 
   it('refuses cost 5,019 when the limit is 5,000, and answers cost 5,000', async () => {
@@ -176,10 +165,10 @@ describe('query limits, defaults', () => {
     const owner = await signUp(t, 'cost');
     const team = await createTeam(t, owner, 'Cost');
     expectLimit(await query(t.url, auditPage(team.id, 264), owner.headers), 'cost', 5000, 5019);
-    const ok = await query(t.url, auditPage(team.id, 263), owner.headers);
+    const ok = await query<{ auditEvents: { edges: unknown[] } }>(t.url, auditPage(team.id, 263), owner.headers);
     expect(ok.status).toBe(200);
-    expect(ok.body.errors).toBeUndefined();
-    expect(ok.body.data.auditEvents.edges.length).toBeGreaterThan(0);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.auditEvents.edges.length).toBeGreaterThan(0);
   });
 
   it('refuses a fragment bomb (2^150 fields in 2,000 tokens) on cost within 3 s (a bomb that got through would not end)', async () => {
@@ -200,19 +189,19 @@ describe('query limits, defaults', () => {
     expectLimit(await query(t.url, directives(11)), 'directives', 10, 11);
     const ok = await query(t.url, directives(10));
     expect(ok.status).toBe(200);
-    expect(ok.body.data).toEqual({ viewer: { type: 'ANONYMOUS' } });
+    expect(ok.data).toEqual({ viewer: { type: 'ANONYMOUS' } });
   });
 
   it('refuses recursive fragments (A -> B -> A) without running them', async () => {
     const answer = await query(t.url, `query { viewer { ...A } } fragment A on Viewer { type ...B } fragment B on Viewer { type ...A }`);
     expect(answer.status).toBe(400);
-    expect(answer.body.data).toBeUndefined();
-    expect(answer.body.errors.map((e: any) => e.extensions.code)).toContain('GRAPHQL_VALIDATION_FAILED');
-    expect(answer.body.errors.map((e: any) => e.message).join('\n')).toMatch(/Cannot spread fragment "A" within itself/);
+    expect(answer.data).toBeUndefined();
+    expect(answer.errors!.map((e) => e.extensions?.code)).toContain('GRAPHQL_VALIDATION_FAILED');
+    expect(answer.errors!.map((e) => e.message).join('\n')).toMatch(/Cannot spread fragment "A" within itself/);
     expectNoInternals(answer);
     const self = await query(t.url, `query { viewer { ...S } } fragment S on Viewer { type ...S }`);
     expect(self.status).toBe(400);
-    expect(self.body.errors[0].message).toMatch(/Cannot spread fragment "S" within itself/);
+    expect(self.errors![0].message).toMatch(/Cannot spread fragment "S" within itself/);
   });
 });
 
@@ -221,9 +210,9 @@ describe('query limits, configured through the environment', () => {
     expect(tight.config.limits.queryDepth).toBe(3);
     const user = await signUp(t, 'tight');
     expectLimit(await query(tight.url, `{ teams { members { user { id } } } }`, user.headers), 'depth', 3, 4);
-    const ok = await query(tight.url, `{ viewer { user { id } } }`, user.headers);
+    const ok = await query<{ viewer: { user: { id: string } } }>(tight.url, `{ viewer { user { id } } }`, user.headers);
     expect(ok.status).toBe(200);
-    expect(ok.body.data.viewer.user.id).toBe(user.id);
+    expect(ok.data!.viewer.user.id).toBe(user.id);
     expectLimit(await query(tight.url, nested(4)), 'depth', 3, 4);
     expectNoLimit(await query(tight.url, nested(3)));
   });
@@ -238,12 +227,12 @@ describe('query limits, configured through the environment', () => {
     const team = await createTeam(t, owner, 'Tight tokens');
     const refused = await query(tight.url, tokensOfAuditFilter(team.id, 41), owner.headers);
     expect(refused.status).toBe(400);
-    expect(refused.body.errors[0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect(refused.body.errors[0].message).toMatch(/more tha[nt] 40 tokens/);
-    const ok = await query(tight.url, tokensOfAuditFilter(team.id, 40), owner.headers);
+    expect(refused.errors![0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    expect(refused.errors![0].message).toMatch(/more tha[nt] 40 tokens/);
+    const ok = await query<{ auditEvents: { edges: unknown[] } }>(tight.url, tokensOfAuditFilter(team.id, 40), owner.headers);
     expect(ok.status).toBe(200);
-    expect(ok.body.errors).toBeUndefined();
-    expect(ok.body.data.auditEvents.edges).toEqual([]);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data!.auditEvents.edges).toEqual([]);
   });
 
   it('refuses cost 21 with MAX_QUERY_COST=20, and answers cost 20', async () => {
@@ -253,7 +242,7 @@ describe('query limits, configured through the environment', () => {
     const ok = await query(tight.url, cost(19));
     expectNoLimit(ok);
     expect(ok.status).toBe(200); // it runs: the anonymous caller is then refused by the permission rules
-    expect(ok.body.errors[0].extensions.code).toMatch(/FORBIDDEN|UNAUTHENTICATED|NOT_FOUND/);
+    expect(ok.errors![0].extensions?.code).toMatch(/FORBIDDEN|UNAUTHENTICATED|NOT_FOUND/);
   });
 
   it('refuses 2 directives with MAX_QUERY_DIRECTIVES=1, and answers 1', async () => {
@@ -271,7 +260,7 @@ describe('operation types', () => {
   it('refuses a subscription (the schema has none) with 400 GRAPHQL_VALIDATION_FAILED, not an internal error', async () => {
     const answer = await query(t.url, `subscription { viewer { type } }`);
     expect(answer.status).toBe(400);
-    expect(answer.body.errors).toEqual([
+    expect(answer.errors).toEqual([
       { message: 'This service does not support subscription operations', locations: [{ line: 1, column: 1 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
     ]);
   });
@@ -283,8 +272,8 @@ describe('HTTP transport', () => {
     const signUpOp = { query: `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "b") { token } }`, variables: { e: email, p: PASSWORD } };
     const answer = await post(t.url, [signUpOp, { query: '{ viewer { type } }' }]);
     expect(answer.status).toBe(400);
-    expect(answer.body.errors[0].extensions.code).toBe('BAD_REQUEST');
-    expect(answer.body.errors[0].message).toMatch(/batching/i);
+    expect(answer.errors![0].extensions?.code).toBe('BAD_REQUEST');
+    expect(answer.errors![0].message).toMatch(/batching/i);
     expectNoInternals(answer);
     const users = await t.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [email]);
     expect(users).toHaveLength(0);
@@ -328,9 +317,9 @@ describe('schema discovery', () => {
     expect(prod.config.nodeEnv).toBe('production');
     const answer = await query(prod.url, introspection);
     expect(answer.status).toBe(400);
-    expect(answer.body.data).toBeUndefined();
-    expect(answer.body.errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
-    expect(answer.body.errors[0].message).toMatch(/introspection is not allowed/i);
+    expect(answer.data).toBeUndefined();
+    expect(answer.errors![0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(answer.errors![0].message).toMatch(/introspection is not allowed/i);
     expectNoInternals(answer);
     const type = await query(prod.url, `{ __type(name: "Mutation") { fields { name } } }`);
     expect(type.status).toBe(400);
@@ -338,15 +327,15 @@ describe('schema discovery', () => {
   });
 
   it('keeps introspection on outside production (NODE_ENV=test)', async () => {
-    const answer = await query(t.url, introspection);
+    const answer = await query<{ __schema: { queryType: { name: string } } }>(t.url, introspection);
     expect(answer.status).toBe(200);
-    expect(answer.body.data.__schema.queryType.name).toBe('Query');
+    expect(answer.data!.__schema.queryType.name).toBe('Query');
   });
 
   it('gives no "Did you mean" field suggestions when NODE_ENV=production', async () => {
     const answer = await query(prod.url, `{ viewr { type } me { emial } }`);
     expect(answer.status).toBe(400);
-    expect(answer.body.errors.length).toBeGreaterThanOrEqual(1);
+    expect(answer.errors?.length).toBeGreaterThanOrEqual(1);
     expect(answer.text).not.toMatch(/Did you mean/);
     expect(answer.text).not.toContain('"viewer"');
     expect(answer.text).not.toContain('"email"');
@@ -358,7 +347,7 @@ describe('schema discovery', () => {
   it('gives field suggestions outside production (NODE_ENV=test)', async () => {
     const answer = await query(t.url, `{ viewr { type } }`);
     expect(answer.status).toBe(400);
-    expect(answer.body.errors[0].message).toMatch(/Did you mean "viewer"\?/);
+    expect(answer.errors![0].message).toMatch(/Did you mean "viewer"\?/);
   });
 
   it('still refuses depth 11 in production, with no stack trace', async () => {

@@ -4,6 +4,8 @@ import type { EntityManager } from 'typeorm';
 import type { AuditAction } from '../../src/modules/audit/audit-actions';
 import type { AuditColumns } from '../../src/modules/audit/audit-fields';
 import { AuditService, systemRow, type AuditRow } from '../../src/modules/audit/audit.service';
+import type { AuditEventsQuery } from '../clients/generated/graphql';
+import { typed } from './graphql';
 import { testDatabaseUrl, type TestServer } from './server';
 
 /** A raw audit_events row as PostgreSQL returns it (snake_case; the columns of AUDIT_FIELDS). */
@@ -19,14 +21,25 @@ export function chainOf(t: TestServer, teamId: string): Promise<AuditDbRow[]> {
   return t.dataSource.query(`SELECT * FROM audit_events WHERE team_id = $1 ORDER BY chain_seq`, [teamId]);
 }
 
-export const EVENTS_QUERY = `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
+export const EVENTS_QUERY = typed<AuditEventsQuery>(`query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
   auditEvents(teamId: $t, filter: $f, first: $first, after: $after) {
     edges { cursor node { id occurredAt teamId action outcome actor { type userId apiKeyId label } targetType targetId ip userAgent requestId metadata } }
     pageInfo { hasNextPage endCursor }
   }
-}`;
+}`);
 
-export const VERIFY_CHAIN_QUERY = `query($t: ID!) { verifyAuditChain(teamId: $t) { valid checkedEvents firstBrokenEventId firstBrokenPosition reason } }`;
+/** What verifyAuditChain answers. */
+export interface ChainVerification {
+  valid: boolean;
+  checkedEvents: number;
+  firstBrokenEventId: string | null;
+  firstBrokenPosition: string | null;
+  reason: string | null;
+}
+
+export const VERIFY_CHAIN_QUERY = typed<{ verifyAuditChain: ChainVerification }>(
+  `query($t: ID!) { verifyAuditChain(teamId: $t) { valid checkedEvents firstBrokenEventId firstBrokenPosition reason } }`,
+);
 
 /** Runs `fn` in a superuser transaction with triggers off (session_replication_role = replica). */
 export async function withTriggersOff<T>(t: TestServer, fn: (m: EntityManager) => Promise<T>): Promise<T> {

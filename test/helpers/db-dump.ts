@@ -50,7 +50,7 @@ export async function dumpAllTables(): Promise<TableDump[]> {
 }
 
 /** Rows of one table as plain objects, read straight from the database. */
-export async function selectRows<T = Record<string, any>>(sql: string, params: unknown[] = []): Promise<T[]> {
+export async function selectRows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {

@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { TestServer } from './server';
 import { hashPassword } from '../../src/auth/password';
 import { User } from '../../src/modules/user/user.entity';
+import {
+  AcceptInvitationDocument,
+  CreateTeamDocument,
+  GrantPermissionDocument,
+  InviteTeamMemberDocument,
+  LogInDocument,
+  SignUpDocument,
+} from '../clients/generated/graphql';
+import type { TestServer } from './server';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -22,12 +30,7 @@ export function bearer(token: string): Record<string, string> {
 
 export async function signUp(t: TestServer, prefix = 'user'): Promise<SignedInUser> {
   const email = uniqueEmail(prefix);
-  const res = await t.gql(
-    `mutation($email: String!, $password: String!, $name: String!) {
-       signUp(email: $email, password: $password, name: $name) { token user { id email } }
-     }`,
-    { email, password: PASSWORD, name: prefix },
-  );
+  const res = await t.gql(SignUpDocument, { email, password: PASSWORD, name: prefix });
   if (!res.data?.signUp) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
   const { token, user } = res.data.signUp;
   return { id: user.id, email, token, headers: bearer(token) };
@@ -46,7 +49,7 @@ export async function platformAdmin(t: TestServer): Promise<SignedInUser> {
 }
 
 export async function logIn(t: TestServer, email: string, password = PASSWORD): Promise<SignedInUser> {
-  const res = await t.gql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`, { e: email, p: password });
+  const res = await t.gql(LogInDocument, { email, password });
   if (!res.data?.logIn) throw new Error(`logIn failed: ${JSON.stringify(res.errors)}`);
   return { id: res.data.logIn.user.id, email, token: res.data.logIn.token, headers: bearer(res.data.logIn.token) };
 }
@@ -57,26 +60,22 @@ export interface TeamFixture {
 }
 
 export async function createTeam(t: TestServer, owner: SignedInUser, name = 'Team'): Promise<TeamFixture> {
-  const res = await t.gql(`mutation($n: String!) { createTeam(name: $n) { id roles { id name } } }`, { n: name }, owner.headers);
+  const res = await t.gql(CreateTeamDocument, { name }, owner.headers);
   if (!res.data?.createTeam) throw new Error(`createTeam failed: ${JSON.stringify(res.errors)}`);
-  const roles = Object.fromEntries(res.data.createTeam.roles.map((r: { id: string; name: string }) => [r.name, r.id]));
+  const roles = Object.fromEntries(res.data.createTeam.roles.map((r) => [r.name, r.id]));
   return { id: res.data.createTeam.id, roles };
 }
 
 /** `by` invites the address into the team with the role: the invitation's id. */
 export async function invite(t: TestServer, by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
-  const res = await t.gql(
-    `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
-    { t: teamId, e: email, r: roleId },
-    by.headers,
-  );
+  const res = await t.gql(InviteTeamMemberDocument, { teamId, email, roleId }, by.headers);
   if (!res.data?.inviteTeamMember) throw new Error(`inviteTeamMember failed: ${JSON.stringify(res.errors)}`);
   return res.data.inviteTeamMember.id;
 }
 
 /** The invitee accepts: the new membership's id. */
 export async function accept(t: TestServer, invitee: SignedInUser, invitationId: string): Promise<string> {
-  const res = await t.gql(`mutation($id: ID!) { acceptInvitation(id: $id) { id } }`, { id: invitationId }, invitee.headers);
+  const res = await t.gql(AcceptInvitationDocument, { id: invitationId }, invitee.headers);
   if (!res.data?.acceptInvitation) throw new Error(`acceptInvitation failed: ${JSON.stringify(res.errors)}`);
   return res.data.acceptInvitation.id;
 }
@@ -91,15 +90,7 @@ export async function addMember(t: TestServer, by: SignedInUser, teamId: string,
 }
 
 export async function grant(t: TestServer, by: SignedInUser, membershipId: string, permission: string): Promise<string> {
-  const res = await t.gql(
-    `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id } }`,
-    { m: membershipId, p: permission },
-    by.headers,
-  );
+  const res = await t.gql(GrantPermissionDocument, { membershipId, permission }, by.headers);
   if (!res.data?.grantPermission) throw new Error(`grantPermission failed: ${JSON.stringify(res.errors)}`);
   return res.data.grantPermission.id;
-}
-
-export function codeOf(res: { errors?: { extensions?: Record<string, any> }[] }): string | undefined {
-  return res.errors?.[0]?.extensions?.code;
 }

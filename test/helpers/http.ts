@@ -1,12 +1,28 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import { newApiSecret } from '../../src/modules/api-key/api-key-format';
-import type { GraphQLResponse } from './server';
+import { VerifyApiCredentialsDocument, type VerifyApiCredentialsMutation } from '../clients/generated/graphql';
+import type { Gql } from './graphql';
+
+/** Idle connections it keeps are unref'd: they hold no test process open. */
+const keepAliveAgent = new http.Agent({ keepAlive: true });
 
 export interface HttpAnswer {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
+}
+
+export interface HttpOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** the source address, e.g. uniqueLoopback() */
+  localAddress?: string;
+  /** give up when the server says nothing for this long */
+  timeoutMs?: number;
+  /** reuse a connection (as a browser or fetch would); by default each request has its own */
+  keepAlive?: boolean;
 }
 
 /**
@@ -15,18 +31,17 @@ export interface HttpAnswer {
  * (request.ip), which lets a test own its rate-limit buckets instead of sharing 127.0.0.1 with
  * every other test file of the run (the failure counts live in the shared database).
  */
-export function httpRequest(
-  url: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string; localAddress?: string } = {},
-): Promise<HttpAnswer> {
+export function httpRequest(url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
+  const { body } = options;
   return new Promise((resolve, reject) => {
     const req = http.request(
       url,
       {
         method: options.method ?? 'GET',
-        headers: options.headers,
+        // a body of known length, as fetch sends it (not chunked)
+        headers: body === undefined ? options.headers : { 'content-length': `${Buffer.byteLength(body)}`, ...options.headers },
         localAddress: options.localAddress,
-        agent: false,
+        agent: options.keepAlive ? keepAliveAgent : false,
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -36,7 +51,10 @@ export function httpRequest(
       },
     );
     req.on('error', reject);
-    if (options.body !== undefined) req.write(options.body);
+    // the socket's silence, not the whole exchange: a server that stopped answering
+    const { timeoutMs } = options;
+    if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    if (body !== undefined) req.write(body);
     req.end();
   });
 }
@@ -56,50 +74,16 @@ export function uniqueLoopbackIn(prefix: string): string {
   return `${prefix}.${randomInt(0, 256)}.${randomInt(2, 255)}`;
 }
 
-export type Gql = <T = Record<string, any>>(
-  query: string,
-  variables?: Record<string, unknown>,
-  headers?: Record<string, string>,
-) => Promise<GraphQLResponse<T> & { text: string }>;
-
-/** POST /graphql of the server at `baseUrl`, sent from `localAddress`. */
-export function gqlFrom(baseUrl: string, localAddress: string): Gql {
-  return async (query, variables, headers = {}) => {
-    const res = await httpRequest(`${baseUrl}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
-      localAddress,
-    });
-    let body: any;
-    try {
-      body = JSON.parse(res.text);
-    } catch {
-      body = { errors: [{ message: res.text }] };
-    }
-    const headerBag = new Headers();
-    for (const [name, value] of Object.entries(res.headers)) {
-      if (value !== undefined) headerBag.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    return { status: res.status, headers: headerBag, data: body.data, errors: body.errors, text: res.text };
-  };
-}
-
-/** verifyApiCredentials through `gql` (e.g. one of gqlFrom). */
+/** verifyApiCredentials through `gql` (t.gql, or a graphqlClient from another address). */
 export async function verifyWith(
   gql: Gql,
   key: string,
   secret: string,
   extra: { requiredScopes?: string[]; clientIp?: string } = {},
-): Promise<{ valid: boolean; code: string; teamId: string | null; scopes: string[]; apiKey: { id: string } | null }> {
-  const res = await gql(
-    `mutation($k: String!, $s: String!, $r: [String!], $ip: String) {
-       verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { valid code teamId scopes apiKey { id } }
-     }`,
-    { k: key, s: secret, r: extra.requiredScopes, ip: extra.clientIp },
-  );
+): Promise<VerifyApiCredentialsMutation['verifyApiCredentials']> {
+  const res = await gql(VerifyApiCredentialsDocument, { key, secret, ...extra });
   if (!res.data?.verifyApiCredentials) throw new Error(`verify failed (${res.status}): ${res.text}`);
-  return res.data.verifyApiCredentials as any;
+  return res.data.verifyApiCredentials;
 }
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes; returns the last value. */

@@ -50,7 +50,7 @@ export interface RunningNginx {
 }
 
 /**
- * The nginx configuration of the README's gateway example: every request to `/` is first sent
+ * The nginx configuration of the gateway example in docs/api-keys.md: every request to `/` is first sent
  * (without its body) to the service's /v1/authorize by `auth_request`; only a 2xx lets it through,
  * and the team, key and scopes the service answered with are handed to the upstream.
  * `/admin/` additionally requires the `orders:write` scope. `/empress/` is the service itself

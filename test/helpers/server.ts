@@ -3,21 +3,15 @@ import type { DataSource } from 'typeorm';
 import { loadConfig, type Config } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { buildServer, type BuildOptions, type BuiltServer } from '../../src/server';
-
-export interface GraphQLResponse<T = Record<string, any>> {
-  status: number;
-  headers: Headers;
-  data?: T | null;
-  errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
-}
+import { graphqlClient, type Gql } from './graphql';
 
 export interface TestServer {
   url: string;
   dataSource: DataSource;
   server: BuiltServer;
   config: Config;
-  /** POST a GraphQL document over real HTTP */
-  gql<T = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** POST a GraphQL document over real HTTP, from 127.0.0.1 (graphqlClient for another address) */
+  gql: Gql;
   close(): Promise<void>;
 }
 
@@ -64,21 +58,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     dataSource,
     server,
     config,
-    async gql(query, variables, headers = {}) {
-      const res = await fetch(`${url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify({ query, variables }),
-      });
-      const text = await res.text();
-      let body: any;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = { errors: [{ message: text }] };
-      }
-      return { status: res.status, headers: res.headers, data: body.data, errors: body.errors };
-    },
+    gql: graphqlClient(url),
     async close() {
       await server.close();
       await dataSource.destroy();

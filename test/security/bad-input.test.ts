@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createKey } from '../helpers/api-keys';
-import { codeOf, createTeam, PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
-import { gqlFrom, uniqueLoopback } from '../helpers/http';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { createTeam, PASSWORD, type SignedInUser, signUp, uniqueEmail } from '../helpers/factories';
+import { codeOf, type GraphQLAnswer, graphqlClient, typed } from '../helpers/graphql';
+import { uniqueLoopback } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * Bad input is refused cleanly everywhere: BAD_USER_INPUT (HTTP 400 outside GraphQL), never an
@@ -22,16 +25,16 @@ let otherTeamId: string;
 let keyId: string;
 let roleId: string;
 beforeAll(async () => {
-  t = await startTestServer();
-  owner = await signUp(t, 'bad-input-sec');
-  teamId = (await createTeam(t, owner, 'Bad input')).id;
+  ({ t, owner, team: { id: teamId }, kept: { id: keyId } } = await seed()
+    .owner('bad-input-sec')
+    .team('Bad input')
+    .key('kept', { name: 'kept key', description: 'kept description' })
+    .key('second', { name: 'second key' }));
   otherTeamId = (await createTeam(t, owner, 'Other')).id;
-  keyId = (await createKey(t, owner, teamId, { name: 'kept key', description: 'kept description' })).id;
-  await createKey(t, owner, teamId, { name: 'second key' });
   await createKey(t, owner, otherTeamId, { name: 'other team key' });
   const role = await t.gql(
-    `mutation($t: ID!) { createRole(teamId: $t, name: "Kept role", permissions: ["team:read"], description: "kept description") { id } }`,
-    { t: teamId },
+    CreateRoleDocument,
+    { teamId, name: 'Kept role', permissions: ['team:read'], description: 'kept description' },
     owner.headers,
   );
   roleId = role.data!.createRole.id;
@@ -40,15 +43,19 @@ afterAll(() => t?.close());
 
 const cursor = (text: string) => Buffer.from(text).toString('base64url');
 
-function expectBadInput(res: GraphQLResponse, field?: string): void {
+function expectBadInput(res: GraphQLAnswer, field?: string): void {
   expect(res.errors?.length).toBeGreaterThan(0);
   expect(codeOf(res)).toBe('BAD_USER_INPUT');
   if (field) expect(res.errors![0].extensions?.field).toBe(field);
   expect(JSON.stringify(res.errors)).not.toMatch(/out of range|bigint|QueryFailed|timestamp|stacktrace/i);
 }
 
-const AUDIT_PAGE = `query($t: ID!, $a: String, $f: Int) { auditEvents(teamId: $t, after: $a, first: $f) { edges { cursor } pageInfo { endCursor } } }`;
-const KEY_PAGE = `query($t: ID!, $a: String, $f: Int) { apiKeys(teamId: $t, after: $a, first: $f) { totalCount edges { cursor node { name } } } }`;
+const AUDIT_PAGE = typed<{ auditEvents: { edges: { cursor: string }[]; pageInfo: { endCursor: string | null } } }>(
+  `query($t: ID!, $a: String, $f: Int) { auditEvents(teamId: $t, after: $a, first: $f) { edges { cursor } pageInfo { endCursor } } }`,
+);
+const KEY_PAGE = typed<{ apiKeys: { totalCount: number; edges: { cursor: string; node: { name: string } }[] } }>(
+  `query($t: ID!, $a: String, $f: Int) { apiKeys(teamId: $t, after: $a, first: $f) { totalCount edges { cursor node { name } } } }`,
+);
 
 describe('cursors', () => {
   it.each([
@@ -138,7 +145,9 @@ describe('times', () => {
 
   it('refuses times outside years 0000-9999 in every GraphQL time argument, and answers at the edges', async () => {
     const filter = `query($t: ID!, $f: AuditEventFilter) { auditEvents(teamId: $t, filter: $f) { edges { cursor } } }`;
-    const usage = `query($id: ID!, $f: DateTimeISO!, $to: DateTimeISO!) { apiKey(id: $id) { usage(from: $f, to: $to) { day count } } }`;
+    const usage = typed<{ apiKey: { usage: { day: string; count: number }[] } }>(
+      `query($id: ID!, $f: DateTimeISO!, $to: DateTimeISO!) { apiKey(id: $id) { usage(from: $f, to: $to) { day count } } }`,
+    );
     const create = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`;
     for (const far of ['-004714-01-01T00:00:00Z', '+275760-09-13T00:00:00Z', '10000-01-01T00:00:00Z']) {
       expectBadInput(await t.gql(filter, { t: teamId, f: { from: far } }, owner.headers));
@@ -216,7 +225,7 @@ const WELCOME: [string, string][] = [
 interface NameField {
   label: string;
   /** try to set the name; the answer */
-  set(name: string): Promise<GraphQLResponse>;
+  set(name: string): Promise<GraphQLAnswer>;
   /** how many rows carry this exact name (0 after a refusal) */
   count(name: string): Promise<number>;
 }
@@ -228,7 +237,7 @@ const NAME_FIELDS: NameField[] = [
   {
     label: 'signUp(name)',
     set: (name) =>
-      gqlFrom(t.url, uniqueLoopback())(`mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token } }`, {
+      graphqlClient(t.url, { from: uniqueLoopback() })(`mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token } }`, {
         e: uniqueEmail('invisible'),
         p: PASSWORD,
         n: name,
@@ -312,7 +321,7 @@ describe('names refuse invisible and bidirectional characters', () => {
   it('refuses them in an email address too (it is shown to people as a name is)', async () => {
     for (const char of ['\u202E', '\u200B', '\u2066', '\u{E0041}']) {
       const email = `invisible.${randomBytes(3).toString('hex')}${char}@example.com`;
-      const res = await gqlFrom(t.url, uniqueLoopback())(`mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Hidden") { token } }`, {
+      const res = await graphqlClient(t.url, { from: uniqueLoopback() })(`mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Hidden") { token } }`, {
         e: email,
         p: PASSWORD,
       });

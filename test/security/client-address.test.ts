@@ -1,9 +1,10 @@
 import { auditRowsOfRequest } from '../helpers/audit';
-import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { createTeam, signUp } from '../helpers/factories';
-import { eventually, gqlFrom, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { basic, type CreatedKey } from '../helpers/api-keys';
+import { graphqlClient, typed } from '../helpers/graphql';
+import { eventually, httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { nginxAvailable, NGINX_BIN, startEchoUpstream, startNginx, type RunningNginx } from '../helpers/nginx';
-import { startTestServer, type TestServer } from '../helpers/server';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
 
 /**
  * A client can't choose its own address. With TRUST_PROXY unset the service believes nobody's
@@ -13,14 +14,18 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * (TRUST_PROXY), the header that proxy sets is believed.
  */
 const FORGED = '203.0.113.5';
+const VERIFY_CODE = typed<{ verifyApiCredentials: { code: string } }>(
+  `mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s) { code } }`,
+);
+
 let t: TestServer; // defaults; VERIFY_MAX_FAILURES=5 so the limit test is short
 let fenced: CreatedKey; // allowedIps 203.0.113.0/24: the forged address is inside, the real one is not
 
 beforeAll(async () => {
-  t = await startTestServer({ VERIFY_MAX_FAILURES: '5' });
-  const owner = await signUp(t, 'address-owner');
-  const team = await createTeam(t, owner, 'Addresses');
-  fenced = await createKey(t, owner, team.id, { name: 'fenced', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] });
+  ({ t, fenced } = await seed({ VERIFY_MAX_FAILURES: '5' })
+    .owner('address-owner')
+    .team('Addresses')
+    .key('fenced', { name: 'fenced', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] }));
 });
 afterAll(() => t.close());
 
@@ -30,7 +35,7 @@ describe('with TRUST_PROXY unset, X-Forwarded-For is believed from nobody', () =
     expect(res.status).toBe(401);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const verified = await t.gql(
-      `mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s) { code } }`,
+      VERIFY_CODE,
       { k: fenced.key, s: fenced.secret },
       { 'x-forwarded-for': FORGED, 'x-real-ip': FORGED, forwarded: `for=${FORGED}` },
     );
@@ -53,20 +58,20 @@ describe('with TRUST_PROXY unset, X-Forwarded-For is believed from nobody', () =
 
   it('a new forged address per try does not escape the per-address failure limit', async () => {
     const from = uniqueLoopback();
-    const gql = gqlFrom(t.url, from);
+    const gql = graphqlClient(t.url, { from });
     for (let i = 0; i < 5; i++) {
-      const res = await gql(`mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s) { code } }`, { k: fenced.key, s: unissuedSecret() }, {
+      const res = await gql(VERIFY_CODE, { k: fenced.key, s: unissuedSecret() }, {
         'x-forwarded-for': `198.51.100.${i + 1}`,
       });
       expect(res.data?.verifyApiCredentials.code).toBe('INVALID');
     }
-    const refused = await gql(`mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s) { code } }`, { k: fenced.key, s: fenced.secret }, {
+    const refused = await gql(VERIFY_CODE, { k: fenced.key, s: fenced.secret }, {
       'x-forwarded-for': '198.51.100.99',
     });
     expect(refused.data?.verifyApiCredentials.code).toBe('RATE_LIMITED');
     // the address really used is the one refused, whatever it claims next
     expect((await httpRequest(`${t.url}/v1/authorize`, { headers: { ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '198.51.100.100' }, localAddress: from })).status).toBe(429);
-    expect((await verifyWith(gqlFrom(t.url, uniqueLoopback()), fenced.key, fenced.secret)).code).toBe('IP_NOT_ALLOWED');
+    expect((await verifyWith(graphqlClient(t.url, { from: uniqueLoopback() }), fenced.key, fenced.secret)).code).toBe('IP_NOT_ALLOWED');
   });
 });
 
@@ -82,11 +87,11 @@ nginxTest('behind a real nginx named in TRUST_PROXY, the address nginx forwards 
 
   beforeAll(async () => {
     if (!nginxAvailable()) throw new Error(`nginx is required in CI but ${NGINX_BIN} does not exist (apt-get install -y nginx)`);
-    proxied = await startTestServer({ TRUST_PROXY: '127.0.0.1' });
-    const owner = await signUp(proxied, 'proxied-owner');
-    const team = await createTeam(proxied, owner, 'Behind nginx');
-    mine = await createKey(proxied, owner, team.id, { name: 'mine', scopes: ['orders:read'], allowedIps: [`${client}/32`] });
-    forged = await createKey(proxied, owner, team.id, { name: 'forged', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] });
+    ({ t: proxied, mine, forged } = await seed({ TRUST_PROXY: '127.0.0.1' })
+      .owner('proxied-owner')
+      .team('Behind nginx')
+      .key('mine', { name: 'mine', scopes: ['orders:read'], allowedIps: [`${client}/32`] })
+      .key('forged', { name: 'forged', scopes: ['orders:read'], allowedIps: ['203.0.113.0/24'] }));
     upstream = await startEchoUpstream();
     nginx = await startNginx({ servicePort: Number(new URL(proxied.url).port), upstreamPort: upstream.port });
   });

@@ -5,8 +5,10 @@ import { LIST_SIZES } from '../../src/graphql/list-bounds';
 import { chainWalkLease } from '../../src/modules/audit/chain-verifier';
 import { teamChain } from '../../src/modules/audit/chain-walk';
 import { buildBareSchema } from '../../src/schema';
+import { CreateRoleDocument } from '../clients/generated/graphql';
 import { appendSyntheticEvents, VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { codeOf, graphqlClient, type Gql, type GraphQLAnswer, typed } from '../helpers/graphql';
 import { eventually } from '../helpers/http';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { startTestServer, testDatabaseUrl, type TestServer } from '../helpers/server';
@@ -67,8 +69,8 @@ afterAll(async () => {
 const walk = (t: TestServer, teamId: string) => t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, owner.headers);
 const aliasedWalks = (teamId: string, n: number) =>
   `{ ${Array.from({ length: n }, (_, i) => `w${i}: verifyAuditChain(teamId: "${teamId}") { valid checkedEvents }`).join(' ')} }`;
-const PAGE = `query($t: ID!, $n: Int) { auditEvents(teamId: $t, first: $n) { edges { cursor node {
-  id occurredAt teamId action outcome actor { type userId apiKeyId label } targetType targetId ip userAgent requestId metadata } } } }`;
+const PAGE = typed<{ auditEvents: { edges: unknown[] } }>(`query($t: ID!, $n: Int) { auditEvents(teamId: $t, first: $n) { edges { cursor node {
+  id occurredAt teamId action outcome actor { type userId apiKeyId label } targetType targetId ip userAgent requestId metadata } } } }`);
 
 function exportUrl(t: TestServer, teamId: string): string {
   return `${t.url}/v1/audit/export?teamId=${teamId}`;
@@ -174,7 +176,7 @@ describe('a page is costed by the `first` it really gets', () => {
   it('costs first: 100000 as the 500 the service gives: one such page runs, six aliased are refused', async () => {
     const team = walkTeams[0].id;
     const page = (alias: string) => `${alias}: auditEvents(teamId: $t, first: $n) { edges { cursor } }`;
-    const one = await a.gql(`query($t: ID!, $n: Int) { ${page('p')} }`, { t: team, n: 100_000 }, owner.headers);
+    const one = await a.gql(typed<{ p: { edges: unknown[] } }>(`query($t: ID!, $n: Int) { ${page('p')} }`), { t: team, n: 100_000 }, owner.headers);
     expect(one.errors).toBeUndefined();
     expect(one.data?.p.edges).toHaveLength(500);
     const six = await a.gql(`query($t: ID!, $n: Int) { ${[1, 2, 3, 4, 5, 6].map((i) => page(`p${i}`)).join(' ')} }`, { t: team, n: 100_000 }, owner.headers);
@@ -198,12 +200,12 @@ describe('a list without `first` is costed by its size', () => {
     const team = await createTeam(a, owner, 'Many roles');
     const addRoles = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const res = await a.gql(`mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: []) { id } }`, { t: team.id, n: `Role ${i}` }, owner.headers);
+        const res = await a.gql(CreateRoleDocument, { teamId: team.id, name: `Role ${i}`, permissions: [] }, owner.headers);
         expect(res.errors).toBeUndefined();
       }
     };
     // 1 (team) + 1 (roles) + 3 per role
-    const roles = `query($t: ID!) { team(id: $t) { roles { id name permissions } } }`;
+    const roles = typed<{ team: { roles: unknown[] } }>(`query($t: ID!) { team(id: $t) { roles { id name permissions } } }`);
     await addRoles(0, 10);
     const ok = await tight.gql(roles, { t: team.id }, owner.headers);
     expect(ok.errors).toBeUndefined();
@@ -229,7 +231,7 @@ describe('exports are capped per team', () => {
       const res = await fetch(exportUrl(t, exportTeam.id), { headers: owner.headers });
       expect(res.status).toBe(429);
       expect(res.headers.get('content-type')).toMatch(/application\/json/);
-      expect(((await res.json()) as any).errors[0].extensions.code).toBe('RATE_LIMITED');
+      expect(codeOf((await res.json()) as GraphQLAnswer<unknown>)).toBe('RATE_LIMITED');
     }
     // another team is not held up
     expect((await lengthOfExport(a, walkTeams[3].id)).status).toBe(200);
@@ -282,20 +284,20 @@ describe('no request starves the pool', () => {
   // does not share its event loop.
   const PROC_APP = `${APP}-process`;
   let proc: ServerProcess;
+  /** POST /graphql of the process */
+  let post: Gql;
   beforeAll(async () => {
     proc = await startServerProcess({ applicationName: PROC_APP });
+    // connections reused, as a real client's: the bystander's latency is the server's, not a TCP handshake's
+    post = graphqlClient(proc.url, { keepAlive: true });
   }, 60_000);
   afterAll(() => proc?.stop());
 
-  const post = async (query: string, variables: Record<string, unknown>, headers: Record<string, string>) => {
-    const res = await fetch(`${proc.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query, variables }) });
-    return { status: res.status, body: (await res.json()) as any };
-  };
   const timed = async () => {
     const started = performance.now();
-    const { body } = await post(`{ me { id } }`, {}, bystander.headers);
+    const res = await post(typed<{ me: { id: string } }>(`{ me { id } }`), {}, bystander.headers);
     const ms = performance.now() - started;
-    expect(body.data?.me.id).toBe(bystander.id);
+    expect(res.data?.me.id).toBe(bystander.id);
     return ms;
   };
   /** An export read to its end as fast as the client can, counting bytes only. */
@@ -352,7 +354,7 @@ describe('no request starves the pool', () => {
     // the load did run: the walks answered, two exports streamed in full and the third was refused
     const exports = answers.slice(-3) as { status: number; bytes: number }[];
     expect(exports.map((e) => e.status).sort()).toEqual([200, 200, 429]);
-    const walks = answers.slice(1, -3) as { body: any }[];
-    expect(walks.filter((w) => w.body.data?.verifyAuditChain?.valid).length).toBeGreaterThanOrEqual(walkTeams.length);
+    const walks = answers.slice(1, -3) as GraphQLAnswer<{ verifyAuditChain?: { valid: boolean } }>[];
+    expect(walks.filter((w) => w.data?.verifyAuditChain?.valid).length).toBeGreaterThanOrEqual(walkTeams.length);
   }, 120_000);
 });

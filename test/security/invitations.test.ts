@@ -1,22 +1,24 @@
+import { ChangeMemberRoleDocument, FieldsOfTypeDocument } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { chainOf } from '../helpers/audit';
 import {
   accept,
   addMember,
   bearer,
-  codeOf,
   createTeam,
   grant,
   invite,
   logIn,
   PASSWORD,
   platformAdmin,
-  signUp,
-  uniqueEmail,
   type SignedInUser,
+  signUp,
   type TeamFixture,
+  uniqueEmail,
 } from '../helpers/factories';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import { codeOf, typed, type GraphQLAnswer } from '../helpers/graphql';
+import { seedOn } from '../helpers/seed';
+import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
  * Joining a team needs the person's consent, and an email's existence stays private, tried from
@@ -25,17 +27,33 @@ import { startTestServer, type GraphQLResponse, type TestServer } from '../helpe
  * handing out more than they hold; an application key; anyone, when sign-up is off.
  */
 
+interface Invitation {
+  id: string;
+  teamName: string;
+  email: string;
+  roleName: string;
+  status: string;
+  invitedBy: { id: string } | null;
+}
+type Listed = Pick<Invitation, 'id' | 'email' | 'status' | 'roleName'>;
+
 const DOC = {
   add: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id user { name } } }`,
-  invite: `mutation($t: ID!, $e: String!, $r: ID!) {
+  invite: typed<{ inviteTeamMember: Invitation & { createdAt: string; expiresAt: string } }>(`mutation($t: ID!, $e: String!, $r: ID!) {
     inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id teamName email roleName status invitedBy { id } createdAt expiresAt }
-  }`,
-  mine: `{ myInvitations { id teamName email roleName status invitedBy { id } } }`,
-  accept: `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } user { id } } }`,
-  decline: `mutation($id: ID!) { declineInvitation(id: $id) }`,
-  revoke: `mutation($id: ID!) { revokeInvitation(id: $id) }`,
-  teamInvitations: `query($id: ID!, $s: InvitationStatus) { team(id: $id) { invitations(status: $s) { id email status roleName } } }`,
-  signUp: `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`,
+  }`),
+  mine: typed<{ myInvitations: Invitation[] }>(`{ myInvitations { id teamName email roleName status invitedBy { id } } }`),
+  accept: typed<{ acceptInvitation: { id: string; role: { name: string }; user: { id: string } } }>(
+    `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } user { id } } }`,
+  ),
+  decline: typed<{ declineInvitation: boolean }>(`mutation($id: ID!) { declineInvitation(id: $id) }`),
+  revoke: typed<{ revokeInvitation: boolean }>(`mutation($id: ID!) { revokeInvitation(id: $id) }`),
+  teamInvitations: typed<{ team: { invitations: Listed[] } }>(
+    `query($id: ID!, $s: InvitationStatus) { team(id: $id) { invitations(status: $s) { id email status roleName } } }`,
+  ),
+  signUp: typed<{ signUp: { token: string; user: { id: string } } }>(
+    `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`,
+  ),
 };
 
 const NOTHING = '00000000-0000-4000-8000-00000000f00d';
@@ -46,14 +64,13 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-function ok<T = Record<string, any>>(res: GraphQLResponse<T>): T {
+function ok<T>(res: GraphQLAnswer<T>): T {
   if (res.errors?.length || !res.data) throw new Error(`expected success, got ${res.status} ${JSON.stringify(res.errors)}`);
   return res.data;
 }
 
-async function teamWithOwner(name = 'Invitations'): Promise<{ owner: SignedInUser; team: TeamFixture }> {
-  const owner = await signUp(t, 'inv-owner');
-  return { owner, team: await createTeam(t, owner, name) };
+function teamWithOwner(name = 'Invitations'): PromiseLike<{ owner: SignedInUser; team: TeamFixture }> {
+  return seedOn(t).owner('inv-owner').team(name);
 }
 
 async function memberships(teamId: string, userId: string): Promise<number> {
@@ -75,7 +92,7 @@ async function personNamed(name: string): Promise<SignedInUser> {
 }
 
 /** The answer with what must differ between two invitations (ids, addresses, times) blanked out. */
-function shape(res: GraphQLResponse): unknown {
+function shape(res: GraphQLAnswer<unknown>): unknown {
   return JSON.parse(
     JSON.stringify({ status: res.status, data: res.data, errors: res.errors ?? null })
       .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
@@ -161,10 +178,10 @@ describe("an invitation does not tell whether an email has an account, nor whose
 
     // The team's list tells no more: no status, field or name sets the account holders apart.
     const listed = ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'PENDING' }, owner.headers)).team.invitations;
-    expect(listed.map((i: { status: string }) => i.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
+    expect(listed.map((i) => i.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect(JSON.stringify(listed)).not.toContain(secretName);
     // Nor does the audit log, which an Auditor reads: no account id, no name, no "known" flag.
-    const ids = new Set(answers.map((res) => res.data!.inviteTeamMember.id));
+    const ids = new Set<string | null>(answers.map((res) => res.data!.inviteTeamMember.id));
     const invited = (await chainOf(t, team.id)).filter((row) => row.action === 'member.invited' && ids.has(row.target_id));
     expect(invited).toHaveLength(4);
     for (const row of invited) {
@@ -175,8 +192,8 @@ describe("an invitation does not tell whether an email has an account, nor whose
   });
 
   it('the Invitation type has no field that reaches the invited person', async () => {
-    const res = ok(await t.gql(`{ __type(name: "Invitation") { fields { name } } }`));
-    expect(res.__type.fields.map((f: { name: string }) => f.name).sort()).toEqual([
+    const res = ok(await t.gql(FieldsOfTypeDocument, { name: 'Invitation' }));
+    expect(res.__type?.fields?.map((f) => f.name).sort()).toEqual([
       'createdAt', 'email', 'expiresAt', 'id', 'invitedBy', 'roleName', 'status', 'teamName',
     ]);
   });
@@ -210,7 +227,7 @@ describe("someone else's invitation does not exist for you", () => {
       expect(await memberships(team.id, intruder.id)).toBe(0);
     }
     expect(await stateOf(id)).toBe('PENDING');
-    expect(ok(await t.gql(DOC.mine, {}, victim.headers)).myInvitations.map((i: { id: string }) => i.id)).toEqual([id]);
+    expect(ok(await t.gql(DOC.mine, {}, victim.headers)).myInvitations.map((i) => i.id)).toEqual([id]);
     // a refusal to a stranger is not written into the team's chain
     const strangers = (await chainOf(t, team.id)).filter((row) => row.actor_user_id === attacker.id);
     expect(strangers).toEqual([]);
@@ -320,8 +337,7 @@ describe('nobody invites with more than they hold', () => {
     const adminMembership = await addMember(t, owner, team.id, admin.email, team.roles.Admin);
     const person = await signUp(t, 'inv-stale');
     const id = await invite(t, admin, team.id, person.email, team.roles.Admin);
-    const demote = `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`;
-    ok(await t.gql(demote, { m: adminMembership, r: team.roles.Member }, owner.headers));
+    ok(await t.gql(ChangeMemberRoleDocument, { membershipId: adminMembership, roleId: team.roles.Member }, owner.headers));
     expect(codeOf(await t.gql(DOC.accept, { id }, person.headers))).toBe('CONFLICT');
     expect(await memberships(team.id, person.id)).toBe(0);
     // The team renews it under someone who can give the role: now it goes through.

@@ -1,6 +1,9 @@
+import { ChangeMemberRoleDocument, CreateRoleDocument, RevokeApiKeyDocument } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { addMember, codeOf, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { codeOf, typed } from '../helpers/graphql';
 import { httpRequest } from '../helpers/http';
+import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -21,15 +24,32 @@ let team: TeamFixture;
 const DOC = {
   regenerate: `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
   update: `mutation($id: ID!) { updateApiKey(id: $id, input: { name: "mine now" }) { id } }`,
-  revoke: `mutation($id: ID!) { revokeApiKey(id: $id) { status } }`,
+  revoke: RevokeApiKeyDocument,
   transfer: `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id owner { id } effectiveScopes } }`,
   events: `query($t: ID!) { auditEvents(teamId: $t, first: 1) { edges { node { id } } } }`,
-  key: `query($id: ID!) { apiKey(id: $id) { owner { id } scopes effectiveScopes viewerCanUpdate viewerCanRegenerate viewerCanRevoke } }`,
-  verify: `mutation($k: String!, $s: String!, $r: [String!]) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r) { code scopes } }`,
+  key: typed<{ apiKey: KeySeen }>(
+    `query($id: ID!) { apiKey(id: $id) { owner { id } scopes effectiveScopes viewerCanUpdate viewerCanRegenerate viewerCanRevoke } }`,
+  ),
+  verify: typed<{ verifyApiCredentials: { code: string; scopes: string[] } }>(
+    `mutation($k: String!, $s: String!, $r: [String!]) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r) { code scopes } }`,
+  ),
+  orphans: typed<{ apiKeys: { edges: { node: { id: string } }[] } }>(
+    `query($t: ID!) { apiKeys(teamId: $t, needsOwner: true) { edges { node { id } } } }`,
+  ),
 };
 
+/** An API key as its team sees it: whose it is, what it names and what it can do now. */
+interface KeySeen {
+  owner: { id: string } | null;
+  scopes: string[];
+  effectiveScopes: string[];
+  viewerCanUpdate: boolean;
+  viewerCanRegenerate: boolean;
+  viewerCanRevoke: boolean;
+}
+
 async function role(name: string, permissions: string[]): Promise<string> {
-  const res = await a.gql(`mutation($t: ID!, $n: String!, $p: [String!]!) { createRole(teamId: $t, name: $n, permissions: $p) { id } }`, { t: team.id, n: name, p: permissions }, owner.headers);
+  const res = await a.gql(CreateRoleDocument, { teamId: team.id, name, permissions }, owner.headers);
   if (!res.data?.createRole) throw new Error(JSON.stringify(res.errors));
   return res.data.createRole.id;
 }
@@ -42,9 +62,7 @@ async function member(roleId: string, prefix: string): Promise<{ user: SignedInU
 const secretOf = async (key: CreatedKey) => (await a.dataSource.query(`SELECT secret_version FROM api_keys WHERE id = $1`, [key.id]))[0].secret_version;
 
 beforeAll(async () => {
-  [a, b] = await Promise.all([startTestServer(), startTestServer()]);
-  owner = await signUp(a, 'key-owner-owner');
-  team = await createTeam(a, owner, 'Key owners');
+  [{ t: a, owner, team }, b] = await Promise.all([seed().owner('key-owner-owner').team('Key owners'), startTestServer()]);
 });
 afterAll(async () => {
   await Promise.all([a.close(), b.close()]);
@@ -114,7 +132,7 @@ describe("a key can do no more than its owner can do today", () => {
   });
 
   it('when the owner loses audit:read, the key loses it on its next request, on every instance', async () => {
-    const changed = await a.gql(`mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, { m: analyst.membershipId, r: readerRole }, owner.headers);
+    const changed = await a.gql(ChangeMemberRoleDocument, { membershipId: analyst.membershipId, roleId: readerRole }, owner.headers);
     expect(codeOf(changed)).toBeUndefined();
     for (const server of [b, a]) {
       expect(codeOf(await eventsWithKey(server))).toBe('FORBIDDEN');
@@ -150,8 +168,8 @@ describe("a key can do no more than its owner can do today", () => {
     }
     const seen = await a.gql(DOC.key, { id: key.id }, owner.headers);
     expect(seen.data!.apiKey).toMatchObject({ owner: null, effectiveScopes: ['orders:read'] });
-    const orphans = await a.gql(`query($t: ID!) { apiKeys(teamId: $t, needsOwner: true) { edges { node { id } } } }`, { t: team.id }, owner.headers);
-    expect(orphans.data!.apiKeys.edges.map((e: { node: { id: string } }) => e.node.id)).toContain(key.id);
+    const orphans = await a.gql(DOC.orphans, { t: team.id }, owner.headers);
+    expect(orphans.data!.apiKeys.edges.map((e) => e.node.id)).toContain(key.id);
   });
 
   it('transferred to a member holding its permissions, it can do everything it names again', async () => {
@@ -159,8 +177,8 @@ describe("a key can do no more than its owner can do today", () => {
     const res = await a.gql(DOC.transfer, { id: key.id, m: ownerMembership.id }, owner.headers);
     expect(res.data?.transferApiKey).toEqual({ id: key.id, owner: { id: owner.id }, effectiveScopes: ['audit:read', 'orders:read', 'team:read'] });
     expect(codeOf(await eventsWithKey(b))).toBeUndefined();
-    const orphans = await a.gql(`query($t: ID!) { apiKeys(teamId: $t, needsOwner: true) { edges { node { id } } } }`, { t: team.id }, owner.headers);
-    expect(orphans.data!.apiKeys.edges.map((e: { node: { id: string } }) => e.node.id)).not.toContain(key.id);
+    const orphans = await a.gql(DOC.orphans, { t: team.id }, owner.headers);
+    expect(orphans.data!.apiKeys.edges.map((e) => e.node.id)).not.toContain(key.id);
     const [row] = await a.dataSource.query(`SELECT metadata FROM audit_events WHERE team_id = $1 AND action = 'apiKey.transferred' ORDER BY chain_seq DESC LIMIT 1`, [team.id]);
     expect(row.metadata).toMatchObject({ fromUserId: analyst.user.id, toUserId: owner.id });
   });

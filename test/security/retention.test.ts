@@ -3,7 +3,8 @@ import { Client } from 'pg';
 import { ConfigError, loadConfig } from '../../src/config';
 import { RETENTION } from '../../src/maintenance/retention';
 import { logIn, signUp, type SignedInUser } from '../helpers/factories';
-import { eventually, gqlFrom, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
+import { graphqlClient, typed } from '../helpers/graphql';
+import { eventually, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { startTestServer, testDatabaseUrl, type TestServer } from '../helpers/server';
 
 /**
@@ -41,9 +42,9 @@ describe('the maintenance job purges what is spent, and nothing live', () => {
 
     // a spent counter: failed verifications in a one-second window; a live one: failed sign-ins (15 minutes)
     const verifier = uniqueLoopback();
-    await verifyWith(gqlFrom(t.url, verifier), 'empk_' + 'A'.repeat(24), unissuedSecret());
+    await verifyWith(graphqlClient(t.url, { from: verifier }), 'empk_' + 'A'.repeat(24), unissuedSecret());
     const signer = uniqueLoopback();
-    await gqlFrom(t.url, signer)(`mutation($e: String!) { logIn(email: $e, password: "wrong password!") { token } }`, { e: user.email });
+    await graphqlClient(t.url, { from: signer })(`mutation($e: String!) { logIn(email: $e, password: "wrong password!") { token } }`, { e: user.email });
     expect(await bucketsLike(t, `%${verifier}%`)).not.toEqual([]);
     expect(await bucketsLike(t, `%${signer}%`)).not.toEqual([]);
 
@@ -51,7 +52,7 @@ describe('the maintenance job purges what is spent, and nothing live', () => {
     expect(purged).toBe(true);
     expect((await sessionsOf(t, user.id)).map((s) => s.expired)).toEqual([false]);
     expect(await bucketsLike(t, `%${signer}%`)).not.toEqual([]);
-    expect((await t.gql(`{ me { id } }`, {}, user.headers)).data?.me.id).toBe(user.id);
+    expect((await t.gql(typed<{ me: { id: string } }>(`{ me { id } }`), {}, user.headers)).data?.me.id).toBe(user.id);
   });
 
   it('refuses a bad MAINTENANCE_INTERVAL_SECONDS at start-up, naming it', () => {

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { CreateRoleDocument } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff } from '../helpers/audit';
-import { addMember, createTeam, grant, platformAdmin, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { gqlFrom, httpRequest, uniqueLoopback, unissuedSecret } from '../helpers/http';
+import { createTeam, platformAdmin, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { graphqlClient } from '../helpers/graphql';
+import { httpRequest, uniqueLoopback, unissuedSecret } from '../helpers/http';
 import { LineCollector } from '../helpers/log-lines';
+import { seed, type SeededMember } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -18,7 +21,7 @@ import { startTestServer, type TestServer } from '../helpers/server';
 let t: TestServer;
 const log = new LineCollector();
 let owner: SignedInUser;
-let member: SignedInUser;
+let member: SeededMember;
 let outsider: SignedInUser;
 let team: TeamFixture;
 let otherTeam: TeamFixture;
@@ -32,22 +35,21 @@ const FORGED = '203.0.113.66';
 
 beforeAll(async () => {
   // a low key-failure limit, to reach the 429 of a rate-limited caller in a few requests
-  t = await startTestServer({ LOG_LEVEL: 'info', VERIFY_MAX_FAILURES: '5' }, { logStream: log });
-  owner = await signUp(t, 'seclog-owner');
-  member = await signUp(t, 'seclog-member');
-  outsider = await signUp(t, 'seclog-outsider');
-  team = await createTeam(t, owner, 'Security log');
+  ({ t, owner, outsider, team, member, teamKey } = await seed({ LOG_LEVEL: 'info', VERIFY_MAX_FAILURES: '5' }, { logStream: log })
+    .owner('seclog-owner')
+    .user('outsider', 'seclog-outsider')
+    .team('Security log')
+    .member('member', 'Member', { prefix: 'seclog-member', grants: ['apiKeys:read'] })
+    .key('teamKey', { scopes: ['team:read'] }));
+  ({ membershipId, grantIds: [grantId] } = member);
   otherTeam = await createTeam(t, outsider, 'Elsewhere');
-  membershipId = await addMember(t, owner, team.id, member.email, team.roles.Member);
-  grantId = await grant(t, owner, membershipId, 'apiKeys:read');
   roleId = (await createRole(owner.headers, 'Reviewers')).data!.createRole.id;
-  teamKey = await createKey(t, owner, team.id, { scopes: ['team:read'] });
   otherKey = await createKey(t, outsider, otherTeam.id, { scopes: ['team:read', 'members:read'] });
 });
 afterAll(() => t.close());
 
-const CREATE_ROLE = `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`;
-const createRole = (headers: Record<string, string>, name: string) => t.gql(CREATE_ROLE, { t: team.id, n: name }, headers);
+const createRole = (headers: Record<string, string>, name: string) =>
+  t.gql(CreateRoleDocument, { teamId: team.id, name, permissions: ['team:read'] }, headers);
 
 interface SecurityRow {
   action: string;
@@ -58,7 +60,7 @@ interface SecurityRow {
   team_id: string | null;
   ip: string | null;
   request_id: string;
-  metadata: Record<string, any>;
+  metadata: Record<string, unknown>;
 }
 
 /** The security log's rows for an address, once this server has written what it counted. */
@@ -71,6 +73,9 @@ async function securityRows(ip: string): Promise<SecurityRow[]> {
 const minutesSince = (start: number) => Math.floor(Date.now() / 60_000) - Math.floor(start / 60_000) + 1;
 
 const counted = (rows: SecurityRow[]) => rows.reduce((sum, row) => sum + Number(row.metadata.count), 0);
+/** The `key` counts of the rows' `name` counts, added up: sumOf(rows, 'codes', 'UNAUTHENTICATED'). */
+const sumOf = (rows: SecurityRow[], name: string, key: string) =>
+  rows.reduce((n, r) => n + ((r.metadata[name] as Record<string, number> | undefined)?.[key] ?? 0), 0);
 
 /**
  * The team's chain as its members see it: how many rows, and whether it checks out. Rows of a
@@ -135,7 +140,7 @@ describe('refusals of callers with no stake in the team', () => {
     async (_who, credentials, actor) => {
       const from = uniqueLoopback();
       const start = Date.now();
-      const gql = gqlFrom(t.url, from);
+      const gql = graphqlClient(t.url, { from });
       const before = await chainState(team.id);
       const mutations = mutationsOnTheTeam();
       for (const { field, document, variables } of mutations) {
@@ -170,7 +175,7 @@ describe('refusals of callers with no stake in the team', () => {
   it('a flood of 1,000 refused requests from one address adds a bounded number of rows, and none to any chain', async () => {
     const from = uniqueLoopback();
     const start = Date.now();
-    const gql = gqlFrom(t.url, from);
+    const gql = graphqlClient(t.url, { from });
     const before = await chainState(team.id);
     const document = `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["audit:read"]) { id } }`;
     let sent = 0;
@@ -198,7 +203,7 @@ describe('refusals of callers with no stake in the team', () => {
       const addresses = Array.from({ length: 10 }, () => uniqueLoopback());
       const since = new Date(Date.now() - 1_000);
       for (const from of addresses) {
-        const res = await gqlFrom(capped.url, from)(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
+        const res = await graphqlClient(capped.url, { from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
         expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       }
       await capped.server.services.securityLog.flush(true);
@@ -256,7 +261,7 @@ describe('refusals at authentication', () => {
     for (const row of rows) {
       expect(row).toMatchObject({ action: 'security.authRefused', outcome: 'DENIED', actor_type: 'ANONYMOUS', team_id: null });
     }
-    const sum = (name: string, key: string) => rows.reduce((n, r) => n + (r.metadata[name]?.[key] ?? 0), 0);
+    const sum = (name: string, key: string) => sumOf(rows, name, key);
     expect(sum('codes', 'UNAUTHENTICATED')).toBe(100);
     expect(sum('credentialKinds', 'session')).toBe(100);
     expect(sum('routes', '/v1/audit/export')).toBe(10);
@@ -266,7 +271,7 @@ describe('refusals at authentication', () => {
   it('bad key credentials, then the 429 of a rate-limited caller, are counted by code', async () => {
     const from = uniqueLoopback();
     const start = Date.now();
-    const gql = gqlFrom(t.url, from);
+    const gql = graphqlClient(t.url, { from });
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const unknownKey = `empk_${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x').slice(0, 24)}`;
@@ -275,7 +280,7 @@ describe('refusals at authentication', () => {
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     const rows = await securityRows(from);
     expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
-    const sum = (name: string, key: string) => rows.reduce((n, r) => n + (r.metadata[name]?.[key] ?? 0), 0);
+    const sum = (name: string, key: string) => sumOf(rows, name, key);
     expect({
       UNAUTHENTICATED: sum('codes', 'UNAUTHENTICATED'),
       RATE_LIMITED: sum('codes', 'RATE_LIMITED'),
@@ -373,7 +378,7 @@ describe("a platform admin's reads", () => {
 describe('the security log itself', () => {
   it('is append-only, and audit:verify checks its chain', async () => {
     const from = uniqueLoopback();
-    await gqlFrom(t.url, from)(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
+    await graphqlClient(t.url, { from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
     const [row] = await securityRows(from);
     expect(row).toBeDefined();
     for (const statement of [`UPDATE security_events SET ip = '192.0.2.1' WHERE ip = $1`, `DELETE FROM security_events WHERE ip = $1`]) {

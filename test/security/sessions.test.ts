@@ -1,6 +1,7 @@
-import { bearer, codeOf, PASSWORD, signUp, type SignedInUser } from '../helpers/factories';
+import { bearer, PASSWORD, type SignedInUser, signUp } from '../helpers/factories';
+import { codeOf, type Gql, graphqlClient, typed } from '../helpers/graphql';
 import { hashingCounts, hashingSince } from '../helpers/hashing';
-import { gqlFrom, uniqueLoopback, type Gql } from '../helpers/http';
+import { uniqueLoopback } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const LOGIN = `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`;
+const LOGIN = typed<{ logIn: { token: string } }>(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`);
 
 interface OpenSession {
   token: string;
@@ -30,11 +31,11 @@ interface OpenSession {
 
 /** A session of `email` opened from `from`, with a User-Agent of its own. */
 async function session(email: string, password = PASSWORD, from = uniqueLoopback(), agent = 'test-agent'): Promise<OpenSession> {
-  const gql = gqlFrom(t.url, from);
+  const gql = graphqlClient(t.url, { from });
   const res = await gql(LOGIN, { e: email, p: password }, { 'user-agent': agent });
   if (!res.data?.logIn) throw new Error(`logIn failed: ${res.text}`);
-  const token = res.data.logIn.token as string;
-  return { token, from, gql: (query, variables, headers = {}) => gql(query, variables, { ...bearer(token), ...headers }) };
+  const token = res.data.logIn.token;
+  return { token, from, gql: graphqlClient(t.url, { from, headers: bearer(token) }) };
 }
 
 async function alive(token: string): Promise<boolean> {
@@ -43,7 +44,7 @@ async function alive(token: string): Promise<boolean> {
 }
 
 /** The audit rows of `action` about `targetId`, oldest first. */
-function audited(action: string, targetId: string): Promise<{ outcome: string; metadata: any; actor_user_id: string }[]> {
+function audited(action: string, targetId: string): Promise<{ outcome: string; metadata: Record<string, unknown>; actor_user_id: string }[]> {
   return t.dataSource.query(
     `SELECT outcome, metadata, actor_user_id FROM audit_events WHERE action = $1 AND target_id = $2 ORDER BY occurred_at`,
     [action, targetId],
@@ -94,12 +95,12 @@ describe('changePassword', () => {
     // nothing changed: the old password still signs in (from elsewhere), the other session lives
     expect(await alive(other.token)).toBe(true);
     expect(await alive((await session(user.email)).token)).toBe(true);
-    const refusals = await t.dataSource.query(
+    const refusals: { outcome: string; code: string }[] = await t.dataSource.query(
       `SELECT outcome, metadata->>'code' AS code FROM audit_events WHERE action = 'user.passwordChanged' AND actor_user_id = $1`,
       [user.id],
     );
     expect(refusals).toHaveLength(4);
-    expect(refusals.every((r: any) => r.outcome === 'DENIED' && r.code === 'FORBIDDEN')).toBe(true);
+    expect(refusals.every((r) => r.outcome === 'DENIED' && r.code === 'FORBIDDEN')).toBe(true);
     const [lockout] = await audited('auth.lockedOut', user.id);
     expect(lockout.metadata).toMatchObject({ lockedBy: 'accountAndAddress', failures: 3 });
   });
@@ -151,16 +152,20 @@ describe('mySessions and logOutEverywhere', () => {
   it("lists only the caller's own live sessions, marks the current one, and never shows a token", async () => {
     const [user, stranger] = await Promise.all([signUp(t, 'lister'), signUp(t, 'stranger')]);
     const laptop = await session(user.email, PASSWORD, uniqueLoopback(), 'Laptop browser');
-    const res = await laptop.gql(`{ mySessions { id createdAt lastSeenAt expiresAt userAgent ip current } }`);
+    const res = await laptop.gql(
+      typed<{ mySessions: { id: string; userAgent: string | null; ip: string | null; current: boolean }[] }>(
+        `{ mySessions { id createdAt lastSeenAt expiresAt userAgent ip current } }`,
+      ),
+    );
     expect(res.errors).toBeUndefined();
     const listed = res.data!.mySessions;
-    expect(listed.map((s: any) => s.id).sort()).toEqual((await sessionIds(user)).sort());
-    expect(listed.filter((s: any) => s.current)).toEqual([expect.objectContaining({ userAgent: 'Laptop browser', ip: laptop.from })]);
+    expect(listed.map((s) => s.id).sort()).toEqual((await sessionIds(user)).sort());
+    expect(listed.filter((s) => s.current)).toEqual([expect.objectContaining({ userAgent: 'Laptop browser', ip: laptop.from })]);
     expect(listed).toHaveLength(2);
     expect(res.text).not.toContain(laptop.token.slice(5));
     expect(res.text).not.toContain(user.token.slice(5));
     const strangers = await sessionIds(stranger);
-    expect(listed.map((s: any) => s.id)).not.toContain(strangers[0]);
+    expect(listed.map((s) => s.id)).not.toContain(strangers[0]);
   });
 
   it('lastSeenAt is not a write on every request: it moves only once it is five minutes old', async () => {

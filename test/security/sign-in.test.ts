@@ -1,6 +1,7 @@
 import { PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
+import { codeOf, graphqlClient, typed } from '../helpers/graphql';
 import { hashingCounts, hashingSince } from '../helpers/hashing';
-import { gqlFrom, uniqueLoopback } from '../helpers/http';
+import { uniqueLoopback } from '../helpers/http';
 import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
@@ -20,17 +21,12 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * run's database.
  */
 
-const LOGIN = `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`;
+const LOGIN = typed<{ logIn: { token: string; user: { id: string } } }>(
+  `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
+);
 
-interface Answer {
-  status: number;
-  text: string;
-  data?: any;
-  errors?: any[];
-}
-
-function logInFrom(url: string, from: string, email: string, password: string): Promise<Answer> {
-  return gqlFrom(url, from)(LOGIN, { e: email, p: password });
+function logInFrom(url: string, from: string, email: string, password: string) {
+  return graphqlClient(url, { from })(LOGIN, { e: email, p: password });
 }
 
 /** The count in a bucket of the shared failure store, 0 when it has none. */
@@ -61,7 +57,7 @@ afterAll(() => t?.close());
 describe('only what ran counts', () => {
   it('ten aliased logIn fields under @skip(if: true), sent again and again, count nothing: the victim signs in', async () => {
     const victim = await signUp(t, 'skip-victim');
-    const attacker = gqlFrom(t.url, uniqueLoopback());
+    const attacker = graphqlClient(t.url, { from: uniqueLoopback() });
     for (let round = 0; round < 3; round++) {
       const res = await attacker(aliasedLogIns(10, '@skip(if: true)'), { e: victim.email });
       expect(res.errors).toBeUndefined();
@@ -75,7 +71,7 @@ describe('only what ran counts', () => {
   it('fields left unrun after a failed logIn are not charged: 15 aliased guesses in one document cost one attempt', async () => {
     const victim = await signUp(t, 'unrun-victim');
     const address = uniqueLoopback();
-    const res = await gqlFrom(t.url, address)(aliasedLogIns(15), { e: victim.email });
+    const res = await graphqlClient(t.url, { from: address })(aliasedLogIns(15), { e: victim.email });
     expect(res.data).toBeNull();
     expect(res.errors?.map((e) => e.path)).toEqual([['a0']]);
     expect(await count(t, `login:account:${victim.email}`)).toBe(1);
@@ -147,10 +143,10 @@ describe('one address cannot lock out someone signing in from another', () => {
       for (let i = 1; i < 5; i++) await logInFrom(s.url, uniqueLoopback(), victim.email, `many wrong password ${i}`);
       const locked = await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD);
       expect(locked.text).toBe(wrong.text);
-      const lockouts = await s.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`, [
+      const lockouts: { metadata: unknown }[] = await s.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`, [
         victim.id,
       ]);
-      expect(lockouts.map((r: any) => r.metadata)).toContainEqual({ lockedBy: 'account', failures: 5, windowSeconds: 900 });
+      expect(lockouts.map((r) => r.metadata)).toContainEqual({ lockedBy: 'account', failures: 5, windowSeconds: 900 });
     } finally {
       await s.close();
     }
@@ -178,7 +174,7 @@ describe('one address cannot lock out someone signing in from another', () => {
       const before = await hashingCounts(s.url);
       const fourth = await logInFrom(s.url, attacker, victim.email, PASSWORD);
       expect(fourth.data).toBeNull();
-      expect(fourth.errors?.[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(codeOf(fourth)).toBe('UNAUTHENTICATED');
       expect(hashingSince(before, await hashingCounts(s.url)).verify).toBe(0);
       expect(await count(t, `login:pair-day:${victim.email}|${attacker}`)).toBe(6);
       const [lockout] = await t.dataSource.query(

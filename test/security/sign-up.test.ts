@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { loadConfig } from '../../src/config';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
+import { graphqlClient, typed } from '../helpers/graphql';
 import { hashingCounts, hashingSince, type HashingCounts } from '../helpers/hashing';
-import { gqlFrom, uniqueLoopback } from '../helpers/http';
+import { uniqueLoopback } from '../helpers/http';
 import { ownDatabase } from '../helpers/own-database';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -16,7 +17,9 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * the sign-ups of every other test file of the run.
  */
 
-const SIGN_UP = `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`;
+const SIGN_UP = typed<{ signUp: { token: string; user: { id: string } } }>(
+  `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`,
+);
 
 const own = ownDatabase('signup');
 
@@ -37,7 +40,7 @@ afterEach(async () => {
 });
 
 function signUpFrom(s: TestServer, from: string, email = uniqueEmail('su')) {
-  return gqlFrom(s.url, from)(SIGN_UP, { e: email, p: PASSWORD, n: 'Someone' });
+  return graphqlClient(s.url, { from })(SIGN_UP, { e: email, p: PASSWORD, n: 'Someone' });
 }
 
 const users = (s: TestServer, emails: string[]) =>
@@ -68,7 +71,7 @@ describe('sign-up limits', () => {
     const document = `mutation { ${fields.join(' ')} }`;
     const address = uniqueLoopback();
     const before = await hashingCounts(s.url);
-    const res = await gqlFrom(s.url, address)(document);
+    const res = await graphqlClient(s.url, { from: address })(document);
     expect(await users(s, emails)).toBe(3);
     expect(res.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(hashingSince(before, await hashingCounts(s.url)).hash).toBe(3);
@@ -150,7 +153,7 @@ describe('no hashing when the answer is already decided', () => {
   it('bad input: BAD_USER_INPUT, without hashing and without counting against the address', async () => {
     const s = await server({ SIGNUP_MAX_PER_ADDRESS: '1' });
     const address = uniqueLoopback();
-    const gql = gqlFrom(s.url, address);
+    const gql = graphqlClient(s.url, { from: address });
     const before = await hashingCounts(s.url);
     for (const [e, p, n] of [
       ['not an email', PASSWORD, 'Name'],

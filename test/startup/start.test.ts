@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
+import { CreateTeamDocument, LogInDocument, SignUpDocument, TeamsDocument } from '../clients/generated/graphql';
 import { runAuditVerify } from '../helpers/audit';
+import { graphqlClient, type Gql } from '../helpers/graphql';
 import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl } from '../helpers/server';
 import { sleep } from '../helpers/time';
 
@@ -72,17 +74,13 @@ class Service {
     throw new Error(`no URL and /healthz within ${STARTUP_MS / 1000} s:\n${this.output}`);
   }
 
-  async gql(query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-    const res = await fetch(`${this.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await res.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] };
+  /** POST /graphql of the service (once ready) */
+  get gql(): Gql {
+    return graphqlClient(this.url);
   }
 
   async logIn(email: string, password: string): Promise<string | null> {
-    const res = await this.gql(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, { e: email, p: password });
+    const res = await this.gql(LogInDocument, { email, password });
     return res.data?.logIn?.token ?? null;
   }
 
@@ -213,8 +211,8 @@ describe('npm start with an embedded PostgreSQL', () => {
     adminPassword = 'the admin chose this one';
 
     // Something to find again after a restart.
-    const created = await service.gql(`mutation { createTeam(name: "Survives restarts") { id } }`, {}, { authorization: `Bearer ${token}` });
-    teamId = created.data.createTeam.id;
+    const created = await service.gql(CreateTeamDocument, { name: 'Survives restarts' }, { authorization: `Bearer ${token}` });
+    teamId = created.data!.createTeam.id;
 
     // The embedded PostgreSQL runs with its data in DATA_DIR.
     expect(existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))).toBe(true);
@@ -236,8 +234,8 @@ describe('npm start with an embedded PostgreSQL', () => {
 
     const token = await service.logIn('admin@localhost', adminPassword);
     expect(token).toEqual(expect.any(String));
-    const teams = await service.gql(`{ teams { id name } }`, {}, { authorization: `Bearer ${token}` });
-    expect(teams.data.teams).toEqual([{ id: teamId, name: 'Survives restarts' }]);
+    const teams = await service.gql(TeamsDocument, {}, { authorization: `Bearer ${token}` });
+    expect(teams.data!.teams).toEqual([{ id: teamId, name: 'Survives restarts' }]);
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
     expect(processesMentioning(path.join(dataDir, 'pgdata'))).toEqual([]);
@@ -319,16 +317,13 @@ describe('npm start with DATABASE_URL', () => {
 
     // An account made through the service is in this run's test database.
     const email = `start-test.${process.pid}.${Date.now()}@example.com`;
-    const signUp = await service.gql(
-      `mutation($e: String!) { signUp(email: $e, password: "correct horse battery staple", name: "Via start") { user { id } } }`,
-      { e: email },
-    );
+    const signUp = await service.gql(SignUpDocument, { email, password: 'correct horse battery staple', name: 'Via start' });
     expect(signUp.errors).toBeUndefined();
     const client = new Client({ connectionString: testDatabaseUrl() });
     await client.connect();
     try {
       const { rows } = await client.query(`SELECT id FROM users WHERE email = $1`, [email]);
-      expect(rows).toEqual([{ id: signUp.data.signUp.user.id }]);
+      expect(rows).toEqual([{ id: signUp.data!.signUp.user.id }]);
     } finally {
       await client.end();
     }

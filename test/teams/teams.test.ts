@@ -1,5 +1,24 @@
-import { addMember, codeOf, createTeam, grant, invite, platformAdmin, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
-import { startTestServer, type GraphQLResponse, type TestServer } from '../helpers/server';
+import {
+  AcceptInvitationDocument,
+  AddTeamMemberDocument,
+  ChangeMemberRoleDocument,
+  CreateRoleDocument,
+  DeleteRoleDocument,
+  GrantPermissionDocument,
+  InviteTeamMemberDocument,
+  RemoveTeamMemberDocument,
+  RevokeInvitationDocument,
+  RevokePermissionGrantDocument,
+  TeamDocument,
+  TeamMembersDocument,
+  TeamRolesDocument,
+  TeamsDocument,
+  UpdateRoleDocument,
+} from '../clients/generated/graphql';
+import { addMember, createTeam, grant, invite, platformAdmin, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import { codeOf, documentText, type AnyDocument, type GraphQLAnswer, type Variables } from '../helpers/graphql';
+import { seedOn } from '../helpers/seed';
+import { startTestServer, type TestServer } from '../helpers/server';
 
 /**
  * The rules of teams, roles and grants, over real HTTP: who is Owner, that a team keeps one, that
@@ -14,25 +33,25 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const DOC = {
-  team: `query($id: ID!) { team(id: $id) { id name viewerPermissions } }`,
-  members: `query($id: ID!) { team(id: $id) { members { id user { id email } role { name } grants { id permission } } } }`,
-  roles: `query($id: ID!) { team(id: $id) { roles { id name description builtIn permissions } } }`,
-  addMember: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id role { name } } }`,
-  invite: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id roleName } }`,
-  accept: `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } } }`,
-  revokeInvitation: `mutation($id: ID!) { revokeInvitation(id: $id) }`,
-  changeRole: `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id role { name } } }`,
-  remove: `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
-  grant: `mutation($m: ID!, $p: String!) { grantPermission(membershipId: $m, permission: $p) { id permission } }`,
-  revoke: `mutation($id: ID!) { revokePermissionGrant(id: $id) }`,
-  createRole: `mutation($t: ID!, $n: String!, $p: [String!]!) { createRole(teamId: $t, name: $n, permissions: $p) { id name permissions builtIn } }`,
-  updateRole: `mutation($id: ID!, $n: String, $p: [String!]) { updateRole(id: $id, name: $n, permissions: $p) { id name permissions } }`,
-  deleteRole: `mutation($id: ID!) { deleteRole(id: $id) }`,
+  team: TeamDocument,
+  members: TeamMembersDocument,
+  roles: TeamRolesDocument,
+  addMember: AddTeamMemberDocument,
+  invite: InviteTeamMemberDocument,
+  accept: AcceptInvitationDocument,
+  revokeInvitation: RevokeInvitationDocument,
+  changeRole: ChangeMemberRoleDocument,
+  remove: RemoveTeamMemberDocument,
+  grant: GrantPermissionDocument,
+  revoke: RevokePermissionGrantDocument,
+  createRole: CreateRoleDocument,
+  updateRole: UpdateRoleDocument,
+  deleteRole: DeleteRoleDocument,
 };
 
 const ALL = ['apiKeys:create', 'apiKeys:manage', 'apiKeys:read', 'audit:read', 'members:manage', 'members:read', 'roles:manage', 'team:manage', 'team:read'];
 
-function ok<T = Record<string, any>>(res: GraphQLResponse<T>): T {
+function ok<T>(res: GraphQLAnswer<T>): T {
   if (res.errors?.length || !res.data) throw new Error(`expected success, got ${res.status} ${JSON.stringify(res.errors)}`);
   return res.data;
 }
@@ -56,7 +75,7 @@ async function membershipOf(teamId: string, userId: string): Promise<string> {
 }
 
 async function createRole(by: SignedInUser, teamId: string, name: string, permissions: string[]): Promise<string> {
-  return ok(await t.gql(DOC.createRole, { t: teamId, n: name, p: permissions }, by.headers)).createRole.id;
+  return ok(await t.gql(DOC.createRole, { teamId, name, permissions }, by.headers)).createRole.id;
 }
 
 async function viewerPermissions(user: SignedInUser, teamId: string): Promise<string[] | string> {
@@ -65,9 +84,8 @@ async function viewerPermissions(user: SignedInUser, teamId: string): Promise<st
 }
 
 /** A team with an owner, and helpers to add people to it. */
-async function teamWithOwner(name = 'Team'): Promise<{ owner: SignedInUser; team: TeamFixture }> {
-  const owner = await signUp(t, 'owner');
-  return { owner, team: await createTeam(t, owner, name) };
+function teamWithOwner(name = 'Team'): PromiseLike<{ owner: SignedInUser; team: TeamFixture }> {
+  return seedOn(t).owner('owner').team(name);
 }
 
 async function newMember(by: SignedInUser, team: TeamFixture, role: string, prefix = 'member'): Promise<{ user: SignedInUser; membershipId: string }> {
@@ -79,7 +97,7 @@ describe('a new team', () => {
   it('makes its creator the Owner and gets the four built-in roles with the permissions of the design', async () => {
     const { owner, team } = await teamWithOwner('Fresh');
     const roles = ok(await t.gql(DOC.roles, { id: team.id }, owner.headers)).team.roles;
-    const byName = Object.fromEntries(roles.map((r: any) => [r.name, r]));
+    const byName = Object.fromEntries(roles.map((r) => [r.name, r]));
     expect(Object.keys(byName).sort()).toEqual(['Admin', 'Auditor', 'Member', 'Owner']);
     for (const role of roles) {
       expect(role.builtIn).toBe(true);
@@ -103,7 +121,7 @@ describe('a new team', () => {
     const other = await createTeam(t, owner, 'Two');
     expect(Object.values(other.roles)).toHaveLength(4);
     for (const id of Object.values(other.roles)) expect(Object.values(team.roles)).not.toContain(id);
-    const list = ok(await t.gql(`{ teams { id } }`, {}, owner.headers)).teams.map((x: { id: string }) => x.id);
+    const list = ok(await t.gql(TeamsDocument, {}, owner.headers)).teams.map((x) => x.id);
     expect(list).toEqual([team.id, other.id]);
   });
 });
@@ -114,9 +132,9 @@ describe('a team always keeps at least one Owner', () => {
     const admin = await platformAdmin(t);
     const mine = await membershipOf(team.id, owner.id);
     for (const by of [owner, admin]) {
-      const demote = await t.gql(DOC.changeRole, { m: mine, r: team.roles.Admin }, by.headers);
+      const demote = await t.gql(DOC.changeRole, { membershipId: mine, roleId: team.roles.Admin }, by.headers);
       expect(codeOf(demote)).toBe('CONFLICT');
-      const remove = await t.gql(DOC.remove, { m: mine }, by.headers);
+      const remove = await t.gql(DOC.remove, { membershipId: mine }, by.headers);
       expect(codeOf(remove)).toBe('CONFLICT');
     }
     expect(await roleName(mine)).toBe('Owner');
@@ -127,10 +145,10 @@ describe('a team always keeps at least one Owner', () => {
     const { owner, team } = await teamWithOwner();
     const second = await newMember(owner, team, 'Owner', 'second-owner');
     const mine = await membershipOf(team.id, owner.id);
-    expect(ok(await t.gql(DOC.changeRole, { m: mine, r: team.roles.Member }, owner.headers)).changeMemberRole.role).toEqual({ name: 'Member' });
+    expect(ok(await t.gql(DOC.changeRole, { membershipId: mine, roleId: team.roles.Member }, owner.headers)).changeMemberRole.role).toEqual({ name: 'Member' });
     expect(await ownerCount(team.id)).toBe(1);
-    expect(codeOf(await t.gql(DOC.remove, { m: second.membershipId }, second.user.headers))).toBe('CONFLICT');
-    expect(codeOf(await t.gql(DOC.changeRole, { m: second.membershipId, r: team.roles.Admin }, second.user.headers))).toBe('CONFLICT');
+    expect(codeOf(await t.gql(DOC.remove, { membershipId: second.membershipId }, second.user.headers))).toBe('CONFLICT');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: second.membershipId, roleId: team.roles.Admin }, second.user.headers))).toBe('CONFLICT');
     expect(await ownerCount(team.id)).toBe(1);
   });
 
@@ -140,8 +158,8 @@ describe('a team always keeps at least one Owner', () => {
       const second = await newMember(owner, team, 'Owner', 'second-owner');
       const mine = await membershipOf(team.id, owner.id);
       const results = await Promise.all([
-        t.gql(DOC.changeRole, { m: second.membershipId, r: team.roles.Admin }, owner.headers),
-        t.gql(DOC.changeRole, { m: mine, r: team.roles.Admin }, second.user.headers),
+        t.gql(DOC.changeRole, { membershipId: second.membershipId, roleId: team.roles.Admin }, owner.headers),
+        t.gql(DOC.changeRole, { membershipId: mine, roleId: team.roles.Admin }, second.user.headers),
       ]);
       expect(results.map((r) => r.status).filter((s) => s >= 500)).toEqual([]);
       expect(results.filter((r) => !r.errors).length).toBe(1);
@@ -158,7 +176,7 @@ describe('a team always keeps at least one Owner', () => {
       const remove = round % 2 === 1;
       const results = await Promise.all(
         [mine, second.membershipId].map((m) =>
-          remove ? t.gql(DOC.remove, { m }, admin.headers) : t.gql(DOC.changeRole, { m, r: team.roles.Member }, admin.headers),
+          remove ? t.gql(DOC.remove, { membershipId: m }, admin.headers) : t.gql(DOC.changeRole, { membershipId: m, roleId: team.roles.Member }, admin.headers),
         ),
       );
       expect(results.map((r) => codeOf(r) ?? 'ok').sort()).toEqual(['CONFLICT', 'ok']);
@@ -175,25 +193,25 @@ describe('nobody hands out what they do not hold', () => {
     const target = await newMember(owner, team, 'Member', 'target');
     const admin = await newMember(owner, team, 'Admin', 'admin');
 
-    const denied = await t.gql(DOC.grant, { m: target.membershipId, p: 'apiKeys:manage' }, manager.user.headers);
+    const denied = await t.gql(DOC.grant, { membershipId: target.membershipId, permission: 'apiKeys:manage' }, manager.user.headers);
     expect(codeOf(denied)).toBe('FORBIDDEN');
     // ... nor to itself
-    expect(codeOf(await t.gql(DOC.grant, { m: manager.membershipId, p: 'apiKeys:manage' }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.grant, { membershipId: manager.membershipId, permission: 'apiKeys:manage' }, manager.user.headers))).toBe('FORBIDDEN');
     // What it holds, it may grant.
-    expect(ok(await t.gql(DOC.grant, { m: target.membershipId, p: 'members:manage' }, manager.user.headers)).grantPermission.permission).toBe('members:manage');
+    expect(ok(await t.gql(DOC.grant, { membershipId: target.membershipId, permission: 'members:manage' }, manager.user.headers)).grantPermission.permission).toBe('members:manage');
 
     const outsider = await signUp(t, 'outsider');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Admin }, manager.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Owner }, manager.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.changeRole, { m: target.membershipId, r: team.roles.Auditor }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { teamId: team.id, email: outsider.email, roleId: team.roles.Admin }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { teamId: team.id, email: outsider.email, roleId: team.roles.Owner }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: target.membershipId, roleId: team.roles.Auditor }, manager.user.headers))).toBe('FORBIDDEN');
     // It can't demote or remove someone who holds more than it does.
-    expect(codeOf(await t.gql(DOC.changeRole, { m: admin.membershipId, r: team.roles.Member }, manager.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.remove, { m: admin.membershipId }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: admin.membershipId, roleId: team.roles.Member }, manager.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.remove, { membershipId: admin.membershipId }, manager.user.headers))).toBe('FORBIDDEN');
     // A grant of a permission it lacks is not its to revoke.
     const keyGrant = await grant(t, owner, target.membershipId, 'apiKeys:manage');
     expect(codeOf(await t.gql(DOC.revoke, { id: keyGrant }, manager.user.headers))).toBe('FORBIDDEN');
     // With the Member role it may invite people.
-    expect(ok(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Member }, manager.user.headers)).inviteTeamMember.roleName).toBe('Member');
+    expect(ok(await t.gql(DOC.invite, { teamId: team.id, email: outsider.email, roleId: team.roles.Member }, manager.user.headers)).inviteTeamMember.roleName).toBe('Member');
 
     expect(await roleName(target.membershipId)).toBe('Member');
     expect(await roleName(admin.membershipId)).toBe('Admin');
@@ -205,11 +223,11 @@ describe('nobody hands out what they do not hold', () => {
     const { owner, team } = await teamWithOwner();
     const designer = await newMember(owner, team, 'Member', 'designer');
     await grant(t, owner, designer.membershipId, 'roles:manage');
-    expect(codeOf(await t.gql(DOC.createRole, { t: team.id, n: 'Keys', p: ['apiKeys:manage'] }, designer.user.headers))).toBe('FORBIDDEN');
-    const mine = ok(await t.gql(DOC.createRole, { t: team.id, n: 'Readers', p: ['team:read', 'members:read'] }, designer.user.headers)).createRole;
-    expect(codeOf(await t.gql(DOC.updateRole, { id: mine.id, p: ['team:read', 'audit:read'] }, designer.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.createRole, { teamId: team.id, name: 'Keys', permissions: ['apiKeys:manage'] }, designer.user.headers))).toBe('FORBIDDEN');
+    const mine = ok(await t.gql(DOC.createRole, { teamId: team.id, name: 'Readers', permissions: ['team:read', 'members:read'] }, designer.user.headers)).createRole;
+    expect(codeOf(await t.gql(DOC.updateRole, { id: mine.id, permissions: ['team:read', 'audit:read'] }, designer.user.headers))).toBe('FORBIDDEN');
     const auditors = await createRole(owner, team.id, 'Log readers', ['team:read', 'audit:read']);
-    expect(codeOf(await t.gql(DOC.updateRole, { id: auditors, n: 'Renamed' }, designer.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.updateRole, { id: auditors, name: 'Renamed' }, designer.user.headers))).toBe('FORBIDDEN');
     expect(codeOf(await t.gql(DOC.deleteRole, { id: auditors }, designer.user.headers))).toBe('FORBIDDEN');
     const [row] = await t.dataSource.query(`SELECT name, permissions FROM roles WHERE id = $1`, [auditors]);
     expect(row).toEqual({ name: 'Log readers', permissions: ['audit:read', 'team:read'] });
@@ -222,18 +240,18 @@ describe('nobody hands out what they do not hold', () => {
     const outsider = await signUp(t, 'outsider');
     const ownerMembership = await membershipOf(team.id, owner.id);
 
-    expect(codeOf(await t.gql(DOC.changeRole, { m: member.membershipId, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.changeRole, { m: admin.membershipId, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.grant, { m: member.membershipId, p: 'team:manage' }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.changeRole, { m: ownerMembership, r: team.roles.Admin }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.remove, { m: ownerMembership }, admin.user.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.createRole, { t: team.id, n: 'Almost owner', p: ['team:manage'] }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: member.membershipId, roleId: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: admin.membershipId, roleId: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { teamId: team.id, email: outsider.email, roleId: team.roles.Owner }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.grant, { membershipId: member.membershipId, permission: 'team:manage' }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: ownerMembership, roleId: team.roles.Admin }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.remove, { membershipId: ownerMembership }, admin.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.createRole, { teamId: team.id, name: 'Almost owner', permissions: ['team:manage'] }, admin.user.headers))).toBe('FORBIDDEN');
     expect([await roleName(member.membershipId), await roleName(admin.membershipId), await roleName(ownerMembership)]).toEqual(['Member', 'Admin', 'Owner']);
 
     // An Admin does manage everything else, and an Owner may make another Owner.
-    expect(ok(await t.gql(DOC.changeRole, { m: member.membershipId, r: team.roles.Auditor }, admin.user.headers)).changeMemberRole.role.name).toBe('Auditor');
-    expect(ok(await t.gql(DOC.changeRole, { m: member.membershipId, r: team.roles.Owner }, owner.headers)).changeMemberRole.role.name).toBe('Owner');
+    expect(ok(await t.gql(DOC.changeRole, { membershipId: member.membershipId, roleId: team.roles.Auditor }, admin.user.headers)).changeMemberRole.role.name).toBe('Auditor');
+    expect(ok(await t.gql(DOC.changeRole, { membershipId: member.membershipId, roleId: team.roles.Owner }, owner.headers)).changeMemberRole.role.name).toBe('Owner');
     expect(await ownerCount(team.id)).toBe(2);
   });
 });
@@ -245,7 +263,7 @@ describe('roles', () => {
     const before = await t.dataSource.query(`SELECT id, name, permissions FROM roles WHERE team_id = $1 ORDER BY id`, [team.id]);
     for (const by of [owner, admin]) {
       for (const [name, id] of Object.entries(team.roles)) {
-        const update = await t.gql(DOC.updateRole, { id, n: `${name} 2`, p: ['team:read'] }, by.headers);
+        const update = await t.gql(DOC.updateRole, { id, name: `${name} 2`, permissions: ['team:read'] }, by.headers);
         expect({ name, code: codeOf(update) }).toEqual({ name, code: 'BAD_USER_INPUT' });
         const del = await t.gql(DOC.deleteRole, { id }, by.headers);
         expect({ name, code: codeOf(del) }).toEqual({ name, code: 'BAD_USER_INPUT' });
@@ -260,7 +278,7 @@ describe('roles', () => {
     const member = await newMember(owner, team, roleId, 'support');
     expect(codeOf(await t.gql(DOC.deleteRole, { id: roleId }, owner.headers))).toBe('CONFLICT');
     expect(await roleName(member.membershipId)).toBe('Support');
-    ok(await t.gql(DOC.changeRole, { m: member.membershipId, r: team.roles.Member }, owner.headers));
+    ok(await t.gql(DOC.changeRole, { membershipId: member.membershipId, roleId: team.roles.Member }, owner.headers));
     expect(ok(await t.gql(DOC.deleteRole, { id: roleId }, owner.headers)).deleteRole).toBe(true);
     expect(await t.dataSource.query(`SELECT id FROM roles WHERE id = $1`, [roleId])).toEqual([]);
   });
@@ -270,15 +288,15 @@ describe('roles', () => {
     const { team: other, owner: otherOwner } = await teamWithOwner();
     await createRole(owner, team.id, 'Support', ['team:read']);
     for (const name of ['Support', 'SUPPORT', ' support ', 'owner', 'Member']) {
-      const res = await t.gql(DOC.createRole, { t: team.id, n: name, p: [] }, owner.headers);
+      const res = await t.gql(DOC.createRole, { teamId: team.id, name, permissions: [] }, owner.headers);
       expect({ name, code: codeOf(res) }).toEqual({ name, code: 'CONFLICT' });
     }
     const billing = await createRole(owner, team.id, 'Billing', []);
-    expect(codeOf(await t.gql(DOC.updateRole, { id: billing, n: 'support' }, owner.headers))).toBe('CONFLICT');
+    expect(codeOf(await t.gql(DOC.updateRole, { id: billing, name: 'support' }, owner.headers))).toBe('CONFLICT');
     // Another team may have its own Support.
     await createRole(otherOwner, other.id, 'Support', []);
     // At the same moment: one wins.
-    const results = await Promise.all(Array.from({ length: 5 }, () => t.gql(DOC.createRole, { t: team.id, n: 'Race', p: [] }, owner.headers)));
+    const results = await Promise.all(Array.from({ length: 5 }, () => t.gql(DOC.createRole, { teamId: team.id, name: 'Race', permissions: [] }, owner.headers)));
     expect(results.map((r) => codeOf(r) ?? 'ok').sort()).toEqual(['CONFLICT', 'CONFLICT', 'CONFLICT', 'CONFLICT', 'ok']);
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM roles WHERE team_id = $1 AND lower(name) = 'race'`, [team.id]);
     expect(n).toBe(1);
@@ -292,18 +310,18 @@ describe('roles', () => {
     expect(await viewerPermissions(viewer.user, team.id)).toEqual(['team:read']);
     expect(codeOf(await t.gql(DOC.members, { id: team.id }, viewer.user.headers))).toBe('FORBIDDEN');
 
-    ok(await t.gql(DOC.updateRole, { id: roleId, p: ['team:read', 'members:read'] }, owner.headers));
+    ok(await t.gql(DOC.updateRole, { id: roleId, permissions: ['team:read', 'members:read'] }, owner.headers));
     expect(await viewerPermissions(viewer.user, team.id)).toEqual(['members:read', 'team:read']);
     expect(ok(await t.gql(DOC.members, { id: team.id }, viewer.user.headers)).team.members).toHaveLength(2);
 
-    ok(await t.gql(DOC.updateRole, { id: roleId, p: ['members:read'] }, owner.headers));
+    ok(await t.gql(DOC.updateRole, { id: roleId, permissions: ['members:read'] }, owner.headers));
     // Still a member: it sees that the team exists, but may not read it, nor list it (with its roles).
     expect(await viewerPermissions(viewer.user, team.id)).toBe('FORBIDDEN');
     expect(ok(await t.gql(`{ teams { id name roles { name } } }`, {}, viewer.user.headers)).teams).toEqual([]);
 
-    ok(await t.gql(DOC.updateRole, { id: roleId, p: ['team:read', 'roles:manage'] }, owner.headers));
+    ok(await t.gql(DOC.updateRole, { id: roleId, permissions: ['team:read', 'roles:manage'] }, owner.headers));
     expect(ok(await t.gql(`{ teams { id } }`, {}, viewer.user.headers)).teams).toEqual([{ id: team.id }]);
-    expect(ok(await t.gql(DOC.createRole, { t: team.id, n: 'Made by viewer', p: ['team:read'] }, viewer.user.headers)).createRole.name).toBe('Made by viewer');
+    expect(ok(await t.gql(DOC.createRole, { teamId: team.id, name: 'Made by viewer', permissions: ['team:read'] }, viewer.user.headers)).createRole.name).toBe('Made by viewer');
   });
 
   it('revoking a grant takes its permission away at once', async () => {
@@ -312,12 +330,12 @@ describe('roles', () => {
     const grantId = await grant(t, owner, member.membershipId, 'members:manage');
     expect(await viewerPermissions(member.user, team.id)).toEqual(['apiKeys:read', 'members:manage', 'members:read', 'team:read']);
     const first = await signUp(t, 'first');
-    ok(await t.gql(DOC.invite, { t: team.id, e: first.email, r: team.roles.Member }, member.user.headers));
+    ok(await t.gql(DOC.invite, { teamId: team.id, email: first.email, roleId: team.roles.Member }, member.user.headers));
 
     expect(ok(await t.gql(DOC.revoke, { id: grantId }, owner.headers)).revokePermissionGrant).toBe(true);
     expect(await viewerPermissions(member.user, team.id)).toEqual(['apiKeys:read', 'members:read', 'team:read']);
     const second = await signUp(t, 'second');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: second.email, r: team.roles.Member }, member.user.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.invite, { teamId: team.id, email: second.email, roleId: team.roles.Member }, member.user.headers))).toBe('FORBIDDEN');
     // A revoked grant is gone: revoking it again finds nothing.
     expect(codeOf(await t.gql(DOC.revoke, { id: grantId }, owner.headers))).toBe('NOT_FOUND');
   });
@@ -326,7 +344,7 @@ describe('roles', () => {
     const { owner, team } = await teamWithOwner();
     const member = await newMember(owner, team, 'Member');
     await grant(t, owner, member.membershipId, 'apiKeys:create');
-    ok(await t.gql(DOC.remove, { m: member.membershipId }, owner.headers));
+    ok(await t.gql(DOC.remove, { membershipId: member.membershipId }, owner.headers));
     expect(await viewerPermissions(member.user, team.id)).toBe('NOT_FOUND');
     expect(ok(await t.gql(`{ teams { id } }`, {}, member.user.headers)).teams).toEqual([]);
     expect(await t.dataSource.query(`SELECT id FROM permission_grants WHERE membership_id = $1`, [member.membershipId])).toEqual([]);
@@ -345,7 +363,7 @@ describe('roles', () => {
         t.gql(DOC.deleteRole, { id: roleId }, owner.headers),
         invitationId
           ? t.gql(DOC.accept, { id: invitationId }, late.headers)
-          : t.gql(DOC.changeRole, { m: membershipId, r: roleId }, owner.headers),
+          : t.gql(DOC.changeRole, { membershipId, roleId }, owner.headers),
       ]);
       const outcome = `${codeOf(deleted) ?? 'ok'}/${codeOf(changed) ?? 'ok'}`;
       outcomes.add(outcome);
@@ -353,7 +371,7 @@ describe('roles', () => {
       expect(invitationId ? ['ok/CONFLICT', 'CONFLICT/ok'] : ['ok/NOT_FOUND', 'CONFLICT/ok']).toContain(outcome);
       const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM memberships WHERE role_id = $1`, [roleId]);
       expect(n).toBe(outcome === 'CONFLICT/ok' ? 1 : 0);
-      await t.gql(DOC.changeRole, { m: membershipId, r: team.roles.Member }, owner.headers);
+      await t.gql(DOC.changeRole, { membershipId, roleId: team.roles.Member }, owner.headers);
     }
   });
 
@@ -374,9 +392,9 @@ describe('roles', () => {
     const again = await invite(t, owner, team.id, member.user.email, team.roles.Auditor);
     expect(codeOf(await t.gql(DOC.accept, { id: again }, member.user.headers))).toBe('CONFLICT');
     // ...and the platform admin adding them directly is CONFLICT too.
-    expect(codeOf(await t.gql(DOC.addMember, { t: team.id, e: member.user.email, r: team.roles.Auditor }, (await platformAdmin(t)).headers))).toBe('CONFLICT');
+    expect(codeOf(await t.gql(DOC.addMember, { teamId: team.id, email: member.user.email, roleId: team.roles.Auditor }, (await platformAdmin(t)).headers))).toBe('CONFLICT');
     await grant(t, owner, member.membershipId, 'apiKeys:create');
-    expect(codeOf(await t.gql(DOC.grant, { m: member.membershipId, p: 'apiKeys:create' }, owner.headers))).toBe('CONFLICT');
+    expect(codeOf(await t.gql(DOC.grant, { membershipId: member.membershipId, permission: 'apiKeys:create' }, owner.headers))).toBe('CONFLICT');
     expect(await roleName(member.membershipId)).toBe('Member');
   });
 });
@@ -401,22 +419,22 @@ describe("another team's objects do not exist for you", () => {
       );
     const before = await snapshot();
 
-    const attempts: [string, string, Record<string, unknown>, Record<string, unknown>][] = [
+    const attempts: [string, AnyDocument, Variables, Variables][] = [
       ['team', DOC.team, { id: theirs.team.id }, { id: nothing }],
       ['members', DOC.members, { id: theirs.team.id }, { id: nothing }],
-      ['inviteTeamMember', DOC.invite, { t: theirs.team.id, e: outsider.email, r: theirs.team.roles.Admin }, { t: nothing, e: outsider.email, r: theirs.team.roles.Admin }],
+      ['inviteTeamMember', DOC.invite, { teamId: theirs.team.id, email: outsider.email, roleId: theirs.team.roles.Admin }, { teamId: nothing, email: outsider.email, roleId: theirs.team.roles.Admin }],
       ['revokeInvitation', DOC.revokeInvitation, { id: theirInvitation }, { id: nothing }],
-      ['changeMemberRole', DOC.changeRole, { m: theirMember.membershipId, r: theirs.team.roles.Auditor }, { m: nothing, r: theirs.team.roles.Auditor }],
-      ['removeTeamMember', DOC.remove, { m: theirMember.membershipId }, { m: nothing }],
-      ['grantPermission', DOC.grant, { m: theirMember.membershipId, p: 'apiKeys:read' }, { m: nothing, p: 'apiKeys:read' }],
+      ['changeMemberRole', DOC.changeRole, { membershipId: theirMember.membershipId, roleId: theirs.team.roles.Auditor }, { membershipId: nothing, roleId: theirs.team.roles.Auditor }],
+      ['removeTeamMember', DOC.remove, { membershipId: theirMember.membershipId }, { membershipId: nothing }],
+      ['grantPermission', DOC.grant, { membershipId: theirMember.membershipId, permission: 'apiKeys:read' }, { membershipId: nothing, permission: 'apiKeys:read' }],
       ['revokePermissionGrant', DOC.revoke, { id: theirGrant }, { id: nothing }],
-      ['createRole', DOC.createRole, { t: theirs.team.id, n: 'Intruder', p: [] }, { t: nothing, n: 'Intruder', p: [] }],
-      ['updateRole', DOC.updateRole, { id: theirRole, n: 'Hijacked' }, { id: nothing, n: 'Hijacked' }],
+      ['createRole', DOC.createRole, { teamId: theirs.team.id, name: 'Intruder', permissions: [] }, { teamId: nothing, name: 'Intruder', permissions: [] }],
+      ['updateRole', DOC.updateRole, { id: theirRole, name: 'Hijacked' }, { id: nothing, name: 'Hijacked' }],
       ['deleteRole', DOC.deleteRole, { id: theirRole }, { id: nothing }],
     ];
     for (const [name, document, theirVars, nothingVars] of attempts) {
-      const theirsRes = await t.gql(document, theirVars, mine.owner.headers);
-      const nothingRes = await t.gql(document, nothingVars, mine.owner.headers);
+      const theirsRes = await t.gql(documentText(document), theirVars, mine.owner.headers);
+      const nothingRes = await t.gql(documentText(document), nothingVars, mine.owner.headers);
       expect({ name, code: codeOf(theirsRes) }).toEqual({ name, code: 'NOT_FOUND' });
       // Indistinguishable from an id that does not exist.
       expect({ name, message: theirsRes.errors?.[0]?.message }).toEqual({ name, message: nothingRes.errors?.[0]?.message });
@@ -431,9 +449,9 @@ describe("another team's objects do not exist for you", () => {
     const secondRole = await createRole(owner, second.id, 'Second only', ['team:read']);
     const outsider = await signUp(t, 'outsider');
 
-    expect(codeOf(await t.gql(DOC.changeRole, { m: member.membershipId, r: second.roles.Auditor }, owner.headers))).toBe('NOT_FOUND');
-    expect(codeOf(await t.gql(DOC.changeRole, { m: member.membershipId, r: secondRole }, owner.headers))).toBe('NOT_FOUND');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: outsider.email, r: second.roles.Member }, owner.headers))).toBe('NOT_FOUND');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: member.membershipId, roleId: second.roles.Auditor }, owner.headers))).toBe('NOT_FOUND');
+    expect(codeOf(await t.gql(DOC.changeRole, { membershipId: member.membershipId, roleId: secondRole }, owner.headers))).toBe('NOT_FOUND');
+    expect(codeOf(await t.gql(DOC.invite, { teamId: team.id, email: outsider.email, roleId: second.roles.Member }, owner.headers))).toBe('NOT_FOUND');
     expect(await roleName(member.membershipId)).toBe('Member');
     const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM memberships WHERE user_id = $1`, [outsider.id]);
     expect(n).toBe(0);
@@ -443,9 +461,9 @@ describe("another team's objects do not exist for you", () => {
     const { team } = await teamWithOwner('Anyone');
     const admin = await platformAdmin(t);
     expect(await viewerPermissions(admin, team.id)).toEqual(ALL);
-    const ids = ok(await t.gql(`{ teams { id } }`, {}, admin.headers)).teams.map((x: { id: string }) => x.id);
+    const ids = ok(await t.gql(TeamsDocument, {}, admin.headers)).teams.map((x) => x.id);
     expect(ids).toContain(team.id);
     const outsider = await signUp(t, 'outsider');
-    expect(ok(await t.gql(DOC.addMember, { t: team.id, e: outsider.email, r: team.roles.Admin }, admin.headers)).addTeamMember.role.name).toBe('Admin');
+    expect(ok(await t.gql(DOC.addMember, { teamId: team.id, email: outsider.email, roleId: team.roles.Admin }, admin.headers)).addTeamMember.role.name).toBe('Admin');
   });
 });
