@@ -3,7 +3,15 @@ import { Client } from 'pg';
 import { loadConfig } from '../src/config';
 import type { AuditFilterInput } from '../src/modules/audit/audit-filter';
 import { MAX_AUDIT_PAGE, type AuditQueryService } from '../src/modules/audit/audit-query.service';
-import { createBenchTeam, log, markdownTable, percentile, runBench, signUpBenchUser, withBench } from './bench-kit';
+import {
+  createBenchTeam,
+  log,
+  markdownTable,
+  percentile,
+  runBench,
+  signUpBenchUser,
+  withBench,
+} from './bench-kit';
 
 /**
  * `npm run bench:audit`: the auditEvents query over 1,000,000 audit events.
@@ -37,12 +45,36 @@ const VERBOSE = process.env.BENCH_VERBOSE === '1';
 
 // 30 actions and their relative weights; the key-related ones carry an api_key_id.
 const ACTIONS: [string, number][] = [
-  ['apiKey.used', 700], ['auth.loggedIn', 30], ['apiKey.created', 20], ['apiKey.updated', 20], ['apiKey.verified', 15],
-  ['apiKey.secretRegenerated', 15], ['auth.loginFailed', 12], ['auth.loggedOut', 10], ['member.added', 10], ['permission.granted', 8],
-  ['audit.exported', 6], ['role.updated', 6], ['member.roleChanged', 5], ['role.created', 5], ['member.removed', 5],
-  ['apiKey.revoked', 5], ['permission.revoked', 4], ['apiKey.expired', 4], ['apiKey.ipBlocked', 3], ['team.renamed', 3],
-  ['role.deleted', 2], ['user.signedUp', 2], ['session.expired', 2], ['settings.changed', 2], ['webhook.created', 1],
-  ['webhook.deleted', 1], ['billing.updated', 1], ['sso.configured', 1], ['team.transferred', 1], ['audit.chainVerified', 1],
+  ['apiKey.used', 700],
+  ['auth.loggedIn', 30],
+  ['apiKey.created', 20],
+  ['apiKey.updated', 20],
+  ['apiKey.verified', 15],
+  ['apiKey.secretRegenerated', 15],
+  ['auth.loginFailed', 12],
+  ['auth.loggedOut', 10],
+  ['member.added', 10],
+  ['permission.granted', 8],
+  ['audit.exported', 6],
+  ['role.updated', 6],
+  ['member.roleChanged', 5],
+  ['role.created', 5],
+  ['member.removed', 5],
+  ['apiKey.revoked', 5],
+  ['permission.revoked', 4],
+  ['apiKey.expired', 4],
+  ['apiKey.ipBlocked', 3],
+  ['team.renamed', 3],
+  ['role.deleted', 2],
+  ['user.signedUp', 2],
+  ['session.expired', 2],
+  ['settings.changed', 2],
+  ['webhook.created', 1],
+  ['webhook.deleted', 1],
+  ['billing.updated', 1],
+  ['sso.configured', 1],
+  ['team.transferred', 1],
+  ['audit.chainVerified', 1],
 ];
 
 interface Scenario {
@@ -89,10 +121,16 @@ async function main(): Promise<number> {
     try {
       for (const scenario of scenarios) {
         const timings = await measure(url, scenario, fill.token);
-        const result: Result = { name: scenario.name, p50: percentile(timings, 50), p95: percentile(timings, 95) };
+        const result: Result = {
+          name: scenario.name,
+          p50: percentile(timings, 50),
+          p95: percentile(timings, 95),
+        };
         if (scenario.sql) result.plan = await explain(pg, server.services.auditLog, scenario.sql);
         results.push(result);
-        log(`${scenario.name}: p50 ${result.p50.toFixed(2)} ms, p95 ${result.p95.toFixed(2)} ms${result.plan ? `, ${result.plan.summary}` : ''}`);
+        log(
+          `${scenario.name}: p50 ${result.p50.toFixed(2)} ms, p95 ${result.p95.toFixed(2)} ms${result.plan ? `, ${result.plan.summary}` : ''}`,
+        );
         if (VERBOSE && result.plan) log(result.plan.text);
       }
     } finally {
@@ -105,7 +143,16 @@ async function main(): Promise<number> {
       `### auditEvents over ${EVENTS.toLocaleString('en')} events (${TEAMS} teams, ${KEYS.toLocaleString('en')} keys; biggest team ${fill.bigTeamEvents.toLocaleString('en')} events); ${REQUESTS} requests each`,
       '',
       ...markdownTable(
-        ['scenario', 'p50 ms', 'p95 ms', 'p50 × baseline', 'p95 × baseline', 'plan (EXPLAIN ANALYZE)', 'SQL ms', 'buffers'],
+        [
+          'scenario',
+          'p50 ms',
+          'p95 ms',
+          'p50 × baseline',
+          'p95 × baseline',
+          'plan (EXPLAIN ANALYZE)',
+          'SQL ms',
+          'buffers',
+        ],
         [false, true, true, true, true, false, true, false],
         results.map((r) => [
           r.name,
@@ -122,7 +169,8 @@ async function main(): Promise<number> {
     ];
     process.stdout.write(lines.join('\n'));
     const failed = results.filter((r) => r.plan && !r.plan.ok);
-    for (const r of results.filter((x) => x.plan?.warnings.length)) log(`warning for "${r.name}": ${r.plan!.warnings.join('; ')}`);
+    for (const r of results.filter((x) => x.plan?.warnings.length))
+      log(`warning for "${r.name}": ${r.plan!.warnings.join('; ')}`);
     for (const r of failed) {
       log(`\nplan check failed for "${r.name}": ${r.plan!.problems.join('; ')}\n${r.plan!.text}`);
     }
@@ -163,23 +211,36 @@ async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
     const rows: unknown[][] = [];
     teams.forEach((id, i) => {
       const share = weights[i] / total;
-      const keyCount = i === teams.length - 1 ? KEYS - keyLo : Math.max(5, Math.round(KEYS * share));
+      const keyCount =
+        i === teams.length - 1 ? KEYS - keyLo : Math.max(5, Math.round(KEYS * share));
       rows.push([i, id, lo, i === teams.length - 1 ? 1.0000001 : lo + share, keyLo, keyCount]);
       lo += share;
       keyLo += keyCount;
     });
-    await pg.query(`CREATE TEMP TABLE bench_teams (idx int, id uuid, lo float8, hi float8, key_lo int, key_n int)`);
-    for (const r of rows) await pg.query(`INSERT INTO bench_teams VALUES ($1, $2, $3, $4, $5, $6)`, r);
+    await pg.query(
+      `CREATE TEMP TABLE bench_teams (idx int, id uuid, lo float8, hi float8, key_lo int, key_n int)`,
+    );
+    for (const r of rows)
+      await pg.query(`INSERT INTO bench_teams VALUES ($1, $2, $3, $4, $5, $6)`, r);
 
     const actionTotal = ACTIONS.reduce((a, [, w]) => a + w, 0);
-    await pg.query(`CREATE TEMP TABLE bench_actions (name text, lo float8, hi float8, about_key bool)`);
+    await pg.query(
+      `CREATE TEMP TABLE bench_actions (name text, lo float8, hi float8, about_key bool)`,
+    );
     let aLo = 0;
     for (const [i, [name, w]] of ACTIONS.entries()) {
       const hi = i === ACTIONS.length - 1 ? 1.0000001 : aLo + w / actionTotal;
-      await pg.query(`INSERT INTO bench_actions VALUES ($1, $2, $3, $4)`, [name, aLo, hi, name.startsWith('apiKey.')]);
+      await pg.query(`INSERT INTO bench_actions VALUES ($1, $2, $3, $4)`, [
+        name,
+        aLo,
+        hi,
+        name.startsWith('apiKey.'),
+      ]);
       aLo = hi;
     }
-    await pg.query(`CREATE TEMP TABLE bench_users AS SELECT g AS idx, gen_random_uuid() AS id FROM generate_series(0, 49) g`);
+    await pg.query(
+      `CREATE TEMP TABLE bench_users AS SELECT g AS idx, gen_random_uuid() AS id FROM generate_series(0, 49) g`,
+    );
 
     // ~2,000 keys, numbered across teams (key_lo .. key_lo + key_n - 1 belong to a team)
     await pg.query(`
@@ -203,7 +264,9 @@ async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
     await pg.query(`SET maintenance_work_mem = '512MB'`);
     await pg.query(`SET synchronous_commit = off`);
     const indexes: { indexname: string; indexdef: string }[] = (
-      await pg.query(`SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'audit_events' AND indexname <> 'audit_events_pkey'`)
+      await pg.query(
+        `SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND tablename = 'audit_events' AND indexname <> 'audit_events_pkey'`,
+      )
     ).rows;
     for (const { indexname } of indexes) await pg.query(`DROP INDEX ${indexname}`);
     await pg.query(`
@@ -239,7 +302,9 @@ async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
         ) p`);
     const indexAt = Date.now();
     for (const { indexdef } of indexes) await pg.query(indexdef);
-    log(`rebuilt ${indexes.length} indexes of audit_events in ${((Date.now() - indexAt) / 1000).toFixed(1)} s`);
+    log(
+      `rebuilt ${indexes.length} indexes of audit_events in ${((Date.now() - indexAt) / 1000).toFixed(1)} s`,
+    );
     await pg.query(`
       INSERT INTO audit_chain_heads (chain_key, last_seq, last_hash)
       SELECT team_id, max(chain_seq), 'bench' FROM audit_events WHERE team_id IS NOT NULL GROUP BY team_id
@@ -255,8 +320,16 @@ async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
     await pg.query(`ANALYZE api_keys`);
     log(`VACUUM ANALYZE in ${((Date.now() - vacuumAt) / 1000).toFixed(1)} s`);
 
-    const [big] = (await pg.query(`SELECT team_id, count(*)::int AS n FROM audit_events WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY n DESC LIMIT 1`)).rows;
-    const [small] = (await pg.query(`SELECT team_id FROM audit_events WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY count(*) ASC LIMIT 1`)).rows;
+    const [big] = (
+      await pg.query(
+        `SELECT team_id, count(*)::int AS n FROM audit_events WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY n DESC LIMIT 1`,
+      )
+    ).rows;
+    const [small] = (
+      await pg.query(
+        `SELECT team_id FROM audit_events WHERE team_id IS NOT NULL GROUP BY team_id ORDER BY count(*) ASC LIMIT 1`,
+      )
+    ).rows;
     const keys = (
       await pg.query(
         `SELECT api_key_id, count(*)::int AS n FROM audit_events WHERE team_id = $1 AND api_key_id IS NOT NULL GROUP BY api_key_id ORDER BY n DESC`,
@@ -264,7 +337,10 @@ async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
       )
     ).rows;
     const [actor] = (
-      await pg.query(`SELECT actor_user_id FROM audit_events WHERE team_id = $1 AND actor_user_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`, [big.team_id])
+      await pg.query(
+        `SELECT actor_user_id FROM audit_events WHERE team_id = $1 AND actor_user_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`,
+        [big.team_id],
+      )
     ).rows;
     const day = 86_400_000;
     return {
@@ -278,7 +354,10 @@ async function fillDatabase(url: string, dbUrl: string): Promise<Fill> {
       actorUserId: actor.actor_user_id,
       deepSeq: String(Math.max(2, Math.floor(big.n * 0.02))),
       midSeq: String(Math.floor(big.n / 2)),
-      oldWindow: { from: new Date(Date.now() - 80 * day).toISOString(), to: new Date(Date.now() - 79 * day).toISOString() },
+      oldWindow: {
+        from: new Date(Date.now() - 80 * day).toISOString(),
+        to: new Date(Date.now() - 79 * day).toISOString(),
+      },
     };
   } finally {
     await pg.end();
@@ -295,7 +374,13 @@ const EVENTS_QUERY = `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: 
 const cursorOf = (seq: string) => Buffer.from(`AuditEvent:${seq}`).toString('base64url');
 
 function scenariosFor(f: Fill): Scenario[] {
-  const page = (name: string, teamId: string, filter: AuditFilterInput, first = 50, afterSeq?: string): Scenario => ({
+  const page = (
+    name: string,
+    teamId: string,
+    filter: AuditFilterInput,
+    first = 50,
+    afterSeq?: string,
+  ): Scenario => ({
     name,
     query: EVENTS_QUERY,
     variables: {
@@ -308,8 +393,18 @@ function scenariosFor(f: Fill): Scenario[] {
     sql: { teamId, filter, first, afterSeq },
   });
   return [
-    { name: 'baseline: viewer, anonymous (no database)', query: `{ viewer { type } }`, variables: {}, auth: 'none' },
-    { name: 'viewer, signed in (session lookup)', query: `{ viewer { type user { id } } }`, variables: {}, auth: 'owner' },
+    {
+      name: 'baseline: viewer, anonymous (no database)',
+      query: `{ viewer { type } }`,
+      variables: {},
+      auth: 'none',
+    },
+    {
+      name: 'viewer, signed in (session lookup)',
+      query: `{ viewer { type user { id } } }`,
+      variables: {},
+      auth: 'owner',
+    },
     page('by team: newest 50 (biggest team)', f.bigTeam, {}),
     page('by team: newest 50 (smallest team)', f.smallTeam, {}),
     page('by team: first=500', f.bigTeam, {}, 500),
@@ -317,7 +412,9 @@ function scenariosFor(f: Fill): Scenario[] {
     page('by key: quiet key', f.bigTeam, { apiKeyId: f.quietKey }),
     page('by action: apiKey.used (common)', f.bigTeam, { actions: ['apiKey.used'] }),
     page('by action: apiKey.revoked (rare)', f.bigTeam, { actions: ['apiKey.revoked'] }),
-    page('by actions: 3 rare ones', f.bigTeam, { actions: ['apiKey.revoked', 'role.deleted', 'sso.configured'] }),
+    page('by actions: 3 rare ones', f.bigTeam, {
+      actions: ['apiKey.revoked', 'role.deleted', 'sso.configured'],
+    }),
     page('by actor (actorUserId)', f.bigTeam, { actorUserId: f.actorUserId }),
     page('by target (targetId = quiet key)', f.bigTeam, { targetId: f.quietKey }),
     page('by outcome: FAILURE', f.bigTeam, { outcome: 'FAILURE' as AuditFilterInput['outcome'] }),
@@ -325,9 +422,18 @@ function scenariosFor(f: Fill): Scenario[] {
     page('deep page: after seq at 50 %', f.bigTeam, {}, 50, f.midSeq),
     page('deep page + rare action', f.bigTeam, { actions: ['apiKey.revoked'] }, 50, f.midSeq),
     page('deep page + hot key', f.bigTeam, { apiKeyId: f.hotKey }, 50, f.deepSeq),
-    page('time window: one day, 80 days ago', f.bigTeam, { from: new Date(f.oldWindow.from), to: new Date(f.oldWindow.to) }),
-    page('time window: one day, 80 days ago, rare action', f.bigTeam, { actions: ['apiKey.revoked'], from: new Date(f.oldWindow.from), to: new Date(f.oldWindow.to) }),
-    page('time window: the last 30 days (wide)', f.bigTeam, { from: new Date(Date.now() - 30 * 86_400_000) }),
+    page('time window: one day, 80 days ago', f.bigTeam, {
+      from: new Date(f.oldWindow.from),
+      to: new Date(f.oldWindow.to),
+    }),
+    page('time window: one day, 80 days ago, rare action', f.bigTeam, {
+      actions: ['apiKey.revoked'],
+      from: new Date(f.oldWindow.from),
+      to: new Date(f.oldWindow.to),
+    }),
+    page('time window: the last 30 days (wide)', f.bigTeam, {
+      from: new Date(Date.now() - 30 * 86_400_000),
+    }),
   ];
 }
 
@@ -341,7 +447,8 @@ async function measure(url: string, scenario: Scenario, token: string): Promise<
     const res = await fetch(`${url}/graphql`, { method: 'POST', headers, body });
     const text = await res.text();
     const elapsed = Number(process.hrtime.bigint() - at) / 1e6;
-    if (res.status !== 200 || text.includes('"errors"')) throw new Error(`${scenario.name}: ${res.status} ${text.slice(0, 300)}`);
+    if (res.status !== 200 || text.includes('"errors"'))
+      throw new Error(`${scenario.name}: ${res.status} ${text.slice(0, 300)}`);
     if (i >= WARMUP) timings.push(elapsed);
   }
   return timings;
@@ -351,14 +458,26 @@ async function measure(url: string, scenario: Scenario, token: string): Promise<
  * EXPLAIN (ANALYZE, BUFFERS) of the statements AuditQueryService.page runs for this scenario:
  * with a time window, the window's chain_seq range first, then the page.
  */
-async function explain(pg: Client, auditLog: AuditQueryService, s: NonNullable<Scenario['sql']>): Promise<PlanCheck> {
+async function explain(
+  pg: Client,
+  auditLog: AuditQueryService,
+  s: NonNullable<Scenario['sql']>,
+): Promise<PlanCheck> {
   const range = auditLog.windowRangeStatement(s.teamId, s.filter);
-  const page = await auditLog.pageStatement(s.teamId, s.filter, Math.min(s.first, MAX_AUDIT_PAGE), s.afterSeq ?? null);
-  if (!page) throw new Error('the scenario\'s time window holds no event: nothing to measure');
+  const page = await auditLog.pageStatement(
+    s.teamId,
+    s.filter,
+    Math.min(s.first, MAX_AUDIT_PAGE),
+    s.afterSeq ?? null,
+  );
+  if (!page) throw new Error("the scenario's time window holds no event: nothing to measure");
   const plans: string[] = [];
   for (const statement of [range, page]) {
     if (!statement) continue;
-    const { rows } = await pg.query(`EXPLAIN (ANALYZE, BUFFERS) ${statement.sql}`, statement.params);
+    const { rows } = await pg.query(
+      `EXPLAIN (ANALYZE, BUFFERS) ${statement.sql}`,
+      statement.params,
+    );
     plans.push(rows.map((r: Record<string, string>) => r['QUERY PLAN']).join('\n'));
   }
   // A page of a time window walks the window's chain range; where that range is small, PostgreSQL
@@ -379,23 +498,56 @@ function scanRows(plan: string): number {
 /** The checks and the summary of a scenario's plans (one per statement). */
 function checkPlans(plans: string[], maxSorted: number): PlanCheck {
   const text = plans.join('\n\n');
-  const indexes = [...new Set([...text.matchAll(/(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (audit_events_\w+)/g)].map((m) => `${m[1]} ${m[2]}`))];
+  const indexes = [
+    ...new Set(
+      [
+        ...text.matchAll(
+          /(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (audit_events_\w+)/g,
+        ),
+      ].map((m) => `${m[1]} ${m[2]}`),
+    ),
+  ];
   const problems: string[] = [];
   if (/Seq Scan on audit_events/.test(text)) problems.push('sequential scan of audit_events');
   if (indexes.length === 0) problems.push('no audit_events_* index used');
   // a Sort is fed by the first scan below it: how many rows did it hand over?
-  const fed = Math.max(0, ...plans.filter((plan) => /\bSort\b/.test(plan)).map((plan) => scanRows(plan.slice(plan.search(/\bSort\b/)))));
+  const fed = Math.max(
+    0,
+    ...plans
+      .filter((plan) => /\bSort\b/.test(plan))
+      .map((plan) => scanRows(plan.slice(plan.search(/\bSort\b/)))),
+  );
   if (fed > maxSorted) problems.push(`sorts ${fed.toLocaleString('en')} rows`);
   // rows the scans had to read and throw away: an index walk that is really a scan of the team
-  const removed = [...text.matchAll(/Rows Removed by Filter: (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
-  const warnings = removed > 20_000 ? [`reads ${removed.toLocaleString('en')} rows to return a page`] : [];
-  const executionMs = [...text.matchAll(/Execution Time: ([\d.]+) ms/g)].reduce((sum, m) => sum + Number(m[1]), 0);
-  const buffers = plans.map((plan) => /Buffers: ([^\n]+)/.exec(plan)?.[1]?.trim() ?? '').join(' + ');
+  const removed = [...text.matchAll(/Rows Removed by Filter: (\d+)/g)].reduce(
+    (n, m) => n + Number(m[1]),
+    0,
+  );
+  const warnings =
+    removed > 20_000 ? [`reads ${removed.toLocaleString('en')} rows to return a page`] : [];
+  const executionMs = [...text.matchAll(/Execution Time: ([\d.]+) ms/g)].reduce(
+    (sum, m) => sum + Number(m[1]),
+    0,
+  );
+  const buffers = plans
+    .map((plan) => /Buffers: ([^\n]+)/.exec(plan)?.[1]?.trim() ?? '')
+    .join(' + ');
   const top = text.split('\n').find((l) => /Scan/.test(l)) ?? '';
-  const node = /(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Heap Scan|Seq Scan)/.exec(top)?.[1] ?? '?';
+  const node =
+    /(Index Only Scan|Index Scan Backward|Index Scan|Bitmap Heap Scan|Seq Scan)/.exec(top)?.[1] ??
+    '?';
   const sorted = /\bSort\b/.test(text) ? `, sort of ${fed.toLocaleString('en')} rows` : '';
   const summary = `${warnings.length ? '⚠ ' : ''}${indexes.join(' + ') || node}${removed ? `, ${removed.toLocaleString('en')} rows filtered out` : ''}${sorted}`;
-  return { ok: problems.length === 0, indexes, summary, executionMs, buffers, problems, warnings, text };
+  return {
+    ok: problems.length === 0,
+    indexes,
+    summary,
+    executionMs,
+    buffers,
+    problems,
+    warnings,
+    text,
+  };
 }
 
 runBench(main);

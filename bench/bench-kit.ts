@@ -24,7 +24,9 @@ export const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** Runs a benchmark's main and exits with the code it returns (see exitWith); a throw shows its stack. */
 export function runBench(main: () => Promise<number>): void {
-  exitWith(main, (error) => (error instanceof Error ? (error.stack ?? error.message) : String(error)));
+  exitWith(main, (error) =>
+    error instanceof Error ? (error.stack ?? error.message) : String(error),
+  );
 }
 
 export interface Bench {
@@ -106,7 +108,8 @@ export async function gql<TData, TVariables extends Variables>(
   headers: Record<string, string> = {},
 ): Promise<TData> {
   const res = await graphqlClient(url)(document, variables, headers);
-  if (res.errors || !res.data) throw new Error(`${documentText(document).slice(0, 60)}: ${res.text}`);
+  if (res.errors || !res.data)
+    throw new Error(`${documentText(document).slice(0, 60)}: ${res.text}`);
   return res.data;
 }
 
@@ -120,8 +123,16 @@ export interface BenchUser {
 /** A new account through signUp (the server must allow sign-up), signed in. */
 export async function signUpBenchUser(url: string): Promise<BenchUser> {
   const email = `bench.${randomBytes(4).toString('hex')}@example.com`;
-  const { signUp } = await gql(url, SignUpDocument, { email, password: 'bench password 123', name: 'Bench owner' });
-  return { token: signUp.token, userId: signUp.user.id, headers: { authorization: `Bearer ${signUp.token}` } };
+  const { signUp } = await gql(url, SignUpDocument, {
+    email,
+    password: 'bench password 123',
+    name: 'Bench owner',
+  });
+  return {
+    token: signUp.token,
+    userId: signUp.user.id,
+    headers: { authorization: `Bearer ${signUp.token}` },
+  };
 }
 
 export async function createBenchTeam(url: string, user: BenchUser, name: string): Promise<string> {

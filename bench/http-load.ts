@@ -57,11 +57,20 @@ interface Answer {
 function send(agent: http.Agent, target: Target): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const url = new URL(target.path, target.url);
-    const headers = target.body === undefined ? target.headers : { ...target.headers, 'content-length': String(Buffer.byteLength(target.body)) };
+    const headers =
+      target.body === undefined
+        ? target.headers
+        : { ...target.headers, 'content-length': String(Buffer.byteLength(target.body)) };
     const req = http.request(url, { method: target.method, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -71,7 +80,8 @@ function send(agent: http.Agent, target: Target): Promise<Answer> {
 
 function matches(answer: Answer, expect: Expect): boolean {
   if (answer.status !== expect.status) return false;
-  for (const [name, value] of Object.entries(expect.headers ?? {})) if (answer.headers[name] !== value) return false;
+  for (const [name, value] of Object.entries(expect.headers ?? {}))
+    if (answer.headers[name] !== value) return false;
   return (expect.bodyIncludes ?? []).every((text) => answer.body.includes(text));
 }
 
@@ -79,18 +89,27 @@ function matches(answer: Answer, expect: Expect): boolean {
 const newAgent = () => new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 async function runTask(task: Task): Promise<TaskResult> {
-  const result: TaskResult = { answered: 0, wrong: 0, samples: [], errors: 0, timings: [], elapsedMs: 0 };
+  const result: TaskResult = {
+    answered: 0,
+    wrong: 0,
+    samples: [],
+    errors: 0,
+    timings: [],
+    elapsedMs: 0,
+  };
   const one = async (agent: http.Agent): Promise<void> => {
     try {
       const answer = await send(agent, task.target);
       result.answered++;
       if (!matches(answer, task.expect)) {
         result.wrong++;
-        if (result.samples.length < 3) result.samples.push(`${answer.status} ${answer.body.trim().slice(0, 300)}`);
+        if (result.samples.length < 3)
+          result.samples.push(`${answer.status} ${answer.body.trim().slice(0, 300)}`);
       }
     } catch (error) {
       result.errors++;
-      if (result.samples.length < 3) result.samples.push(`transport error: ${(error as Error).message}`);
+      if (result.samples.length < 3)
+        result.samples.push(`transport error: ${(error as Error).message}`);
     }
   };
   const started = process.hrtime.bigint();
@@ -123,7 +142,9 @@ export interface LoadClient {
 
 /** Forks this file as the load client (with the parent's -r @swc-node/register). */
 export function startLoadClient(): LoadClient {
-  const child: ChildProcess = fork(__filename, ['--load-client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child: ChildProcess = fork(__filename, ['--load-client'], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   let pending: { resolve(result: TaskResult): void; reject(error: Error): void } | null = null;
   child.on('message', (message) => {
     const waiting = pending;

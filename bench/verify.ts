@@ -2,7 +2,16 @@ import 'reflect-metadata';
 import { loadConfig } from '../src/config';
 import { isWellFormedSecret, newApiSecret } from '../src/modules/api-key/api-key-format';
 import { CreateApiKeyDocument } from '../test/clients/generated/graphql';
-import { createBenchTeam, gql, log, markdownTable, percentile, runBench, signUpBenchUser, withBench } from './bench-kit';
+import {
+  createBenchTeam,
+  gql,
+  log,
+  markdownTable,
+  percentile,
+  runBench,
+  signUpBenchUser,
+  withBench,
+} from './bench-kit';
 import { startLoadClient, type Expect, type Target, type TaskResult } from './http-load';
 
 /**
@@ -100,13 +109,19 @@ async function main(): Promise<number> {
   return withBench(config, async ({ url, server, dataSource }) => {
     const owner = await signUpBenchUser(url);
     const teamId = await createBenchTeam(url, owner, 'Bench team');
-    const created = await gql(url, CreateApiKeyDocument, { input: { teamId, name: 'bench gateway key', scopes: [SCOPE] } }, owner.headers);
+    const created = await gql(
+      url,
+      CreateApiKeyDocument,
+      { input: { teamId, name: 'bench gateway key', scopes: [SCOPE] } },
+      owner.headers,
+    );
     const { key } = created.createApiKey.apiKey;
     const { secret } = created.createApiKey;
     const wrongSecret = newApiSecret();
     const last = secret.at(-1) === 'A' ? 'B' : 'A';
     const badChecksum = secret.slice(0, -1) + last;
-    if (!isWellFormedSecret(wrongSecret) || isWellFormedSecret(badChecksum)) throw new Error('test secrets are not what they should be');
+    if (!isWellFormedSecret(wrongSecret) || isWellFormedSecret(badChecksum))
+      throw new Error('test secrets are not what they should be');
     log(`key ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
     const scenarios = scenariosFor(url, { teamId, key, secret, wrongSecret, badChecksum });
@@ -117,18 +132,35 @@ async function main(): Promise<number> {
       const latencies: TaskResult[] = [];
       for (const sc of scenarios) {
         const from = new Date();
-        const r = await load.run({ kind: 'latency', target: sc.target, expect: sc.expect, warmup: WARMUP, requests: REQUESTS });
+        const r = await load.run({
+          kind: 'latency',
+          target: sc.target,
+          expect: sc.expect,
+          warmup: WARMUP,
+          requests: REQUESTS,
+        });
         latencies.push(r);
         windows.push({ latency: { from, to: new Date() }, throughput: { from, to: from } });
-        log(`${sc.name}: p50 ${percentile(r.timings, 50).toFixed(2)} ms, p95 ${percentile(r.timings, 95).toFixed(2)} ms`);
+        log(
+          `${sc.name}: p50 ${percentile(r.timings, 50).toFixed(2)} ms, p95 ${percentile(r.timings, 95).toFixed(2)} ms`,
+        );
       }
       await server.services.usage.flush();
       for (const [i, sc] of scenarios.entries()) {
         const rssBefore = process.memoryUsage().rss;
         let queueMax = 0;
-        const sampler = setInterval(() => (queueMax = Math.max(queueMax, server.services.usage.depth)), 50);
+        const sampler = setInterval(
+          () => (queueMax = Math.max(queueMax, server.services.usage.depth)),
+          50,
+        );
         const from = new Date();
-        const r = await load.run({ kind: 'throughput', target: sc.target, expect: sc.expect, concurrency: CONCURRENCY, seconds: SECONDS });
+        const r = await load.run({
+          kind: 'throughput',
+          target: sc.target,
+          expect: sc.expect,
+          concurrency: CONCURRENCY,
+          seconds: SECONDS,
+        });
         windows[i].throughput = { from, to: new Date() };
         clearInterval(sampler);
         const rssAfter = process.memoryUsage().rss;
@@ -152,7 +184,9 @@ async function main(): Promise<number> {
           samples: [...lat.samples, ...r.samples].slice(0, 3),
         };
         results.push(result);
-        log(`${sc.name}: ${result.rps.toFixed(0)} req/s with ${CONCURRENCY} clients, RSS ${mb(rssBefore)} → ${mb(rssAfter)} MB, usage queue max ${queueMax}`);
+        log(
+          `${sc.name}: ${result.rps.toFixed(0)} req/s with ${CONCURRENCY} clients, RSS ${mb(rssBefore)} → ${mb(rssAfter)} MB, usage queue max ${queueMax}`,
+        );
       }
     } finally {
       load.stop();
@@ -160,8 +194,13 @@ async function main(): Promise<number> {
 
     // Every (expected) answer about the key is an apiKey.used event, written in batches.
     await server.services.usage.flush();
-    const expectedEvents = results.reduce((n, r, i) => n + (scenarios[i].traced ? r.answered - r.wrong : 0), 0);
-    const [{ n: writtenEvents }] = await dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'apiKey.used'`);
+    const expectedEvents = results.reduce(
+      (n, r, i) => n + (scenarios[i].traced ? r.answered - r.wrong : 0),
+      0,
+    );
+    const [{ n: writtenEvents }] = await dataSource.query(
+      `SELECT count(*)::int AS n FROM audit_events WHERE action = 'apiKey.used'`,
+    );
     const dropped = server.services.usage.dropped;
     // Rows written by one transaction share its xmin: events per transaction of the usage recorder.
     for (const [i, r] of results.entries()) {
@@ -176,7 +215,9 @@ async function main(): Promise<number> {
       };
       r.perWrite = [await perWrite(windows[i].latency), await perWrite(windows[i].throughput)];
     }
-    const counters: { bucket: string; count: number }[] = await dataSource.query(`SELECT bucket, count FROM rate_limits ORDER BY bucket`);
+    const counters: { bucket: string; count: number }[] = await dataSource.query(
+      `SELECT bucket, count FROM rate_limits ORDER BY bucket`,
+    );
 
     const baseline = results[0];
     const ratio = (value: number, base: number) => (value / base).toFixed(2);
@@ -185,7 +226,19 @@ async function main(): Promise<number> {
       `### Key verification: ${REQUESTS} sequential requests each (after ${WARMUP} warm-up), then ${CONCURRENCY} concurrent keep-alive clients for ${SECONDS} s`,
       '',
       ...markdownTable(
-        ['scenario', 'p50 ms', 'p95 ms', 'p50 × baseline', 'p95 × baseline', 'req/s', 'req/s × baseline', 'RSS MB before → after', 'usage queue max', 'usage drain ms', 'events per usage write (seq / load)'],
+        [
+          'scenario',
+          'p50 ms',
+          'p95 ms',
+          'p50 × baseline',
+          'p95 × baseline',
+          'req/s',
+          'req/s × baseline',
+          'RSS MB before → after',
+          'usage queue max',
+          'usage drain ms',
+          'events per usage write (seq / load)',
+        ],
         [false, true, true, true, true, true, true, true, true, true, true],
         results.map((r, i) => [
           `${r.wrong || r.errors ? '**FAIL** ' : ''}${r.name}`,
@@ -210,11 +263,17 @@ async function main(): Promise<number> {
 
     const failed = results.filter((r) => r.wrong || r.errors);
     for (const r of failed) {
-      log(`\nunexpected answers for "${r.name}": ${r.wrong} wrong, ${r.errors} transport errors of ${r.answered + r.errors}; e.g.\n  ${r.samples.join('\n  ')}`);
+      log(
+        `\nunexpected answers for "${r.name}": ${r.wrong} wrong, ${r.errors} transport errors of ${r.answered + r.errors}; e.g.\n  ${r.samples.join('\n  ')}`,
+      );
     }
     const eventsOk = writtenEvents + dropped === expectedEvents;
-    if (!eventsOk) log(`\napiKey.used events: ${writtenEvents} written + ${dropped} dropped, expected ${expectedEvents}`);
-    if (dropped) log(`warning: the usage recorder dropped ${dropped} events (its queue is bounded)`);
+    if (!eventsOk)
+      log(
+        `\napiKey.used events: ${writtenEvents} written + ${dropped} dropped, expected ${expectedEvents}`,
+      );
+    if (dropped)
+      log(`warning: the usage recorder dropped ${dropped} events (its queue is bounded)`);
     log(`total ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return failed.length || !eventsOk ? 1 : 0;
   });
@@ -222,7 +281,10 @@ async function main(): Promise<number> {
 
 const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
 
-function scenariosFor(url: string, k: { teamId: string; key: string; secret: string; wrongSecret: string; badChecksum: string }): Scenario[] {
+function scenariosFor(
+  url: string,
+  k: { teamId: string; key: string; secret: string; wrongSecret: string; badChecksum: string },
+): Scenario[] {
   const verify = (name: string, secret: string, code: 'VALID' | 'INVALID'): Scenario => ({
     name,
     target: {
@@ -230,9 +292,18 @@ function scenariosFor(url: string, k: { teamId: string; key: string; secret: str
       method: 'POST',
       path: '/graphql',
       headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT },
-      body: JSON.stringify({ query: VERIFY, variables: { k: k.key, s: secret, r: [SCOPE], ip: CLIENT_IP } }),
+      body: JSON.stringify({
+        query: VERIFY,
+        variables: { k: k.key, s: secret, r: [SCOPE], ip: CLIENT_IP },
+      }),
     },
-    expect: { status: 200, bodyIncludes: code === 'VALID' ? ['"code":"VALID"', `"teamId":"${k.teamId}"`] : ['"code":"INVALID"', '"valid":false'] },
+    expect: {
+      status: 200,
+      bodyIncludes:
+        code === 'VALID'
+          ? ['"code":"VALID"', `"teamId":"${k.teamId}"`]
+          : ['"code":"INVALID"', '"valid":false'],
+    },
     traced: code === 'VALID' || secret === k.wrongSecret,
   });
   const basic = `Basic ${Buffer.from(`${k.key}:${k.secret}`).toString('base64')}`;
@@ -245,12 +316,25 @@ function scenariosFor(url: string, k: { teamId: string; key: string; secret: str
     },
     {
       name: 'GET /v1/authorize, good credentials (cached)',
-      target: { url, method: 'GET', path: '/v1/authorize', headers: { authorization: basic, 'x-required-scopes': SCOPE, 'user-agent': USER_AGENT } },
-      expect: { status: 200, headers: { 'x-empress-team-id': k.teamId }, bodyIncludes: ['"code":"VALID"'] },
+      target: {
+        url,
+        method: 'GET',
+        path: '/v1/authorize',
+        headers: { authorization: basic, 'x-required-scopes': SCOPE, 'user-agent': USER_AGENT },
+      },
+      expect: {
+        status: 200,
+        headers: { 'x-empress-team-id': k.teamId },
+        bodyIncludes: ['"code":"VALID"'],
+      },
       traced: true,
     },
     verify('verifyApiCredentials, good credentials (cached)', k.secret, 'VALID'),
-    verify('verifyApiCredentials, wrong secret, valid checksum (failure counted in PostgreSQL)', k.wrongSecret, 'INVALID'),
+    verify(
+      'verifyApiCredentials, wrong secret, valid checksum (failure counted in PostgreSQL)',
+      k.wrongSecret,
+      'INVALID',
+    ),
     verify('verifyApiCredentials, checksum fails (no query)', k.badChecksum, 'INVALID'),
   ];
 }

@@ -43,7 +43,9 @@ async function main(): Promise<number> {
         console.log(`nothing archived: ${outcome.reason}`);
         return 0;
       case 'broken':
-        console.log(`BROKEN  ${args.teamId}: at position ${outcome.position}: ${outcome.reason}; nothing archived`);
+        console.log(
+          `BROKEN  ${args.teamId}: at position ${outcome.position}: ${outcome.reason}; nothing archived`,
+        );
         return 1;
       default:
         console.log(

@@ -24,17 +24,29 @@ async function main(): Promise<number> {
   const config = loadConfig();
   const database = await openDatabase(config, (line) => console.error(line));
   try {
-    const chains = new ChainVerifier(database.dataSource, UNGATED, new OperationLeases(database.dataSource));
+    const chains = new ChainVerifier(
+      database.dataSource,
+      UNGATED,
+      new OperationLeases(database.dataSource),
+    );
     const named = process.argv.slice(2);
     const teams: (string | null)[] = named.length
       ? named
-      : [null, ...(await database.dataSource.query(`SELECT id FROM teams ORDER BY created_at`)).map((r: { id: string }) => r.id), SECURITY];
+      : [
+          null,
+          ...(await database.dataSource.query(`SELECT id FROM teams ORDER BY created_at`)).map(
+            (r: { id: string }) => r.id,
+          ),
+          SECURITY,
+        ];
     let broken = 0;
     for (const teamId of teams) {
       const chain = teamId === SECURITY ? SECURITY_LOG_CHAIN : teamChain(teamId);
       const report = await chains.verify(chain, { waitMs: WAIT_FOR_RUNNING_CHECK_MS });
       const name = teamId === SECURITY ? 'security log' : (teamId ?? 'platform');
-      const archived = report.archivedThroughPosition ? ` after archived position ${report.archivedThroughPosition}` : '';
+      const archived = report.archivedThroughPosition
+        ? ` after archived position ${report.archivedThroughPosition}`
+        : '';
       if (report.valid) {
         console.log(`ok      ${name}: ${report.checkedEvents} events${archived}`);
       } else {
@@ -45,7 +57,9 @@ async function main(): Promise<number> {
         );
       }
     }
-    console.log(broken ? `${broken} of ${teams.length} chains broken` : `all ${teams.length} chains intact`);
+    console.log(
+      broken ? `${broken} of ${teams.length} chains broken` : `all ${teams.length} chains intact`,
+    );
     return broken ? 1 : 0;
   } finally {
     await database.close();

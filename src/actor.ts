@@ -13,6 +13,7 @@ export interface Actor extends RequestClient {
 
 /** The signed-in person behind an operation whose rule admits only people (`person` in the rule map). */
 export function personOf(actor: Actor): Extract<Principal, { type: 'USER' }> {
-  if (actor.principal.type !== 'USER') throw new Error('unreachable: the rule admits only a signed-in person');
+  if (actor.principal.type !== 'USER')
+    throw new Error('unreachable: the rule admits only a signed-in person');
   return actor.principal;
 }

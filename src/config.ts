@@ -76,7 +76,8 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number`);
   const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}`);
+  if (value < min || value > max)
+    throw new ConfigError(`${name} must be between ${min} and ${max}`);
   return value;
 }
 
@@ -110,8 +111,15 @@ function trustProxy(raw: string | undefined): boolean | string {
   if (raw === undefined || /^(false|0|no)$/i.test(raw)) return false;
   if (/^(true|1|yes)$/i.test(raw)) return true;
   const entries = raw.split(',').map((entry) => entry.trim());
-  if (entries.some((entry) => !['loopback', 'linklocal', 'uniquelocal'].includes(entry) && !normalizeAllowedIp(entry))) {
-    throw new ConfigError('TRUST_PROXY must be true, false, or a list of addresses, CIDR blocks and the presets loopback, linklocal, uniquelocal');
+  if (
+    entries.some(
+      (entry) =>
+        !['loopback', 'linklocal', 'uniquelocal'].includes(entry) && !normalizeAllowedIp(entry),
+    )
+  ) {
+    throw new ConfigError(
+      'TRUST_PROXY must be true, false, or a list of addresses, CIDR blocks and the presets loopback, linklocal, uniquelocal',
+    );
   }
   return entries.join(',');
 }
@@ -163,7 +171,12 @@ export function loadConfig(env: Env = process.env): Config {
     allowSignup: bool(env, 'ALLOW_SIGNUP', nodeEnv !== 'production'),
     bootstrapAdminEmail,
     bootstrapAdminPassword,
-    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      'info',
+    ),
     trustProxy: trustProxy(str(env, 'TRUST_PROXY')),
     redisUrl: str(env, 'REDIS_URL'),
     metricsToken: str(env, 'METRICS_TOKEN'),

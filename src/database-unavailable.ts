@@ -16,7 +16,10 @@ const UNAVAILABLE_MESSAGE = new RegExp(
   ].join('|'),
   'i',
 );
-const RELEASED_RUNNER = new Set(['QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError']);
+const RELEASED_RUNNER = new Set([
+  'QueryRunnerProviderAlreadyReleasedError',
+  'QueryRunnerAlreadyReleasedError',
+]);
 
 /**
  * Is this error the database being out of reach (as opposed to a bug)? Looks through TypeORM's
@@ -24,7 +27,13 @@ const RELEASED_RUNNER = new Set(['QueryRunnerProviderAlreadyReleasedError', 'Que
  */
 export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   const original = unwrapResolverError(error) as
-    | { code?: string; message?: string; driverError?: unknown; originalError?: unknown; extensions?: { reason?: unknown } }
+    | {
+        code?: string;
+        message?: string;
+        driverError?: unknown;
+        originalError?: unknown;
+        extensions?: { reason?: unknown };
+      }
     | undefined;
   if (!original || typeof original !== 'object' || depth > 5) return false;
   if (original.extensions?.reason === 'DATABASE_UNAVAILABLE') return true;
@@ -33,7 +42,8 @@ export function isDatabaseUnavailable(error: unknown, depth = 0): boolean {
   if (RELEASED_RUNNER.has(String((original as { name?: unknown }).name))) return true;
   if (original.code && UNAVAILABLE_CODES.has(original.code)) return true;
   if (original.driverError) return isDatabaseUnavailable(original.driverError, depth + 1);
-  if (original.originalError && original.originalError !== original) return isDatabaseUnavailable(original.originalError, depth + 1);
+  if (original.originalError && original.originalError !== original)
+    return isDatabaseUnavailable(original.originalError, depth + 1);
   return typeof original.message === 'string' && UNAVAILABLE_MESSAGE.test(original.message);
 }
 

@@ -13,7 +13,11 @@ export type ErrorCode =
   | 'RATE_LIMITED'
   | 'INTERNAL_SERVER_ERROR';
 
-function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+function appError(
+  code: ErrorCode,
+  message: string,
+  extra: Record<string, unknown> = {},
+): GraphQLError {
   return new GraphQLError(message, { extensions: { code, ...extra } });
 }
 
@@ -21,12 +25,14 @@ function appError(code: ErrorCode, message: string, extra: Record<string, unknow
 // other fields of the operation answer as usual.
 export const unauthenticated = (message = 'Authentication required or credentials are invalid') =>
   appError('UNAUTHENTICATED', message);
-export const forbidden = (message = 'You are not allowed to do this') => appError('FORBIDDEN', message);
+export const forbidden = (message = 'You are not allowed to do this') =>
+  appError('FORBIDDEN', message);
 export const notFound = (what = 'Object') => appError('NOT_FOUND', `${what} not found`);
 export const badInput = (message: string, field?: string) =>
   appError('BAD_USER_INPUT', message, field ? { field } : {});
 export const conflict = (message: string) => appError('CONFLICT', message);
-export const rateLimited = (message = 'Too many attempts; try again later') => appError('RATE_LIMITED', message);
+export const rateLimited = (message = 'Too many attempts; try again later') =>
+  appError('RATE_LIMITED', message);
 
 export function errorCode(error: unknown): string | undefined {
   return error instanceof GraphQLError ? (error.extensions?.code as string | undefined) : undefined;
@@ -37,10 +43,14 @@ export function errorCode(error: unknown): string | undefined {
  * of one field, with one message whatever was wrong (unknown key, wrong secret, expired session, garbage).
  */
 export function unauthenticatedWholeRequest(): GraphQLError {
-  return appError('UNAUTHENTICATED', 'Authentication required or credentials are invalid', { http: { status: 401 } });
+  return appError('UNAUTHENTICATED', 'Authentication required or credentials are invalid', {
+    http: { status: 401 },
+  });
 }
 
 /** Too many failed credential checks from this address: the whole HTTP response is a 429, not an error of one field. */
 export function rateLimitedWholeRequest(): GraphQLError {
-  return appError('RATE_LIMITED', 'Too many failed attempts; try again later', { http: { status: 429 } });
+  return appError('RATE_LIMITED', 'Too many failed attempts; try again later', {
+    http: { status: 429 },
+  });
 }

@@ -27,13 +27,29 @@ const IDEOGRAPHIC_VARIATION = /[\u{E0100}-\u{E01EF}]/u;
 const HAN = /\p{Script=Han}/u;
 // scripts whose spelling needs ZWJ/ZWNJ between letters (Persian, the Indic scripts, ...)
 const JOINING_SCRIPTS = [
-  'Arabic', 'Syriac', 'Devanagari', 'Bengali', 'Gurmukhi', 'Gujarati', 'Oriya',
-  'Tamil', 'Telugu', 'Kannada', 'Malayalam', 'Sinhala', 'Myanmar', 'Khmer',
+  'Arabic',
+  'Syriac',
+  'Devanagari',
+  'Bengali',
+  'Gurmukhi',
+  'Gujarati',
+  'Oriya',
+  'Tamil',
+  'Telugu',
+  'Kannada',
+  'Malayalam',
+  'Sinhala',
+  'Myanmar',
+  'Khmer',
 ];
-const JOINING_SCRIPT = new RegExp(`[${JOINING_SCRIPTS.map((script) => `\\p{scx=${script}}`).join('')}]`, 'u');
+const JOINING_SCRIPT = new RegExp(
+  `[${JOINING_SCRIPTS.map((script) => `\\p{scx=${script}}`).join('')}]`,
+  'u',
+);
 const LETTER_OR_MARK = /[\p{L}\p{M}]/u;
 
-const joins = (c: string | undefined) => c !== undefined && LETTER_OR_MARK.test(c) && JOINING_SCRIPT.test(c);
+const joins = (c: string | undefined) =>
+  c !== undefined && LETTER_OR_MARK.test(c) && JOINING_SCRIPT.test(c);
 
 /** Is there an emoji right before position i, past any skin tone or VS16 that ends it? */
 function emojiBefore(chars: string[], i: number): boolean {
@@ -57,7 +73,12 @@ function neededAt(chars: string[], i: number): boolean {
   const after = chars[i + 1];
   if (c === ZWJ && emojiBefore(chars, i) && after !== undefined && EMOJI.test(after)) return true;
   if ((c === ZWJ || c === ZWNJ) && joins(before) && joins(after)) return true;
-  if (EMOJI_STYLE.test(c) && before !== undefined && (EMOJI.test(before) || (KEYCAP_BASE.test(before) && after === KEYCAP))) return true;
+  if (
+    EMOJI_STYLE.test(c) &&
+    before !== undefined &&
+    (EMOJI.test(before) || (KEYCAP_BASE.test(before) && after === KEYCAP))
+  )
+    return true;
   return IDEOGRAPHIC_VARIATION.test(c) && before !== undefined && HAN.test(before);
 }
 

@@ -18,7 +18,10 @@ const REDACTED_PATHS = [
  * Structured JSON logs (pino). Requests are logged one line each (http/request-hooks.ts), with ids and
  * outcomes only: no headers, no bodies, no variables.
  */
-export function createLogger(config: Pick<Config, 'logLevel' | 'nodeEnv'>, destination?: DestinationStream): Logger {
+export function createLogger(
+  config: Pick<Config, 'logLevel' | 'nodeEnv'>,
+  destination?: DestinationStream,
+): Logger {
   return pino(
     {
       level: config.logLevel,

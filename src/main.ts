@@ -23,7 +23,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const database: OpenDatabase = await openDatabase(config, log);
   log(`database: ${database.source} (migrations applied)`);
-  const admin = await bootstrapAdmin(database.dataSource, { email: config.bootstrapAdminEmail, password: config.bootstrapAdminPassword });
+  const admin = await bootstrapAdmin(database.dataSource, {
+    email: config.bootstrapAdminEmail,
+    password: config.bootstrapAdminPassword,
+  });
   announceAdmin(admin);
 
   let server: BuiltServer;
@@ -48,11 +51,15 @@ function announceAdmin(admin: BootstrapResult | null): void {
     log(`    email:    ${admin.email}`);
     log(`    password: ${admin.generatedPassword}`);
     log('  Sign in and change it now (it also ends every other session):');
-    log('    mutation { changePassword(currentPassword: "<printed password>", newPassword: "<a new one, 12+ characters>") }');
+    log(
+      '    mutation { changePassword(currentPassword: "<printed password>", newPassword: "<a new one, 12+ characters>") }',
+    );
     log('');
   } else if (admin) {
     log(`platform admin created: ${admin.email} (password from BOOTSTRAP_ADMIN_PASSWORD)`);
-    log('  Sign in and change that password with changePassword: it sits in your environment and deployment files.');
+    log(
+      '  Sign in and change that password with changePassword: it sits in your environment and deployment files.',
+    );
   }
 }
 

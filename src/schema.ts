@@ -10,7 +10,10 @@ import { permissionsShield } from './permissions/rule-map';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
 import { SessionResolver } from './modules/user/session.resolver';
-import { InvitationResolver, TeamInvitationsResolver } from './modules/invitation/invitation.resolver';
+import {
+  InvitationResolver,
+  TeamInvitationsResolver,
+} from './modules/invitation/invitation.resolver';
 import { MembershipResolver, PermissionGrantResolver } from './modules/team/membership.resolver';
 import { RoleResolver } from './modules/team/role.resolver';
 import { TeamResolver } from './modules/team/team.resolver';
@@ -34,12 +37,14 @@ const resolvers = [
  * call it (from the rule map): what `npm run schema` prints.
  */
 export async function buildBareSchema(): Promise<GraphQLSchema> {
-  return documentAccess(await buildSchema({
-    resolvers,
-    // We check input ourselves (src/validation.ts) with messages that never echo the value.
-    validate: false,
-    emitSchemaFile: false,
-  }));
+  return documentAccess(
+    await buildSchema({
+      resolvers,
+      // We check input ourselves (src/validation.ts) with messages that never echo the value.
+      validate: false,
+      emitSchemaFile: false,
+    }),
+  );
 }
 
 /** The served schema: the same, with graphql-shield guarding every field and lists metered by their size. */

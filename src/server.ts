@@ -40,7 +40,11 @@ export interface BuildOptions {
  * Fastify + Apollo + the shield-guarded TypeGraphQL schema. main.ts and the tests both build
  * the server here, so the tests exercise exactly what production runs.
  */
-export async function buildServer(config: Config, dataSource: DataSource, options: BuildOptions = {}): Promise<BuiltServer> {
+export async function buildServer(
+  config: Config,
+  dataSource: DataSource,
+  options: BuildOptions = {},
+): Promise<BuiltServer> {
   const logger = createLogger(config, options.logStream);
   const services = createServices(dataSource, config, logger);
   await services.start();
@@ -52,7 +56,12 @@ export async function buildServer(config: Config, dataSource: DataSource, option
   }
 }
 
-async function assemble(config: Config, dataSource: DataSource, services: Services, logger: Logger): Promise<BuiltServer> {
+async function assemble(
+  config: Config,
+  dataSource: DataSource,
+  services: Services,
+  logger: Logger,
+): Promise<BuiltServer> {
   const metrics = new Metrics(services, dataSource);
   const app = createApp(config, logger);
   let stopping = false;
@@ -60,10 +69,20 @@ async function assemble(config: Config, dataSource: DataSource, services: Servic
   registerRequestHooks(app, metrics, () => stopping);
   const schema = await buildGuardedSchema();
   const apollo = new ApolloServer<GraphQLContext>(
-    apolloOptions(schema, config, logger, [fastifyApolloDrainPlugin(app), playgroundLandingPage(app), requestTracePlugin(metrics)]),
+    apolloOptions(schema, config, logger, [
+      fastifyApolloDrainPlugin(app),
+      playgroundLandingPage(app),
+      requestTracePlugin(metrics),
+    ]),
   );
   await apollo.start();
-  await registerRoutes(app, config, { apollo, services, dataSource, metrics, stopping: () => stopping });
+  await registerRoutes(app, config, {
+    apollo,
+    services,
+    dataSource,
+    metrics,
+    stopping: () => stopping,
+  });
   return {
     app,
     services,
@@ -89,7 +108,12 @@ function createApp(config: Config, logger: Logger): FastifyInstance {
 }
 
 /** BuiltServer.close, once the server says it is stopping: the grace, then Fastify, Apollo and the services. */
-async function closeServer(app: FastifyInstance, apollo: ApolloServer<GraphQLContext>, services: Services, graceMs: number): Promise<void> {
+async function closeServer(
+  app: FastifyInstance,
+  apollo: ApolloServer<GraphQLContext>,
+  services: Services,
+  graceMs: number,
+): Promise<void> {
   if (graceMs) await new Promise((resolve) => setTimeout(resolve, graceMs));
   await app.close();
   await apollo.stop().catch(() => undefined);

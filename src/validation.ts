@@ -41,17 +41,23 @@ export function requireName(value: string, field: string, max = 100): string {
   if (CONTROL.test(trimmed)) throw badInput(`${field} must not contain control characters`, field);
   if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
   // before trimming: trim() would quietly drop a leading or trailing U+FEFF, not refuse it
-  if (hasHiddenCharacters(value)) throw badInput(`${field} must not contain invisible or text-direction characters`, field);
+  if (hasHiddenCharacters(value))
+    throw badInput(`${field} must not contain invisible or text-direction characters`, field);
   return trimmed;
 }
 
-export function optionalText(value: string | null | undefined, field: string, max = 1000): string | null {
+export function optionalText(
+  value: string | null | undefined,
+  field: string,
+  max = 1000,
+): string | null {
   if (value === undefined || value === null) return null;
   const trimmed = value.trim();
   if (trimmed.length === 0) return null;
   if (trimmed.length > max) throw badInput(`${field} must be at most ${max} characters`, field);
   if (NOT_TEXT.test(trimmed)) throw badInput(`${field} must be valid Unicode text`, field);
-  if (hasReorderingCharacters(trimmed)) throw badInput(`${field} must not contain text-direction overrides or tag characters`, field);
+  if (hasReorderingCharacters(trimmed))
+    throw badInput(`${field} must not contain text-direction overrides or tag characters`, field);
   return trimmed;
 }
 
@@ -61,7 +67,13 @@ const EMAIL = /^[^\s@]+@(([^\s@.]+\.)+[^\s@.]+|localhost)$/;
 
 export function requireEmail(value: string, field = 'email'): string {
   const email = value.trim().toLowerCase();
-  if (email.length > 254 || !EMAIL.test(email) || CONTROL.test(email) || NOT_TEXT.test(email) || hasHiddenCharacters(email)) {
+  if (
+    email.length > 254 ||
+    !EMAIL.test(email) ||
+    CONTROL.test(email) ||
+    NOT_TEXT.test(email) ||
+    hasHiddenCharacters(email)
+  ) {
     throw badInput(`${field} is not a valid email address`, field);
   }
   return email;

@@ -69,7 +69,13 @@ export async function authenticate(
     }
     case 'apiKey': {
       const { key, secret } = credentials;
-      const { code, principal } = await services.verifier.verify({ key, secret, via: 'graphql', caller: client, operation });
+      const { code, principal } = await services.verifier.verify({
+        key,
+        secret,
+        via: 'graphql',
+        caller: client,
+        operation,
+      });
       if (code === VerificationCode.RATE_LIMITED) throw rateLimitedWholeRequest();
       if (!principal) throw unauthenticatedWholeRequest();
       return principal;

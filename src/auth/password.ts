@@ -21,7 +21,8 @@ async function verifyHash(hash: string, password: string): Promise<boolean> {
 }
 
 /** A hash of a random password nobody kept, with OPTIONS: verifying against it costs what a real check costs. */
-const DUMMY_HASH = '$argon2id$v=19$m=19456,p=1,t=2$TS6fgOlS8zge2sHsnlx4sg$dDdrOHfX/dHGLvLSKajTcnD6bU3fz2nVcv8Hb1urYHo';
+const DUMMY_HASH =
+  '$argon2id$v=19$m=19456,p=1,t=2$TS6fgOlS8zge2sHsnlx4sg$dDdrOHfX/dHGLvLSKajTcnD6bU3fz2nVcv8Hb1urYHo';
 
 export interface HashingLimits {
   /** argon2 operations running at once */

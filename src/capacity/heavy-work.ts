@@ -23,7 +23,8 @@ export class HeavyWorkGate {
 
   /** Runs a heavy query with a place at the gate. */
   async run<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.places) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.running >= this.places)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
       return await work();

@@ -55,15 +55,17 @@ export class OperationLeases {
   }
 
   private held(name: string, holder: string): Lease {
-    const renew = setInterval(() => {
-      this.dataSource
-        .query(`UPDATE operation_leases SET expires_at = now() + $3 * interval '1 millisecond' WHERE name = $1 AND holder = $2`, [
-          name,
-          holder,
-          this.ttlMs,
-        ])
-        .catch(() => undefined); // out of reach: the lease expires, which is what it is for
-    }, Math.max(1, Math.floor(this.ttlMs / 3)));
+    const renew = setInterval(
+      () => {
+        this.dataSource
+          .query(
+            `UPDATE operation_leases SET expires_at = now() + $3 * interval '1 millisecond' WHERE name = $1 AND holder = $2`,
+            [name, holder, this.ttlMs],
+          )
+          .catch(() => undefined); // out of reach: the lease expires, which is what it is for
+      },
+      Math.max(1, Math.floor(this.ttlMs / 3)),
+    );
     renew.unref();
     let released = false;
     return {
@@ -72,7 +74,9 @@ export class OperationLeases {
         if (released) return;
         released = true;
         clearInterval(renew);
-        await this.dataSource.query(`DELETE FROM operation_leases WHERE name = $1 AND holder = $2`, [name, holder]).catch(() => undefined);
+        await this.dataSource
+          .query(`DELETE FROM operation_leases WHERE name = $1 AND holder = $2`, [name, holder])
+          .catch(() => undefined);
       },
     };
   }

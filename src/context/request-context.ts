@@ -1,7 +1,12 @@
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import type { Actor } from '../actor';
-import { authenticate, readCredentials, type Authenticators, type Credentials } from '../auth/authenticate';
+import {
+  authenticate,
+  readCredentials,
+  type Authenticators,
+  type Credentials,
+} from '../auth/authenticate';
 import { ANONYMOUS, principalInLog, type Principal } from '../auth/principal';
 import { errorCode } from '../errors';
 import { AuditOutcome } from '../modules/audit/audit-event.entity';
@@ -43,7 +48,9 @@ export async function actorFromRequest(
   }
   traceOf(request).principal = principalInLog(principal);
   const loaders = createLoaders(dataSource);
-  const access = new TeamAccess(principal, loaders, (teamId) => services.adminReads.record(actor, teamId));
+  const access = new TeamAccess(principal, loaders, (teamId) =>
+    services.adminReads.record(actor, teamId),
+  );
   const actor: Actor = { principal, access, ...client };
   return { actor, loaders };
 }

@@ -26,7 +26,14 @@ export async function bootstrapAdmin(
     const email = requireEmail(options.email ?? 'admin@localhost');
     const generatedPassword = options.password ? undefined : randomBytes(18).toString('base64url');
     const password = requirePassword(options.password ?? generatedPassword!);
-    const user = await m.save(m.create(User, { email, name: 'Platform admin', passwordHash: await hashPassword(password), isPlatformAdmin: true }));
+    const user = await m.save(
+      m.create(User, {
+        email,
+        name: 'Platform admin',
+        passwordHash: await hashPassword(password),
+        isPlatformAdmin: true,
+      }),
+    );
     const row = systemRow({
       teamId: null,
       action: 'user.bootstrapAdminCreated',

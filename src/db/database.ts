@@ -17,7 +17,10 @@ const EMBEDDED_DATABASE = 'empress';
  * DATABASE_URL when set (docker-compose, production); otherwise an embedded PostgreSQL with its
  * data under DATA_DIR (./.data). Either way, migrations run before anything else touches it.
  */
-export async function openDatabase(config: Config, log: (line: string) => void): Promise<OpenDatabase> {
+export async function openDatabase(
+  config: Config,
+  log: (line: string) => void,
+): Promise<OpenDatabase> {
   if (config.databaseUrl) {
     const dataSource = await initialise(createDataSource({ url: config.databaseUrl }));
     return { dataSource, source: 'DATABASE_URL', close: () => dataSource.destroy() };
@@ -28,7 +31,9 @@ export async function openDatabase(config: Config, log: (line: string) => void):
   });
   try {
     await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
-    const dataSource = await initialise(createDataSource({ url: embedded.urlFor(EMBEDDED_DATABASE) }));
+    const dataSource = await initialise(
+      createDataSource({ url: embedded.urlFor(EMBEDDED_DATABASE) }),
+    );
     return {
       dataSource,
       source: `embedded PostgreSQL in ${dir}`,

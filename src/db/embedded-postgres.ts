@@ -77,7 +77,9 @@ export async function startEmbeddedPostgres(
   try {
     await pg.start();
   } catch (error) {
-    throw new Error(`embedded PostgreSQL did not start (data in ${dataDir}): ${String(error ?? 'exited early')}`);
+    throw new Error(
+      `embedded PostgreSQL did not start (data in ${dataDir}): ${String(error ?? 'exited early')}`,
+    );
   }
   const urlFor = (database: string) =>
     `postgres://${credentials.user}:${credentials.password}@127.0.0.1:${port}/${database}`;

@@ -8,4 +8,14 @@ import { Team } from '../modules/team/team.entity';
 import { Session } from '../modules/user/session.entity';
 import { User } from '../modules/user/user.entity';
 
-export const entities = [User, Session, Team, Role, Membership, PermissionGrant, ApiKey, AuditEvent, Invitation];
+export const entities = [
+  User,
+  Session,
+  Team,
+  Role,
+  Membership,
+  PermissionGrant,
+  ApiKey,
+  AuditEvent,
+  Invitation,
+];

@@ -5,7 +5,10 @@
  * 'beforeExit' handler calls process.exit(0), so `process.exitCode = 1` would end as 0 and a
  * failed check would pass.
  */
-export function exitWith(main: () => Promise<number>, describe: (error: unknown) => string = messageOf): void {
+export function exitWith(
+  main: () => Promise<number>,
+  describe: (error: unknown) => string = messageOf,
+): void {
   main().then(
     (code) => process.exit(code),
     (error) => {

@@ -38,8 +38,14 @@ export function formatError(config: Pick<Config, 'exposeErrors'>, logger: Logger
     }
     // Apollo's own refusals of a request (a persisted query of an unknown version, a hash that
     // does not match its query) carry no code, only an HTTP 4xx: the client's fault, in fixed words
-    const status = (original as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;
-    if (original instanceof GraphQLError && typeof status === 'number' && status >= 400 && status < 500) {
+    const status = (original as { extensions?: { http?: { status?: unknown } } } | undefined)
+      ?.extensions?.http?.status;
+    if (
+      original instanceof GraphQLError &&
+      typeof status === 'number' &&
+      status >= 400 &&
+      status < 500
+    ) {
       return { message: original.message, extensions: { code: 'BAD_REQUEST' } };
     }
     if (isDatabaseUnavailable(error)) {
@@ -48,7 +54,11 @@ export function formatError(config: Pick<Config, 'exposeErrors'>, logger: Logger
     }
     if (!development) {
       logger.error({ err: loggableError(original) }, 'unexpected error');
-      return { message: 'Internal server error', path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      return {
+        message: 'Internal server error',
+        path: formatted.path,
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      };
     }
     return formatted;
   };
@@ -58,7 +68,9 @@ const NAME = '[_A-Za-z][_0-9A-Za-z]*';
 const VARIABLE_ERROR = new RegExp(`^Variable "\\$(${NAME})" got invalid value `);
 // Scalars end their message with the value: `String cannot represent a non string value: <it>`.
 const SCALAR_REASON = new RegExp(`^(${NAME}) cannot represent`);
-const ENUM_REASON = new RegExp(`^Enum "(${NAME})" cannot represent|does not exist in "(${NAME})" enum`);
+const ENUM_REASON = new RegExp(
+  `^Enum "(${NAME})" cannot represent|does not exist in "(${NAME})" enum`,
+);
 const UNKNOWN_FIELD = new RegExp(`is not defined by type "(${NAME})"`);
 // Reasons made of schema names only: safe to repeat as they are.
 const FIXED_REASONS = [
@@ -88,7 +100,11 @@ function withoutEchoedValue(message: string, error: GraphQLError): string {
     const at = new RegExp(` at "(${name}(?:\\.${NAME}|\\[\\d+\\])*)"$`).exec(before);
     if (at) where = ` at "${at[1]}"`;
   }
-  const why = reason ? (FIXED_REASONS.some((re) => re.test(reason)) ? reason : valueFreeReason(reason)) : null;
+  const why = reason
+    ? FIXED_REASONS.some((re) => re.test(reason))
+      ? reason
+      : valueFreeReason(reason)
+    : null;
   return `Variable "$${name}" got an invalid value${where}${why ? `; ${why}` : ''}`;
 }
 

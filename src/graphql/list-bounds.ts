@@ -38,28 +38,67 @@ function usageRows(args: Record<string, unknown>): number {
 }
 
 export const LIST_SIZES: Record<string, ListSize> = {
-  'Query.apiKeys': { kind: 'page', max: MAX_API_KEY_PAGE, source: 'ApiKeyService.list clamps first at MAX_API_KEY_PAGE' },
-  'Query.auditEvents': { kind: 'page', max: MAX_AUDIT_PAGE, source: 'AuditQueryService.page clamps first at MAX_AUDIT_PAGE' },
+  'Query.apiKeys': {
+    kind: 'page',
+    max: MAX_API_KEY_PAGE,
+    source: 'ApiKeyService.list clamps first at MAX_API_KEY_PAGE',
+  },
+  'Query.auditEvents': {
+    kind: 'page',
+    max: MAX_AUDIT_PAGE,
+    source: 'AuditQueryService.page clamps first at MAX_AUDIT_PAGE',
+  },
   'ApiKeyConnection.edges': { kind: 'inPage', source: 'the page of Query.apiKeys' },
   'AuditEventConnection.edges': { kind: 'inPage', source: 'the page of Query.auditEvents' },
-  'Query.permissionCatalog': { kind: 'bound', max: CATALOG, source: 'the permission catalogue (catalog.ts)' },
+  'Query.permissionCatalog': {
+    kind: 'bound',
+    max: CATALOG,
+    source: 'the permission catalogue (catalog.ts)',
+  },
   'Team.viewerPermissions': { kind: 'bound', max: CATALOG, source: 'permissions of the catalogue' },
-  'Role.permissions': { kind: 'bound', max: CATALOG, source: 'permissions of the catalogue (role input is checked against it)' },
-  'Membership.grants': { kind: 'bound', max: CATALOG, source: 'one grant per permission: unique (membership_id, permission)' },
+  'Role.permissions': {
+    kind: 'bound',
+    max: CATALOG,
+    source: 'permissions of the catalogue (role input is checked against it)',
+  },
+  'Membership.grants': {
+    kind: 'bound',
+    max: CATALOG,
+    source: 'one grant per permission: unique (membership_id, permission)',
+  },
   'ApiKey.scopes': { kind: 'bound', max: MAX_SCOPES, source: 'MAX_SCOPES in api-key-input.ts' },
-  'ApiKey.effectiveScopes': { kind: 'bound', max: MAX_SCOPES, source: "a subset of the key's scopes" },
-  'ApiKey.allowedIps': { kind: 'bound', max: MAX_ALLOWED_IPS, source: 'MAX_ALLOWED_IPS in api-key-input.ts' },
-  'ApiKeyVerification.scopes': { kind: 'bound', max: MAX_SCOPES, source: "the verified key's scopes" },
+  'ApiKey.effectiveScopes': {
+    kind: 'bound',
+    max: MAX_SCOPES,
+    source: "a subset of the key's scopes",
+  },
+  'ApiKey.allowedIps': {
+    kind: 'bound',
+    max: MAX_ALLOWED_IPS,
+    source: 'MAX_ALLOWED_IPS in api-key-input.ts',
+  },
+  'ApiKeyVerification.scopes': {
+    kind: 'bound',
+    max: MAX_SCOPES,
+    source: "the verified key's scopes",
+  },
   'ApiKey.usage': {
     kind: 'byArgs',
     max: (MAX_USAGE_DAYS + 1) * OUTCOMES,
     size: usageRows,
-    source: 'one row per day of from..to and outcome; AuditQueryService.usage refuses periods over MAX_USAGE_DAYS',
+    source:
+      'one row per day of from..to and outcome; AuditQueryService.usage refuses periods over MAX_USAGE_DAYS',
   },
-  'Query.teams': { kind: 'measured', source: "the caller's memberships; every team for a platform admin" },
+  'Query.teams': {
+    kind: 'measured',
+    source: "the caller's memberships; every team for a platform admin",
+  },
   'Team.members': { kind: 'measured', source: 'members of the team: not capped' },
   'Team.roles': { kind: 'measured', source: 'four built-in roles and any number of custom ones' },
   'Team.invitations': { kind: 'measured', source: 'invitations of the team: not capped' },
-  'Query.myInvitations': { kind: 'measured', source: "invitations addressed to the caller's email" },
+  'Query.myInvitations': {
+    kind: 'measured',
+    source: "invitations addressed to the caller's email",
+  },
   'Query.mySessions': { kind: 'measured', source: "the caller's sessions" },
 };

@@ -4,7 +4,13 @@ import type { GraphQLContext } from '../modules/graphql-context';
 import { LIST_SIZES } from './list-bounds';
 
 /** Charges a measured list by the items it really resolved to; past the cost limit it answers the cost error. */
-const meter: IMiddlewareFunction = async (resolve, parent, args, context: GraphQLContext, info: GraphQLResolveInfo) => {
+const meter: IMiddlewareFunction = async (
+  resolve,
+  parent,
+  args,
+  context: GraphQLContext,
+  info: GraphQLResolveInfo,
+) => {
   const result = await resolve(parent, args, context, info);
   if (Array.isArray(result)) context.cost?.charge(info.fieldNodes[0], result.length);
   return result;
@@ -18,7 +24,10 @@ export function listMeter(schema: GraphQLSchema): IMiddlewareTypeMap {
     const [typeName, field] = coordinate.split('.');
     const type = schema.getType(typeName);
     if (!type || !('getFields' in type) || !type.getFields()[field]) continue;
-    map[typeName] = { ...(map[typeName] as Record<string, IMiddlewareFunction> | undefined), [field]: meter };
+    map[typeName] = {
+      ...(map[typeName] as Record<string, IMiddlewareFunction> | undefined),
+      [field]: meter,
+    };
   }
   return map;
 }

@@ -12,7 +12,14 @@ import {
 } from 'graphql';
 import type { GraphQLContext } from '../modules/graphql-context';
 import { LIST_SIZES, type ListSize } from './list-bounds';
-import { budgetFor, limitError, rootTypeOf, walk, type FieldVisit, type QueryLimits } from './query-limits';
+import {
+  budgetFor,
+  limitError,
+  rootTypeOf,
+  walk,
+  type FieldVisit,
+  type QueryLimits,
+} from './query-limits';
 
 /**
  * The cost of one operation: every field costs 1 per time it may be resolved, and a list field
@@ -63,13 +70,16 @@ function operationCost(
   limits: QueryLimits,
 ): OperationCost {
   const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
   );
   let total = 0;
   const perItem = new Map<FieldNode, number>();
   const before = new Map<FieldVisit, number>();
   const budget = budgetFor(limits);
-  const sizeOf = (v: FieldVisit) => (v.parentType ? LIST_SIZES[`${v.parentType.name}.${v.field.name.value}`] : undefined);
+  const sizeOf = (v: FieldVisit) =>
+    v.parentType ? LIST_SIZES[`${v.parentType.name}.${v.field.name.value}`] : undefined;
   walk(
     { schema, fragment: (name) => fragments.get(name) },
     operation.selectionSet,
@@ -130,10 +140,20 @@ export function queryCostPlugin(limits: QueryLimits): ApolloServerPlugin<GraphQL
       return {
         async didResolveOperation({ schema, document, operation, request, contextValue }) {
           if (!operation) return;
-          const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+          const coerced = getVariableValues(
+            schema,
+            operation.variableDefinitions ?? [],
+            request.variables ?? {},
+          );
           // Variables that don't fit their types: execution refuses them and runs nothing.
           if (coerced.errors) return;
-          const { total, perItem } = operationCost(schema, document, operation, coerced.coerced, limits);
+          const { total, perItem } = operationCost(
+            schema,
+            document,
+            operation,
+            coerced.coerced,
+            limits,
+          );
           if (total > limits.queryCost) throw costError(limits.queryCost, total);
           contextValue.cost = new CostMeter(limits.queryCost, total, perItem);
         },

@@ -20,10 +20,18 @@ import type { Config } from '../config';
 
 export type QueryLimits = Config['limits'];
 
-export function limitError(what: string, limit: number, found: number, message?: string): GraphQLError {
-  return new GraphQLError(message ?? `Query ${what} limit exceeded: ${found} is more than the maximum of ${limit}`, {
-    extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: what, maximum: limit },
-  });
+export function limitError(
+  what: string,
+  limit: number,
+  found: number,
+  message?: string,
+): GraphQLError {
+  return new GraphQLError(
+    message ?? `Query ${what} limit exceeded: ${found} is more than the maximum of ${limit}`,
+    {
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED', limit: what, maximum: limit },
+    },
+  );
 }
 
 /** A document may walk one audit chain: each walk has its own rule (one per team at a time, in batches). */
@@ -67,11 +75,20 @@ export interface WalkOptions {
   leave?(visit: FieldVisit): void;
 }
 
-function fieldOf(parentType: GraphQLCompositeType | null, name: string): GraphQLField<unknown, unknown> | undefined {
-  return parentType && (isObjectType(parentType) || isInterfaceType(parentType)) ? parentType.getFields()[name] : undefined;
+function fieldOf(
+  parentType: GraphQLCompositeType | null,
+  name: string,
+): GraphQLField<unknown, unknown> | undefined {
+  return parentType && (isObjectType(parentType) || isInterfaceType(parentType))
+    ? parentType.getFields()[name]
+    : undefined;
 }
 
-function typeNamed(scope: WalkScope, name: string | undefined, fallback: GraphQLCompositeType | null): GraphQLCompositeType | null {
+function typeNamed(
+  scope: WalkScope,
+  name: string | undefined,
+  fallback: GraphQLCompositeType | null,
+): GraphQLCompositeType | null {
   if (!name) return fallback;
   const type = scope.schema.getType(name);
   return type && isCompositeType(type) ? type : null;
@@ -97,7 +114,12 @@ export function walk(
     // caller, and is off in production: it doesn't count against the depth and cost limits.
     // Aliases of it do count (withIntrospection): 90 aliased __schema fields in 2,000 tokens
     // would answer 2 MB.
-    if (!options.withIntrospection && selection.kind === Kind.FIELD && selection.name.value.startsWith('__')) continue;
+    if (
+      !options.withIntrospection &&
+      selection.kind === Kind.FIELD &&
+      selection.name.value.startsWith('__')
+    )
+      continue;
     if (selection.kind === Kind.FIELD) {
       const definition = fieldOf(parentType, selection.name.value);
       const v: FieldVisit = { field: selection, definition, parentType, depth, multiplier };
@@ -117,15 +139,31 @@ export function walk(
       const fragment = scope.fragment(name);
       if (!fragment) continue;
       seen.add(name);
-      walk(scope, fragment.selectionSet, typeNamed(scope, fragment.typeCondition.name.value, parentType), visit, options, depth, multiplier, seen);
+      walk(
+        scope,
+        fragment.selectionSet,
+        typeNamed(scope, fragment.typeCondition.name.value, parentType),
+        visit,
+        options,
+        depth,
+        multiplier,
+        seen,
+      );
       seen.delete(name);
     }
   }
 }
 
 /** The root type an operation starts from. */
-export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinitionNode): GraphQLCompositeType | null {
-  const roots = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() };
+export function rootTypeOf(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+): GraphQLCompositeType | null {
+  const roots = {
+    query: schema.getQueryType(),
+    mutation: schema.getMutationType(),
+    subscription: schema.getSubscriptionType(),
+  };
   return roots[operation.operation] ?? null;
 }
 
@@ -137,11 +175,19 @@ export function rootTypeOf(schema: GraphQLSchema, operation: OperationDefinition
  * document is valid: query-cost.ts checks it then, with the same walk and the same error.
  */
 export function queryLimitRules(limits: QueryLimits): ValidationRule[] {
-  return [depthRule(limits), aliasRule(limits), chainWalkRule(limits), directiveRule(limits), knownOperationTypeRule];
+  return [
+    depthRule(limits),
+    aliasRule(limits),
+    chainWalkRule(limits),
+    directiveRule(limits),
+    knownOperationTypeRule,
+  ];
 }
 
 /** A rule that checks each operation of the document on its own. */
-function perOperation(check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null): ValidationRule {
+function perOperation(
+  check: (context: ValidationContext, operation: OperationDefinitionNode) => GraphQLError | null,
+): ValidationRule {
   return (context: ValidationContext): ASTVisitor => ({
     OperationDefinition(operation) {
       const error = check(context, operation);
@@ -158,11 +204,20 @@ function walkOperation(
   visit: (v: FieldVisit) => void,
   withIntrospection = false,
 ): void {
-  const scope: WalkScope = { schema: context.getSchema(), fragment: (name) => context.getFragment(name) };
-  walk(scope, operation.selectionSet, rootTypeOf(context.getSchema(), operation), (v) => (visit(v), v.multiplier), {
-    budget: budgetFor(limits),
-    withIntrospection,
-  });
+  const scope: WalkScope = {
+    schema: context.getSchema(),
+    fragment: (name) => context.getFragment(name),
+  };
+  walk(
+    scope,
+    operation.selectionSet,
+    rootTypeOf(context.getSchema(), operation),
+    (v) => (visit(v), v.multiplier),
+    {
+      budget: budgetFor(limits),
+      withIntrospection,
+    },
+  );
 }
 
 function depthRule(limits: QueryLimits): ValidationRule {
@@ -185,9 +240,16 @@ function aliasRule(limits: QueryLimits): ValidationRule {
 function chainWalkRule(limits: QueryLimits): ValidationRule {
   return perOperation((context, operation) => {
     let count = 0;
-    walkOperation(limits, context, operation, (v) => (count += v.depth === 0 && CHAIN_WALK_FIELDS.has(v.field.name.value) ? 1 : 0));
+    walkOperation(
+      limits,
+      context,
+      operation,
+      (v) => (count += v.depth === 0 && CHAIN_WALK_FIELDS.has(v.field.name.value) ? 1 : 0),
+    );
     const message = `A document may check at most ${MAX_CHAIN_WALKS} audit chain (verifyAuditChain); this one asks for ${count}`;
-    return count > MAX_CHAIN_WALKS ? limitError('chainWalks', MAX_CHAIN_WALKS, count, message) : null;
+    return count > MAX_CHAIN_WALKS
+      ? limitError('chainWalks', MAX_CHAIN_WALKS, count, message)
+      : null;
   });
 }
 
@@ -217,7 +279,12 @@ const knownOperationTypeRule: ValidationRule = (context: ValidationContext): AST
   OperationDefinition(operation) {
     if (!rootTypeOf(context.getSchema(), operation)) {
       const message = `This service does not support ${operation.operation} operations`;
-      context.reportError(new GraphQLError(message, { nodes: operation, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+      context.reportError(
+        new GraphQLError(message, {
+          nodes: operation,
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+        }),
+      );
     }
   },
 });

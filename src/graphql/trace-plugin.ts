@@ -23,14 +23,24 @@ export function requestTracePlugin(metrics: OperationMetrics): ApolloServerPlugi
           // Every answer depends on who asks, and some carry a secret shown once: no cache may keep any.
           response.http.headers.set('cache-control', 'no-store');
           const first = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
-          const name = operation ? `${operation.operation}:${first && 'name' in first ? first.name.value : '?'}` : 'invalid';
+          const name = operation
+            ? `${operation.operation}:${first && 'name' in first ? first.name.value : '?'}`
+            : 'invalid';
           // the codes the client sees (formatted), so metrics and log agree with the answer
-          const sent = response.body.kind === 'single' ? response.body.singleResult.errors : response.body.initialResult.errors;
-          const codes = (sent ?? errors ?? []).map((e) => String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'));
+          const sent =
+            response.body.kind === 'single'
+              ? response.body.singleResult.errors
+              : response.body.initialResult.errors;
+          const codes = (sent ?? errors ?? []).map((e) =>
+            String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
+          );
           const outcome = codes.length ? codes[0] : 'ok';
           if ((errors ?? []).some(isDatabaseUnavailable)) response.http.status = 503;
           metrics.operations.inc({ operation: name, outcome });
-          metrics.operationSeconds.observe({ operation: name }, Number(process.hrtime.bigint() - started) / 1e9);
+          metrics.operationSeconds.observe(
+            { operation: name },
+            Number(process.hrtime.bigint() - started) / 1e9,
+          );
           // no context when the request was refused before one was built
           const trace = contextValue?.trace;
           if (trace) Object.assign(trace, { operation: name, outcome });

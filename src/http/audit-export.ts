@@ -26,15 +26,26 @@ function csvCell(value: unknown): string {
 const ROWS_PER_SLICE = 200;
 
 /** The export's text, a slice of rows at a time: heavy work shares the event loop (HeavyWorkGate.slice). */
-async function* lines(batches: AsyncGenerator<AuditEvent[]>, format: 'ndjson' | 'csv', gate: HeavyWorkGate): AsyncGenerator<string> {
+async function* lines(
+  batches: AsyncGenerator<AuditEvent[]>,
+  format: 'ndjson' | 'csv',
+  gate: HeavyWorkGate,
+): AsyncGenerator<string> {
   if (format === 'csv') yield `${EXPORT_COLUMNS.join(',')}\r\n`;
   const line = (event: AuditEvent) => {
     const row = exportedRow(event);
-    return format === 'csv' ? `${EXPORT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n` : `${JSON.stringify(row)}\n`;
+    return format === 'csv'
+      ? `${EXPORT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\r\n`
+      : `${JSON.stringify(row)}\n`;
   };
   for await (const batch of batches) {
     for (let from = 0; from < batch.length; from += ROWS_PER_SLICE) {
-      yield await gate.slice(() => batch.slice(from, from + ROWS_PER_SLICE).map(line).join(''));
+      yield await gate.slice(() =>
+        batch
+          .slice(from, from + ROWS_PER_SLICE)
+          .map(line)
+          .join(''),
+      );
     }
   }
 }
@@ -53,12 +64,18 @@ function parseFilter(query: Query): AuditFilterInput | string {
   const to = date('to');
   if (from === null || to === null) return 'from and to must be ISO 8601 times';
   const outcome = query.outcome;
-  if (outcome !== undefined && !Object.values(AuditOutcome).includes(outcome as AuditOutcome)) return 'outcome must be SUCCESS, DENIED or FAILURE';
+  if (outcome !== undefined && !Object.values(AuditOutcome).includes(outcome as AuditOutcome))
+    return 'outcome must be SUCCESS, DENIED or FAILURE';
   for (const field of ['actorUserId', 'apiKeyId', 'targetId'] as const) {
     if (query[field] !== undefined && !isUuid(query[field])) return `${field} is not a valid id`;
   }
   return {
-    actions: query.actions ? query.actions.split(',').map((a) => a.trim()).filter(Boolean) : undefined,
+    actions: query.actions
+      ? query.actions
+          .split(',')
+          .map((a) => a.trim())
+          .filter(Boolean)
+      : undefined,
     actorUserId: query.actorUserId,
     apiKeyId: query.apiKeyId,
     targetId: query.targetId,
@@ -85,14 +102,27 @@ function exportPlaces(teamId: string, cap: number): string[] {
  * another answers 429 RATE_LIMITED before anything streams. A place is freed when its stream
  * ends or its client goes away; each batch reads through the heavy-work gate.
  */
-export function registerAuditExportRoute(app: FastifyInstance, services: Services, dataSource: DataSource, exportsPerTeam: number): void {
+export function registerAuditExportRoute(
+  app: FastifyInstance,
+  services: Services,
+  dataSource: DataSource,
+  exportsPerTeam: number,
+): void {
   app.get('/v1/audit/export', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
     let context;
     try {
       context = await actorFromRequest(request, services, dataSource, 'auditExport');
     } catch (error) {
-      const code = (error as GraphQLError).extensions?.code === 'RATE_LIMITED' ? 'RATE_LIMITED' : 'UNAUTHENTICATED';
-      return fail(reply, code === 'RATE_LIMITED' ? 429 : 401, code, 'Authentication required or credentials are invalid');
+      const code =
+        (error as GraphQLError).extensions?.code === 'RATE_LIMITED'
+          ? 'RATE_LIMITED'
+          : 'UNAUTHENTICATED';
+      return fail(
+        reply,
+        code === 'RATE_LIMITED' ? 429 : 401,
+        code,
+        'Authentication required or credentials are invalid',
+      );
     }
     const { teamId, format = 'ndjson' } = request.query;
     // who may export: the rule map's row, as for any GraphQL operation
@@ -101,7 +131,8 @@ export function registerAuditExportRoute(app: FastifyInstance, services: Service
       const code = String(decision.extensions.code);
       return fail(reply, STATUS_OF[code] ?? 403, code, decision.message);
     }
-    if (format !== 'ndjson' && format !== 'csv') return fail(reply, 400, 'BAD_USER_INPUT', 'format must be ndjson or csv');
+    if (format !== 'ndjson' && format !== 'csv')
+      return fail(reply, 400, 'BAD_USER_INPUT', 'format must be ndjson or csv');
     const filter = parseFilter(request.query);
     if (typeof filter === 'string') return fail(reply, 400, 'BAD_USER_INPUT', filter);
     const team = teamId!.toLowerCase();
@@ -110,13 +141,23 @@ export function registerAuditExportRoute(app: FastifyInstance, services: Service
       // once the 200 and the headers are gone.
       auditWhere(team, filter);
     } catch (error) {
-      return fail(reply, 400, 'BAD_USER_INPUT', error instanceof GraphQLError ? error.message : 'bad filter');
+      return fail(
+        reply,
+        400,
+        'BAD_USER_INPUT',
+        error instanceof GraphQLError ? error.message : 'bad filter',
+      );
     }
 
     const place = await services.leases.takeAny(exportPlaces(team, exportsPerTeam));
     if (!place) {
       reply.header('retry-after', '10');
-      return fail(reply, 429, 'RATE_LIMITED', 'Too many exports of this team are running; try again when one has finished');
+      return fail(
+        reply,
+        429,
+        'RATE_LIMITED',
+        'Too many exports of this team are running; try again when one has finished',
+      );
     }
     // freed when the answer is complete or the client went away, whichever comes first (or
     // already went away while the place was being taken)
@@ -135,14 +176,28 @@ export function registerAuditExportRoute(app: FastifyInstance, services: Service
       await place.release();
       throw error;
     }
-    const stream = Readable.from(lines(services.auditLog.batches(team, filter), format, services.heavyWork));
+    const stream = Readable.from(
+      lines(services.auditLog.batches(team, filter), format, services.heavyWork),
+    );
     return reply
-      .header('content-type', format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8')
-      .header('content-disposition', `attachment; filename="audit-${team}.${format === 'csv' ? 'csv' : 'ndjson'}"`)
+      .header(
+        'content-type',
+        format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+      )
+      .header(
+        'content-disposition',
+        `attachment; filename="audit-${team}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
+      )
       .header('cache-control', 'no-store')
       .send(stream);
   });
 }
 
 /** HTTP status of a refusal by its code. */
-const STATUS_OF: Record<string, number> = { UNAUTHENTICATED: 401, FORBIDDEN: 403, NOT_FOUND: 404, BAD_USER_INPUT: 400, INTERNAL_SERVER_ERROR: 503 };
+const STATUS_OF: Record<string, number> = {
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  BAD_USER_INPUT: 400,
+  INTERNAL_SERVER_ERROR: 503,
+};

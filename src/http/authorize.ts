@@ -31,24 +31,38 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
     const credentials = readCredentials(request.headers);
-    const result = credentials.kind !== 'apiKey' ? NO_KEY : await services.verifier.verify(verifyRequest(request, credentials));
+    const result =
+      credentials.kind !== 'apiKey'
+        ? NO_KEY
+        : await services.verifier.verify(verifyRequest(request, credentials));
     if (result.principal) traceOf(request).principal = principalInLog(result.principal);
     if (result.code === VerificationCode.VALID && result.apiKey) {
       reply.header('x-empress-team-id', result.apiKey.teamId);
       reply.header('x-empress-key-id', result.apiKey.id);
       reply.header('x-empress-scopes', result.scopes.join(' '));
     }
-    if (result.code === VerificationCode.INVALID || result.code === VerificationCode.EXPIRED || result.code === VerificationCode.REVOKED) {
+    if (
+      result.code === VerificationCode.INVALID ||
+      result.code === VerificationCode.EXPIRED ||
+      result.code === VerificationCode.REVOKED
+    ) {
       reply.header('www-authenticate', 'Basic realm="empress", charset="UTF-8"');
     }
-    return reply.code(STATUS[result.code]).send({ code: result.code === VerificationCode.VALID ? 'VALID' : denialCode(result.code) });
+    return reply
+      .code(STATUS[result.code])
+      .send({ code: result.code === VerificationCode.VALID ? 'VALID' : denialCode(result.code) });
   };
   app.get('/v1/authorize', handler);
   // Envoy ext_authz and some proxies forward the original method: accept them all.
   app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/authorize', handler });
 }
 
-const NO_KEY: VerifyResult = { code: VerificationCode.INVALID, apiKey: null, scopes: [], principal: null };
+const NO_KEY: VerifyResult = {
+  code: VerificationCode.INVALID,
+  apiKey: null,
+  scopes: [],
+  principal: null,
+};
 
 /**
  * What the proxy asks about: the client's key, the scopes to require (X-Required-Scopes, comma- or
@@ -57,17 +71,24 @@ const NO_KEY: VerifyResult = { code: VerificationCode.INVALID, apiKey: null, sco
  * TRUST_PROXY (nobody by default): a client that reaches this endpoint directly can't pose as
  * another address.
  */
-function verifyRequest(request: FastifyRequest, { key, secret }: { key: string; secret: string }): VerifyRequest {
+function verifyRequest(
+  request: FastifyRequest,
+  { key, secret }: { key: string; secret: string },
+): VerifyRequest {
   const header = (name: string) => firstHeader(request.headers, name);
   const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
-  const forwarded = `${header('x-forwarded-method') ?? ''} ${header('x-forwarded-uri') ?? header('x-original-uri') ?? ''}`.trim();
+  const forwarded =
+    `${header('x-forwarded-method') ?? ''} ${header('x-forwarded-uri') ?? header('x-original-uri') ?? ''}`.trim();
   return {
     key,
     secret,
     via: 'authorize',
     caller: { ...clientOf(request), ip: callerIp },
     operation: forwarded || null,
-    requiredScopes: (header('x-required-scopes') ?? '').split(/[\s,]+/).filter(Boolean).slice(0, 50),
+    requiredScopes: (header('x-required-scopes') ?? '')
+      .split(/[\s,]+/)
+      .filter(Boolean)
+      .slice(0, 50),
     clientIp: request.ip ? normalizeIp(request.ip) : callerIp,
   };
 }

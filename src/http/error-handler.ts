@@ -13,8 +13,11 @@ export function registerErrorHandler(app: FastifyInstance): void {
       traceOf(request).outcome ??= 'DATABASE_UNAVAILABLE';
       return reply.code(503).send({ errors: [DATABASE_UNAVAILABLE_ANSWER] });
     }
-    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return reply.send(error);
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+      return reply.send(error);
     request.log.error({ err: error }, 'unexpected error');
-    return reply.code(500).send({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    return reply.code(500).send({
+      errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+    });
   });
 }

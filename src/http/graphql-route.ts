@@ -28,13 +28,21 @@ export async function registerGraphQLRoute(
  * (actorFromRequest), the services, and the request's logger and trace. A request refused before
  * any operation ran (bad credentials, a rate limit, the database down) is traced with its code.
  */
-function graphqlContext(services: Services, dataSource: DataSource): (request: FastifyRequest) => Promise<GraphQLContext> {
+function graphqlContext(
+  services: Services,
+  dataSource: DataSource,
+): (request: FastifyRequest) => Promise<GraphQLContext> {
   return async (request) => {
     const trace = traceOf(request);
     const body = request.body as { operationName?: unknown } | undefined;
     const operationName = typeof body?.operationName === 'string' ? body.operationName : null;
     try {
-      const { actor, loaders } = await actorFromRequest(request, services, dataSource, operationName);
+      const { actor, loaders } = await actorFromRequest(
+        request,
+        services,
+        dataSource,
+        operationName,
+      );
       return { actor, loaders, services, trace, log: request.log };
     } catch (error) {
       if (isDatabaseUnavailable(error)) {

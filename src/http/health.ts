@@ -7,7 +7,11 @@ import { migrationsApplied } from '../db/data-source';
  * this build is applied, and the server is not shutting down (readiness): a load balancer
  * should only send traffic on a 200.
  */
-export function registerHealthRoutes(app: FastifyInstance, dataSource: DataSource, stopping: () => boolean = () => false): void {
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  dataSource: DataSource,
+  stopping: () => boolean = () => false,
+): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {

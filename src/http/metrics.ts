@@ -135,18 +135,30 @@ const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
  */
 function isLocalCaller(request: FastifyRequest): boolean {
   const peer = request.socket.remoteAddress;
-  return peer !== undefined && LOOPBACK(peer, 0) && FORWARDING_HEADERS.every((name) => request.headers[name] === undefined);
+  return (
+    peer !== undefined &&
+    LOOPBACK(peer, 0) &&
+    FORWARDING_HEADERS.every((name) => request.headers[name] === undefined)
+  );
 }
 
 /**
  * GET /metrics in Prometheus text format. With METRICS_TOKEN set, it needs that bearer token, from
  * anywhere; without it, only callers on this machine are answered (a scraper on the same host).
  */
-export function registerMetricsRoute(app: FastifyInstance, metrics: Metrics, token: string | undefined): void {
+export function registerMetricsRoute(
+  app: FastifyInstance,
+  metrics: Metrics,
+  token: string | undefined,
+): void {
   app.get('/metrics', async (request, reply) => {
-    if (token && !bearerMatches(request.headers.authorization, token)) return reply.code(401).send({ error: 'unauthorized' });
+    if (token && !bearerMatches(request.headers.authorization, token))
+      return reply.code(401).send({ error: 'unauthorized' });
     if (!token && !isLocalCaller(request)) {
-      return reply.code(403).send({ error: 'forbidden', message: 'Without METRICS_TOKEN, /metrics answers callers on this machine only' });
+      return reply.code(403).send({
+        error: 'forbidden',
+        message: 'Without METRICS_TOKEN, /metrics answers callers on this machine only',
+      });
     }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -129,17 +129,30 @@ function packageFile(pkg: string, file: string): string {
 
 function asset(body: Buffer | string, type: string): Asset {
   const buffer = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  return { body: buffer, type, etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"` };
+  return {
+    body: buffer,
+    type,
+    etag: `"${createHash('sha256').update(buffer).digest('base64url').slice(0, 27)}"`,
+  };
 }
 
 /** The vendored files, read once from node_modules. */
 function vendorAssets(): Map<string, Asset> {
   const js = 'application/javascript; charset=utf-8';
   return new Map([
-    ['react.production.min.js', asset(readFileSync(packageFile('react', 'umd/react.production.min.js')), js)],
-    ['react-dom.production.min.js', asset(readFileSync(packageFile('react-dom', 'umd/react-dom.production.min.js')), js)],
+    [
+      'react.production.min.js',
+      asset(readFileSync(packageFile('react', 'umd/react.production.min.js')), js),
+    ],
+    [
+      'react-dom.production.min.js',
+      asset(readFileSync(packageFile('react-dom', 'umd/react-dom.production.min.js')), js),
+    ],
     ['graphiql.min.js', asset(readFileSync(packageFile('graphiql', 'graphiql.min.js')), js)],
-    ['graphiql.min.css', asset(readFileSync(packageFile('graphiql', 'graphiql.min.css')), 'text/css; charset=utf-8')],
+    [
+      'graphiql.min.css',
+      asset(readFileSync(packageFile('graphiql', 'graphiql.min.css')), 'text/css; charset=utf-8'),
+    ],
   ]);
 }
 
@@ -153,14 +166,20 @@ export class Playground {
 
   constructor() {
     this.assets.set('playground.css', asset(PAGE_CSS, 'text/css; charset=utf-8'));
-    this.assets.set('playground.js', asset(bootstrapScript(), 'application/javascript; charset=utf-8'));
+    this.assets.set(
+      'playground.js',
+      asset(bootstrapScript(), 'application/javascript; charset=utf-8'),
+    );
   }
 
   /** Apollo plugin: GraphiQL as the landing page of GET /graphql (Accept: text/html). */
   apolloPlugin(): ApolloServerPlugin {
     return {
       serverWillStart: async ({ schema }) => {
-        this.assets.set('playground.js', asset(bootstrapScript(schema), 'application/javascript; charset=utf-8'));
+        this.assets.set(
+          'playground.js',
+          asset(bootstrapScript(schema), 'application/javascript; charset=utf-8'),
+        );
         return {
           renderLandingPage: async () => ({ html: this.html }),
         };
@@ -170,18 +189,21 @@ export class Playground {
 
   /** GET /playground/assets/:name, and the page's security headers on every HTML answer. */
   registerRoutes(app: FastifyInstance): void {
-    app.get<{ Params: { name: string } }>(`${PLAYGROUND_ASSET_PREFIX}:name`, async (request, reply) => {
-      const found = this.assets.get(request.params.name);
-      if (!found) return reply.code(404).send({ error: 'not found' });
-      reply
-        .header('content-type', found.type)
-        .header('etag', found.etag)
-        .header('cache-control', 'public, max-age=3600')
-        .header('x-content-type-options', 'nosniff')
-        .header('cross-origin-resource-policy', 'same-origin');
-      if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
-      return reply.send(found.body);
-    });
+    app.get<{ Params: { name: string } }>(
+      `${PLAYGROUND_ASSET_PREFIX}:name`,
+      async (request, reply) => {
+        const found = this.assets.get(request.params.name);
+        if (!found) return reply.code(404).send({ error: 'not found' });
+        reply
+          .header('content-type', found.type)
+          .header('etag', found.etag)
+          .header('cache-control', 'public, max-age=3600')
+          .header('x-content-type-options', 'nosniff')
+          .header('cross-origin-resource-policy', 'same-origin');
+        if (request.headers['if-none-match'] === found.etag) return reply.code(304).send();
+        return reply.send(found.body);
+      },
+    );
 
     app.addHook('onSend', async (_request, reply, payload) => {
       const type = reply.getHeader('content-type');

@@ -9,7 +9,11 @@ import type { Metrics } from './metrics';
  * once answered, its count in the metrics and one log line. The line holds ids and outcomes only
  * (from the request's trace): no headers, no bodies, no variables.
  */
-export function registerRequestHooks(app: FastifyInstance, metrics: Pick<Metrics, 'httpRequests'>, stopping: () => boolean): void {
+export function registerRequestHooks(
+  app: FastifyInstance,
+  metrics: Pick<Metrics, 'httpRequests'>,
+  stopping: () => boolean,
+): void {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     if (stopping()) reply.header('connection', 'close');

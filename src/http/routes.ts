@@ -20,7 +20,11 @@ export interface RouteParts {
 }
 
 /** Every route of the service (the playground's assets come with its Apollo plugin). */
-export async function registerRoutes(app: FastifyInstance, config: Config, parts: RouteParts): Promise<void> {
+export async function registerRoutes(
+  app: FastifyInstance,
+  config: Config,
+  parts: RouteParts,
+): Promise<void> {
   const { apollo, services, dataSource, metrics, stopping } = parts;
   await registerGraphQLRoute(app, apollo, services, dataSource);
   registerHealthRoutes(app, dataSource, stopping);

@@ -211,7 +211,9 @@ export function walkthroughDocument(schema?: GraphQLSchema): string {
     `# ${WALKTHROUGH_TITLE}`,
     ...commentLines(WALKTHROUGH_HOW),
     '#',
-    ...steps.flatMap((step, i) => commentLines(`${step.name}: ${step.hint}`, `# ${i + 1}. `, '#    ')),
+    ...steps.flatMap((step, i) =>
+      commentLines(`${step.name}: ${step.hint}`, `# ${i + 1}. `, '#    '),
+    ),
     '#',
     ...WALKTHROUGH_AFTER.flatMap((text) => commentLines(text)),
   ];

@@ -88,7 +88,11 @@ export class MaintenanceJob {
       this.running = this.runOnce()
         .then((report) => {
           const deleted = Object.entries(report ?? {}).filter(([, n]) => n > 0);
-          if (deleted.length) this.logger.info({ purged: Object.fromEntries(deleted) }, 'maintenance: purged spent rows');
+          if (deleted.length)
+            this.logger.info(
+              { purged: Object.fromEntries(deleted) },
+              'maintenance: purged spent rows',
+            );
         })
         .finally(() => {
           this.running = null;

@@ -15,24 +15,44 @@ export interface Retention {
 }
 
 export const RETENTION: readonly Retention[] = [
-  { table: 'sessions', kept: 'until it expires (SESSION_TTL_HOURS) or its user signs out; then purged', spent: 'expires_at <= now()' },
-  { table: 'rate_limits', kept: "until its limiter's failure-counting window ends; then purged", spent: 'expires_at <= now()' },
-  { table: 'audit_events', kept: 'for ever: append-only hash chains; a team chain is removed only by an operator archiving it' },
+  {
+    table: 'sessions',
+    kept: 'until it expires (SESSION_TTL_HOURS) or its user signs out; then purged',
+    spent: 'expires_at <= now()',
+  },
+  {
+    table: 'rate_limits',
+    kept: "until its limiter's failure-counting window ends; then purged",
+    spent: 'expires_at <= now()',
+  },
+  {
+    table: 'audit_events',
+    kept: 'for ever: append-only hash chains; a team chain is removed only by an operator archiving it',
+  },
   { table: 'audit_chain_heads', kept: 'one row per chain, for as long as the chain exists' },
   { table: 'users', kept: 'for as long as the account exists (accounts are not deleted yet)' },
   { table: 'teams', kept: 'for as long as the team exists (teams are not deleted yet)' },
   { table: 'roles', kept: 'until the team deletes the role' },
   { table: 'memberships', kept: 'until the member leaves or is removed' },
   { table: 'permission_grants', kept: 'until the grant is revoked or the membership ends' },
-  { table: 'api_keys', kept: 'for ever: a revoked or expired key stays, so that the audit log can name it' },
+  {
+    table: 'api_keys',
+    kept: 'for ever: a revoked or expired key stays, so that the audit log can name it',
+  },
   { table: 'migrations', kept: 'one row per applied migration' },
   {
     table: 'security_events',
     kept: "for ever: the platform security log is an append-only hash chain, like the teams' (a row per address, minute and kind of refusal)",
   },
   { table: 'security_chain_heads', kept: 'one row, the head of the security log' },
-  { table: 'audit_chain_archives', kept: 'for ever: the archived heads of team chains (append-only), which later checks start from' },
-  { table: 'operation_leases', kept: 'while a chain walk or an export runs: released leases are deleted, expired ones taken over' },
+  {
+    table: 'audit_chain_archives',
+    kept: 'for ever: the archived heads of team chains (append-only), which later checks start from',
+  },
+  {
+    table: 'operation_leases',
+    kept: 'while a chain walk or an export runs: released leases are deleted, expired ones taken over',
+  },
   {
     table: 'platform_admin_reads',
     kept: 'the current and the previous hour (only the current one decides whether a read is recorded again); then purged',

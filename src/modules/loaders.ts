@@ -7,9 +7,17 @@ import { PermissionGrant } from './team/permission-grant.entity';
 import { Role } from './team/role.entity';
 import { Team } from './team/team.entity';
 import { User } from './user/user.entity';
-import { memberKey, memberPermissions, type Member, type PermissionSet } from '../permissions/member-permissions';
+import {
+  memberKey,
+  memberPermissions,
+  type Member,
+  type PermissionSet,
+} from '../permissions/member-permissions';
 
-function byId<T extends ObjectLiteral & { id: string }>(ds: DataSource, entity: EntityTarget<T>): DataLoader<string, T | null> {
+function byId<T extends ObjectLiteral & { id: string }>(
+  ds: DataSource,
+  entity: EntityTarget<T>,
+): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
     const rows = await ds.getRepository(entity).findBy({ id: In([...ids]) } as never);
     const map = new Map(rows.map((row) => [row.id, row]));
@@ -24,7 +32,9 @@ function groupedBy<T extends ObjectLiteral>(
   order: Record<string, 'ASC' | 'DESC'>,
 ): DataLoader<string, T[]> {
   return new DataLoader(async (keys) => {
-    const rows = await ds.getRepository(entity).find({ where: { [column]: In([...keys]) } as never, order: order as never });
+    const rows = await ds
+      .getRepository(entity)
+      .find({ where: { [column]: In([...keys]) } as never, order: order as never });
     return keys.map((key) => rows.filter((row) => row[column] === key));
   });
 }

@@ -35,7 +35,12 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const audit = new AuditService(dataSource);
   const feed = new ApiKeyChangeFeed(String((dataSource.options as { url?: string }).url));
   const usage = new UsageRecorder(dataSource, audit, logger);
-  const securityLog = new SecurityLog(dataSource, audit, config.limits.securityLogRowsPerMinute, logger);
+  const securityLog = new SecurityLog(
+    dataSource,
+    audit,
+    config.limits.securityLogRowsPerMinute,
+    logger,
+  );
   const failures = createFailureStore(dataSource, config.redisUrl);
   const verifyLimits = {
     address: new FailureLimiter(
@@ -45,7 +50,10 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     ),
     gateway: new FailureLimiter(
       failures,
-      { max: config.limits.verifyFailures * GATEWAY_FACTOR, windowSeconds: config.limits.verifyWindowSeconds },
+      {
+        max: config.limits.verifyFailures * GATEWAY_FACTOR,
+        windowSeconds: config.limits.verifyWindowSeconds,
+      },
       'verify-gateway',
     ),
   };
@@ -68,7 +76,12 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     invitations: new InvitationService(dataSource, audit, feed, config.invitations),
     roles: new RoleService(dataSource, audit, feed),
     apiKeys: new ApiKeyService(dataSource, audit, feed),
-    verifier: new ApiKeyVerifier(new ApiKeyCache(dataSource, feed), verifyLimits, usage, proxyTrust(config.trustProxy)),
+    verifier: new ApiKeyVerifier(
+      new ApiKeyCache(dataSource, feed),
+      verifyLimits,
+      usage,
+      proxyTrust(config.trustProxy),
+    ),
     maintenance,
     async start() {
       await feed.start();

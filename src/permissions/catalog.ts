@@ -27,19 +27,58 @@ export interface PermissionDescription {
 }
 
 export const PERMISSION_CATALOG: readonly PermissionDescription[] = [
-  { name: 'team:read', description: 'See the team, its roles and your own permissions in it.', grantableToApiKeys: true },
-  { name: 'team:manage', description: 'Rename the team and manage its ownership.', grantableToApiKeys: false },
-  { name: 'members:read', description: 'See who belongs to the team, their roles and grants.', grantableToApiKeys: true },
-  { name: 'members:manage', description: 'Invite and remove members, revoke invitations, change roles and grant single permissions.', grantableToApiKeys: false },
-  { name: 'roles:manage', description: 'Create, change and delete the custom roles of the team.', grantableToApiKeys: false },
-  { name: 'apiKeys:read', description: "See the team's API keys (never their secrets).", grantableToApiKeys: true },
-  { name: 'apiKeys:create', description: 'Create API keys, and update, regenerate and revoke the keys you own.', grantableToApiKeys: false },
-  { name: 'apiKeys:manage', description: 'Update, regenerate, revoke and transfer every API key of the team.', grantableToApiKeys: false },
-  { name: 'audit:read', description: "Read and export the team's audit log and verify its hash chain.", grantableToApiKeys: true },
+  {
+    name: 'team:read',
+    description: 'See the team, its roles and your own permissions in it.',
+    grantableToApiKeys: true,
+  },
+  {
+    name: 'team:manage',
+    description: 'Rename the team and manage its ownership.',
+    grantableToApiKeys: false,
+  },
+  {
+    name: 'members:read',
+    description: 'See who belongs to the team, their roles and grants.',
+    grantableToApiKeys: true,
+  },
+  {
+    name: 'members:manage',
+    description:
+      'Invite and remove members, revoke invitations, change roles and grant single permissions.',
+    grantableToApiKeys: false,
+  },
+  {
+    name: 'roles:manage',
+    description: 'Create, change and delete the custom roles of the team.',
+    grantableToApiKeys: false,
+  },
+  {
+    name: 'apiKeys:read',
+    description: "See the team's API keys (never their secrets).",
+    grantableToApiKeys: true,
+  },
+  {
+    name: 'apiKeys:create',
+    description: 'Create API keys, and update, regenerate and revoke the keys you own.',
+    grantableToApiKeys: false,
+  },
+  {
+    name: 'apiKeys:manage',
+    description: 'Update, regenerate, revoke and transfer every API key of the team.',
+    grantableToApiKeys: false,
+  },
+  {
+    name: 'audit:read',
+    description: "Read and export the team's audit log and verify its hash chain.",
+    grantableToApiKeys: true,
+  },
 ];
 
 const known = new Set<string>(PERMISSIONS);
-const apiKeyGrantable = new Set<string>(PERMISSION_CATALOG.filter((p) => p.grantableToApiKeys).map((p) => p.name));
+const apiKeyGrantable = new Set<string>(
+  PERMISSION_CATALOG.filter((p) => p.grantableToApiKeys).map((p) => p.name),
+);
 
 export function isPermission(value: string): value is Permission {
   return known.has(value);
@@ -59,7 +98,8 @@ export function requirePermission(value: string, field = 'permission'): string {
 export function requirePermissions(values: string[], field = 'permissions'): string[] {
   if (values.length > 100) throw badInput(`${field} has too many entries`, field);
   for (const value of values) {
-    if (!isPermission(value)) throw badInput(`${field} holds a name that is not in the catalogue`, field);
+    if (!isPermission(value))
+      throw badInput(`${field} holds a name that is not in the catalogue`, field);
   }
   return [...new Set(values)].sort();
 }

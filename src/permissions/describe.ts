@@ -14,7 +14,9 @@ export function describeOperation(operation: Operation): string {
   if (needs === undefined || operation.caller === 'platformAdmin') return who;
   if (isPolicy(needs)) return `${who} Needs ${needs.describe}.`;
   const anyOf: readonly string[] = typeof needs === 'string' ? [needs] : needs;
-  const held = anyOf.length ? `Needs ${anyOf.join(' or ')} in the team` : 'Needs to be a member of the team';
+  const held = anyOf.length
+    ? `Needs ${anyOf.join(' or ')} in the team`
+    : 'Needs to be a member of the team';
   const keys = operation.caller === 'signedIn' ? ' (an API key: as a scope its owner holds)' : '';
   return `${who} ${held}${keys}.`;
 }

@@ -15,7 +15,10 @@ export function apiPermissionsOf(scopes: readonly string[]): string[] {
 }
 
 /** The API permissions a key may use now; `owner` is null once its owner has left the team. */
-export function keyPermissions(scopes: readonly string[], owner: PermissionSet | null): PermissionSet {
+export function keyPermissions(
+  scopes: readonly string[],
+  owner: PermissionSet | null,
+): PermissionSet {
   if (!owner) return NOTHING;
   return new Set(apiPermissionsOf(scopes).filter((permission) => owner.has(permission)));
 }

@@ -27,16 +27,24 @@ export interface PolicyKey {
  *
  * Returns null when allowed, else the reason (a FORBIDDEN message).
  */
-export function keyActionRefusal(action: KeyAction, caller: KeyCaller, key: PolicyKey): string | null {
+export function keyActionRefusal(
+  action: KeyAction,
+  caller: KeyCaller,
+  key: PolicyKey,
+): string | null {
   const owns = key.ownerId === caller.userId;
   const manages = caller.permissions.has('apiKeys:manage');
-  const reach = manages || (owns && (action === 'transfer' || caller.permissions.has('apiKeys:create')));
+  const reach =
+    manages || (owns && (action === 'transfer' || caller.permissions.has('apiKeys:create')));
   if (!reach) {
     return action === 'transfer'
       ? 'Only the owner of a key, or apiKeys:manage, may transfer it'
       : 'Only the owner of a key (with apiKeys:create), or apiKeys:manage, may change it';
   }
-  if (action !== 'revoke' && missingFrom(caller.permissions, apiPermissionsOf(key.scopes)).length > 0) {
+  if (
+    action !== 'revoke' &&
+    missingFrom(caller.permissions, apiPermissionsOf(key.scopes)).length > 0
+  ) {
     return `You can't ${action} a key that holds a permission you don't hold`;
   }
   return null;
@@ -45,6 +53,10 @@ export function keyActionRefusal(action: KeyAction, caller: KeyCaller, key: Poli
 /** The same rule in words, for the schema's documentation. */
 export function describeKeyAction(action: KeyAction): string {
   const reach =
-    action === 'transfer' ? "apiKeys:manage, or being the key's owner" : "apiKeys:manage, or apiKeys:create on a key you own";
-  return action === 'revoke' ? reach : `${reach}; and every permission of this API that the key's scopes name`;
+    action === 'transfer'
+      ? "apiKeys:manage, or being the key's owner"
+      : 'apiKeys:manage, or apiKeys:create on a key you own';
+  return action === 'revoke'
+    ? reach
+    : `${reach}; and every permission of this API that the key's scopes name`;
 }

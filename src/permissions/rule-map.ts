@@ -87,7 +87,8 @@ export function operationOf(type: 'Query' | 'Mutation', field: string): Operatio
   return (OPERATIONS[type] as Record<string, Operation>)[field];
 }
 
-const rootRules = (rows: Record<string, Operation>) => Object.fromEntries(Object.entries(rows).map(([field, op]) => [field, shieldRule(op)]));
+const rootRules = (rows: Record<string, Operation>) =>
+  Object.fromEntries(Object.entries(rows).map(([field, op]) => [field, shieldRule(op)]));
 
 /**
  * The shield's rule map: the root rows above, and the object types below the root. Those are

@@ -37,13 +37,22 @@ export interface AuthorizationContext {
 }
 
 /** Finds the team that the target of a field belongs to; null when the target does not exist. */
-export type TeamLocator = (parent: unknown, args: Args, ctx: AuthorizationContext) => Promise<string | null | GraphQLError>;
+export type TeamLocator = (
+  parent: unknown,
+  args: Args,
+  ctx: AuthorizationContext,
+) => Promise<string | null | GraphQLError>;
 
 /** A decision that needs the object itself (a key's owner and scopes), not only the team. */
 export interface ObjectPolicy {
   /** the rule in words, for the schema's documentation of the operations that use it */
   describe: string;
-  decide(permissions: PermissionSet, parent: unknown, args: Args, ctx: AuthorizationContext): Promise<true | GraphQLError>;
+  decide(
+    permissions: PermissionSet,
+    parent: unknown,
+    args: Args,
+    ctx: AuthorizationContext,
+  ): Promise<true | GraphQLError>;
 }
 
 export interface Operation {
@@ -98,7 +107,8 @@ function refusedCaller(operation: Operation, ctx: AuthorizationContext): GraphQL
   if (principal.type === 'ANONYMOUS') return unauthenticated();
   if (operation.caller === 'signedIn') return null;
   if (principal.type !== 'USER') return forbidden('Only a signed-in user can do this');
-  if (operation.caller === 'platformAdmin' && !principal.user.isPlatformAdmin) return forbidden('Only a platform admin can do this');
+  if (operation.caller === 'platformAdmin' && !principal.user.isPlatformAdmin)
+    return forbidden('Only a platform admin can do this');
   return null;
 }
 
@@ -108,7 +118,12 @@ function refusedCaller(operation: Operation, ctx: AuthorizationContext): GraphQL
  * exist; a visible team without the permission answers FORBIDDEN. Never throws: a database out of
  * reach answers as such (503), not as a missing permission.
  */
-export async function decide(operation: Operation, parent: unknown, args: Args, ctx: AuthorizationContext): Promise<true | GraphQLError> {
+export async function decide(
+  operation: Operation,
+  parent: unknown,
+  args: Args,
+  ctx: AuthorizationContext,
+): Promise<true | GraphQLError> {
   const refused = refusedCaller(operation, ctx);
   if (refused) return refused;
   if (!operation.team) return true;
@@ -120,7 +135,9 @@ export async function decide(operation: Operation, parent: unknown, args: Args, 
     const permissions = await ctx.actor.access.permissionsIn(teamId);
     if (!permissions) return notFound();
     const { needs, reads } = operation.team;
-    const decision = isPolicy(needs) ? await needs.decide(permissions, parent, args, ctx) : holds(permissions, needs);
+    const decision = isPolicy(needs)
+      ? await needs.decide(permissions, parent, args, ctx)
+      : holds(permissions, needs);
     if (decision === true && reads) await ctx.actor.access.readAllowed(teamId);
     return decision;
   } catch (error) {
@@ -129,14 +146,22 @@ export async function decide(operation: Operation, parent: unknown, args: Args, 
   }
 }
 
-function holds(permissions: PermissionSet, needs: Permission | readonly Permission[]): true | GraphQLError {
+function holds(
+  permissions: PermissionSet,
+  needs: Permission | readonly Permission[],
+): true | GraphQLError {
   const anyOf: readonly Permission[] = typeof needs === 'string' ? [needs] : needs;
   if (anyOf.length === 0 || anyOf.some((p) => permissions.has(p))) return true;
   return forbidden(`This needs the ${anyOf.join(' or ')} permission`);
 }
 
 /** The team an operation acts in, for the audit of a refusal; null when it names none that exists. */
-export async function teamOf(operation: Operation | undefined, parent: unknown, args: Args, ctx: AuthorizationContext): Promise<string | null> {
+export async function teamOf(
+  operation: Operation | undefined,
+  parent: unknown,
+  args: Args,
+  ctx: AuthorizationContext,
+): Promise<string | null> {
   if (!operation?.team) return null;
   const teamId = await operation.team.locate(parent, args, ctx);
   if (typeof teamId !== 'string') return null;
@@ -148,7 +173,9 @@ let ruleCount = 0;
 export function shieldRule(operation: Operation) {
   // `cache: 'no_cache'`: shield's `contextual` cache ignores arguments and parent, which would let
   // one object's answer leak to another. The DataLoaders already make repeats cheap.
-  return rule(`operation#${++ruleCount}`, { cache: 'no_cache' })((parent, args: Args, ctx: AuthorizationContext) => decide(operation, parent, args, ctx));
+  return rule(`operation#${++ruleCount}`, { cache: 'no_cache' })(
+    (parent, args: Args, ctx: AuthorizationContext) => decide(operation, parent, args, ctx),
+  );
 }
 
 /** A well-formed id argument, or the BAD_USER_INPUT error to answer with. */
@@ -179,7 +206,9 @@ export const locate = {
     (name = 'membershipId'): TeamLocator =>
     async (_p, args, ctx) => {
       const id = idArg(args, name);
-      return id instanceof GraphQLError ? id : ((await ctx.loaders.membership.load(id))?.teamId ?? null);
+      return id instanceof GraphQLError
+        ? id
+        : ((await ctx.loaders.membership.load(id))?.teamId ?? null);
     },
   grant:
     (name = 'id'): TeamLocator =>
@@ -187,19 +216,25 @@ export const locate = {
       const id = idArg(args, name);
       if (id instanceof GraphQLError) return id;
       const grant = await ctx.loaders.grant.load(id);
-      return grant ? ((await ctx.loaders.membership.load(grant.membershipId))?.teamId ?? null) : null;
+      return grant
+        ? ((await ctx.loaders.membership.load(grant.membershipId))?.teamId ?? null)
+        : null;
     },
   invitation:
     (name = 'id'): TeamLocator =>
     async (_p, args, ctx) => {
       const id = idArg(args, name);
-      return id instanceof GraphQLError ? id : ((await ctx.loaders.invitation.load(id))?.teamId ?? null);
+      return id instanceof GraphQLError
+        ? id
+        : ((await ctx.loaders.invitation.load(id))?.teamId ?? null);
     },
   apiKey:
     (name = 'id'): TeamLocator =>
     async (_p, args, ctx) => {
       const id = idArg(args, name);
-      return id instanceof GraphQLError ? id : ((await ctx.loaders.apiKey.load(id))?.teamId ?? null);
+      return id instanceof GraphQLError
+        ? id
+        : ((await ctx.loaders.apiKey.load(id))?.teamId ?? null);
     },
 };
 

@@ -33,7 +33,8 @@ export class TeamAccess {
     const p = this.principal;
     if (p.type === 'ANONYMOUS') return null;
     if (p.type === 'API_KEY') return teamId === p.apiKey.teamId ? p.permissions : null;
-    if (p.user.isPlatformAdmin) return (await this.loaders.team.load(teamId)) ? personPermissions(p.user, null) : null;
+    if (p.user.isPlatformAdmin)
+      return (await this.loaders.team.load(teamId)) ? personPermissions(p.user, null) : null;
     return this.loaders.memberPermissions.load({ teamId, userId: p.user.id });
   }
 

@@ -42,7 +42,10 @@ export class FailureLimiter {
    */
   async isBlockedShared(buckets: readonly string[]): Promise<boolean> {
     if (this.isBlocked(buckets)) return true;
-    const counts = await this.store.read(buckets.map((b) => this.key(b)), this.limit.windowSeconds);
+    const counts = await this.store.read(
+      buckets.map((b) => this.key(b)),
+      this.limit.windowSeconds,
+    );
     let blocked = false;
     for (const { bucket, count, ends } of counts) {
       if (count >= this.limit.max) {
@@ -60,7 +63,10 @@ export class FailureLimiter {
   async recordFailure(buckets: readonly string[]): Promise<string[]> {
     const reached: string[] = [];
     for (const bucket of buckets) {
-      const { count, ends } = await this.store.increment(this.key(bucket), this.limit.windowSeconds);
+      const { count, ends } = await this.store.increment(
+        this.key(bucket),
+        this.limit.windowSeconds,
+      );
       if (count >= this.limit.max) this.blockedUntil.set(this.key(bucket), ends);
       if (count === this.limit.max) reached.push(bucket);
     }
@@ -79,7 +85,10 @@ export class FailureLimiter {
     const reached: string[] = [];
     let allowed = true;
     for (const bucket of buckets) {
-      const { count, ends } = await this.store.increment(this.key(bucket), this.limit.windowSeconds);
+      const { count, ends } = await this.store.increment(
+        this.key(bucket),
+        this.limit.windowSeconds,
+      );
       if (count >= this.limit.max) this.blockedUntil.set(this.key(bucket), ends);
       if (count === this.limit.max) reached.push(bucket);
       if (count > this.limit.max) allowed = false;
@@ -103,7 +112,10 @@ export class FailureLimiter {
     for (const bucket of buckets) {
       const key = this.key(bucket);
       const entry = this.local.get(key);
-      const current = entry && entry.ends > now ? entry : { count: 0, ends: now + this.limit.windowSeconds * 1000 };
+      const current =
+        entry && entry.ends > now
+          ? entry
+          : { count: 0, ends: now + this.limit.windowSeconds * 1000 };
       current.count++;
       this.local.set(key, current);
       if (current.count >= this.limit.max) this.blockedUntil.set(key, current.ends);

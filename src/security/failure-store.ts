@@ -46,7 +46,11 @@ class PostgresFailureStore implements FailureStore {
         WHERE bucket = ANY($1) AND window_start > now() - make_interval(secs => $2)`,
       [buckets, windowSeconds],
     );
-    return rows.map((r) => ({ bucket: r.bucket, count: r.count, ends: new Date(r.ends).getTime() }));
+    return rows.map((r) => ({
+      bucket: r.bucket,
+      count: r.count,
+      ends: new Date(r.ends).getTime(),
+    }));
   }
 
   async decrement(bucket: string, windowSeconds: number): Promise<number> {
@@ -71,7 +75,12 @@ class RedisFailureStore implements FailureStore {
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
     const key = `empress:rl:${bucket}`;
     // INCR, then start the window's clock only if it has none (NX): one round trip.
-    const results = await this.redis.multi().incr(key).pexpire(key, windowSeconds * 1000, 'NX').pttl(key).exec();
+    const results = await this.redis
+      .multi()
+      .incr(key)
+      .pexpire(key, windowSeconds * 1000, 'NX')
+      .pttl(key)
+      .exec();
     const count = Number(results?.[0]?.[1] ?? 1);
     const ttl = Number(results?.[2]?.[1] ?? windowSeconds * 1000);
     return { bucket, count, ends: Date.now() + Math.max(ttl, 0) };
@@ -110,7 +119,10 @@ class RedisFailureStore implements FailureStore {
   }
 }
 
-export function createFailureStore(dataSource: DataSource, redisUrl: string | undefined): FailureStore {
+export function createFailureStore(
+  dataSource: DataSource,
+  redisUrl: string | undefined,
+): FailureStore {
   if (!redisUrl) return new PostgresFailureStore(dataSource);
   return new RedisFailureStore(new Redis(redisUrl, { maxRetriesPerRequest: 2 }));
 }

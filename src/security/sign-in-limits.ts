@@ -49,11 +49,22 @@ const DAY_SECONDS = 24 * 3600;
 export class SignInLimits {
   private readonly limiters: Record<LockedBy, FailureLimiter>;
 
-  constructor(store: FailureStore, readonly figures: SignInFigures) {
+  constructor(
+    store: FailureStore,
+    readonly figures: SignInFigures,
+  ) {
     const { perAccountAndAddress, perAddress, perAccount, windowSeconds } = figures;
     this.limiters = {
-      accountAndAddress: new FailureLimiter(store, { max: perAccountAndAddress, windowSeconds }, 'login'),
-      accountAndAddressDay: new FailureLimiter(store, { max: perAccountAndAddress * DAILY_WINDOWS, windowSeconds: DAY_SECONDS }, 'login'),
+      accountAndAddress: new FailureLimiter(
+        store,
+        { max: perAccountAndAddress, windowSeconds },
+        'login',
+      ),
+      accountAndAddressDay: new FailureLimiter(
+        store,
+        { max: perAccountAndAddress * DAILY_WINDOWS, windowSeconds: DAY_SECONDS },
+        'login',
+      ),
       address: new FailureLimiter(store, { max: perAddress, windowSeconds }, 'login'),
       account: new FailureLimiter(store, { max: perAccount, windowSeconds }, 'login'),
     };
@@ -67,7 +78,8 @@ export class SignInLimits {
   async begin(email: string, ip: string | null): Promise<SignInAttempt | null> {
     const buckets = this.bucketsOf(email, ip);
     // one at a time, stopping at the first refusal: a locked attempt costs few queries and one connection
-    for (const [by, bucket] of buckets) if (await this.limiters[by].isBlockedShared([bucket])) return null;
+    for (const [by, bucket] of buckets)
+      if (await this.limiters[by].isBlockedShared([bucket])) return null;
     const counted: [LockedBy, string][] = [];
     const giveBack = async () => {
       for (const [by, bucket] of counted) await this.limiters[by].refund(bucket);
@@ -87,7 +99,8 @@ export class SignInLimits {
       giveBack,
       succeeded: async () => {
         for (const [by, bucket] of buckets) {
-          if (by === 'accountAndAddress' || by === 'accountAndAddressDay') await this.limiters[by].reset(bucket);
+          if (by === 'accountAndAddress' || by === 'accountAndAddressDay')
+            await this.limiters[by].reset(bucket);
           else await this.limiters[by].refund(bucket);
         }
       },

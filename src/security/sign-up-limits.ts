@@ -18,9 +18,20 @@ export class SignUpLimits {
   private readonly address: FailureLimiter;
   private readonly total: FailureLimiter;
 
-  constructor(store: FailureStore, readonly figures: SignUpFigures) {
-    this.address = new FailureLimiter(store, { max: figures.perAddress, windowSeconds: figures.windowSeconds }, 'signup');
-    this.total = new FailureLimiter(store, { max: figures.total, windowSeconds: figures.windowSeconds }, 'signup');
+  constructor(
+    store: FailureStore,
+    readonly figures: SignUpFigures,
+  ) {
+    this.address = new FailureLimiter(
+      store,
+      { max: figures.perAddress, windowSeconds: figures.windowSeconds },
+      'signup',
+    );
+    this.total = new FailureLimiter(
+      store,
+      { max: figures.total, windowSeconds: figures.windowSeconds },
+      'signup',
+    );
   }
 
   /** Count one sign-up from `ip`; false when a limit refuses it. */

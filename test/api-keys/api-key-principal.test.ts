@@ -38,23 +38,43 @@ let ownerSessionId: string;
 
 beforeAll(async () => {
   let member: SeededMember;
-  ({ t, gql, owner, outsider, team, member, reader, appOnly, memberReader, everything } = await seed()
-    .ownAddress()
-    .owner('principal-owner')
-    .user('outsider', 'principal-outsider')
-    .team('Principal')
-    .member('member', 'Member', { prefix: 'principal-member', grants: ['apiKeys:create'] })
-    .key('reader', { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] })
-    .key('appOnly', { name: 'app only', scopes: ['orders:read'] })
-    .key('memberReader', { name: 'member reader', scopes: ['team:read', 'members:read'] })
-    .key('everything', { name: 'everything', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'] }));
-  ({ membershipId: memberId, grantIds: [grantId] } = member);
+  ({ t, gql, owner, outsider, team, member, reader, appOnly, memberReader, everything } =
+    await seed()
+      .ownAddress()
+      .owner('principal-owner')
+      .user('outsider', 'principal-outsider')
+      .team('Principal')
+      .member('member', 'Member', { prefix: 'principal-member', grants: ['apiKeys:create'] })
+      .key('reader', { name: 'reader', scopes: ['team:read', 'apiKeys:read', 'orders:read'] })
+      .key('appOnly', { name: 'app only', scopes: ['orders:read'] })
+      .key('memberReader', { name: 'member reader', scopes: ['team:read', 'members:read'] })
+      .key('everything', {
+        name: 'everything',
+        scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read', 'orders:read'],
+      }));
+  ({
+    membershipId: memberId,
+    grantIds: [grantId],
+  } = member);
   ownerSessionId = (await t.gql(MySessionsDocument, {}, owner.headers)).data!.mySessions[0].id;
   otherTeam = await createTeam(t, owner, 'Principal, other team');
-  foreignKey = await createKey(t, owner, otherTeam.id, { name: 'foreign', scopes: ['team:read', 'apiKeys:read'] });
-  expiring = { ...(await createKey(t, owner, team.id, { name: 'expiring', expiresAt: new Date(Date.now() + 2_000).toISOString() })), expiresAt: Date.now() + 2_000 };
+  foreignKey = await createKey(t, owner, otherTeam.id, {
+    name: 'foreign',
+    scopes: ['team:read', 'apiKeys:read'],
+  });
+  expiring = {
+    ...(await createKey(t, owner, team.id, {
+      name: 'expiring',
+      expiresAt: new Date(Date.now() + 2_000).toISOString(),
+    })),
+    expiresAt: Date.now() + 2_000,
+  };
   invitationId = await invite(t, owner, team.id, outsider.email, team.roles.Member);
-  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Custom', permissions: ['team:read'] }, owner.headers);
+  const role = await t.gql(
+    CreateRoleDocument,
+    { teamId: team.id, name: 'Custom', permissions: ['team:read'] },
+    owner.headers,
+  );
   customRoleId = role.data!.createRole.id;
 });
 afterAll(() => t.close());
@@ -71,12 +91,29 @@ type KeyNow = { id: string; name: string; status: string; secretVersion: number;
 
 describe('what an API key may read', () => {
   it('viewer says API_KEY, with the key and never a user', async () => {
-    const res = await gql(`{ viewer { type user { id } apiKey { id key scopes team { id } } } }`, {}, as(reader));
+    const res = await gql(
+      `{ viewer { type user { id } apiKey { id key scopes team { id } } } }`,
+      {},
+      as(reader),
+    );
     expect(res.status).toBe(200);
     expect(res.data).toEqual({
-      viewer: { type: 'API_KEY', user: null, apiKey: { id: reader.id, key: reader.key, scopes: ['apiKeys:read', 'orders:read', 'team:read'], team: { id: team.id } } },
+      viewer: {
+        type: 'API_KEY',
+        user: null,
+        apiKey: {
+          id: reader.id,
+          key: reader.key,
+          scopes: ['apiKeys:read', 'orders:read', 'team:read'],
+          team: { id: team.id },
+        },
+      },
     });
-    const viaHeaders = await gql(`{ viewer { type apiKey { id } } }`, {}, { 'x-api-key': appOnly.key, 'x-api-secret': appOnly.secret });
+    const viaHeaders = await gql(
+      `{ viewer { type apiKey { id } } }`,
+      {},
+      { 'x-api-key': appOnly.key, 'x-api-secret': appOnly.secret },
+    );
     expect(viaHeaders.data).toEqual({ viewer: { type: 'API_KEY', apiKey: { id: appOnly.id } } });
     // it is not a person
     expect(codeOf(await gql(`{ me { id } }`, {}, as(reader)))).toBe('FORBIDDEN');
@@ -84,26 +121,43 @@ describe('what an API key may read', () => {
 
   it('team:read reads its team (viewerPermissions = its scopes of this API), and only its own team', async () => {
     const res = await gql(
-      typed<{ team: { id: string; name: string; viewerPermissions: string[]; roles: { name: string }[] } }>(
-        `query($id: ID!) { team(id: $id) { id name viewerPermissions roles { name } } }`,
-      ),
+      typed<{
+        team: { id: string; name: string; viewerPermissions: string[]; roles: { name: string }[] };
+      }>(`query($id: ID!) { team(id: $id) { id name viewerPermissions roles { name } } }`),
       { id: team.id },
       as(reader),
     );
     expect(res.errors).toBeUndefined();
-    expect(res.data!.team).toMatchObject({ id: team.id, name: 'Principal', viewerPermissions: ['apiKeys:read', 'team:read'] });
-    expect(res.data!.team.roles.map((r) => r.name)).toEqual(expect.arrayContaining(['Owner', 'Admin', 'Member', 'Auditor']));
+    expect(res.data!.team).toMatchObject({
+      id: team.id,
+      name: 'Principal',
+      viewerPermissions: ['apiKeys:read', 'team:read'],
+    });
+    expect(res.data!.team.roles.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['Owner', 'Admin', 'Member', 'Auditor']),
+    );
     const teams = await gql(`{ teams { id } }`, {}, as(reader));
     expect(teams.data).toEqual({ teams: [{ id: team.id }] });
     // the other team of the same owner does not exist for this key
-    expect(codeOf(await gql(`query($id: ID!) { team(id: $id) { id } }`, { id: otherTeam.id }, as(reader)))).toBe('NOT_FOUND');
+    expect(
+      codeOf(
+        await gql(`query($id: ID!) { team(id: $id) { id } }`, { id: otherTeam.id }, as(reader)),
+      ),
+    ).toBe('NOT_FOUND');
     // without team:read: FORBIDDEN
-    expect(codeOf(await gql(`query($id: ID!) { team(id: $id) { id } }`, { id: team.id }, as(appOnly)))).toBe('FORBIDDEN');
+    expect(
+      codeOf(await gql(`query($id: ID!) { team(id: $id) { id } }`, { id: team.id }, as(appOnly))),
+    ).toBe('FORBIDDEN');
   });
 
   it('apiKeys:read lists and reads the keys of its team, never their secrets; without it FORBIDDEN', async () => {
     const list = await gql(
-      typed<{ apiKeys: { totalCount: number; edges: { node: { id: string; key: string; secretLast4: string } }[] } }>(
+      typed<{
+        apiKeys: {
+          totalCount: number;
+          edges: { node: { id: string; key: string; secretLast4: string } }[];
+        };
+      }>(
         `query($t: ID!) { apiKeys(teamId: $t, first: 100) { totalCount edges { node { id key secretLast4 } } } }`,
       ),
       { t: team.id },
@@ -113,23 +167,65 @@ describe('what an API key may read', () => {
     const ids = list.data!.apiKeys.edges.map((e) => e.node.id);
     expect(ids).toEqual(expect.arrayContaining([reader.id, appOnly.id, everything.id]));
     expect(list.text).not.toContain(everything.secret);
-    const one = await gql(`query($id: ID!) { apiKey(id: $id) { id name } }`, { id: everything.id }, as(reader));
+    const one = await gql(
+      `query($id: ID!) { apiKey(id: $id) { id name } }`,
+      { id: everything.id },
+      as(reader),
+    );
     expect(one.data).toEqual({ apiKey: { id: everything.id, name: 'everything' } });
-    expect(codeOf(await gql(`query($t: ID!) { apiKeys(teamId: $t) { totalCount } }`, { t: team.id }, as(appOnly)))).toBe('FORBIDDEN');
-    expect(codeOf(await gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: reader.id }, as(appOnly)))).toBe('FORBIDDEN');
-    expect(codeOf(await gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: reader.id }, as(memberReader)))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await gql(
+          `query($t: ID!) { apiKeys(teamId: $t) { totalCount } }`,
+          { t: team.id },
+          as(appOnly),
+        ),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: reader.id }, as(appOnly)),
+      ),
+    ).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await gql(
+          `query($id: ID!) { apiKey(id: $id) { id } }`,
+          { id: reader.id },
+          as(memberReader),
+        ),
+      ),
+    ).toBe('FORBIDDEN');
     // another team's keys: NOT_FOUND, as if they did not exist
-    expect(codeOf(await gql(`query($t: ID!) { apiKeys(teamId: $t) { totalCount } }`, { t: otherTeam.id }, as(reader)))).toBe('NOT_FOUND');
-    expect(codeOf(await gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: foreignKey.id }, as(reader)))).toBe('NOT_FOUND');
+    expect(
+      codeOf(
+        await gql(
+          `query($t: ID!) { apiKeys(teamId: $t) { totalCount } }`,
+          { t: otherTeam.id },
+          as(reader),
+        ),
+      ),
+    ).toBe('NOT_FOUND');
+    expect(
+      codeOf(
+        await gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: foreignKey.id }, as(reader)),
+      ),
+    ).toBe('NOT_FOUND');
   });
 
   it('members need members:read: FORBIDDEN without it, visible with it', async () => {
-    const denied = await gql(`query($id: ID!) { team(id: $id) { id members { id } } }`, { id: team.id }, as(reader));
+    const denied = await gql(
+      `query($id: ID!) { team(id: $id) { id members { id } } }`,
+      { id: team.id },
+      as(reader),
+    );
     expect(codeOf(denied)).toBe('FORBIDDEN');
     expect(denied.errors![0].path).toEqual(['team', 'members']);
     expect(JSON.stringify(denied.data ?? null)).not.toContain(memberId);
     const allowed = await gql(
-      typed<{ team: { members: { id: string; role: { name: string } }[] } }>(`query($id: ID!) { team(id: $id) { members { id role { name } } } }`),
+      typed<{ team: { members: { id: string; role: { name: string } }[] } }>(
+        `query($id: ID!) { team(id: $id) { members { id role { name } } } }`,
+      ),
       { id: team.id },
       as(memberReader),
     );
@@ -143,54 +239,157 @@ describe('what an API key may never do', () => {
   // refusal can only be about who is asking. The key holds every scope a key can hold.
   const mutations: [string, string, () => Record<string, unknown>][] = [
     ['createTeam', `mutation { createTeam(name: "by a key") { id } }`, () => ({})],
-    ['addTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, () => ({ t: team.id, e: outsider.email, r: team.roles.Member })],
-    ['inviteTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, () => ({ t: team.id, e: outsider.email, r: team.roles.Admin })],
-    ['acceptInvitation', `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`, () => ({ id: invitationId })],
-    ['declineInvitation', `mutation($id: ID!) { declineInvitation(id: $id) }`, () => ({ id: invitationId })],
-    ['revokeInvitation', `mutation($id: ID!) { revokeInvitation(id: $id) }`, () => ({ id: invitationId })],
-    ['changeMemberRole', `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, () => ({ m: memberId, r: team.roles.Admin })],
-    ['removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, () => ({ m: memberId })],
-    ['createRole', `mutation($t: ID!) { createRole(teamId: $t, name: "Sneaky", permissions: ["team:read"]) { id } }`, () => ({ t: team.id })],
-    ['updateRole', `mutation($id: ID!) { updateRole(id: $id, name: "Renamed", permissions: ["team:manage"]) { id } }`, () => ({ id: customRoleId })],
+    [
+      'addTeamMember',
+      `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+      () => ({ t: team.id, e: outsider.email, r: team.roles.Member }),
+    ],
+    [
+      'inviteTeamMember',
+      `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+      () => ({ t: team.id, e: outsider.email, r: team.roles.Admin }),
+    ],
+    [
+      'acceptInvitation',
+      `mutation($id: ID!) { acceptInvitation(id: $id) { id } }`,
+      () => ({ id: invitationId }),
+    ],
+    [
+      'declineInvitation',
+      `mutation($id: ID!) { declineInvitation(id: $id) }`,
+      () => ({ id: invitationId }),
+    ],
+    [
+      'revokeInvitation',
+      `mutation($id: ID!) { revokeInvitation(id: $id) }`,
+      () => ({ id: invitationId }),
+    ],
+    [
+      'changeMemberRole',
+      `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`,
+      () => ({ m: memberId, r: team.roles.Admin }),
+    ],
+    [
+      'removeTeamMember',
+      `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
+      () => ({ m: memberId }),
+    ],
+    [
+      'createRole',
+      `mutation($t: ID!) { createRole(teamId: $t, name: "Sneaky", permissions: ["team:read"]) { id } }`,
+      () => ({ t: team.id }),
+    ],
+    [
+      'updateRole',
+      `mutation($id: ID!) { updateRole(id: $id, name: "Renamed", permissions: ["team:manage"]) { id } }`,
+      () => ({ id: customRoleId }),
+    ],
     ['deleteRole', `mutation($id: ID!) { deleteRole(id: $id) }`, () => ({ id: customRoleId })],
-    ['grantPermission', `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "apiKeys:manage") { id } }`, () => ({ m: memberId })],
-    ['revokePermissionGrant', `mutation($id: ID!) { revokePermissionGrant(id: $id) }`, () => ({ id: grantId })],
-    ['createApiKey', `mutation($t: ID!) { createApiKey(input: { teamId: $t, name: "child", scopes: ["orders:read"] }) { secret } }`, () => ({ t: team.id })],
-    ['updateApiKey', `mutation($id: ID!) { updateApiKey(id: $id, input: { name: "renamed by a key" }) { id } }`, () => ({ id: reader.id })],
-    ['updateApiKey (itself)', `mutation($id: ID!) { updateApiKey(id: $id, input: { scopes: ["orders:write"] }) { id } }`, () => ({ id: everything.id })],
-    ['regenerateApiKeySecret', `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, () => ({ id: reader.id })],
-    ['regenerateApiKeySecret (itself)', `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, () => ({ id: everything.id })],
-    ['revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, () => ({ id: reader.id })],
-    ['revokeApiKey (itself)', `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, () => ({ id: everything.id })],
-    ['transferApiKey', `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`, () => ({ id: reader.id, m: memberId })],
-    ['transferApiKey (itself)', `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`, () => ({ id: everything.id, m: memberId })],
-    ['updateTeam', `mutation($id: ID!) { updateTeam(id: $id, name: "renamed by a key") { id } }`, () => ({ id: team.id })],
+    [
+      'grantPermission',
+      `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "apiKeys:manage") { id } }`,
+      () => ({ m: memberId }),
+    ],
+    [
+      'revokePermissionGrant',
+      `mutation($id: ID!) { revokePermissionGrant(id: $id) }`,
+      () => ({ id: grantId }),
+    ],
+    [
+      'createApiKey',
+      `mutation($t: ID!) { createApiKey(input: { teamId: $t, name: "child", scopes: ["orders:read"] }) { secret } }`,
+      () => ({ t: team.id }),
+    ],
+    [
+      'updateApiKey',
+      `mutation($id: ID!) { updateApiKey(id: $id, input: { name: "renamed by a key" }) { id } }`,
+      () => ({ id: reader.id }),
+    ],
+    [
+      'updateApiKey (itself)',
+      `mutation($id: ID!) { updateApiKey(id: $id, input: { scopes: ["orders:write"] }) { id } }`,
+      () => ({ id: everything.id }),
+    ],
+    [
+      'regenerateApiKeySecret',
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
+      () => ({ id: reader.id }),
+    ],
+    [
+      'regenerateApiKeySecret (itself)',
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
+      () => ({ id: everything.id }),
+    ],
+    [
+      'revokeApiKey',
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      () => ({ id: reader.id }),
+    ],
+    [
+      'revokeApiKey (itself)',
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      () => ({ id: everything.id }),
+    ],
+    [
+      'transferApiKey',
+      `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`,
+      () => ({ id: reader.id, m: memberId }),
+    ],
+    [
+      'transferApiKey (itself)',
+      `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`,
+      () => ({ id: everything.id, m: memberId }),
+    ],
+    [
+      'updateTeam',
+      `mutation($id: ID!) { updateTeam(id: $id, name: "renamed by a key") { id } }`,
+      () => ({ id: team.id }),
+    ],
     ['leaveTeam', `mutation($t: ID!) { leaveTeam(teamId: $t) }`, () => ({ t: team.id })],
     ['logOut', `mutation { logOut }`, () => ({})],
     ['logOutEverywhere', `mutation { logOutEverywhere }`, () => ({})],
-    ['changePassword', `mutation { changePassword(currentPassword: "whatever it was", newPassword: "chosen by a key") }`, () => ({})],
-    ['revokeSession', `mutation($id: ID!) { revokeSession(id: $id) }`, () => ({ id: ownerSessionId })],
+    [
+      'changePassword',
+      `mutation { changePassword(currentPassword: "whatever it was", newPassword: "chosen by a key") }`,
+      () => ({}),
+    ],
+    [
+      'revokeSession',
+      `mutation($id: ID!) { revokeSession(id: $id) }`,
+      () => ({ id: ownerSessionId }),
+    ],
     ['updateProfile', `mutation { updateProfile(name: "renamed by a key") { id } }`, () => ({})],
   ];
 
   it('the list below covers every such mutation of the schema', async () => {
     const res = await t.gql(FieldsOfTypeDocument, { name: 'Mutation' });
     const served = res.data!.__type!.fields!.map((f) => f.name);
-    const relevant = served.filter((name) => /ApiKey|Team|Member|Role|Permission|Invitation|logOut|Password|Session|Profile/.test(name) && name !== 'verifyApiCredentials');
+    const relevant = served.filter(
+      (name) =>
+        /ApiKey|Team|Member|Role|Permission|Invitation|logOut|Password|Session|Profile/.test(
+          name,
+        ) && name !== 'verifyApiCredentials',
+    );
     const listed = new Set(mutations.map(([name]) => name.split(' ')[0]));
     expect(relevant.filter((name) => !listed.has(name))).toEqual([]);
   });
 
-  it.each(mutations.map(([name, doc, vars]) => ({ name, doc, vars })))('$name is FORBIDDEN for a key holding every scope', async ({ doc, vars }) => {
-    const res = await gql(doc, vars(), as(everything));
-    expect(res.status).toBe(200);
-    expect(codeOf(res)).toBe('FORBIDDEN');
-    expect(Object.values(res.data ?? {}).every((v) => v === null)).toBe(true);
-  });
+  it.each(mutations.map(([name, doc, vars]) => ({ name, doc, vars })))(
+    '$name is FORBIDDEN for a key holding every scope',
+    async ({ doc, vars }) => {
+      const res = await gql(doc, vars(), as(everything));
+      expect(res.status).toBe(200);
+      expect(codeOf(res)).toBe('FORBIDDEN');
+      expect(Object.values(res.data ?? {}).every((v) => v === null)).toBe(true);
+    },
+  );
 
   it('and nothing was changed by any of those attempts', async () => {
     const state = await t.gql(
-      typed<{ team: TeamNow; apiKeys: { edges: { node: KeyNow }[] } }>(`query($t: ID!) { team(id: $t) { name members { id role { name } grants { id } } roles { id name permissions } }
+      typed<{
+        team: TeamNow;
+        apiKeys: { edges: { node: KeyNow }[] };
+      }>(`query($t: ID!) { team(id: $t) { name members { id role { name } grants { id } } roles { id name permissions } }
                         apiKeys(teamId: $t, first: 100) { edges { node { id name status secretVersion scopes } } } }`),
       { t: team.id },
       owner.headers,
@@ -205,17 +404,33 @@ describe('what an API key may never do', () => {
     expect(custom).toMatchObject({ name: 'Custom', permissions: ['team:read'] });
     expect(now.roles.map((r) => r.name)).not.toContain('Sneaky');
     const keys = new Map(apiKeys.edges.map((e) => [e.node.id, e.node]));
-    expect(keys.get(reader.id)).toMatchObject({ name: 'reader', status: 'ACTIVE', secretVersion: 1 });
-    expect(keys.get(everything.id)).toMatchObject({ name: 'everything', status: 'ACTIVE', secretVersion: 1 });
+    expect(keys.get(reader.id)).toMatchObject({
+      name: 'reader',
+      status: 'ACTIVE',
+      secretVersion: 1,
+    });
+    expect(keys.get(everything.id)).toMatchObject({
+      name: 'everything',
+      status: 'ACTIVE',
+      secretVersion: 1,
+    });
     expect([...keys.values()].map((k) => k.name)).not.toContain('child');
-    const [invitation] = await t.dataSource.query(`SELECT state, role_id FROM invitations WHERE id = $1`, [invitationId]);
+    const [invitation] = await t.dataSource.query(
+      `SELECT state, role_id FROM invitations WHERE id = $1`,
+      [invitationId],
+    );
     expect(invitation).toEqual({ state: 'PENDING', role_id: team.roles.Member });
     const teams = await t.gql(TeamsDocument, {}, owner.headers);
     expect(teams.data!.teams.map((x) => x.name)).not.toContain('by a key');
     // the key's owner keeps their name, password and session
-    expect((await t.gql(`{ me { name } mySessions { id } }`, {}, owner.headers)).data).toEqual({ me: { name: 'principal-owner' }, mySessions: [{ id: ownerSessionId }] });
+    expect((await t.gql(`{ me { name } mySessions { id } }`, {}, owner.headers)).data).toEqual({
+      me: { name: 'principal-owner' },
+      mySessions: [{ id: ownerSessionId }],
+    });
     // and the key still works
-    expect((await gql(`{ viewer { type } }`, {}, as(everything))).data).toEqual({ viewer: { type: 'API_KEY' } });
+    expect((await gql(`{ viewer { type } }`, {}, as(everything))).data).toEqual({
+      viewer: { type: 'API_KEY' },
+    });
   });
 });
 
@@ -223,8 +438,15 @@ describe('bad credentials', () => {
   it('wrong, unknown, malformed, expired, revoked and out-of-range credentials all get the identical 401', async () => {
     const revoked = await createKey(t, owner, team.id, { name: 'revoked' });
     expect((await gql(`{ viewer { type } }`, {}, as(revoked))).status).toBe(200);
-    await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: revoked.id }, owner.headers);
-    const fenced = await createKey(t, owner, team.id, { name: 'fenced', allowedIps: ['10.0.0.0/8'] });
+    await t.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: revoked.id },
+      owner.headers,
+    );
+    const fenced = await createKey(t, owner, team.id, {
+      name: 'fenced',
+      allowedIps: ['10.0.0.0/8'],
+    });
     await new Promise((r) => setTimeout(r, Math.max(0, expiring.expiresAt - Date.now() + 200)));
 
     const b64 = (s: string) => `Basic ${Buffer.from(s).toString('base64')}`;
@@ -241,7 +463,10 @@ describe('bad credentials', () => {
       ['scheme only', { authorization: 'Basic' }],
       ['unknown scheme', { authorization: `Digest ${reader.key}` }],
       ['X-Api-Key without secret', { 'x-api-key': reader.key }],
-      ['X-Api-Key with wrong secret', { 'x-api-key': reader.key, 'x-api-secret': unissuedSecret() }],
+      [
+        'X-Api-Key with wrong secret',
+        { 'x-api-key': reader.key, 'x-api-secret': unissuedSecret() },
+      ],
       ['bogus bearer token', { authorization: 'Bearer emst_not-a-session' }],
       ['expired key, right secret', as(expiring)],
       ['revoked key, right secret', as(revoked)],
@@ -255,7 +480,11 @@ describe('bad credentials', () => {
     const reference = answers[0];
     expect(reference.status).toBe(401);
     expect(reference.code).toBe('UNAUTHENTICATED');
-    expect(answers.filter((a) => a.status !== 401 || a.body !== reference.body).map((a) => `${a.label}: ${a.status} ${a.body}`)).toEqual([]);
+    expect(
+      answers
+        .filter((a) => a.status !== 401 || a.body !== reference.body)
+        .map((a) => `${a.label}: ${a.status} ${a.body}`),
+    ).toEqual([]);
     expect(reference.body).not.toMatch(/expired|revoked|unknown|checksum|address/i);
   });
 });
@@ -265,7 +494,11 @@ function normalized(text: string): string {
   const strip = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(strip);
     if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).filter(([k]) => !/^request_?id$/i.test(k)).map(([k, v]) => [k, strip(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([k]) => !/^request_?id$/i.test(k))
+          .map(([k, v]) => [k, strip(v)]),
+      );
     }
     return value;
   };

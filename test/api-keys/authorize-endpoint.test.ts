@@ -1,7 +1,13 @@
 import { basic, type CreatedKey } from '../helpers/api-keys';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { httpRequest, uniqueLoopback, unissuedSecret, type HttpAnswer } from '../helpers/http';
-import { nginxAvailable, NGINX_BIN, startEchoUpstream, startNginx, type RunningNginx } from '../helpers/nginx';
+import {
+  nginxAvailable,
+  NGINX_BIN,
+  startEchoUpstream,
+  startNginx,
+  type RunningNginx,
+} from '../helpers/nginx';
 import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -42,7 +48,8 @@ function expectGranted(res: HttpAnswer, key: CreatedKey, scopes: string) {
 }
 
 function expectNoIdentity(res: HttpAnswer) {
-  for (const name of ['x-empress-team-id', 'x-empress-key-id', 'x-empress-scopes']) expect(res.headers[name]).toBeUndefined();
+  for (const name of ['x-empress-team-id', 'x-empress-key-id', 'x-empress-scopes'])
+    expect(res.headers[name]).toBeUndefined();
 }
 
 describe('GET /v1/authorize', () => {
@@ -51,7 +58,11 @@ describe('GET /v1/authorize', () => {
   });
 
   it('200 for X-Api-Key / X-Api-Secret too (and for the methods other proxies forward)', async () => {
-    expectGranted(await authorize({ 'x-api-key': k.key, 'x-api-secret': k.secret }), k, 'orders:read team:read');
+    expectGranted(
+      await authorize({ 'x-api-key': k.key, 'x-api-secret': k.secret }),
+      k,
+      'orders:read team:read',
+    );
     expectGranted(await authorize(basic(k.key, k.secret), 'POST'), k, 'orders:read team:read');
   });
 
@@ -74,8 +85,17 @@ describe('GET /v1/authorize', () => {
   });
 
   it('403 when the key lacks a scope named in X-Required-Scopes; 200 when it holds them all', async () => {
-    expect((await authorize({ ...basic(k.key, k.secret), 'x-required-scopes': 'orders:read' })).status).toBe(200);
-    expect((await authorize({ ...basic(k.key, k.secret), 'x-required-scopes': 'orders:read, team:read' })).status).toBe(200);
+    expect(
+      (await authorize({ ...basic(k.key, k.secret), 'x-required-scopes': 'orders:read' })).status,
+    ).toBe(200);
+    expect(
+      (
+        await authorize({
+          ...basic(k.key, k.secret),
+          'x-required-scopes': 'orders:read, team:read',
+        })
+      ).status,
+    ).toBe(200);
     for (const scopes of ['orders:write', 'orders:read orders:write', 'team:read,members:read']) {
       const res = await authorize({ ...basic(k.key, k.secret), 'x-required-scopes': scopes });
       expect(res.status).toBe(403);
@@ -86,24 +106,47 @@ describe('GET /v1/authorize', () => {
   it("403 when the client is outside the key's allowedIps; X-Forwarded-For is not believed from a caller that is no named proxy", async () => {
     // no TRUST_PROXY: the caller (127.x) is the client, whatever X-Forwarded-For claims
     for (const xff of [undefined, '10.1.2.3', '10.1.2.3, 10.9.9.9']) {
-      const res = await authorize({ ...basic(fenced.key, fenced.secret), ...(xff ? { 'x-forwarded-for': xff } : {}) });
+      const res = await authorize({
+        ...basic(fenced.key, fenced.secret),
+        ...(xff ? { 'x-forwarded-for': xff } : {}),
+      });
       expect(res.status).toBe(403);
       expectNoIdentity(res);
     }
-    expectGranted(await authorize({ ...basic(local.key, local.secret), 'x-forwarded-for': '192.168.1.1' }), local, 'orders:read');
+    expectGranted(
+      await authorize({ ...basic(local.key, local.secret), 'x-forwarded-for': '192.168.1.1' }),
+      local,
+      'orders:read',
+    );
     // a wrong secret is 401 whatever the address: status is told only with the right secret
-    expect((await authorize({ ...basic(fenced.key, unissuedSecret()), 'x-forwarded-for': '192.168.1.1' })).status).toBe(401);
+    expect(
+      (
+        await authorize({
+          ...basic(fenced.key, unissuedSecret()),
+          'x-forwarded-for': '192.168.1.1',
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('from a proxy named in TRUST_PROXY, X-Forwarded-For names the client: the rightmost address not added by a named proxy', async () => {
     const proxied = await startTestServer({ TRUST_PROXY: `${from},10.0.0.0/8` });
     try {
-      const via = (xff: string) => httpRequest(`${proxied.url}/v1/authorize`, { headers: { ...basic(fenced.key, fenced.secret), 'x-forwarded-for': xff }, localAddress: from });
+      const via = (xff: string) =>
+        httpRequest(`${proxied.url}/v1/authorize`, {
+          headers: { ...basic(fenced.key, fenced.secret), 'x-forwarded-for': xff },
+          localAddress: from,
+        });
       expectGranted(await via('10.1.2.3'), fenced, 'orders:read');
       // 10.9.9.9 is a named hop, so the address before it is the client
       expectGranted(await via('10.1.2.3, 10.9.9.9'), fenced, 'orders:read');
       // 192.0.2.200 is not: what it claims about the address before it is not believed
-      for (const xff of ['192.168.1.1', '11.0.0.1', '192.0.2.1, 10.1.2.3', '10.1.2.3, 192.0.2.200']) {
+      for (const xff of [
+        '192.168.1.1',
+        '11.0.0.1',
+        '192.0.2.1, 10.1.2.3',
+        '10.1.2.3, 192.0.2.200',
+      ]) {
         const res = await via(xff);
         expect(res.status).toBe(403);
         expectNoIdentity(res);
@@ -121,16 +164,23 @@ nginxTest('behind a real nginx with auth_request', () => {
   let upstream: Awaited<ReturnType<typeof startEchoUpstream>>;
 
   beforeAll(async () => {
-    if (!nginxAvailable()) throw new Error(`nginx is required in CI but ${NGINX_BIN} does not exist (apt-get install -y nginx)`);
+    if (!nginxAvailable())
+      throw new Error(
+        `nginx is required in CI but ${NGINX_BIN} does not exist (apt-get install -y nginx)`,
+      );
     upstream = await startEchoUpstream();
-    nginx = await startNginx({ servicePort: Number(new URL(t.url).port), upstreamPort: upstream.port });
+    nginx = await startNginx({
+      servicePort: Number(new URL(t.url).port),
+      upstreamPort: upstream.port,
+    });
   });
   afterAll(async () => {
     await nginx?.stop();
     await upstream?.close();
   });
 
-  const through = (p: string, headers: Record<string, string> = {}) => httpRequest(`${nginx.url}${p}`, { headers });
+  const through = (p: string, headers: Record<string, string> = {}) =>
+    httpRequest(`${nginx.url}${p}`, { headers });
 
   it('lets good credentials through, and the upstream sees the team, key and scopes', async () => {
     const before = upstream.hits.length;
@@ -150,14 +200,23 @@ nginxTest('behind a real nginx with auth_request', () => {
 
   it('answers 401 to bad or missing credentials, and the upstream never sees the request', async () => {
     const before = upstream.hits.length;
-    for (const headers of [basic(k.key, unissuedSecret()), basic(`empk_${'M'.repeat(24)}`, k.secret), {}, { 'x-empress-team-id': team.id }]) {
+    for (const headers of [
+      basic(k.key, unissuedSecret()),
+      basic(`empk_${'M'.repeat(24)}`, k.secret),
+      {},
+      { 'x-empress-team-id': team.id },
+    ]) {
       expect((await through('/orders/42', headers)).status).toBe(401);
     }
     expect(upstream.hits).toHaveLength(before);
   });
 
   it('a client cannot forge the identity headers', async () => {
-    const res = await through('/orders', { ...basic(k.key, k.secret), 'x-empress-team-id': 'forged', 'x-empress-scopes': 'everything' });
+    const res = await through('/orders', {
+      ...basic(k.key, k.secret),
+      'x-empress-team-id': 'forged',
+      'x-empress-scopes': 'everything',
+    });
     const seen = JSON.parse(res.text);
     expect(seen.headers['x-empress-team-id']).toBe(team.id);
     expect(seen.headers['x-empress-scopes']).toBe('orders:read team:read');
@@ -167,7 +226,14 @@ nginxTest('behind a real nginx with auth_request', () => {
     const before = upstream.hits.length;
     expect((await through('/admin/orders', basic(k.key, k.secret))).status).toBe(403);
     // nginx sets X-Forwarded-For to the real client (127.0.0.1): a forged one does not help
-    expect((await through('/orders', { ...basic(fenced.key, fenced.secret), 'x-forwarded-for': '10.1.2.3' })).status).toBe(403);
+    expect(
+      (
+        await through('/orders', {
+          ...basic(fenced.key, fenced.secret),
+          'x-forwarded-for': '10.1.2.3',
+        })
+      ).status,
+    ).toBe(403);
     expect(upstream.hits).toHaveLength(before);
     expect((await through('/orders', basic(local.key, local.secret))).status).toBe(200);
     expect(upstream.hits).toHaveLength(before + 1);

@@ -75,7 +75,10 @@ it('a rolled-back change notifies nobody, and its waiter gives up after the time
 describe('who a change waits for', () => {
   /** A connection that looks like a listening instance but never acks: a hung instance. */
   async function hungInstance(): Promise<Client> {
-    const client = new Client({ connectionString: feedDatabase.url, application_name: 'empress-api-key-feed' });
+    const client = new Client({
+      connectionString: feedDatabase.url,
+      application_name: 'empress-api-key-feed',
+    });
     await client.connect();
     return client;
   }

@@ -16,7 +16,10 @@ let t: TestServer;
 let owner: SignedInUser;
 let team: TeamFixture;
 
-beforeAll(async () => ({ t, owner, team } = await seed().owner('regen-owner').team('Concurrent regeneration')));
+beforeAll(
+  async () =>
+    ({ t, owner, team } = await seed().owner('regen-owner').team('Concurrent regeneration')),
+);
 afterAll(() => t.close());
 
 it(`${N} concurrent regenerations: versions 2..${N + 1} once each, and only the last secret verifies`, async () => {
@@ -27,14 +30,24 @@ it(`${N} concurrent regenerations: versions 2..${N + 1} once each, and only the 
 
   const answers = await Promise.all(
     Array.from({ length: N }, () =>
-      t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { id secretVersion secretLast4 } } }`, { id: k.id }, owner.headers),
+      t.gql(
+        `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { id secretVersion secretLast4 } } }`,
+        { id: k.id },
+        owner.headers,
+      ),
     ),
   );
   for (const res of answers) {
     expect(res.errors).toBeUndefined();
     expect(res.status).toBe(200);
   }
-  const results = answers.map((r) => r.data!.regenerateApiKeySecret as { secret: string; apiKey: { id: string; secretVersion: number; secretLast4: string } });
+  const results = answers.map(
+    (r) =>
+      r.data!.regenerateApiKeySecret as {
+        secret: string;
+        apiKey: { id: string; secretVersion: number; secretLast4: string };
+      },
+  );
   for (const r of results) {
     expect(r.apiKey.id).toBe(k.id);
     expect(r.secret).toMatch(/^emps_[0-9A-Za-z]{49}$/);
@@ -54,8 +67,16 @@ it(`${N} concurrent regenerations: versions 2..${N + 1} once each, and only the 
   expect((await verifyWith(gql, k.key, k.secret)).code).toBe('INVALID');
 
   // the key as read says the same: version N + 1 with the winner's last four characters
-  const read = await t.gql(`query($id: ID!) { apiKey(id: $id) { secretVersion secretLast4 status } }`, { id: k.id }, owner.headers);
-  expect(read.data!.apiKey).toEqual({ secretVersion: N + 1, secretLast4: valid[0].secret.slice(-4), status: 'ACTIVE' });
+  const read = await t.gql(
+    `query($id: ID!) { apiKey(id: $id) { secretVersion secretLast4 status } }`,
+    { id: k.id },
+    owner.headers,
+  );
+  expect(read.data!.apiKey).toEqual({
+    secretVersion: N + 1,
+    secretLast4: valid[0].secret.slice(-4),
+    status: 'ACTIVE',
+  });
 
   // one audit row per regeneration, each with its own version
   const audited = await selectRows<{ version: number }>(
@@ -74,7 +95,11 @@ it('a change returns as soon as every instance was told, not after the notificat
   const took: number[] = [];
   for (let i = 0; i < 8; i++) {
     const started = Date.now();
-    const res = await t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { apiKey { secretVersion } } }`, { id: k.id }, owner.headers);
+    const res = await t.gql(
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { apiKey { secretVersion } } }`,
+      { id: k.id },
+      owner.headers,
+    );
     expect(res.errors).toBeUndefined();
     took.push(Date.now() - started);
   }

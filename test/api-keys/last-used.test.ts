@@ -4,7 +4,14 @@ import { basic, type CreatedKey } from '../helpers/api-keys';
 import { selectRows } from '../helpers/db-dump';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
-import { eventually, httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith } from '../helpers/http';
+import {
+  eventually,
+  httpRequest,
+  uniqueLoopback,
+  uniqueLoopbackIn,
+  unissuedSecret,
+  verifyWith,
+} from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
 
@@ -32,7 +39,8 @@ const clientRequestId = (what: string) => `${what}-${randomBytes(6).toString('he
 
 /** The server's id of a request, from its X-Request-Id answer. */
 function serverIdOf(res: { headers: Headers | Record<string, unknown> }): string {
-  const id = res.headers instanceof Headers ? res.headers.get('x-request-id') : res.headers['x-request-id'];
+  const id =
+    res.headers instanceof Headers ? res.headers.get('x-request-id') : res.headers['x-request-id'];
   if (typeof id !== 'string') throw new Error('no X-Request-Id in the answer');
   return id;
 }
@@ -49,7 +57,11 @@ it('a new key has never been used', async () => {
 it('a Basic request sets lastUsedAt and lastUsedIp (the caller) within a few seconds', async () => {
   const address = uniqueLoopback();
   const before = Date.now();
-  const res = await graphqlClient(t.url, { from: address })(`{ viewer { type } }`, {}, basic(k.key, k.secret));
+  const res = await graphqlClient(t.url, { from: address })(
+    `{ viewer { type } }`,
+    {},
+    basic(k.key, k.secret),
+  );
   expect(res.status).toBe(200);
   const seen = await eventually(async () => {
     const use = await lastUse();
@@ -65,13 +77,24 @@ it('verifyApiCredentials with clientIp, from a gateway the deployment trusts, re
   const previous = await lastUse();
   await new Promise((r) => setTimeout(r, 20));
   const clientIp = '203.0.113.77';
-  expect((await verifyWith(graphqlClient(t.url, { from: uniqueLoopbackIn('127.77') }), k.key, k.secret, { clientIp })).code).toBe('VALID');
+  expect(
+    (
+      await verifyWith(
+        graphqlClient(t.url, { from: uniqueLoopbackIn('127.77') }),
+        k.key,
+        k.secret,
+        { clientIp },
+      )
+    ).code,
+  ).toBe('VALID');
   const seen = await eventually(async () => {
     const use = await lastUse();
     return use.lastUsedIp === clientIp ? use : null;
   }, 5_000);
   expect(seen).not.toBeNull();
-  expect(new Date(seen!.lastUsedAt!).getTime()).toBeGreaterThan(new Date(previous.lastUsedAt!).getTime());
+  expect(new Date(seen!.lastUsedAt!).getTime()).toBeGreaterThan(
+    new Date(previous.lastUsedAt!).getTime(),
+  );
 });
 
 it("each use leaves one apiKey.used audit row with its outcome, address, the server's request id and the client's", async () => {
@@ -79,8 +102,23 @@ it("each use leaves one apiKey.used audit row with its outcome, address, the ser
   const app = uniqueLoopback();
   type Answer = { headers: Headers | Record<string, unknown> };
   type Outcome = 'SUCCESS' | 'DENIED';
-  const uses: { clientId: string; id?: string; outcome: Outcome; ip: string; via: string; code: string; send: () => Promise<Answer> }[] = [];
-  const add = (what: string, outcome: Outcome, ip: string, via: string, code: string, send: (clientId: string) => Promise<Answer>) => {
+  const uses: {
+    clientId: string;
+    id?: string;
+    outcome: Outcome;
+    ip: string;
+    via: string;
+    code: string;
+    send: () => Promise<Answer>;
+  }[] = [];
+  const add = (
+    what: string,
+    outcome: Outcome,
+    ip: string,
+    via: string,
+    code: string,
+    send: (clientId: string) => Promise<Answer>,
+  ) => {
     const clientId = clientRequestId(what);
     uses.push({ clientId, outcome, ip, via, code, send: () => send(clientId) });
   };
@@ -90,17 +128,48 @@ it("each use leaves one apiKey.used audit row with its outcome, address, the ser
       { k: k.key, s: secret, ...extra },
       { 'x-request-id': id },
     );
-  add('basic-ok', 'SUCCESS', app, 'graphql', 'VALID', (id) => graphqlClient(t.url, { from: app })(`{ viewer { type } }`, {}, { ...basic(k.key, k.secret), 'x-request-id': id }));
-  add('basic-wrong', 'DENIED', app, 'graphql', 'INVALID', (id) => graphqlClient(t.url, { from: app })(`{ viewer { type } }`, {}, { ...basic(k.key, unissuedSecret()), 'x-request-id': id }));
-  add('verify-ok', 'SUCCESS', '198.51.100.1', 'verifyApiCredentials', 'VALID', (id) => verifyAs(id, k.secret, { ip: '198.51.100.1' }));
-  add('verify-wrong', 'DENIED', '198.51.100.2', 'verifyApiCredentials', 'INVALID', (id) => verifyAs(id, unissuedSecret(), { ip: '198.51.100.2' }));
-  add('verify-scope', 'DENIED', '198.51.100.3', 'verifyApiCredentials', 'INSUFFICIENT_SCOPE', (id) => verifyAs(id, k.secret, { ip: '198.51.100.3', r: ['orders:write'] }));
+  add('basic-ok', 'SUCCESS', app, 'graphql', 'VALID', (id) =>
+    graphqlClient(t.url, { from: app })(
+      `{ viewer { type } }`,
+      {},
+      { ...basic(k.key, k.secret), 'x-request-id': id },
+    ),
+  );
+  add('basic-wrong', 'DENIED', app, 'graphql', 'INVALID', (id) =>
+    graphqlClient(t.url, { from: app })(
+      `{ viewer { type } }`,
+      {},
+      { ...basic(k.key, unissuedSecret()), 'x-request-id': id },
+    ),
+  );
+  add('verify-ok', 'SUCCESS', '198.51.100.1', 'verifyApiCredentials', 'VALID', (id) =>
+    verifyAs(id, k.secret, { ip: '198.51.100.1' }),
+  );
+  add('verify-wrong', 'DENIED', '198.51.100.2', 'verifyApiCredentials', 'INVALID', (id) =>
+    verifyAs(id, unissuedSecret(), { ip: '198.51.100.2' }),
+  );
+  add(
+    'verify-scope',
+    'DENIED',
+    '198.51.100.3',
+    'verifyApiCredentials',
+    'INSUFFICIENT_SCOPE',
+    (id) => verifyAs(id, k.secret, { ip: '198.51.100.3', r: ['orders:write'] }),
+  );
   add('authorize-ok', 'SUCCESS', '192.0.2.9', 'authorize', 'VALID', (id) =>
-    httpRequest(`${t.url}/v1/authorize`, { headers: { ...basic(k.key, k.secret), 'x-forwarded-for': '192.0.2.9', 'x-request-id': id }, localAddress: gateway }),
+    httpRequest(`${t.url}/v1/authorize`, {
+      headers: { ...basic(k.key, k.secret), 'x-forwarded-for': '192.0.2.9', 'x-request-id': id },
+      localAddress: gateway,
+    }),
   );
   add('authorize-scope', 'DENIED', '192.0.2.10', 'authorize', 'INSUFFICIENT_SCOPE', (id) =>
     httpRequest(`${t.url}/v1/authorize`, {
-      headers: { ...basic(k.key, k.secret), 'x-forwarded-for': '192.0.2.10', 'x-required-scopes': 'members:read', 'x-request-id': id },
+      headers: {
+        ...basic(k.key, k.secret),
+        'x-forwarded-for': '192.0.2.10',
+        'x-required-scopes': 'members:read',
+        'x-request-id': id,
+      },
       localAddress: gateway,
     }),
   );
@@ -129,7 +198,11 @@ it("each use leaves one apiKey.used audit row with its outcome, address, the ser
       actor_label: k.key,
       target_id: k.id,
       team_id: team.id,
-      metadata: expect.objectContaining({ via: use.via, code: use.code, clientRequestId: use.clientId }),
+      metadata: expect.objectContaining({
+        via: use.via,
+        code: use.code,
+        clientRequestId: use.clientId,
+      }),
     });
   }
 });

@@ -6,7 +6,13 @@ import {
   RevokeApiKeyDocument,
   type ApiKeysQuery,
 } from '../clients/generated/graphql';
-import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import {
+  addMember,
+  createTeam,
+  type SignedInUser,
+  signUp,
+  type TeamFixture,
+} from '../helpers/factories';
 import { basic, createKey, verify } from '../helpers/api-keys';
 import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
@@ -28,7 +34,14 @@ describe('API key lifecycle', () => {
   it('creates a key in the contract formats and shows the secret once, with no-store', async () => {
     const res = await t.gql(
       CreateApiKeyDocument,
-      { input: { teamId: team.id, name: 'billing', description: 'billing worker', scopes: ['orders:read', 'team:read'] } },
+      {
+        input: {
+          teamId: team.id,
+          name: 'billing',
+          description: 'billing worker',
+          scopes: ['orders:read', 'team:read'],
+        },
+      },
       owner.headers,
     );
     expect(res.errors).toBeUndefined();
@@ -51,11 +64,26 @@ describe('API key lifecycle', () => {
 
   it('authenticates an application with Basic and with X-Api-Key/X-Api-Secret', async () => {
     const k = await createKey(t, owner, team.id, { scopes: ['team:read', 'apiKeys:read'] });
-    const viaBasic = await t.gql(`{ viewer { type apiKey { id } } team(id: "${team.id}") { name viewerPermissions } }`, {}, basic(k.key, k.secret));
-    expect(viaBasic.data).toEqual({ viewer: { type: 'API_KEY', apiKey: { id: k.id } }, team: { name: 'Acme', viewerPermissions: ['apiKeys:read', 'team:read'] } });
-    const viaHeaders = await t.gql(`{ viewer { type } }`, {}, { 'x-api-key': k.key, 'x-api-secret': k.secret });
+    const viaBasic = await t.gql(
+      `{ viewer { type apiKey { id } } team(id: "${team.id}") { name viewerPermissions } }`,
+      {},
+      basic(k.key, k.secret),
+    );
+    expect(viaBasic.data).toEqual({
+      viewer: { type: 'API_KEY', apiKey: { id: k.id } },
+      team: { name: 'Acme', viewerPermissions: ['apiKeys:read', 'team:read'] },
+    });
+    const viaHeaders = await t.gql(
+      `{ viewer { type } }`,
+      {},
+      { 'x-api-key': k.key, 'x-api-secret': k.secret },
+    );
     expect(viaHeaders.data).toEqual({ viewer: { type: 'API_KEY' } });
-    const mutation = await t.gql(`mutation { createTeam(name: "x") { id } }`, {}, basic(k.key, k.secret));
+    const mutation = await t.gql(
+      `mutation { createTeam(name: "x") { id } }`,
+      {},
+      basic(k.key, k.secret),
+    );
     expect(codeOf(mutation)).toBe('FORBIDDEN');
   });
 
@@ -83,34 +111,63 @@ describe('API key lifecycle', () => {
   });
 
   it('answers every non-matching secret the same, and tells status only with the right secret', async () => {
-    const k = await createKey(t, owner, team.id, { scopes: ['orders:read'], allowedIps: ['10.0.0.0/8'] });
+    const k = await createKey(t, owner, team.id, {
+      scopes: ['orders:read'],
+      allowedIps: ['10.0.0.0/8'],
+    });
     const unknown = await verify(t, 'empk_' + 'A'.repeat(24), k.secret);
     const wrong = await verify(t, k.key, k.secret.slice(0, -7) + 'x' + k.secret.slice(-6));
     const garbage = await verify(t, 'nope', 'nope');
     for (const answer of [unknown, wrong, garbage]) {
-      expect(answer).toEqual({ valid: false, code: 'INVALID', teamId: null, scopes: [], apiKey: null });
+      expect(answer).toEqual({
+        valid: false,
+        code: 'INVALID',
+        teamId: null,
+        scopes: [],
+        apiKey: null,
+      });
     }
-    expect((await verify(t, k.key, k.secret, { clientIp: '10.1.2.3', requiredScopes: ['orders:read'] })).code).toBe('VALID');
-    expect((await verify(t, k.key, k.secret, { clientIp: '192.168.0.1' })).code).toBe('IP_NOT_ALLOWED');
-    expect((await verify(t, k.key, k.secret, { clientIp: '10.1.2.3', requiredScopes: ['orders:write'] })).code).toBe('INSUFFICIENT_SCOPE');
+    expect(
+      (await verify(t, k.key, k.secret, { clientIp: '10.1.2.3', requiredScopes: ['orders:read'] }))
+        .code,
+    ).toBe('VALID');
+    expect((await verify(t, k.key, k.secret, { clientIp: '192.168.0.1' })).code).toBe(
+      'IP_NOT_ALLOWED',
+    );
+    expect(
+      (await verify(t, k.key, k.secret, { clientIp: '10.1.2.3', requiredScopes: ['orders:write'] }))
+        .code,
+    ).toBe('INSUFFICIENT_SCOPE');
   });
 
   it('lists keys by status with cursor pagination and a total', async () => {
     const other = await createTeam(t, owner, 'Paging');
     const made = [];
     for (let i = 0; i < 5; i++) made.push(await createKey(t, owner, other.id, { name: `k${i}` }));
-    await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: made[0].id }, owner.headers);
+    await t.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: made[0].id },
+      owner.headers,
+    );
     const seen: string[] = [];
     let after: string | null | undefined = null;
     for (;;) {
-      const page: GraphQLAnswer<ApiKeysQuery> = await t.gql(ApiKeysDocument, { teamId: other.id, status: 'ACTIVE', first: 2, after }, owner.headers);
+      const page: GraphQLAnswer<ApiKeysQuery> = await t.gql(
+        ApiKeysDocument,
+        { teamId: other.id, status: 'ACTIVE', first: 2, after },
+        owner.headers,
+      );
       expect(page.data!.apiKeys.totalCount).toBe(4);
       seen.push(...page.data!.apiKeys.edges.map((e) => e.node.name));
       if (!page.data!.apiKeys.pageInfo.hasNextPage) break;
       after = page.data!.apiKeys.pageInfo.endCursor;
     }
     expect(seen).toEqual(['k4', 'k3', 'k2', 'k1']);
-    const revoked = await t.gql(ApiKeysDocument, { teamId: other.id, status: 'REVOKED', first: 2, after: null }, owner.headers);
+    const revoked = await t.gql(
+      ApiKeysDocument,
+      { teamId: other.id, status: 'REVOKED', first: 2, after: null },
+      owner.headers,
+    );
     expect(revoked.data!.apiKeys.edges.map((e) => e.node.name)).toEqual(['k0']);
   });
 
@@ -118,14 +175,30 @@ describe('API key lifecycle', () => {
     const member = await signUp(t, 'member');
     await addMember(t, owner, team.id, member.email, team.roles.Member);
     const k = await createKey(t, owner, team.id);
-    const create = await t.gql(`mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }`, { input: { teamId: team.id, name: 'x' } }, member.headers);
+    const create = await t.gql(
+      `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret } }`,
+      { input: { teamId: team.id, name: 'x' } },
+      member.headers,
+    );
     expect(codeOf(create)).toBe('FORBIDDEN');
-    const revoke = await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: k.id }, member.headers);
+    const revoke = await t.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: k.id },
+      member.headers,
+    );
     expect(codeOf(revoke)).toBe('FORBIDDEN');
-    const read = await t.gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: k.id }, member.headers);
+    const read = await t.gql(
+      `query($id: ID!) { apiKey(id: $id) { id } }`,
+      { id: k.id },
+      member.headers,
+    );
     expect(read.data).toEqual({ apiKey: { id: k.id } });
     const stranger = await signUp(t, 'stranger');
-    const foreign = await t.gql(`query($id: ID!) { apiKey(id: $id) { id } }`, { id: k.id }, stranger.headers);
+    const foreign = await t.gql(
+      `query($id: ID!) { apiKey(id: $id) { id } }`,
+      { id: k.id },
+      stranger.headers,
+    );
     expect(codeOf(foreign)).toBe('NOT_FOUND');
   });
 });

@@ -57,7 +57,14 @@ it(`revocation on A is seen by B on the very next request (${ROUNDS} rounds)`, a
       expect((await onB(`{ viewer { type } }`, {}, basic(k.key, k.secret))).status).toBe(401);
     } else {
       expect((await onB(`{ viewer { type } }`, {}, basic(k.key, k.secret))).status).toBe(401);
-      expect((await httpRequest(`${b.url}/v1/authorize`, { headers: basic(k.key, k.secret), localAddress: address })).status).toBe(401);
+      expect(
+        (
+          await httpRequest(`${b.url}/v1/authorize`, {
+            headers: basic(k.key, k.secret),
+            localAddress: address,
+          })
+        ).status,
+      ).toBe(401);
       expect((await verifyWith(onB, k.key, k.secret)).code).toBe('REVOKED');
     }
   }
@@ -85,16 +92,47 @@ it(`regeneration on A kills the old secret on B at once, and the new one works t
 it('changes of allowedIps, scopes and expiry on A apply on B at once', async () => {
   const k = await createKey(a, owner, team.id, { name: 'update', scopes: ['orders:read'] });
   await warmOnB(k.key, k.secret);
-  await a.gql(`mutation($id: ID!) { updateApiKey(id: $id, input: { allowedIps: ["10.0.0.0/8"] }) { id } }`, { id: k.id }, owner.headers);
-  expect((await verifyWith(onB, k.key, k.secret, { clientIp: '192.0.2.1' })).code).toBe('IP_NOT_ALLOWED');
+  await a.gql(
+    `mutation($id: ID!) { updateApiKey(id: $id, input: { allowedIps: ["10.0.0.0/8"] }) { id } }`,
+    { id: k.id },
+    owner.headers,
+  );
+  expect((await verifyWith(onB, k.key, k.secret, { clientIp: '192.0.2.1' })).code).toBe(
+    'IP_NOT_ALLOWED',
+  );
   expect((await onB(`{ viewer { type } }`, {}, basic(k.key, k.secret))).status).toBe(401);
-  expect((await verifyWith(onB, k.key, k.secret, { clientIp: '10.0.0.1', requiredScopes: ['orders:read'] })).code).toBe('VALID');
-  await a.gql(`mutation($id: ID!) { updateApiKey(id: $id, input: { scopes: ["orders:write"] }) { id } }`, { id: k.id }, owner.headers);
-  expect((await verifyWith(onB, k.key, k.secret, { clientIp: '10.0.0.1', requiredScopes: ['orders:read'] })).code).toBe('INSUFFICIENT_SCOPE');
+  expect(
+    (
+      await verifyWith(onB, k.key, k.secret, {
+        clientIp: '10.0.0.1',
+        requiredScopes: ['orders:read'],
+      })
+    ).code,
+  ).toBe('VALID');
+  await a.gql(
+    `mutation($id: ID!) { updateApiKey(id: $id, input: { scopes: ["orders:write"] }) { id } }`,
+    { id: k.id },
+    owner.headers,
+  );
+  expect(
+    (
+      await verifyWith(onB, k.key, k.secret, {
+        clientIp: '10.0.0.1',
+        requiredScopes: ['orders:read'],
+      })
+    ).code,
+  ).toBe('INSUFFICIENT_SCOPE');
   // B's copy had no expiry: it must learn the new one, or it would go on answering VALID
   const expiry = shortExpiry();
-  await a.gql(`mutation($id: ID!, $e: DateTimeISO) { updateApiKey(id: $id, input: { expiresAt: $e }) { id } }`, { id: k.id, e: expiry.iso }, owner.headers);
-  await expiry.before(() => verifyWith(onB, k.key, k.secret, { clientIp: '10.0.0.1' }), (answer) => expect(answer.code).toBe('VALID'));
+  await a.gql(
+    `mutation($id: ID!, $e: DateTimeISO) { updateApiKey(id: $id, input: { expiresAt: $e }) { id } }`,
+    { id: k.id, e: expiry.iso },
+    owner.headers,
+  );
+  await expiry.before(
+    () => verifyWith(onB, k.key, k.secret, { clientIp: '10.0.0.1' }),
+    (answer) => expect(answer.code).toBe('VALID'),
+  );
   await expiry.passed();
   expect((await verifyWith(onB, k.key, k.secret, { clientIp: '10.0.0.1' })).code).toBe('EXPIRED');
 });

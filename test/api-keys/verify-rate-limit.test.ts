@@ -2,7 +2,14 @@ import { Client } from 'pg';
 import { basic, type CreatedKey } from '../helpers/api-keys';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
-import { httpRequest, uniqueLoopback, uniqueLoopbackIn, unissuedSecret, verifyWith, withBadChecksum } from '../helpers/http';
+import {
+  httpRequest,
+  uniqueLoopback,
+  uniqueLoopbackIn,
+  unissuedSecret,
+  verifyWith,
+  withBadChecksum,
+} from '../helpers/http';
 import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -30,7 +37,10 @@ let k: CreatedKey;
 beforeAll(async () => {
   const env = { VERIFY_MAX_FAILURES: String(MAX), TRUST_PROXY: GATEWAYS };
   [{ t: a, owner, team, k }, b] = await Promise.all([
-    seed(env).owner('limit-owner').team('Rate limits').key('k', { scopes: ['orders:read'] }),
+    seed(env)
+      .owner('limit-owner')
+      .team('Rate limits')
+      .key('k', { scopes: ['orders:read'] }),
     startTestServer(env),
   ]);
 });
@@ -43,41 +53,78 @@ describe('failures are limited', () => {
     const address = uniqueLoopback();
     const gql = graphqlClient(a.url, { from: address });
     expect((await verifyWith(gql, k.key, k.secret)).code).toBe('VALID');
-    for (let i = 0; i < MAX; i++) expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
-    expect(await verifyWith(gql, k.key, k.secret)).toEqual({ valid: false, code: 'RATE_LIMITED', teamId: null, scopes: [], apiKey: null });
+    for (let i = 0; i < MAX; i++)
+      expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+    expect(await verifyWith(gql, k.key, k.secret)).toEqual({
+      valid: false,
+      code: 'RATE_LIMITED',
+      teamId: null,
+      scopes: [],
+      apiKey: null,
+    });
     const viaBasic = await gql(`{ viewer { type } }`, {}, basic(k.key, k.secret));
     expect(viaBasic.status).toBe(429);
     expect(viaBasic.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    expect((await httpRequest(`${a.url}/v1/authorize`, { headers: basic(k.key, k.secret), localAddress: address })).status).toBe(429);
+    expect(
+      (
+        await httpRequest(`${a.url}/v1/authorize`, {
+          headers: basic(k.key, k.secret),
+          localAddress: address,
+        })
+      ).status,
+    ).toBe(429);
     // only that address: another one is served as usual
-    expect((await verifyWith(graphqlClient(a.url, { from: uniqueLoopback() }), k.key, k.secret)).code).toBe('VALID');
+    expect(
+      (await verifyWith(graphqlClient(a.url, { from: uniqueLoopback() }), k.key, k.secret)).code,
+    ).toBe('VALID');
   });
 
   it('counts per clientIp too: a client that failed through one trusted gateway is refused through another', async () => {
     const client = '203.0.113.50';
     const gateway1 = graphqlClient(a.url, { from: gatewayAddress() });
     const gateway2 = graphqlClient(a.url, { from: gatewayAddress() });
-    for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway1, k.key, unissuedSecret(), { clientIp: client })).code).toBe('INVALID');
-    expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: client })).code).toBe('RATE_LIMITED');
-    expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: '203.0.113.51' })).code).toBe('VALID');
+    for (let i = 0; i < MAX; i++)
+      expect((await verifyWith(gateway1, k.key, unissuedSecret(), { clientIp: client })).code).toBe(
+        'INVALID',
+      );
+    expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: client })).code).toBe(
+      'RATE_LIMITED',
+    );
+    expect((await verifyWith(gateway2, k.key, k.secret, { clientIp: '203.0.113.51' })).code).toBe(
+      'VALID',
+    );
     expect((await verifyWith(gateway2, k.key, k.secret)).code).toBe('VALID');
   });
 
   it(`one abusive client can't get its gateway refused: ${MAX} failures for one clientIp leave the gateway's other clients served; ${MAX * 20} failures over many clients do block the gateway`, async () => {
     const gateway = graphqlClient(a.url, { from: gatewayAddress() });
-    for (let i = 0; i < MAX; i++) expect((await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: '198.51.100.1' })).code).toBe('INVALID');
-    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.1' })).code).toBe('RATE_LIMITED');
-    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.2' })).code).toBe('VALID');
+    for (let i = 0; i < MAX; i++)
+      expect(
+        (await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: '198.51.100.1' })).code,
+      ).toBe('INVALID');
+    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.1' })).code).toBe(
+      'RATE_LIMITED',
+    );
+    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.2' })).code).toBe(
+      'VALID',
+    );
     // A caller that makes up a new clientIp for every try is still stopped, at the gateway limit.
     for (let i = 0; i < MAX * 20 - MAX; i++) {
-      await verifyWith(gateway, k.key, unissuedSecret(), { clientIp: `198.51.100.${10 + (i % 200)}` });
+      await verifyWith(gateway, k.key, unissuedSecret(), {
+        clientIp: `198.51.100.${10 + (i % 200)}`,
+      });
     }
-    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.250' })).code).toBe('RATE_LIMITED');
+    expect((await verifyWith(gateway, k.key, k.secret, { clientIp: '198.51.100.250' })).code).toBe(
+      'RATE_LIMITED',
+    );
   });
 
   it('the count is shared by every instance: after the limit on one, a single failure blocks the next', async () => {
     const address = uniqueLoopback();
-    for (let i = 0; i < MAX; i++) expect((await verifyWith(graphqlClient(a.url, { from: address }), k.key, unissuedSecret())).code).toBe('INVALID');
+    for (let i = 0; i < MAX; i++)
+      expect(
+        (await verifyWith(graphqlClient(a.url, { from: address }), k.key, unissuedSecret())).code,
+      ).toBe('INVALID');
     const onB = graphqlClient(b.url, { from: address });
     // one failure on B reads the shared count, which is already past the limit (B alone would
     // allow MAX of its own)
@@ -105,21 +152,29 @@ describe('good traffic is never limited', () => {
   it(`200 VALID verifications in a row from one address (with ${MAX - 1} failures already counted) are never RATE_LIMITED`, async () => {
     const address = uniqueLoopback();
     const gql = graphqlClient(a.url, { from: address });
-    for (let i = 0; i < MAX - 1; i++) expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+    for (let i = 0; i < MAX - 1; i++)
+      expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
     const codes = new Map<string, number>();
     for (let i = 0; i < 200; i++) {
       const { code } = await verifyWith(gql, k.key, k.secret, { requiredScopes: ['orders:read'] });
       codes.set(code, (codes.get(code) ?? 0) + 1);
     }
     for (let i = 0; i < 50; i++) {
-      const res = await httpRequest(`${a.url}/v1/authorize`, { headers: basic(k.key, k.secret), localAddress: address });
+      const res = await httpRequest(`${a.url}/v1/authorize`, {
+        headers: basic(k.key, k.secret),
+        localAddress: address,
+      });
       codes.set(`authorize ${res.status}`, (codes.get(`authorize ${res.status}`) ?? 0) + 1);
     }
     for (let i = 0; i < 50; i++) {
       const res = await gql(`{ viewer { type } }`, {}, basic(k.key, k.secret));
       codes.set(`graphql ${res.status}`, (codes.get(`graphql ${res.status}`) ?? 0) + 1);
     }
-    expect(Object.fromEntries(codes)).toEqual({ VALID: 200, 'authorize 200': 50, 'graphql 200': 50 });
+    expect(Object.fromEntries(codes)).toEqual({
+      VALID: 200,
+      'authorize 200': 50,
+      'graphql 200': 50,
+    });
     // the failures counted before are still there: the next one reaches the limit
     expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
     expect((await verifyWith(gql, k.key, k.secret)).code).toBe('RATE_LIMITED');
@@ -142,7 +197,9 @@ describe('a bad checksum costs no database query', () => {
     const spy = jest.spyOn(Client.prototype, 'query');
     try {
       await run();
-      return spy.mock.calls.filter(([, values]) => !(Array.isArray(values) && values[0] === 'empress_api_key_changed_ack')).length;
+      return spy.mock.calls.filter(
+        ([, values]) => !(Array.isArray(values) && values[0] === 'empress_api_key_changed_ack'),
+      ).length;
     } finally {
       spy.mockRestore();
     }
@@ -155,7 +212,9 @@ describe('a bad checksum costs no database query', () => {
     await Promise.all([a, b, c].map((server) => server.server.services.usage.flush()));
     // The spy sees queries: an unknown key with a well-formed secret needs at least the lookup.
     const control = await queriesDuring(async () => {
-      expect((await verifyWith(gql, `empk_${'Q'.repeat(24)}`, unissuedSecret())).code).toBe('INVALID');
+      expect((await verifyWith(gql, `empk_${'Q'.repeat(24)}`, unissuedSecret())).code).toBe(
+        'INVALID',
+      );
     });
     expect(control).toBeGreaterThan(0);
 
@@ -167,7 +226,10 @@ describe('a bad checksum costs no database query', () => {
         seen.push((await verifyWith(gql, key, withBadChecksum(k.secret))).code);
       }
       seen.push((await verifyWith(gql, k.key, withBadChecksum(k.secret))).code);
-      const res = await httpRequest(`${c.url}/v1/authorize`, { headers: basic(`empk_${'y'.repeat(24)}`, withBadChecksum(k.secret)), localAddress: uniqueLoopback() });
+      const res = await httpRequest(`${c.url}/v1/authorize`, {
+        headers: basic(`empk_${'y'.repeat(24)}`, withBadChecksum(k.secret)),
+        localAddress: uniqueLoopback(),
+      });
       seen.push(`authorize ${res.status}`);
     });
     expect(seen).toEqual([...Array(21).fill('INVALID'), 'authorize 401']);

@@ -7,7 +7,18 @@ import { archiveChain } from '../../src/modules/audit/chain-archive';
 import { MUTATION_ACTIONS } from '../../src/modules/audit/mutation-audit';
 import { buildBareSchema } from '../../src/schema';
 import { createKey, verify } from '../helpers/api-keys';
-import { accept, bearer, createTeam, grant, invite, logIn, PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
+import {
+  accept,
+  bearer,
+  createTeam,
+  grant,
+  invite,
+  logIn,
+  PASSWORD,
+  signUp,
+  uniqueEmail,
+  type SignedInUser,
+} from '../helpers/factories';
 import { graphqlClient, typed, type GraphQLAnswer, type TypedString } from '../helpers/graphql';
 import { uniqueLoopback } from '../helpers/http';
 import { ownDatabase } from '../helpers/own-database';
@@ -26,7 +37,10 @@ let t: TestServer;
 beforeAll(async () => {
   await own.create({ migrated: true });
   // two failed sign-ins lock an account out; two security-log rows a minute, the rest overflows
-  t = await startTestServer({ LOGIN_MAX_FAILURES: '2', SECURITY_LOG_MAX_ROWS_PER_MINUTE: '2' }, { databaseUrl: own.url });
+  t = await startTestServer(
+    { LOGIN_MAX_FAILURES: '2', SECURITY_LOG_MAX_ROWS_PER_MINUTE: '2' },
+    { databaseUrl: own.url },
+  );
 });
 afterAll(async () => {
   await t?.close();
@@ -47,21 +61,29 @@ const as =
 async function accountsAndSessions(): Promise<void> {
   const person = await signUp(t, 'sessions');
   const second = await logIn(t, person.email);
-  const { mySessions } = await as(person)(typed<{ mySessions: { id: string; current: boolean }[] }>(`{ mySessions { id current } }`));
+  const { mySessions } = await as(person)(
+    typed<{ mySessions: { id: string; current: boolean }[] }>(`{ mySessions { id current } }`),
+  );
   const other = mySessions.find((s) => !s.current)!;
   await as(person)(`mutation($id: ID!) { revokeSession(id: $id) }`, { id: other.id });
   expect(second.token).not.toBe(person.token);
   await as(person)(`mutation { updateProfile(name: "Renamed") { id } }`);
-  await as(person)(`mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`, {
-    c: PASSWORD,
-    n: `${PASSWORD} again`,
-  });
+  await as(person)(
+    `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }`,
+    {
+      c: PASSWORD,
+      n: `${PASSWORD} again`,
+    },
+  );
   await as(person)(`mutation { logOut }`);
   const again = await logIn(t, person.email, `${PASSWORD} again`);
   await as(again)(`mutation { logOutEverywhere }`);
   // two wrong passwords from one address: refused, then locked out
   for (let i = 0; i < 2; i++) {
-    const res = await t.gql(`mutation($e: String!) { logIn(email: $e, password: "not the password") { token } }`, { e: again.email });
+    const res = await t.gql(
+      `mutation($e: String!) { logIn(email: $e, password: "not the password") { token } }`,
+      { e: again.email },
+    );
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   }
 }
@@ -70,10 +92,16 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
   const owner = await signUp(t, 'owner');
   const team = await createTeam(t, owner, 'Catalogued');
   const byOwner = as(owner);
-  await byOwner(`mutation($id: ID!) { updateTeam(id: $id, name: "Catalogued, renamed") { id } }`, { id: team.id });
+  await byOwner(`mutation($id: ID!) { updateTeam(id: $id, name: "Catalogued, renamed") { id } }`, {
+    id: team.id,
+  });
 
   const member = await signUp(t, 'member');
-  const membershipId = await accept(t, member, await invite(t, owner, team.id, member.email, team.roles.Member));
+  const membershipId = await accept(
+    t,
+    member,
+    await invite(t, owner, team.id, member.email, team.roles.Member),
+  );
   const decliner = await signUp(t, 'decliner');
   const declined = await invite(t, owner, team.id, decliner.email, team.roles.Member);
   await as(decliner)(`mutation($id: ID!) { declineInvitation(id: $id) }`, { id: declined });
@@ -84,20 +112,41 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
   await byOwner(changeRole, { m: membershipId, r: team.roles.Auditor });
   const grantId = await grant(t, owner, membershipId, 'apiKeys:create');
   await byOwner(`mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: grantId });
-  const { createRole } = await byOwner(typed<{ createRole: { id: string } }>(`mutation($t: ID!) { createRole(teamId: $t, name: "Reader", permissions: ["team:read"]) { id } }`), {
-    t: team.id,
+  const { createRole } = await byOwner(
+    typed<{ createRole: { id: string } }>(
+      `mutation($t: ID!) { createRole(teamId: $t, name: "Reader", permissions: ["team:read"]) { id } }`,
+    ),
+    {
+      t: team.id,
+    },
+  );
+  await byOwner(`mutation($id: ID!) { updateRole(id: $id, name: "Readers") { id } }`, {
+    id: createRole.id,
   });
-  await byOwner(`mutation($id: ID!) { updateRole(id: $id, name: "Readers") { id } }`, { id: createRole.id });
   await byOwner(`mutation($id: ID!) { deleteRole(id: $id) }`, { id: createRole.id });
 
   const key = await createKey(t, owner, team.id, { scopes: ['orders:read'] });
-  await byOwner(`mutation($id: ID!) { updateApiKey(id: $id, input: { name: "renamed" }) { id } }`, { id: key.id });
-  const { regenerateApiKeySecret } = await byOwner(typed<{ regenerateApiKeySecret: { secret: string } }>(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`), { id: key.id });
+  await byOwner(`mutation($id: ID!) { updateApiKey(id: $id, input: { name: "renamed" }) { id } }`, {
+    id: key.id,
+  });
+  const { regenerateApiKeySecret } = await byOwner(
+    typed<{ regenerateApiKeySecret: { secret: string } }>(
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
+    ),
+    { id: key.id },
+  );
   expect(await verify(t, key.key, regenerateApiKeySecret.secret)).toMatchObject({ valid: true });
   // a refusal is written under the action its success would have had (apiKey.revoked, DENIED)
-  const refused = await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id }, member.headers);
+  const refused = await t.gql(
+    `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+    { id: key.id },
+    member.headers,
+  );
   expect(refused.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-  await byOwner(`mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`, { id: key.id, m: membershipId });
+  await byOwner(
+    `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`,
+    { id: key.id, m: membershipId },
+  );
   await byOwner(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id });
   // a verifyApiCredentials call that fails as a call (bad input), by a signed-in caller
   const badCall = await t.gql(
@@ -109,7 +158,9 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
 
   const newcomer = await signUp(t, 'newcomer');
   const { addTeamMember } = await as(admin)(
-    typed<{ addTeamMember: { id: string } }>(`mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`),
+    typed<{ addTeamMember: { id: string } }>(
+      `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+    ),
     { t: team.id, e: newcomer.email, r: team.roles.Member },
   );
   await as(admin)(`query($t: ID!) { team(id: $t) { id name } }`, { t: team.id });
@@ -117,7 +168,9 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
   await byOwner(`mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, { m: membershipId });
   expect(addTeamMember.id).toBeTruthy();
 
-  const exported = await fetch(`${t.url}/v1/audit/export?teamId=${team.id}`, { headers: owner.headers });
+  const exported = await fetch(`${t.url}/v1/audit/export?teamId=${team.id}`, {
+    headers: owner.headers,
+  });
   expect(exported.status).toBe(200);
   await exported.text();
   return team.id;
@@ -125,11 +178,22 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
 
 /** Refusals of callers with no stake: credentials refused, an anonymous mutation, and more than a minute's rows. */
 async function securityLog(teamId: string): Promise<void> {
-  const refusedCredentials = await t.gql(`{ viewer { type } }`, {}, bearer(`emst_${'x'.repeat(43)}`));
+  const refusedCredentials = await t.gql(
+    `{ viewer { type } }`,
+    {},
+    bearer(`emst_${'x'.repeat(43)}`),
+  );
   expect(refusedCredentials.status).toBe(401);
-  const anonymous = await t.gql(`mutation($id: ID!) { updateTeam(id: $id, name: "x") { id } }`, { id: teamId });
+  const anonymous = await t.gql(`mutation($id: ID!) { updateTeam(id: $id, name: "x") { id } }`, {
+    id: teamId,
+  });
   expect(anonymous.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-  for (let i = 0; i < 4; i++) await graphqlClient(t.url, { from: uniqueLoopback() })(`{ viewer { type } }`, {}, bearer(`emst_${'y'.repeat(43)}`));
+  for (let i = 0; i < 4; i++)
+    await graphqlClient(t.url, { from: uniqueLoopback() })(
+      `{ viewer { type } }`,
+      {},
+      bearer(`emst_${'y'.repeat(43)}`),
+    );
   await t.server.services.securityLog.flush(true);
 }
 
@@ -137,13 +201,17 @@ async function securityLog(teamId: string): Promise<void> {
 async function archiveATeam(): Promise<void> {
   const team = await createTeam(t, await signUp(t, 'archivist'), 'Archived');
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'empress-actions-')), 'archive.ndjson');
-  expect(await archiveChain(t.dataSource, team.id, new Date(), file)).toMatchObject({ kind: 'archived' });
+  expect(await archiveChain(t.dataSource, team.id, new Date(), file)).toMatchObject({
+    kind: 'archived',
+  });
 }
 
 describe('the catalogue of audit actions', () => {
   it('a whole lifecycle writes every catalogued action, and none that is not', async () => {
     const adminEmail = uniqueEmail('bootstrap');
-    expect(await bootstrapAdmin(t.dataSource, { email: adminEmail, password: PASSWORD })).toMatchObject({ email: adminEmail });
+    expect(
+      await bootstrapAdmin(t.dataSource, { email: adminEmail, password: PASSWORD }),
+    ).toMatchObject({ email: adminEmail });
     const admin = await logIn(t, adminEmail);
     await accountsAndSessions();
     const teamId = await teamMembersAndKeys(admin);
@@ -160,6 +228,7 @@ describe('the catalogue of audit actions', () => {
   it('every mutation of the schema names its action from the catalogue', async () => {
     const mutations = Object.keys((await buildBareSchema()).getMutationType()!.getFields()).sort();
     expect(Object.keys(MUTATION_ACTIONS).sort()).toEqual(mutations);
-    for (const described of Object.values(MUTATION_ACTIONS)) expect(isAuditAction(described.action)).toBe(true);
+    for (const described of Object.values(MUTATION_ACTIONS))
+      expect(isAuditAction(described.action)).toBe(true);
   });
 });

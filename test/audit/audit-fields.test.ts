@@ -1,5 +1,9 @@
 import { AuditEvent, ActorType, AuditOutcome } from '../../src/modules/audit/audit-event.entity';
-import { AUDIT_FIELDS, EXPORT_COLUMNS, type HashableEvent } from '../../src/modules/audit/audit-fields';
+import {
+  AUDIT_FIELDS,
+  EXPORT_COLUMNS,
+  type HashableEvent,
+} from '../../src/modules/audit/audit-fields';
 import { hashEvent } from '../../src/modules/audit/audit-hash';
 import { startTestServer, type TestServer } from '../helpers/server';
 
@@ -55,8 +59,12 @@ const BARE: HashableEvent = {
 
 describe('the audit row', () => {
   it('hashes as chains already written were hashed (values computed before the description existed)', () => {
-    expect(hashEvent(FULL)).toBe('73577f1a88d5137adc26f6881104feef05ef33760677927d87dc959a226f4ca6');
-    expect(hashEvent(BARE)).toBe('8af9022c05b2383b991b9a3fa88bbef883f688e4a9edd53fb6c01af085f6c8c7');
+    expect(hashEvent(FULL)).toBe(
+      '73577f1a88d5137adc26f6881104feef05ef33760677927d87dc959a226f4ca6',
+    );
+    expect(hashEvent(BARE)).toBe(
+      '8af9022c05b2383b991b9a3fa88bbef883f688e4a9edd53fb6c01af085f6c8c7',
+    );
   });
 
   it('audit_events and security_events have exactly its columns, in its order', async () => {
@@ -73,13 +81,17 @@ describe('the audit row', () => {
   });
 
   it('the AuditEvent entity maps exactly its fields to its columns', () => {
-    const entity = t.dataSource.getMetadata(AuditEvent).columns.map((c) => `${c.propertyName} -> ${c.databaseName}`);
+    const entity = t.dataSource
+      .getMetadata(AuditEvent)
+      .columns.map((c) => `${c.propertyName} -> ${c.databaseName}`);
     const described = AUDIT_FIELDS.map((field) => `${field.name} -> ${field.column}`);
     expect([...entity].sort()).toEqual([...described].sort());
   });
 
   it('exports every field once, in the columns exports have always had', () => {
-    expect(AUDIT_FIELDS.map((field) => field.exported).sort((a, b) => a - b)).toEqual(AUDIT_FIELDS.map((_, i) => i + 1));
+    expect(AUDIT_FIELDS.map((field) => field.exported).sort((a, b) => a - b)).toEqual(
+      AUDIT_FIELDS.map((_, i) => i + 1),
+    );
     expect(EXPORT_COLUMNS.join(',')).toBe(
       'id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,' +
         'metadata,prevHash,hash,chainSeq,apiKeyId',

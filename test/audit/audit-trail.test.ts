@@ -1,4 +1,9 @@
-import { AuditEventsDocument, RegenerateApiKeySecretDocument, RevokeApiKeyDocument, type AuditEventFilter } from '../clients/generated/graphql';
+import {
+  AuditEventsDocument,
+  RegenerateApiKeySecretDocument,
+  RevokeApiKeyDocument,
+  type AuditEventFilter,
+} from '../clients/generated/graphql';
 import { addMember, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
 import { basic, createKey, verify } from '../helpers/api-keys';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
@@ -43,7 +48,12 @@ describe('audit trail', () => {
       'apiKey.revoked:DENIED',
       'apiKey.revoked:SUCCESS',
     ]);
-    expect(trail[0].actor).toEqual({ type: 'USER', userId: owner.id, apiKeyId: null, label: owner.email });
+    expect(trail[0].actor).toEqual({
+      type: 'USER',
+      userId: owner.id,
+      apiKeyId: null,
+      label: owner.email,
+    });
     expect(trail[3].actor.userId).toBe(member.id);
     expect(trail[2].actor).toMatchObject({ type: 'API_KEY', apiKeyId: key.id, label: key.key });
     expect(JSON.stringify(trail)).not.toContain(key.secret);
@@ -56,27 +66,46 @@ describe('audit trail', () => {
   });
 
   it('refuses UPDATE, DELETE and TRUNCATE on audit_events', async () => {
-    await expect(t.dataSource.query(`UPDATE audit_events SET action = 'x' WHERE team_id = $1`, [team.id])).rejects.toThrow(/append-only/);
-    await expect(t.dataSource.query(`DELETE FROM audit_events WHERE team_id = $1`, [team.id])).rejects.toThrow(/append-only/);
+    await expect(
+      t.dataSource.query(`UPDATE audit_events SET action = 'x' WHERE team_id = $1`, [team.id]),
+    ).rejects.toThrow(/append-only/);
+    await expect(
+      t.dataSource.query(`DELETE FROM audit_events WHERE team_id = $1`, [team.id]),
+    ).rejects.toThrow(/append-only/);
     await expect(t.dataSource.query(`TRUNCATE audit_events`)).rejects.toThrow(/append-only/);
   });
 
   it('exports the log as NDJSON and CSV', async () => {
-    const nd = await fetch(`${t.url}/v1/audit/export?teamId=${team.id}&format=ndjson`, { headers: owner.headers });
+    const nd = await fetch(`${t.url}/v1/audit/export?teamId=${team.id}&format=ndjson`, {
+      headers: owner.headers,
+    });
     expect(nd.status).toBe(200);
-    const rows = (await nd.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const rows = (await nd.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rows[0].action).toBe('team.created');
-    const csv = await fetch(`${t.url}/v1/audit/export?teamId=${team.id}&format=csv&actions=apiKey.created`, { headers: owner.headers });
+    const csv = await fetch(
+      `${t.url}/v1/audit/export?teamId=${team.id}&format=csv&actions=apiKey.created`,
+      { headers: owner.headers },
+    );
     const lines = (await csv.text()).trim().split('\r\n');
     expect(lines[0]).toMatch(/^id,occurredAt,teamId,action/);
     expect(lines.slice(1).every((l) => l.includes('apiKey.created'))).toBe(true);
     const stranger = await signUp(t, 'stranger');
-    expect((await fetch(`${t.url}/v1/audit/export?teamId=${team.id}`, { headers: stranger.headers })).status).toBe(404);
+    expect(
+      (await fetch(`${t.url}/v1/audit/export?teamId=${team.id}`, { headers: stranger.headers }))
+        .status,
+    ).toBe(404);
   });
 
   it('lets a key with audit:read pull its team log', async () => {
     const key = await createKey(t, owner, team.id, { scopes: ['audit:read'] });
-    const res = await t.gql(AuditEventsDocument, { teamId: team.id, first: 2 }, basic(key.key, key.secret));
+    const res = await t.gql(
+      AuditEventsDocument,
+      { teamId: team.id, first: 2 },
+      basic(key.key, key.secret),
+    );
     expect(res.data!.auditEvents.edges).toHaveLength(2);
   });
 });

@@ -1,7 +1,13 @@
 import { AuditOutcome } from '../../src/modules/audit/audit-event.entity';
 import { appendSyntheticEvents } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { addMember, createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import {
+  addMember,
+  createTeam,
+  signUp,
+  type SignedInUser,
+  type TeamFixture,
+} from '../helpers/factories';
 import { seed } from '../helpers/seed';
 import { rssOf, startServerProcess, type ServerProcess } from '../helpers/server-process';
 import type { TestServer } from '../helpers/server';
@@ -34,7 +40,10 @@ beforeAll(async () => {
        FROM generate_series(1, ${BULK}) AS g`,
     [bulkTeam.id, owner.id, owner.email],
   );
-  await t.dataSource.query(`UPDATE audit_chain_heads SET last_seq = $2 WHERE chain_key = $1`, [bulkTeam.id, BULK + 1]);
+  await t.dataSource.query(`UPDATE audit_chain_heads SET last_seq = $2 WHERE chain_key = $1`, [
+    bulkTeam.id,
+    BULK + 1,
+  ]);
   // What autovacuum would do after such a load. Without statistics the planner takes the team
   // for a small one and sorts all its remaining rows for every batch of 1,000 (200 ms a batch).
   await t.dataSource.query(`ANALYZE audit_events`);
@@ -62,7 +71,10 @@ interface Watched {
  * for 2 s a fifth of the way in, as a slow client would), while sampling the server's RSS every
  * 20 ms. `onLine` sees every line.
  */
-async function watchedExport(query: string, onLine: (line: string, index: number) => void): Promise<Watched> {
+async function watchedExport(
+  query: string,
+  onLine: (line: string, index: number) => void,
+): Promise<Watched> {
   const baselineSamples: number[] = [];
   for (let i = 0; i < 10; i++) {
     baselineSamples.push(rssOf(proc!.pid));
@@ -112,7 +124,9 @@ async function watchedExport(query: string, onLine: (line: string, index: number
 describe('exporting 100,000 events', () => {
   it('warms up', async () => {
     // the first request loads code paths; memory is measured from a warm process
-    const res = await fetch(`${proc!.url}/v1/audit/export?teamId=${bulkTeam.id}&outcome=DENIED`, { headers: owner.headers });
+    const res = await fetch(`${proc!.url}/v1/audit/export?teamId=${bulkTeam.id}&outcome=DENIED`, {
+      headers: owner.headers,
+    });
     expect(res.status).toBe(200);
     expect((await res.text()).split('\n').filter(Boolean).length).toBe(BULK / 10);
   }, 60_000);
@@ -120,12 +134,22 @@ describe('exporting 100,000 events', () => {
   it('NDJSON: every event once, oldest first, while the server process stays flat', async () => {
     let last = 0;
     let bad = 0;
-    const watched = await watchedExport(`teamId=${bulkTeam.id}&format=ndjson&actions=bulk.event`, (line) => {
-      const event = JSON.parse(line);
-      if (event.metadata.g !== last + 1 || event.action !== 'bulk.event' || event.teamId !== bulkTeam.id) bad++;
-      last = event.metadata.g;
-    });
-    console.info(`NDJSON export: ${watched.lines} lines in ${watched.ms} ms; server RSS ${watched.baselineMb.toFixed(1)} MB -> peak ${watched.peakMb.toFixed(1)} MB`);
+    const watched = await watchedExport(
+      `teamId=${bulkTeam.id}&format=ndjson&actions=bulk.event`,
+      (line) => {
+        const event = JSON.parse(line);
+        if (
+          event.metadata.g !== last + 1 ||
+          event.action !== 'bulk.event' ||
+          event.teamId !== bulkTeam.id
+        )
+          bad++;
+        last = event.metadata.g;
+      },
+    );
+    console.info(
+      `NDJSON export: ${watched.lines} lines in ${watched.ms} ms; server RSS ${watched.baselineMb.toFixed(1)} MB -> peak ${watched.peakMb.toFixed(1)} MB`,
+    );
     expect(watched.lines).toBe(BULK);
     expect(bad).toBe(0);
     expect(last).toBe(BULK);
@@ -134,24 +158,42 @@ describe('exporting 100,000 events', () => {
 
   it('CSV: a header and every event, memory flat too', async () => {
     let header = '';
-    const watched = await watchedExport(`teamId=${bulkTeam.id}&format=csv&actions=bulk.event`, (line, i) => {
-      if (i === 0) header = line;
-    });
-    console.info(`CSV export: ${watched.lines} lines in ${watched.ms} ms; server RSS ${watched.baselineMb.toFixed(1)} MB -> peak ${watched.peakMb.toFixed(1)} MB`);
-    expect(header).toBe('id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,metadata,prevHash,hash,chainSeq,apiKeyId');
+    const watched = await watchedExport(
+      `teamId=${bulkTeam.id}&format=csv&actions=bulk.event`,
+      (line, i) => {
+        if (i === 0) header = line;
+      },
+    );
+    console.info(
+      `CSV export: ${watched.lines} lines in ${watched.ms} ms; server RSS ${watched.baselineMb.toFixed(1)} MB -> peak ${watched.peakMb.toFixed(1)} MB`,
+    );
+    expect(header).toBe(
+      'id,occurredAt,teamId,action,outcome,actorType,actorUserId,actorApiKeyId,actorLabel,targetType,targetId,ip,userAgent,requestId,metadata,prevHash,hash,chainSeq,apiKeyId',
+    );
     expect(watched.lines).toBe(BULK + 1);
     expect(watched.peakMb - watched.baselineMb).toBeLessThan(60);
   }, 120_000);
 
   it('filters apply to the export as to the query, and the export itself is audited', async () => {
-    const res = await fetch(`${t.url}/v1/audit/export?teamId=${bulkTeam.id}&outcome=DENIED&actions=bulk.event`, { headers: owner.headers });
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l));
+    const res = await fetch(
+      `${t.url}/v1/audit/export?teamId=${bulkTeam.id}&outcome=DENIED&actions=bulk.event`,
+      { headers: owner.headers },
+    );
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(BULK / 10);
     expect(lines.every((e) => e.outcome === 'DENIED' && e.metadata.g % 10 === 0)).toBe(true);
     const requestId = res.headers.get('x-request-id');
-    const [row] = await t.dataSource.query(`SELECT action, outcome, actor_user_id, metadata FROM audit_events WHERE request_id = $1`, [requestId]);
+    const [row] = await t.dataSource.query(
+      `SELECT action, outcome, actor_user_id, metadata FROM audit_events WHERE request_id = $1`,
+      [requestId],
+    );
     expect(row).toEqual({
-      action: 'audit.exported', outcome: 'SUCCESS', actor_user_id: owner.id,
+      action: 'audit.exported',
+      outcome: 'SUCCESS',
+      actor_user_id: owner.id,
       metadata: { format: 'ndjson', filter: { actions: ['bulk.event'], outcome: 'DENIED' } },
     });
   }, 60_000);
@@ -209,10 +251,15 @@ describe('CSV cells', () => {
       metadata: { text: tricky[i] },
       outcome: AuditOutcome.FAILURE,
     }));
-    const res = await fetch(`${t.url}/v1/audit/export?teamId=${team.id}&format=csv&actions=test.csv`, { headers: owner.headers });
+    const res = await fetch(
+      `${t.url}/v1/audit/export?teamId=${team.id}&format=csv&actions=test.csv`,
+      { headers: owner.headers },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="audit-${team.id}.csv"`);
+    expect(res.headers.get('content-disposition')).toBe(
+      `attachment; filename="audit-${team.id}.csv"`,
+    );
     expect(res.headers.get('cache-control')).toBe('no-store');
     const [header, ...rows] = parseCsv(await res.text());
     const col = (name: string) => header.indexOf(name);
@@ -244,7 +291,10 @@ describe('who may export, and with what', () => {
   });
 
   const get = async (query: string, headers: Record<string, string> = {}) => {
-    const res = await fetch(`${t.url}/v1/audit/export?${query}`, { headers, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(`${t.url}/v1/audit/export?${query}`, {
+      headers,
+      signal: AbortSignal.timeout(10_000),
+    });
     const text = await res.text().catch((error: Error) => `<body failed: ${error.message}>`);
     let code: string | null = null;
     try {
@@ -257,17 +307,39 @@ describe('who may export, and with what', () => {
 
   it('401 anonymous or bad credentials, 403 without audit:read, 404 another team, 200 with audit:read', async () => {
     expect(await get(`teamId=${team.id}`)).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
-    expect(await get(`teamId=${team.id}`, { authorization: 'Bearer emst_nope' })).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
-    expect(await get(`teamId=${team.id}`, member.headers)).toMatchObject({ status: 403, code: 'FORBIDDEN' });
-    expect(await get(`teamId=${team.id}`, stranger.headers)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
-    expect(await get(`teamId=00000000-0000-4000-8000-000000000000`, owner.headers)).toMatchObject({ status: 404, code: 'NOT_FOUND' });
+    expect(await get(`teamId=${team.id}`, { authorization: 'Bearer emst_nope' })).toMatchObject({
+      status: 401,
+      code: 'UNAUTHENTICATED',
+    });
+    expect(await get(`teamId=${team.id}`, member.headers)).toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    expect(await get(`teamId=${team.id}`, stranger.headers)).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    expect(await get(`teamId=00000000-0000-4000-8000-000000000000`, owner.headers)).toMatchObject({
+      status: 404,
+      code: 'NOT_FOUND',
+    });
     const reader = await createKey(t, owner, team.id, { scopes: ['audit:read'] });
     const plain = await createKey(t, owner, team.id, { scopes: ['team:read'] });
     const ok = await get(`teamId=${team.id}`, basic(reader.key, reader.secret));
     expect(ok.status).toBe(200);
-    expect(ok.text.trim().split('\n').map((l) => JSON.parse(l).action)).toContain('team.created');
-    expect(await get(`teamId=${team.id}`, basic(plain.key, plain.secret))).toMatchObject({ status: 403, code: 'FORBIDDEN' });
-    expect(await get(`teamId=${team.id}`, basic(reader.key, `${reader.secret}x`))).toMatchObject({ status: 401 });
+    expect(
+      ok.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).action),
+    ).toContain('team.created');
+    expect(await get(`teamId=${team.id}`, basic(plain.key, plain.secret))).toMatchObject({
+      status: 403,
+      code: 'FORBIDDEN',
+    });
+    expect(await get(`teamId=${team.id}`, basic(reader.key, `${reader.secret}x`))).toMatchObject({
+      status: 401,
+    });
   });
 
   it('400 for bad parameters, before anything is streamed', async () => {
@@ -288,11 +360,20 @@ describe('who may export, and with what', () => {
     ];
     for (const query of bad) {
       const res = await get(query, owner.headers);
-      expect({ query, status: res.status, code: res.code }).toEqual({ query, status: 400, code: 'BAD_USER_INPUT' });
+      expect({ query, status: res.status, code: res.code }).toEqual({
+        query,
+        status: 400,
+        code: 'BAD_USER_INPUT',
+      });
     }
     // refused exports are not filed as exports
     const exports = async () =>
-      (await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'audit.exported'`, [team.id]))[0].n;
+      (
+        await t.dataSource.query(
+          `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'audit.exported'`,
+          [team.id],
+        )
+      )[0].n;
     const before = await exports();
     for (const query of bad) await get(query, owner.headers);
     expect(await exports()).toBe(before);

@@ -1,7 +1,13 @@
 import { CreateRoleDocument } from '../clients/generated/graphql';
 import { appendSyntheticEvents, chainOf, EVENTS_QUERY, VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
-import { addMember, createTeam, type SignedInUser, signUp, type TeamFixture } from '../helpers/factories';
+import {
+  addMember,
+  createTeam,
+  type SignedInUser,
+  signUp,
+  type TeamFixture,
+} from '../helpers/factories';
 import { codeOf, typed } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
@@ -25,22 +31,36 @@ interface Page {
 }
 
 /** Only what paging needs: a page of 500 with every field of EVENTS_QUERY would cost 11,001, over the limit of 5,000. */
-const IDS_QUERY = typed<{ auditEvents: { edges: { cursor: string; node: { id: string } }[]; pageInfo: Omit<Page, 'ids' | 'cursors'> } }>(
+const IDS_QUERY = typed<{
+  auditEvents: {
+    edges: { cursor: string; node: { id: string } }[];
+    pageInfo: Omit<Page, 'ids' | 'cursors'>;
+  };
+}>(
   `query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
     auditEvents(teamId: $t, filter: $f, first: $first, after: $after) { edges { cursor node { id } } pageInfo { hasNextPage endCursor } }
   }`,
 );
 
-async function page(teamId: string, variables: { first?: number; after?: string | null; f?: Record<string, unknown> } = {}, headers = owner.headers): Promise<Page> {
+async function page(
+  teamId: string,
+  variables: { first?: number; after?: string | null; f?: Record<string, unknown> } = {},
+  headers = owner.headers,
+): Promise<Page> {
   const res = await t.gql(IDS_QUERY, { t: teamId, ...variables }, headers);
   if (!res.data) throw new Error(JSON.stringify(res.errors));
   const { edges, pageInfo } = res.data.auditEvents;
   return { ids: edges.map((e) => e.node.id), cursors: edges.map((e) => e.cursor), ...pageInfo };
 }
 
-const createRole = (teamId: string, name: string, headers = owner.headers) => t.gql(CreateRoleDocument, { teamId, name, permissions: [] }, headers);
+const createRole = (teamId: string, name: string, headers = owner.headers) =>
+  t.gql(CreateRoleDocument, { teamId, name, permissions: [] }, headers);
 
-async function idsBySql(teamId: string, condition = 'true', params: unknown[] = []): Promise<string[]> {
+async function idsBySql(
+  teamId: string,
+  condition = 'true',
+  params: unknown[] = [],
+): Promise<string[]> {
   const rows: { id: string }[] = await t.dataSource.query(
     `SELECT id FROM audit_events WHERE team_id = $1 AND (${condition}) ORDER BY chain_seq DESC`,
     [teamId, ...params],
@@ -53,7 +73,8 @@ describe('keyset pagination while events keep arriving', () => {
     const team = await createTeam(t, owner, 'Live paging');
     const key = await createKey(t, owner, team.id, { name: 'busy', scopes: ['team:read'] });
     await appendSyntheticEvents(t, team.id, 60);
-    for (let i = 0; i < 10; i++) expect((await createRole(team.id, `before ${i}`)).errors).toBeUndefined();
+    for (let i = 0; i < 10; i++)
+      expect((await createRole(team.id, `before ${i}`)).errors).toBeUndefined();
 
     // A writer that keeps adding events to the same team: role changes (in the request's
     // transaction) and key uses (batched by the usage recorder).
@@ -109,7 +130,9 @@ describe('keyset pagination while events keep arriving', () => {
     const after = await idsBySql(team.id);
     expect(after.length).toBeGreaterThanOrEqual(snapshot.length + written - writtenAtStart);
     expect(after.slice(after.length - snapshot.length)).toEqual(snapshot);
-    expect((await t.gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers)).data!.verifyAuditChain.valid).toBe(true);
+    expect(
+      (await t.gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers)).data!.verifyAuditChain.valid,
+    ).toBe(true);
   });
 
   it('first is capped at 500; negative first and foreign cursors are BAD_USER_INPUT', async () => {
@@ -125,15 +148,25 @@ describe('keyset pagination while events keep arriving', () => {
     expect(rest.ids).toEqual(all.slice(500));
     expect(rest.hasNextPage).toBe(false);
     expect((await page(team.id, { first: 500 })).ids).toHaveLength(500);
-    expect(await page(team.id, { first: 0 })).toMatchObject({ ids: [], hasNextPage: true, endCursor: null });
+    expect(await page(team.id, { first: 0 })).toMatchObject({
+      ids: [],
+      hasNextPage: true,
+      endCursor: null,
+    });
     // default page size
     expect((await page(team.id)).ids).toHaveLength(50);
 
-    for (const variables of [{ first: -1 }, { after: 'not-a-cursor' }, { after: Buffer.from('ApiKey:1').toString('base64url') }]) {
+    for (const variables of [
+      { first: -1 },
+      { after: 'not-a-cursor' },
+      { after: Buffer.from('ApiKey:1').toString('base64url') },
+    ]) {
       const res = await t.gql(EVENTS_QUERY, { t: team.id, ...variables }, owner.headers);
       expect(codeOf(res)).toBe('BAD_USER_INPUT');
     }
-    expect((await t.gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers)).data!.verifyAuditChain).toMatchObject({ valid: true, checkedEvents: 611 });
+    expect(
+      (await t.gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers)).data!.verifyAuditChain,
+    ).toMatchObject({ valid: true, checkedEvents: 611 });
   });
 });
 
@@ -153,24 +186,45 @@ describe('filters', () => {
     keyA = await createKey(t, owner, team.id, { name: 'A', scopes: ['team:read'] });
     const keyB = await createKey(t, admin, team.id, { name: 'B' });
     roleId = (await createRole(team.id, 'Filtered role', admin.headers)).data!.createRole.id;
-    await t.gql(`mutation($id: ID!) { updateRole(id: $id, name: "Renamed role") { id } }`, { id: roleId }, owner.headers);
-    await t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, { id: keyA.id }, member.headers); // DENIED
-    await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: keyB.id }, member.headers); // DENIED
+    await t.gql(
+      `mutation($id: ID!) { updateRole(id: $id, name: "Renamed role") { id } }`,
+      { id: roleId },
+      owner.headers,
+    );
+    await t.gql(
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
+      { id: keyA.id },
+      member.headers,
+    ); // DENIED
+    await t.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: keyB.id },
+      member.headers,
+    ); // DENIED
     await createRole(team.id, 'Filtered role 2', member.headers); // DENIED
     await createRole(team.id, 'renamed ROLE', admin.headers); // CONFLICT: FAILURE
     await t.gql(`{ viewer { type } }`, {}, basic(keyA.key, keyA.secret)); // apiKey.used by A
-    await t.gql(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: keyB.id }, admin.headers);
+    await t.gql(
+      `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
+      { id: keyB.id },
+      admin.headers,
+    );
     await t.gql(`mutation($id: ID!) { deleteRole(id: $id) }`, { id: roleId }, owner.headers);
     await t.server.services.usage.flush();
     // three events on known days, for from/to
-    await appendSyntheticEvents(t, team.id, 3, (i) => ({ occurredAt: new Date(Date.UTC(2020, 0, 1 + i, 12)), action: 'test.dated' }));
+    await appendSyntheticEvents(t, team.id, 3, (i) => ({
+      occurredAt: new Date(Date.UTC(2020, 0, 1 + i, 12)),
+      action: 'test.dated',
+    }));
   });
 
   const all = (f: Record<string, unknown>) => page(team.id, { first: 500, f }).then((p) => p.ids);
 
   it('actions', async () => {
     const ids = await all({ actions: ['role.created', 'apiKey.revoked'] });
-    expect(ids).toEqual(await idsBySql(team.id, `action = ANY($2)`, [['role.created', 'apiKey.revoked']]));
+    expect(ids).toEqual(
+      await idsBySql(team.id, `action = ANY($2)`, [['role.created', 'apiKey.revoked']]),
+    );
     expect(ids.length).toBe(5); // role.created: 1 done, 1 refused, 1 failed (conflict); apiKey.revoked: 1 refused, 1 done
   });
 
@@ -184,8 +238,14 @@ describe('filters', () => {
   it('apiKeyId: everything about one key, its uses included', async () => {
     const ids = await all({ apiKeyId: keyA.id });
     expect(ids).toEqual(await idsBySql(team.id, `api_key_id = $2`, [keyA.id]));
-    const actions = (await chainOf(t, team.id)).filter((r) => ids.includes(r.id)).map((r) => `${r.action}:${r.outcome}`);
-    expect(actions).toEqual(['apiKey.created:SUCCESS', 'apiKey.secretRegenerated:DENIED', 'apiKey.used:SUCCESS']);
+    const actions = (await chainOf(t, team.id))
+      .filter((r) => ids.includes(r.id))
+      .map((r) => `${r.action}:${r.outcome}`);
+    expect(actions).toEqual([
+      'apiKey.created:SUCCESS',
+      'apiKey.secretRegenerated:DENIED',
+      'apiKey.used:SUCCESS',
+    ]);
   });
 
   it('targetId', async () => {
@@ -204,7 +264,9 @@ describe('filters', () => {
 
   it('from (included) and to (excluded)', async () => {
     const day = (d: number) => new Date(Date.UTC(2020, 0, d, 12)).toISOString();
-    expect(await all({ from: day(2), to: day(3) })).toEqual(await idsBySql(team.id, `occurred_at >= $2 AND occurred_at < $3`, [day(2), day(3)]));
+    expect(await all({ from: day(2), to: day(3) })).toEqual(
+      await idsBySql(team.id, `occurred_at >= $2 AND occurred_at < $3`, [day(2), day(3)]),
+    );
     expect(await all({ from: day(2), to: day(3) })).toHaveLength(1);
     expect(await all({ to: day(3) })).toHaveLength(2);
     expect(await all({ from: day(1), to: day(4) })).toHaveLength(3);
@@ -216,7 +278,10 @@ describe('filters', () => {
     // written in this order, with these times: chain_seq order is not occurred_at order
     const at = (s: number) => new Date(Date.UTC(2019, 5, 1, 10, 0, s));
     const times = [at(5), at(1), at(3), new Date(Date.UTC(2019, 4, 31, 10)), at(9), at(2)];
-    await appendSyntheticEvents(t, team.id, times.length, (i) => ({ occurredAt: times[i], action: 'test.late' }));
+    await appendSyntheticEvents(t, team.id, times.length, (i) => ({
+      occurredAt: times[i],
+      action: 'test.late',
+    }));
     const windows = [
       { from: at(1), to: at(4) },
       { from: at(2), to: at(3) },
@@ -224,7 +289,10 @@ describe('filters', () => {
       { from: at(4), to: new Date(Date.UTC(2019, 11, 31)) },
     ];
     for (const w of windows) {
-      const f: Record<string, string> = { to: w.to.toISOString(), ...(w.from ? { from: w.from.toISOString() } : {}) };
+      const f: Record<string, string> = {
+        to: w.to.toISOString(),
+        ...(w.from ? { from: w.from.toISOString() } : {}),
+      };
       const sql = w.from ? `occurred_at >= $2 AND occurred_at < $3` : `occurred_at < $2`;
       const expected = await idsBySql(team.id, sql, w.from ? [w.from, w.to] : [w.to]);
       expect(expected.length).toBeGreaterThan(0);
@@ -240,19 +308,40 @@ describe('filters', () => {
       }
       expect(paged).toEqual(expected);
       // and the export streams them oldest first
-      const res = await fetch(`${t.url}/v1/audit/export?${new URLSearchParams({ teamId: team.id, format: 'ndjson', ...f })}`, { headers: owner.headers });
+      const res = await fetch(
+        `${t.url}/v1/audit/export?${new URLSearchParams({ teamId: team.id, format: 'ndjson', ...f })}`,
+        { headers: owner.headers },
+      );
       expect(res.status).toBe(200);
-      const exported = (await res.text()).trim().split('\n').filter(Boolean).map((line) => JSON.parse(line).id);
+      const exported = (await res.text())
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line).id);
       expect(exported).toEqual([...expected].reverse());
     }
     // a window with nothing in it
-    const empty = await page(team.id, { first: 10, f: { from: new Date(Date.UTC(2018, 0, 1)).toISOString(), to: new Date(Date.UTC(2018, 0, 2)).toISOString() } });
+    const empty = await page(team.id, {
+      first: 10,
+      f: {
+        from: new Date(Date.UTC(2018, 0, 1)).toISOString(),
+        to: new Date(Date.UTC(2018, 0, 2)).toISOString(),
+      },
+    });
     expect(empty).toMatchObject({ ids: [], hasNextPage: false, endCursor: null });
   });
 
   it('combined, and paged', async () => {
-    const f = { actions: ['role.created', 'apiKey.revoked', 'apiKey.secretRegenerated'], outcome: 'DENIED', actorUserId: member.id };
-    const expected = await idsBySql(team.id, `action = ANY($2) AND outcome = 'DENIED' AND actor_user_id = $3`, [f.actions, member.id]);
+    const f = {
+      actions: ['role.created', 'apiKey.revoked', 'apiKey.secretRegenerated'],
+      outcome: 'DENIED',
+      actorUserId: member.id,
+    };
+    const expected = await idsBySql(
+      team.id,
+      `action = ANY($2) AND outcome = 'DENIED' AND actor_user_id = $3`,
+      [f.actions, member.id],
+    );
     expect(expected).toHaveLength(3);
     const first = await page(team.id, { first: 2, f });
     const second = await page(team.id, { first: 2, f, after: first.endCursor });
@@ -261,10 +350,20 @@ describe('filters', () => {
   });
 
   it('bad filter values are BAD_USER_INPUT', async () => {
-    for (const f of [{ actorUserId: 'nope' }, { apiKeyId: 'nope' }, { targetId: 'x' }, { actions: ['not an action'] }, { actions: ['a.b', ''] }]) {
-      expect(codeOf(await t.gql(EVENTS_QUERY, { t: team.id, f }, owner.headers))).toBe('BAD_USER_INPUT');
+    for (const f of [
+      { actorUserId: 'nope' },
+      { apiKeyId: 'nope' },
+      { targetId: 'x' },
+      { actions: ['not an action'] },
+      { actions: ['a.b', ''] },
+    ]) {
+      expect(codeOf(await t.gql(EVENTS_QUERY, { t: team.id, f }, owner.headers))).toBe(
+        'BAD_USER_INPUT',
+      );
     }
-    expect(codeOf(await t.gql(EVENTS_QUERY, { t: team.id, f: { outcome: 'MAYBE' } }, owner.headers))).toBe('BAD_USER_INPUT');
+    expect(
+      codeOf(await t.gql(EVENTS_QUERY, { t: team.id, f: { outcome: 'MAYBE' } }, owner.headers)),
+    ).toBe('BAD_USER_INPUT');
   });
 });
 
@@ -278,7 +377,10 @@ describe('who may read a team log', () => {
   async function answer(headers: Record<string, string>, teamId = team.id) {
     const res = await t.gql(EVENTS_QUERY, { t: teamId, first: 5 }, headers);
     const chain = await t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, headers);
-    return { events: codeOf(res) ?? (res.data?.auditEvents ? 'OK' : 'NO DATA'), chain: codeOf(chain) ?? (chain.data?.verifyAuditChain ? 'OK' : 'NO DATA') };
+    return {
+      events: codeOf(res) ?? (res.data?.auditEvents ? 'OK' : 'NO DATA'),
+      chain: codeOf(chain) ?? (chain.data?.verifyAuditChain ? 'OK' : 'NO DATA'),
+    };
   }
 
   it('Member: FORBIDDEN; Auditor: allowed; another team: NOT_FOUND; anonymous: UNAUTHENTICATED', async () => {
@@ -299,13 +401,29 @@ describe('who may read a team log', () => {
 
   it('an API key with the audit:read scope: allowed; without it: FORBIDDEN; of another team: NOT_FOUND', async () => {
     const reader = await createKey(t, owner, team.id, { name: 'reader', scopes: ['audit:read'] });
-    const plain = await createKey(t, owner, team.id, { name: 'plain', scopes: ['team:read', 'apiKeys:read'] });
+    const plain = await createKey(t, owner, team.id, {
+      name: 'plain',
+      scopes: ['team:read', 'apiKeys:read'],
+    });
     const other = await createTeam(t, owner, 'Other');
-    const foreign = await createKey(t, owner, other.id, { name: 'foreign', scopes: ['audit:read'] });
+    const foreign = await createKey(t, owner, other.id, {
+      name: 'foreign',
+      scopes: ['audit:read'],
+    });
     expect(await answer(basic(reader.key, reader.secret))).toEqual({ events: 'OK', chain: 'OK' });
-    expect(await answer(basic(plain.key, plain.secret))).toEqual({ events: 'FORBIDDEN', chain: 'FORBIDDEN' });
-    expect(await answer(basic(foreign.key, foreign.secret))).toEqual({ events: 'NOT_FOUND', chain: 'NOT_FOUND' });
-    const res = await t.gql(EVENTS_QUERY, { t: team.id, first: 200 }, basic(reader.key, reader.secret));
+    expect(await answer(basic(plain.key, plain.secret))).toEqual({
+      events: 'FORBIDDEN',
+      chain: 'FORBIDDEN',
+    });
+    expect(await answer(basic(foreign.key, foreign.secret))).toEqual({
+      events: 'NOT_FOUND',
+      chain: 'NOT_FOUND',
+    });
+    const res = await t.gql(
+      EVENTS_QUERY,
+      { t: team.id, first: 200 },
+      basic(reader.key, reader.secret),
+    );
     expect(res.data!.auditEvents.edges.map((e) => e.node.action)).toContain('apiKey.created');
   });
 });

@@ -1,5 +1,12 @@
 import { hashEvent } from '../../src/modules/audit/audit-hash';
-import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff, type AuditDbRow, type ChainVerification } from '../helpers/audit';
+import {
+  chainOf,
+  runAuditVerify,
+  VERIFY_CHAIN_QUERY,
+  withTriggersOff,
+  type AuditDbRow,
+  type ChainVerification,
+} from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
 import { createTeam, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { seed } from '../helpers/seed';
@@ -49,14 +56,28 @@ describe('tampering is detected and located', () => {
     const { team, rows } = await teamWithSixEvents('Tamper edit');
     const victim = rows[2];
     await withTriggersOff(t, (m) =>
-      m.query(`UPDATE audit_events SET metadata = jsonb_set(metadata, '{name}', '"innocent"') WHERE id = $1`, [victim.id]),
+      m.query(
+        `UPDATE audit_events SET metadata = jsonb_set(metadata, '{name}', '"innocent"') WHERE id = $1`,
+        [victim.id],
+      ),
     );
     const expected = {
-      valid: false, checkedEvents: 3, firstBrokenEventId: victim.id, firstBrokenPosition: '3',
+      valid: false,
+      checkedEvents: 3,
+      firstBrokenEventId: victim.id,
+      firstBrokenPosition: '3',
       reason: 'its content does not match its hash (edited)',
     };
     expect(await verifyChain(team.id)).toEqual(expected);
-    cases.push({ name: 'edit', teamId: team.id, expected, cli: new RegExp(`^BROKEN  ${team.id}: at position 3 \\(event ${victim.id}\\): its content does not match its hash`, 'm') });
+    cases.push({
+      name: 'edit',
+      teamId: team.id,
+      expected,
+      cli: new RegExp(
+        `^BROKEN  ${team.id}: at position 3 \\(event ${victim.id}\\): its content does not match its hash`,
+        'm',
+      ),
+    });
   });
 
   it('(a2) one row edited and its own hash recomputed: the next row no longer links to it', async () => {
@@ -64,27 +85,63 @@ describe('tampering is detected and located', () => {
     const victim = rows[2];
     const metadata = { ...victim.metadata, name: 'innocent' };
     const forged = hashEvent({
-      id: victim.id, teamId: victim.team_id, chainSeq: victim.chain_seq, occurredAt: new Date(victim.occurred_at), action: victim.action,
-      outcome: victim.outcome, actorType: victim.actor_type, actorUserId: victim.actor_user_id, actorApiKeyId: victim.actor_api_key_id,
-      actorLabel: victim.actor_label, targetType: victim.target_type, targetId: victim.target_id, ip: victim.ip, userAgent: victim.user_agent,
-      requestId: victim.request_id, apiKeyId: victim.api_key_id, metadata, prevHash: victim.prev_hash,
+      id: victim.id,
+      teamId: victim.team_id,
+      chainSeq: victim.chain_seq,
+      occurredAt: new Date(victim.occurred_at),
+      action: victim.action,
+      outcome: victim.outcome,
+      actorType: victim.actor_type,
+      actorUserId: victim.actor_user_id,
+      actorApiKeyId: victim.actor_api_key_id,
+      actorLabel: victim.actor_label,
+      targetType: victim.target_type,
+      targetId: victim.target_id,
+      ip: victim.ip,
+      userAgent: victim.user_agent,
+      requestId: victim.request_id,
+      apiKeyId: victim.api_key_id,
+      metadata,
+      prevHash: victim.prev_hash,
     });
-    await withTriggersOff(t, (m) => m.query(`UPDATE audit_events SET metadata = $2, hash = $3 WHERE id = $1`, [victim.id, JSON.stringify(metadata), forged]));
+    await withTriggersOff(t, (m) =>
+      m.query(`UPDATE audit_events SET metadata = $2, hash = $3 WHERE id = $1`, [
+        victim.id,
+        JSON.stringify(metadata),
+        forged,
+      ]),
+    );
     expect(await verifyChain(team.id)).toEqual({
-      valid: false, checkedEvents: 4, firstBrokenEventId: rows[3].id, firstBrokenPosition: '4',
+      valid: false,
+      checkedEvents: 4,
+      firstBrokenEventId: rows[3].id,
+      firstBrokenPosition: '4',
       reason: 'does not link to the event before it (removed, inserted or reordered)',
     });
   });
 
   it('(b) a middle row deleted: the row after it is the first broken', async () => {
     const { team, rows } = await teamWithSixEvents('Tamper delete');
-    await withTriggersOff(t, (m) => m.query(`DELETE FROM audit_events WHERE id = $1`, [rows[2].id]));
+    await withTriggersOff(t, (m) =>
+      m.query(`DELETE FROM audit_events WHERE id = $1`, [rows[2].id]),
+    );
     const expected = {
-      valid: false, checkedEvents: 3, firstBrokenEventId: rows[3].id, firstBrokenPosition: '4',
+      valid: false,
+      checkedEvents: 3,
+      firstBrokenEventId: rows[3].id,
+      firstBrokenPosition: '4',
       reason: 'an event is missing before this one',
     };
     expect(await verifyChain(team.id)).toEqual(expected);
-    cases.push({ name: 'delete', teamId: team.id, expected, cli: new RegExp(`^BROKEN  ${team.id}: at position 4 \\(event ${rows[3].id}\\): an event is missing before this one`, 'm') });
+    cases.push({
+      name: 'delete',
+      teamId: team.id,
+      expected,
+      cli: new RegExp(
+        `^BROKEN  ${team.id}: at position 4 \\(event ${rows[3].id}\\): an event is missing before this one`,
+        'm',
+      ),
+    });
   });
 
   it('(c) two rows swapped (chain_seq exchanged): the first position of the two is broken', async () => {
@@ -97,22 +154,46 @@ describe('tampering is detected and located', () => {
     });
     // position 2 now holds the event that was 4th
     const expected = {
-      valid: false, checkedEvents: 2, firstBrokenEventId: fourth.id, firstBrokenPosition: '2',
+      valid: false,
+      checkedEvents: 2,
+      firstBrokenEventId: fourth.id,
+      firstBrokenPosition: '2',
       reason: 'does not link to the event before it (removed, inserted or reordered)',
     };
     expect(await verifyChain(team.id)).toEqual(expected);
-    cases.push({ name: 'swap', teamId: team.id, expected, cli: new RegExp(`^BROKEN  ${team.id}: at position 2 \\(event ${fourth.id}\\): does not link`, 'm') });
+    cases.push({
+      name: 'swap',
+      teamId: team.id,
+      expected,
+      cli: new RegExp(
+        `^BROKEN  ${team.id}: at position 2 \\(event ${fourth.id}\\): does not link`,
+        'm',
+      ),
+    });
   });
 
   it('(d) the last row deleted: reported as missing at the end', async () => {
     const { team, rows } = await teamWithSixEvents('Tamper tail');
-    await withTriggersOff(t, (m) => m.query(`DELETE FROM audit_events WHERE id = $1`, [rows[5].id]));
+    await withTriggersOff(t, (m) =>
+      m.query(`DELETE FROM audit_events WHERE id = $1`, [rows[5].id]),
+    );
     const expected = {
-      valid: false, checkedEvents: 5, firstBrokenEventId: null, firstBrokenPosition: '6',
+      valid: false,
+      checkedEvents: 5,
+      firstBrokenEventId: null,
+      firstBrokenPosition: '6',
       reason: 'events are missing at the end of the chain',
     };
     expect(await verifyChain(team.id)).toEqual(expected);
-    cases.push({ name: 'tail', teamId: team.id, expected, cli: new RegExp(`^BROKEN  ${team.id}: at position 6: events are missing at the end of the chain`, 'm') });
+    cases.push({
+      name: 'tail',
+      teamId: team.id,
+      expected,
+      cli: new RegExp(
+        `^BROKEN  ${team.id}: at position 6: events are missing at the end of the chain`,
+        'm',
+      ),
+    });
   });
 
   it('`npm run audit:verify` reports the same breaks and exits 1; 0 for an intact chain', async () => {
@@ -125,19 +206,29 @@ describe('tampering is detected and located', () => {
     expect(broken.stdout).toMatch(/^4 of 5 chains broken$/m);
 
     const ok = await runAuditVerify([intact.team.id]);
-    expect({ code: ok.code, stdout: ok.stdout }).toEqual({ code: 0, stdout: `ok      ${intact.team.id}: 6 events\nall 1 chains intact\n` });
+    expect({ code: ok.code, stdout: ok.stdout }).toEqual({
+      code: 0,
+      stdout: `ok      ${intact.team.id}: 6 events\nall 1 chains intact\n`,
+    });
   }, 120_000);
 });
 
 describe('concurrent writers never fork a chain', () => {
   it('40 parallel mutations on one team (plus batched key uses, plus verifications while they run)', async () => {
     const team = await createTeam(t, owner, 'Concurrent');
-    const keys = [await createKey(t, owner, team.id, { name: 'regen-a' }), await createKey(t, owner, team.id, { name: 'regen-b' })];
+    const keys = [
+      await createKey(t, owner, team.id, { name: 'regen-a' }),
+      await createKey(t, owner, team.id, { name: 'regen-b' }),
+    ];
     const reader = await createKey(t, owner, team.id, { name: 'reader', scopes: ['audit:read'] });
 
     const mutations = Array.from({ length: 40 }, (_, i) =>
       i % 4 === 3
-        ? t.gql(`mutation($id: ID!) { regenerateApiKeySecret(id: $id) { apiKey { secretVersion } } }`, { id: keys[i % 2].id }, owner.headers)
+        ? t.gql(
+            `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { apiKey { secretVersion } } }`,
+            { id: keys[i % 2].id },
+            owner.headers,
+          )
         : t.gql(
             `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: []) { id } }`,
             { t: team.id, n: `parallel role ${i}` },
@@ -164,8 +255,17 @@ describe('concurrent writers never fork a chain', () => {
     expect(rows.map((r) => Number(r.chain_seq))).toEqual(rows.map((_, i) => i + 1));
     rows.forEach((row, i) => expect(row.prev_hash).toBe(i === 0 ? null : rows[i - 1].hash));
     expect(new Set(rows.map((r) => r.prev_hash)).size).toBe(rows.length);
-    const [head] = await t.dataSource.query(`SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`, [team.id]);
+    const [head] = await t.dataSource.query(
+      `SELECT last_seq, last_hash FROM audit_chain_heads WHERE chain_key = $1`,
+      [team.id],
+    );
     expect(head).toEqual({ last_seq: String(rows.length), last_hash: rows.at(-1)!.hash });
-    expect(await verifyChain(team.id)).toEqual({ valid: true, checkedEvents: rows.length, firstBrokenEventId: null, firstBrokenPosition: null, reason: null });
+    expect(await verifyChain(team.id)).toEqual({
+      valid: true,
+      checkedEvents: rows.length,
+      firstBrokenEventId: null,
+      firstBrokenPosition: null,
+      reason: null,
+    });
   });
 });

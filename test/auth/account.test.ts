@@ -17,9 +17,17 @@ describe('updateProfile', () => {
     const user = await signUp(t, 'renamer');
     const res = await t.gql(UPDATE, { n: '  Ada Lovelace ' }, user.headers);
     expect(res.data).toEqual({ updateProfile: { id: user.id, name: 'Ada Lovelace' } });
-    expect((await t.gql(`{ me { name } }`, {}, user.headers)).data).toEqual({ me: { name: 'Ada Lovelace' } });
-    const [row] = await t.dataSource.query(`SELECT outcome, metadata FROM audit_events WHERE action = 'user.profileUpdated' AND target_id = $1`, [user.id]);
-    expect(row).toEqual({ outcome: 'SUCCESS', metadata: { before: { name: 'renamer' }, after: { name: 'Ada Lovelace' } } });
+    expect((await t.gql(`{ me { name } }`, {}, user.headers)).data).toEqual({
+      me: { name: 'Ada Lovelace' },
+    });
+    const [row] = await t.dataSource.query(
+      `SELECT outcome, metadata FROM audit_events WHERE action = 'user.profileUpdated' AND target_id = $1`,
+      [user.id],
+    );
+    expect(row).toEqual({
+      outcome: 'SUCCESS',
+      metadata: { before: { name: 'renamer' }, after: { name: 'Ada Lovelace' } },
+    });
   });
 
   it('refuses an empty, overlong or control-character name with BAD_USER_INPUT that does not echo it, and changes nothing', async () => {
@@ -29,7 +37,9 @@ describe('updateProfile', () => {
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'name' });
       expect(JSON.stringify(res.errors)).not.toContain(name.trim() || '   ');
     }
-    expect((await t.gql(`{ me { name } }`, {}, user.headers)).data).toEqual({ me: { name: 'bad-name' } });
+    expect((await t.gql(`{ me { name } }`, {}, user.headers)).data).toEqual({
+      me: { name: 'bad-name' },
+    });
   });
 
   it('needs a signed-in person', async () => {

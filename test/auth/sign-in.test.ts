@@ -16,7 +16,10 @@ describe('sign-in', () => {
   it('signs up, reads me and viewer, logs out, and the token dies', async () => {
     const user = await signUp(t, 'alice');
     const me = await t.gql(`{ me { id email } viewer { type user { id } } }`, {}, user.headers);
-    expect(me.data).toEqual({ me: { id: user.id, email: user.email }, viewer: { type: 'USER', user: { id: user.id } } });
+    expect(me.data).toEqual({
+      me: { id: user.id, email: user.email },
+      viewer: { type: 'USER', user: { id: user.id } },
+    });
 
     const out = await t.gql(`mutation { logOut }`, {}, user.headers);
     expect(out.data).toEqual({ logOut: true });
@@ -38,9 +41,14 @@ describe('sign-in', () => {
 
   it('stores only argon2id hashes and token digests', async () => {
     const user = await signUp(t, 'carol');
-    const [row] = await t.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [user.id]);
+    const [row] = await t.dataSource.query(`SELECT password_hash FROM users WHERE id = $1`, [
+      user.id,
+    ]);
     expect(row.password_hash).toMatch(/^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
-    const sessions = await t.dataSource.query(`SELECT encode(token_digest, 'hex') AS d FROM sessions WHERE user_id = $1`, [user.id]);
+    const sessions = await t.dataSource.query(
+      `SELECT encode(token_digest, 'hex') AS d FROM sessions WHERE user_id = $1`,
+      [user.id],
+    );
     expect(sessions).toHaveLength(1);
     expect(sessions[0].d).toHaveLength(64);
     expect(JSON.stringify(sessions)).not.toContain(user.token.slice(5));

@@ -2,7 +2,12 @@ import 'reflect-metadata';
 import { isObjectType } from 'graphql';
 import type { Permission } from '../../src/permissions/catalog';
 import { buildBareSchema } from '../../src/schema';
-import { ApiKeyDocument, CreateRoleDocument, MySessionsDocument, TeamDocument } from '../clients/generated/graphql';
+import {
+  ApiKeyDocument,
+  CreateRoleDocument,
+  MySessionsDocument,
+  TeamDocument,
+} from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import {
   addMember,
@@ -37,7 +42,17 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * - NOT_FOUND: the object belongs to a team the caller can't see (as if it did not exist).
  */
 
-const PRINCIPALS = ['anonymous', 'member', 'auditor', 'admin', 'owner', 'granted', 'otherOwner', 'platformAdmin', 'apiKey'] as const;
+const PRINCIPALS = [
+  'anonymous',
+  'member',
+  'auditor',
+  'admin',
+  'owner',
+  'granted',
+  'otherOwner',
+  'platformAdmin',
+  'apiKey',
+] as const;
 type PrincipalName = (typeof PRINCIPALS)[number];
 type UserPrincipal = Exclude<PrincipalName, 'anonymous' | 'granted' | 'apiKey'>;
 type Outcome = 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND';
@@ -128,7 +143,12 @@ const auditReaders: Record<PrincipalName, Outcome> = { ...teamReaders, member: '
  * members:manage, roles:manage, apiKeys:create: Owner, Admin, the grantee and platform admins.
  * Never an API key, whatever its scopes.
  */
-const teamManagers: Record<PrincipalName, Outcome> = { ...teamReaders, member: 'FORBIDDEN', auditor: 'FORBIDDEN', apiKey: 'FORBIDDEN' };
+const teamManagers: Record<PrincipalName, Outcome> = {
+  ...teamReaders,
+  member: 'FORBIDDEN',
+  auditor: 'FORBIDDEN',
+  apiKey: 'FORBIDDEN',
+};
 /** a change to a key someone else made: apiKeys:manage only (the apiKeys:create grantee is refused) */
 const keyManagers: Record<PrincipalName, Outcome> = { ...teamManagers, granted: 'FORBIDDEN' };
 /** what only a platform admin may do: even the team's Owner is refused (people join by invitation) */
@@ -151,7 +171,13 @@ async function freshUser(cell: Cell, prefix = 'fresh'): Promise<SignedInUser> {
 
 async function freshMember(cell: Cell, role = 'Member'): Promise<string> {
   const user = await freshUser(cell);
-  const id = await addMember(cell.t, cell.fx.users.owner, cell.fx.team.id, user.email, cell.fx.team.roles[role]);
+  const id = await addMember(
+    cell.t,
+    cell.fx.users.owner,
+    cell.fx.team.id,
+    user.email,
+    cell.fx.team.roles[role],
+  );
   cell.made.membershipId = id;
   cell.made.userId = user.id;
   return id;
@@ -159,7 +185,11 @@ async function freshMember(cell: Cell, role = 'Member'): Promise<string> {
 
 async function freshRole(cell: Cell): Promise<string> {
   const name = `role-${Math.random().toString(36).slice(2, 10)}`;
-  const res = await cell.t.gql(CreateRoleDocument, { teamId: cell.fx.team.id, name, permissions: ['team:read'] }, cell.fx.users.owner.headers);
+  const res = await cell.t.gql(
+    CreateRoleDocument,
+    { teamId: cell.fx.team.id, name, permissions: ['team:read'] },
+    cell.fx.users.owner.headers,
+  );
   if (!res.data?.createRole) throw new Error(`createRole failed: ${JSON.stringify(res.errors)}`);
   cell.made.roleId = res.data.createRole.id;
   cell.made.roleName = name;
@@ -169,7 +199,10 @@ async function freshRole(cell: Cell): Promise<string> {
 /** A key of the main team made by its owner (as it might be by anyone with apiKeys:manage). */
 async function freshKey(cell: Cell, scopes: string[] = ['orders:read']): Promise<string> {
   cell.made.keyName = uniqueName('matrix-key');
-  const key = await createKey(cell.t, cell.fx.users.owner, cell.fx.team.id, { name: cell.made.keyName, scopes });
+  const key = await createKey(cell.t, cell.fx.users.owner, cell.fx.team.id, {
+    name: cell.made.keyName,
+    scopes,
+  });
   cell.made.keyId = key.id;
   return key.id;
 }
@@ -186,12 +219,19 @@ const KEY_CREATORS = new Set<PrincipalName>(['admin', 'owner', 'granted', 'platf
 async function callersOwnKey(cell: Cell): Promise<string> {
   if (cell.user && KEY_CREATORS.has(cell.principal)) {
     cell.made.keyName = uniqueName('own-key');
-    const key = await createKey(cell.t, cell.user, cell.fx.team.id, { name: cell.made.keyName, scopes: ['orders:read'] });
+    const key = await createKey(cell.t, cell.user, cell.fx.team.id, {
+      name: cell.made.keyName,
+      scopes: ['orders:read'],
+    });
     cell.made.keyId = key.id;
     return key.id;
   }
   const id = await freshKey(cell);
-  if (cell.user) await cell.t.dataSource.query(`UPDATE api_keys SET created_by_id = $2, owner_id = $2 WHERE id = $1`, [id, cell.user.id]);
+  if (cell.user)
+    await cell.t.dataSource.query(
+      `UPDATE api_keys SET created_by_id = $2, owner_id = $2 WHERE id = $1`,
+      [id, cell.user.id],
+    );
   return id;
 }
 
@@ -215,8 +255,18 @@ function keyChangeRows(spec: {
   grantedOnAuditKey: Outcome;
 }): OperationRow[] {
   const targets = {
-    owner: { label: "a key made by the team's owner", needs: 'apiKeys:create' as Permission, expect: keyManagers, key: freshKey },
-    own: { label: "the caller's own key", needs: 'apiKeys:create' as Permission, expect: spec.own ?? { ...keyManagers, granted: 'allowed' as Outcome }, key: callersOwnKey },
+    owner: {
+      label: "a key made by the team's owner",
+      needs: 'apiKeys:create' as Permission,
+      expect: keyManagers,
+      key: freshKey,
+    },
+    own: {
+      label: "the caller's own key",
+      needs: 'apiKeys:create' as Permission,
+      expect: spec.own ?? { ...keyManagers, granted: 'allowed' as Outcome },
+      key: callersOwnKey,
+    },
     audit: {
       label: "a key of the owner's holding audit:read",
       needs: 'apiKeys:manage' as Permission,
@@ -238,7 +288,11 @@ function keyChangeRows(spec: {
 
 /** How often the fixture team was renamed, by the audit log. */
 async function teamRenames(cell: Cell): Promise<number> {
-  const row = await one<{ n: number }>(cell, `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'team.updated' AND outcome = 'SUCCESS'`, [cell.fx.team.id]);
+  const row = await one<{ n: number }>(
+    cell,
+    `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'team.updated' AND outcome = 'SUCCESS'`,
+    [cell.fx.team.id],
+  );
   return row?.n ?? 0;
 }
 
@@ -251,8 +305,20 @@ async function teamToLeave(cell: Cell): Promise<string> {
   const { t, fx, principal, user } = cell;
   const team = await createTeam(t, fx.users.owner, uniqueName('leave'));
   cell.made.teamId = team.id;
-  const roles: Partial<Record<PrincipalName, string>> = { member: 'Member', auditor: 'Auditor', admin: 'Admin', granted: 'Member' };
-  if (principal === 'owner') await addMember(t, fx.users.owner, team.id, (await freshUser(cell, 'second-owner')).email, team.roles.Owner);
+  const roles: Partial<Record<PrincipalName, string>> = {
+    member: 'Member',
+    auditor: 'Auditor',
+    admin: 'Admin',
+    granted: 'Member',
+  };
+  if (principal === 'owner')
+    await addMember(
+      t,
+      fx.users.owner,
+      team.id,
+      (await freshUser(cell, 'second-owner')).email,
+      team.roles.Owner,
+    );
   const role = roles[principal];
   if (role && user) {
     await addMember(t, fx.users.owner, team.id, user.email, team.roles[role]);
@@ -278,18 +344,32 @@ async function invitationInto(cell: Cell, to: 'caller' | 'someoneElse'): Promise
 /** An invitation of the fixture team, made by its owner to a fresh address. */
 async function teamInvitation(cell: Cell): Promise<string> {
   cell.made.email = uniqueEmail('matrix-invited');
-  cell.made.invitationId = await invite(cell.t, cell.fx.users.owner, cell.fx.team.id, cell.made.email, cell.fx.team.roles.Member);
+  cell.made.invitationId = await invite(
+    cell.t,
+    cell.fx.users.owner,
+    cell.fx.team.id,
+    cell.made.email,
+    cell.fx.team.roles.Member,
+  );
   return cell.made.invitationId;
 }
 
 async function invitationState(cell: Cell): Promise<string | undefined> {
-  return (await one<{ state: string }>(cell, `SELECT state FROM invitations WHERE id = $1`, [cell.made.invitationId]))?.state;
+  return (
+    await one<{ state: string }>(cell, `SELECT state FROM invitations WHERE id = $1`, [
+      cell.made.invitationId,
+    ])
+  )?.state;
 }
 
 /** Whether the cell's user is now a member of the team its invitation was for. */
 async function joined(cell: Cell): Promise<boolean> {
   if (!cell.user) return false;
-  const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [cell.made.teamId, cell.user.id]);
+  const row = await one(
+    cell,
+    `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`,
+    [cell.made.teamId, cell.user.id],
+  );
   return row?.n === 1;
 }
 
@@ -305,7 +385,11 @@ const nobodyElse: Record<PrincipalName, Outcome> = {
   platformAdmin: 'NOT_FOUND',
 };
 
-async function one<T = Record<string, unknown>>(cell: Cell, sql: string, params: unknown[]): Promise<T | undefined> {
+async function one<T = Record<string, unknown>>(
+  cell: Cell,
+  sql: string,
+  params: unknown[],
+): Promise<T | undefined> {
   const rows = await cell.t.dataSource.query(sql, params);
   return rows[0];
 }
@@ -346,7 +430,8 @@ const OPERATIONS: OperationRow[] = [
       if (principal === 'apiKey') return expect(ids).toEqual([fx.team.id]);
       if (principal === 'otherOwner') expect(ids).toEqual([fx.otherTeam.id]);
       else expect(ids).toContain(fx.team.id);
-      if (principal !== 'platformAdmin') expect(ids).not.toContain(principal === 'otherOwner' ? fx.team.id : fx.otherTeam.id);
+      if (principal !== 'platformAdmin')
+        expect(ids).not.toContain(principal === 'otherOwner' ? fx.team.id : fx.otherTeam.id);
     },
   },
   {
@@ -363,7 +448,9 @@ const OPERATIONS: OperationRow[] = [
     variables: ({ fx }) => ({ id: fx.team.id }),
     expect: teamReaders,
     check: ({ fx }, data) => {
-      const emails = (data as { team: { members: { user: { email: string } }[] } }).team.members.map((mb) => mb.user.email);
+      const emails = (
+        data as { team: { members: { user: { email: string } }[] } }
+      ).team.members.map((mb) => mb.user.email);
       expect(emails).toEqual(expect.arrayContaining([fx.users.owner.email, fx.users.member.email]));
     },
   },
@@ -383,7 +470,9 @@ const OPERATIONS: OperationRow[] = [
     },
     expect: everyone,
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM users WHERE email = $1`, [cell.made.email]);
+      const row = await one(cell, `SELECT count(*)::int AS n FROM users WHERE email = $1`, [
+        cell.made.email,
+      ]);
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -392,7 +481,8 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
     variables: ({ fx }) => ({ e: fx.loginTarget.email, p: PASSWORD }),
     expect: everyone,
-    check: ({ fx }, data) => expect(data).toMatchObject({ logIn: { user: { id: fx.loginTarget.id } } }),
+    check: ({ fx }, data) =>
+      expect(data).toMatchObject({ logIn: { user: { id: fx.loginTarget.id } } }),
   },
   {
     covers: ['Mutation.logOut'],
@@ -427,7 +517,10 @@ const OPERATIONS: OperationRow[] = [
     document: `{ mySessions { id current } }`,
     variables: () => ({}),
     expect: people,
-    check: (_cell, data) => expect((data as { mySessions: { current: boolean }[] }).mySessions.filter((s) => s.current)).toHaveLength(1),
+    check: (_cell, data) =>
+      expect(
+        (data as { mySessions: { current: boolean }[] }).mySessions.filter((s) => s.current),
+      ).toHaveLength(1),
   },
   {
     covers: ['Mutation.revokeSession'],
@@ -453,9 +546,12 @@ const OPERATIONS: OperationRow[] = [
       return { n: cell.made.name };
     },
     expect: people,
-    check: ({ user, made }, data) => expect(data.updateProfile).toEqual({ id: user!.id, name: made.name }),
+    check: ({ user, made }, data) =>
+      expect(data.updateProfile).toEqual({ id: user!.id, name: made.name }),
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM users WHERE name = $1`, [cell.made.name]);
+      const row = await one(cell, `SELECT count(*)::int AS n FROM users WHERE name = $1`, [
+        cell.made.name,
+      ]);
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -474,9 +570,14 @@ const OPERATIONS: OperationRow[] = [
       return { n: cell.made.name };
     },
     expect: people,
-    check: (_cell, data) => expect((data as { createTeam: { viewerPermissions: string[] } }).createTeam.viewerPermissions).toHaveLength(9),
+    check: (_cell, data) =>
+      expect(
+        (data as { createTeam: { viewerPermissions: string[] } }).createTeam.viewerPermissions,
+      ).toHaveLength(9),
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM teams WHERE name = $1`, [cell.made.name]);
+      const row = await one(cell, `SELECT count(*)::int AS n FROM teams WHERE name = $1`, [
+        cell.made.name,
+      ]);
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -491,8 +592,10 @@ const OPERATIONS: OperationRow[] = [
     },
     // team:manage: the Owner, its grantee and platform admins; not even an Admin
     expect: { ...teamManagers, admin: 'FORBIDDEN' },
-    check: ({ fx }, data) => expect(data.updateTeam).toEqual({ id: fx.team.id, name: 'Matrix team' }),
-    effect: async (cell, allowed) => expect(await teamRenames(cell)).toBe(Number(cell.made.renames) + (allowed ? 1 : 0)),
+    check: ({ fx }, data) =>
+      expect(data.updateTeam).toEqual({ id: fx.team.id, name: 'Matrix team' }),
+    effect: async (cell, allowed) =>
+      expect(await teamRenames(cell)).toBe(Number(cell.made.renames) + (allowed ? 1 : 0)),
   },
   {
     covers: ['Mutation.leaveTeam'],
@@ -500,10 +603,19 @@ const OPERATIONS: OperationRow[] = [
     // a team of the owner's that the caller joined with its role: leaving it only needs being in it
     variables: async (cell) => ({ t: await teamToLeave(cell) }),
     // a platform admin is in no team it has not joined, the other team's owner not in this one
-    expect: { ...signedIn, otherOwner: 'NOT_FOUND', platformAdmin: 'NOT_FOUND', apiKey: 'FORBIDDEN' },
+    expect: {
+      ...signedIn,
+      otherOwner: 'NOT_FOUND',
+      platformAdmin: 'NOT_FOUND',
+      apiKey: 'FORBIDDEN',
+    },
     effect: async (cell, allowed) => {
       if (!cell.user) return;
-      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [cell.made.teamId, cell.user.id]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`,
+        [cell.made.teamId, cell.user.id],
+      );
       expect(row?.n).toBe(allowed || !cell.made.joined ? 0 : 1);
     },
   },
@@ -518,10 +630,11 @@ const OPERATIONS: OperationRow[] = [
     },
     expect: platformAdminOnly,
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`, [
-        cell.fx.team.id,
-        cell.made.userId,
-      ]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM memberships WHERE team_id = $1 AND user_id = $2`,
+        [cell.fx.team.id, cell.made.userId],
+      );
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -532,7 +645,9 @@ const OPERATIONS: OperationRow[] = [
     variables: async (cell) => ({ m: await freshMember(cell), r: cell.fx.viewerRoleId }),
     expect: teamManagers,
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT role_id FROM memberships WHERE id = $1`, [cell.made.membershipId]);
+      const row = await one(cell, `SELECT role_id FROM memberships WHERE id = $1`, [
+        cell.made.membershipId,
+      ]);
       expect(row?.role_id).toBe(allowed ? cell.fx.viewerRoleId : cell.fx.team.roles.Member);
     },
   },
@@ -543,7 +658,9 @@ const OPERATIONS: OperationRow[] = [
     variables: async (cell) => ({ m: await freshMember(cell) }),
     expect: teamManagers,
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE id = $1`, [cell.made.membershipId]);
+      const row = await one(cell, `SELECT count(*)::int AS n FROM memberships WHERE id = $1`, [
+        cell.made.membershipId,
+      ]);
       expect(row?.n).toBe(allowed ? 0 : 1);
     },
   },
@@ -556,9 +673,14 @@ const OPERATIONS: OperationRow[] = [
       return { t: cell.fx.team.id, n: cell.made.name, p: ['team:read'] };
     },
     expect: teamManagers,
-    check: (_cell, data) => expect(data.createRole).toMatchObject({ permissions: ['team:read'], builtIn: false }),
+    check: (_cell, data) =>
+      expect(data.createRole).toMatchObject({ permissions: ['team:read'], builtIn: false }),
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM roles WHERE team_id = $1 AND name = $2`, [cell.fx.team.id, cell.made.name]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM roles WHERE team_id = $1 AND name = $2`,
+        [cell.fx.team.id, cell.made.name],
+      );
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -584,7 +706,9 @@ const OPERATIONS: OperationRow[] = [
     variables: async (cell) => ({ id: await freshRole(cell) }),
     expect: teamManagers,
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM roles WHERE id = $1`, [cell.made.roleId]);
+      const row = await one(cell, `SELECT count(*)::int AS n FROM roles WHERE id = $1`, [
+        cell.made.roleId,
+      ]);
       expect(row?.n).toBe(allowed ? 0 : 1);
     },
   },
@@ -594,9 +718,17 @@ const OPERATIONS: OperationRow[] = [
     needs: 'members:manage',
     variables: async (cell) => ({ m: await freshMember(cell), p: 'members:manage' }),
     expect: teamManagers,
-    check: (cell, data) => expect(data.grantPermission).toMatchObject({ permission: 'members:manage', user: { id: cell.made.userId } }),
+    check: (cell, data) =>
+      expect(data.grantPermission).toMatchObject({
+        permission: 'members:manage',
+        user: { id: cell.made.userId },
+      }),
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM permission_grants WHERE membership_id = $1`, [cell.made.membershipId]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM permission_grants WHERE membership_id = $1`,
+        [cell.made.membershipId],
+      );
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -611,7 +743,11 @@ const OPERATIONS: OperationRow[] = [
     },
     expect: teamManagers,
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM permission_grants WHERE id = $1`, [cell.made.grantId]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM permission_grants WHERE id = $1`,
+        [cell.made.grantId],
+      );
       expect(row?.n).toBe(allowed ? 0 : 1);
     },
   },
@@ -626,9 +762,18 @@ const OPERATIONS: OperationRow[] = [
       return { t: cell.fx.team.id, e: cell.made.email, r: cell.fx.team.roles.Member };
     },
     expect: teamManagers,
-    check: (cell, data) => expect(data.inviteTeamMember).toMatchObject({ email: cell.made.email, status: 'PENDING', roleName: 'Member' }),
+    check: (cell, data) =>
+      expect(data.inviteTeamMember).toMatchObject({
+        email: cell.made.email,
+        status: 'PENDING',
+        roleName: 'Member',
+      }),
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM invitations WHERE team_id = $1 AND email = $2`, [cell.fx.team.id, cell.made.email]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM invitations WHERE team_id = $1 AND email = $2`,
+        [cell.fx.team.id, cell.made.email],
+      );
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -641,7 +786,12 @@ const OPERATIONS: OperationRow[] = [
       return { id: cell.fx.team.id };
     },
     expect: teamManagers,
-    check: (cell, data) => expect((data as { team: { invitations: unknown[] } }).team.invitations).toContainEqual({ id: cell.made.invitationId, email: cell.made.email, status: 'PENDING' }),
+    check: (cell, data) =>
+      expect((data as { team: { invitations: unknown[] } }).team.invitations).toContainEqual({
+        id: cell.made.invitationId,
+        email: cell.made.email,
+        status: 'PENDING',
+      }),
   },
   {
     covers: ['Mutation.revokeInvitation'],
@@ -649,7 +799,8 @@ const OPERATIONS: OperationRow[] = [
     needs: 'members:manage',
     variables: async (cell) => ({ id: await teamInvitation(cell) }),
     expect: teamManagers,
-    effect: async (cell, allowed) => expect(await invitationState(cell)).toBe(allowed ? 'REVOKED' : 'PENDING'),
+    effect: async (cell, allowed) =>
+      expect(await invitationState(cell)).toBe(allowed ? 'REVOKED' : 'PENDING'),
   },
   {
     covers: ['Query.myInvitations'],
@@ -675,7 +826,10 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } } }`,
     variables: async (cell) => ({ id: await invitationInto(cell, 'caller') }),
     expect: people,
-    check: (_cell, data) => expect((data as { acceptInvitation: { role: unknown } }).acceptInvitation.role).toEqual({ name: 'Member' }),
+    check: (_cell, data) =>
+      expect((data as { acceptInvitation: { role: unknown } }).acceptInvitation.role).toEqual({
+        name: 'Member',
+      }),
     effect: async (cell, allowed) => {
       expect(await joined(cell)).toBe(allowed);
       expect(await invitationState(cell)).toBe(allowed ? 'ACCEPTED' : 'PENDING');
@@ -698,7 +852,8 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($id: ID!) { declineInvitation(id: $id) }`,
     variables: async (cell) => ({ id: await invitationInto(cell, 'caller') }),
     expect: people,
-    effect: async (cell, allowed) => expect(await invitationState(cell)).toBe(allowed ? 'DECLINED' : 'PENDING'),
+    effect: async (cell, allowed) =>
+      expect(await invitationState(cell)).toBe(allowed ? 'DECLINED' : 'PENDING'),
   },
   {
     label: "Mutation.declineInvitation (someone else's)",
@@ -716,16 +871,30 @@ const OPERATIONS: OperationRow[] = [
     needs: 'apiKeys:create',
     variables: (cell) => {
       cell.made.name = uniqueName('matrix-key');
-      return { input: { teamId: cell.fx.team.id, name: cell.made.name, scopes: ['team:read', 'orders:read'] } };
+      return {
+        input: {
+          teamId: cell.fx.team.id,
+          name: cell.made.name,
+          scopes: ['team:read', 'orders:read'],
+        },
+      };
     },
     expect: teamManagers,
     check: ({ user }, data) => {
       const { createApiKey } = data as { createApiKey: { secret: string; apiKey: unknown } };
       expect(createApiKey.secret).toMatch(/^emps_[0-9A-Za-z]{49}$/);
-      expect(createApiKey.apiKey).toMatchObject({ key: expect.stringMatching(/^empk_/), scopes: ['orders:read', 'team:read'], createdBy: { id: user!.id } });
+      expect(createApiKey.apiKey).toMatchObject({
+        key: expect.stringMatching(/^empk_/),
+        scopes: ['orders:read', 'team:read'],
+        createdBy: { id: user!.id },
+      });
     },
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT count(*)::int AS n FROM api_keys WHERE team_id = $1 AND name = $2`, [cell.fx.team.id, cell.made.name]);
+      const row = await one(
+        cell,
+        `SELECT count(*)::int AS n FROM api_keys WHERE team_id = $1 AND name = $2`,
+        [cell.fx.team.id, cell.made.name],
+      );
       expect(row?.n).toBe(allowed ? 1 : 0);
     },
   },
@@ -736,7 +905,8 @@ const OPERATIONS: OperationRow[] = [
       cell.made.newName = uniqueName('renamed-key');
       return { n: cell.made.newName };
     },
-    check: (cell, data) => expect(data.updateApiKey).toEqual({ id: cell.made.keyId, name: cell.made.newName }),
+    check: (cell, data) =>
+      expect(data.updateApiKey).toEqual({ id: cell.made.keyId, name: cell.made.newName }),
     grantedOnAuditKey: 'FORBIDDEN',
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT name FROM api_keys WHERE id = $1`, [cell.made.keyId]);
@@ -748,22 +918,37 @@ const OPERATIONS: OperationRow[] = [
     document: `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret apiKey { id secretVersion secretLast4 } } }`,
     grantedOnAuditKey: 'FORBIDDEN',
     check: (cell, data) => {
-      const { secret, apiKey } = (data as { regenerateApiKeySecret: { secret: string; apiKey: unknown } }).regenerateApiKeySecret;
-      expect(apiKey).toEqual({ id: cell.made.keyId, secretVersion: 2, secretLast4: secret.slice(-4) });
+      const { secret, apiKey } = (
+        data as { regenerateApiKeySecret: { secret: string; apiKey: unknown } }
+      ).regenerateApiKeySecret;
+      expect(apiKey).toEqual({
+        id: cell.made.keyId,
+        secretVersion: 2,
+        secretLast4: secret.slice(-4),
+      });
     },
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT secret_version FROM api_keys WHERE id = $1`, [cell.made.keyId]);
+      const row = await one(cell, `SELECT secret_version FROM api_keys WHERE id = $1`, [
+        cell.made.keyId,
+      ]);
       expect(row?.secret_version).toBe(allowed ? 2 : 1);
     },
   }),
   ...keyChangeRows({
     field: 'revokeApiKey',
     document: `mutation($id: ID!) { revokeApiKey(id: $id) { id status revokedAt } }`,
-    check: (cell, data) => expect(data.revokeApiKey).toMatchObject({ id: cell.made.keyId, status: 'REVOKED', revokedAt: expect.any(String) }),
+    check: (cell, data) =>
+      expect(data.revokeApiKey).toMatchObject({
+        id: cell.made.keyId,
+        status: 'REVOKED',
+        revokedAt: expect.any(String),
+      }),
     // revoking only takes power away: apiKeys:manage reaches every key, whatever it holds
     grantedOnAuditKey: 'allowed',
     effect: async (cell, allowed) => {
-      const row = await one(cell, `SELECT revoked_at FROM api_keys WHERE id = $1`, [cell.made.keyId]);
+      const row = await one(cell, `SELECT revoked_at FROM api_keys WHERE id = $1`, [
+        cell.made.keyId,
+      ]);
       expect(row?.revoked_at === null).toBe(!allowed);
     },
   }),
@@ -775,7 +960,8 @@ const OPERATIONS: OperationRow[] = [
     // its owner may hand a key on without apiKeys:create: the Member and the Auditor too
     own: { ...keyManagers, granted: 'allowed', member: 'allowed', auditor: 'allowed' },
     grantedOnAuditKey: 'FORBIDDEN',
-    check: (cell, data) => expect(data.transferApiKey).toEqual({ id: cell.made.keyId, owner: { id: cell.made.userId } }),
+    check: (cell, data) =>
+      expect(data.transferApiKey).toEqual({ id: cell.made.keyId, owner: { id: cell.made.userId } }),
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT owner_id FROM api_keys WHERE id = $1`, [cell.made.keyId]);
       expect(row?.owner_id === cell.made.userId).toBe(allowed);
@@ -788,7 +974,12 @@ const OPERATIONS: OperationRow[] = [
     variables: ({ fx }) => ({ k: fx.sampleKey.key, s: fx.sampleKey.secret, r: ['orders:read'] }),
     expect: everyone,
     check: ({ fx }, data) =>
-      expect(data.verifyApiCredentials).toEqual({ valid: true, code: 'VALID', teamId: fx.team.id, scopes: ['apiKeys:read', 'orders:read', 'team:read'] }),
+      expect(data.verifyApiCredentials).toEqual({
+        valid: true,
+        code: 'VALID',
+        teamId: fx.team.id,
+        scopes: ['apiKeys:read', 'orders:read', 'team:read'],
+      }),
   },
   {
     covers: ['Query.apiKey'],
@@ -797,7 +988,12 @@ const OPERATIONS: OperationRow[] = [
     variables: ({ fx }) => ({ id: fx.sampleKey.id }),
     expect: teamReaders,
     check: ({ fx }, data) => {
-      expect(data.apiKey).toMatchObject({ id: fx.sampleKey.id, key: fx.sampleKey.key, createdBy: { id: fx.users.owner.id }, team: { id: fx.team.id } });
+      expect(data.apiKey).toMatchObject({
+        id: fx.sampleKey.id,
+        key: fx.sampleKey.key,
+        createdBy: { id: fx.users.owner.id },
+        team: { id: fx.team.id },
+      });
       expect(JSON.stringify(data)).not.toContain(fx.sampleKey.secret);
     },
   },
@@ -809,9 +1005,14 @@ const OPERATIONS: OperationRow[] = [
     expect: teamReaders,
     check: async (cell, data) => {
       // the team's keys, newest first (the rows before made many: the fixture keys are further back)
-      const { apiKeys } = data as { apiKeys: { totalCount: number; edges: { node: { id: string } }[] } };
+      const { apiKeys } = data as {
+        apiKeys: { totalCount: number; edges: { node: { id: string } }[] };
+      };
       const ids = apiKeys.edges.map((e) => e.node.id);
-      const keys: { id: string }[] = await cell.t.dataSource.query(`SELECT id FROM api_keys WHERE team_id = $1 ORDER BY created_at DESC, id DESC`, [cell.fx.team.id]);
+      const keys: { id: string }[] = await cell.t.dataSource.query(
+        `SELECT id FROM api_keys WHERE team_id = $1 ORDER BY created_at DESC, id DESC`,
+        [cell.fx.team.id],
+      );
       expect(apiKeys.totalCount).toBe(keys.length);
       expect(ids).toEqual(keys.slice(0, 100).map((k) => k.id));
       expect(JSON.stringify(data)).not.toContain(cell.fx.sampleKey.secret);
@@ -824,14 +1025,19 @@ const OPERATIONS: OperationRow[] = [
     needs: 'team:read',
     variables: ({ fx }) => ({ id: fx.sampleKey.id }),
     expect: teamReaders,
-    check: ({ fx }, data) => expect(data).toMatchObject({ apiKey: { team: { id: fx.team.id, name: 'Matrix team' } } }),
+    check: ({ fx }, data) =>
+      expect(data).toMatchObject({ apiKey: { team: { id: fx.team.id, name: 'Matrix team' } } }),
   },
   {
     covers: ['ApiKey.usage'],
     // usage comes from the audit log: apiKeys:read shows the key, audit:read its usage
     document: `query($id: ID!, $from: DateTimeISO!, $to: DateTimeISO!) { apiKey(id: $id) { id usage(from: $from, to: $to) { day outcome count } } }`,
     needs: 'audit:read',
-    variables: ({ fx }) => ({ id: fx.sampleKey.id, from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() }),
+    variables: ({ fx }) => ({
+      id: fx.sampleKey.id,
+      from: new Date(Date.now() - 86_400_000).toISOString(),
+      to: new Date(Date.now() + 86_400_000).toISOString(),
+    }),
     expect: auditReaders,
     check: (_cell, data) => expect(data).toMatchObject({ apiKey: { usage: expect.any(Array) } }),
   },
@@ -843,7 +1049,9 @@ const OPERATIONS: OperationRow[] = [
     variables: ({ fx }) => ({ t: fx.team.id }),
     expect: auditReaders,
     check: ({ fx }, data) => {
-      const events = (data as { auditEvents: { edges: { node: { teamId: string } }[] } }).auditEvents.edges.map((e) => e.node);
+      const events = (
+        data as { auditEvents: { edges: { node: { teamId: string } }[] } }
+      ).auditEvents.edges.map((e) => e.node);
       expect(events.length).toBeGreaterThan(0);
       expect(events.every((e) => e.teamId === fx.team.id)).toBe(true);
     },
@@ -854,7 +1062,12 @@ const OPERATIONS: OperationRow[] = [
     needs: 'audit:read',
     variables: ({ fx }) => ({ t: fx.team.id }),
     expect: auditReaders,
-    check: (_cell, data) => expect(data.verifyAuditChain).toMatchObject({ valid: true, reason: null, checkedEvents: expect.any(Number) }),
+    check: (_cell, data) =>
+      expect(data.verifyAuditChain).toMatchObject({
+        valid: true,
+        reason: null,
+        checkedEvents: expect.any(Number),
+      }),
   },
   {
     covers: ['Query.auditChainHead'],
@@ -862,7 +1075,12 @@ const OPERATIONS: OperationRow[] = [
     needs: 'audit:read',
     variables: ({ fx }) => ({ t: fx.team.id }),
     expect: auditReaders,
-    check: ({ fx }, data) => expect(data.auditChainHead).toMatchObject({ teamId: fx.team.id, seq: expect.stringMatching(/^\d+$/), hash: expect.stringMatching(/^[0-9a-f]{64}$/) }),
+    check: ({ fx }, data) =>
+      expect(data.auditChainHead).toMatchObject({
+        teamId: fx.team.id,
+        seq: expect.stringMatching(/^\d+$/),
+        hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      }),
   },
 ];
 
@@ -878,7 +1096,12 @@ const ROWS_PENDING = new Set<string>([]);
 let t: TestServer;
 let fx: Fixtures;
 
-async function member(owner: SignedInUser, team: TeamFixture, role: string, prefix: string): Promise<{ user: SignedInUser; membershipId: string }> {
+async function member(
+  owner: SignedInUser,
+  team: TeamFixture,
+  role: string,
+  prefix: string,
+): Promise<{ user: SignedInUser; membershipId: string }> {
   const user = await signUp(t, prefix);
   const membershipId = await addMember(t, owner, team.id, user.email, team.roles[role]);
   return { user, membershipId };
@@ -893,24 +1116,46 @@ beforeAll(async () => {
     signUp(t, 'matrix-login-target'),
     signUp(t, 'matrix-host'),
   ]);
-  const [team, otherTeam] = await Promise.all([createTeam(t, owner, 'Matrix team'), createTeam(t, otherOwner, 'Other team')]);
+  const [team, otherTeam] = await Promise.all([
+    createTeam(t, owner, 'Matrix team'),
+    createTeam(t, otherOwner, 'Other team'),
+  ]);
   const grantedPermissions = [...new Set(OPERATIONS.map((row) => row.needs ?? 'members:manage'))];
   const [m, a, au, ...grantees] = await Promise.all([
     member(owner, team, 'Member', 'matrix-member'),
     member(owner, team, 'Admin', 'matrix-admin'),
     member(owner, team, 'Auditor', 'matrix-auditor'),
-    ...grantedPermissions.map((p) => member(owner, team, 'Member', `matrix-granted-${p.replace(':', '-')}`)),
+    ...grantedPermissions.map((p) =>
+      member(owner, team, 'Member', `matrix-granted-${p.replace(':', '-')}`),
+    ),
   ]);
   await Promise.all(grantees.map((g, i) => grant(t, owner, g.membershipId, grantedPermissions[i])));
-  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Viewer', permissions: ['team:read'] }, owner.headers);
+  const role = await t.gql(
+    CreateRoleDocument,
+    { teamId: team.id, name: 'Viewer', permissions: ['team:read'] },
+    owner.headers,
+  );
   const [apiKey, sampleKey] = await Promise.all([
-    createKey(t, owner, team.id, { name: 'matrix principal', scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read'] }),
-    createKey(t, owner, team.id, { name: 'matrix sample', scopes: ['team:read', 'apiKeys:read', 'orders:read'] }),
+    createKey(t, owner, team.id, {
+      name: 'matrix principal',
+      scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read'],
+    }),
+    createKey(t, owner, team.id, {
+      name: 'matrix sample',
+      scopes: ['team:read', 'apiKeys:read', 'orders:read'],
+    }),
   ]);
   fx = {
     team,
     otherTeam,
-    users: { owner, otherOwner, platformAdmin: admin, member: m.user, admin: a.user, auditor: au.user },
+    users: {
+      owner,
+      otherOwner,
+      platformAdmin: admin,
+      member: m.user,
+      admin: a.user,
+      auditor: au.user,
+    },
     grantees: Object.fromEntries(grantees.map((g, i) => [grantedPermissions[i], g.user])),
     viewerRoleId: role.data!.createRole.id,
     loginTarget,
@@ -925,10 +1170,15 @@ afterAll(() => t?.close());
 /** The signed-in user a principal stands for in this row; none for anonymous and the API key. */
 function userFor(row: OperationRow, principal: PrincipalName): SignedInUser | undefined {
   if (principal === 'anonymous' || principal === 'apiKey') return undefined;
-  return principal === 'granted' ? fx.grantees[row.needs ?? 'members:manage']! : fx.users[principal];
+  return principal === 'granted'
+    ? fx.grantees[row.needs ?? 'members:manage']!
+    : fx.users[principal];
 }
 
-async function headersFor(row: OperationRow, principal: PrincipalName): Promise<Record<string, string>> {
+async function headersFor(
+  row: OperationRow,
+  principal: PrincipalName,
+): Promise<Record<string, string>> {
   if (principal === 'apiKey') return basic(fx.apiKey.key, fx.apiKey.secret);
   const user = userFor(row, principal);
   if (!user) return {};
@@ -937,8 +1187,13 @@ async function headersFor(row: OperationRow, principal: PrincipalName): Promise<
 }
 
 /** The sessions an allowed call ended are dead at once; a principal whose fixture session ended signs in again. */
-async function checkEndedSessions(ends: 'this' | 'others' | 'all', user: SignedInUser, calledWith: Record<string, string>): Promise<void> {
-  const status = async (headers: Record<string, string>) => (await t.gql(`{ me { id } }`, {}, headers)).status;
+async function checkEndedSessions(
+  ends: 'this' | 'others' | 'all',
+  user: SignedInUser,
+  calledWith: Record<string, string>,
+): Promise<void> {
+  const status = async (headers: Record<string, string>) =>
+    (await t.gql(`{ me { id } }`, {}, headers)).status;
   expect(await status(calledWith)).toBe(ends === 'others' ? 200 : 401);
   if (ends === 'this') return;
   expect(await status(user.headers)).toBe(401);
@@ -956,24 +1211,32 @@ function assertOutcome(res: GraphQLAnswer, expected: Outcome): void {
     return;
   }
   const codes = (res.errors ?? []).map((e) => e.extensions?.code);
-  if (codes.length === 0 || codes.some((c) => c !== expected)) throw new Error(`expected ${expected}, got ${summary}`);
+  if (codes.length === 0 || codes.some((c) => c !== expected))
+    throw new Error(`expected ${expected}, got ${summary}`);
   // Nothing of the refused field comes back.
   for (const value of Object.values(res.data ?? {})) expect(value).toBeNull();
 }
 
 describe('authorization matrix', () => {
-  describe.each(OPERATIONS.map((row) => [row.label ?? row.covers.join(', '), row] as const))('%s', (_name, row) => {
-    it.each(PRINCIPALS.map((p) => [p, row.expect[p]] as const))('as %s: %s', async (principal, expected) => {
-      const cell: Cell = { t, fx, principal, user: userFor(row, principal), made: {} };
-      const variables = await row.variables(cell);
-      const headers = await headersFor(row, principal);
-      const res = await t.gql(row.document, variables, headers);
-      assertOutcome(res, expected);
-      if (expected === 'allowed' && row.check) await row.check(cell, res.data!);
-      if (row.effect) await row.effect(cell, expected === 'allowed');
-      if (row.endsSessions && expected === 'allowed') await checkEndedSessions(row.endsSessions, cell.user!, headers);
-    });
-  });
+  describe.each(OPERATIONS.map((row) => [row.label ?? row.covers.join(', '), row] as const))(
+    '%s',
+    (_name, row) => {
+      it.each(PRINCIPALS.map((p) => [p, row.expect[p]] as const))(
+        'as %s: %s',
+        async (principal, expected) => {
+          const cell: Cell = { t, fx, principal, user: userFor(row, principal), made: {} };
+          const variables = await row.variables(cell);
+          const headers = await headersFor(row, principal);
+          const res = await t.gql(row.document, variables, headers);
+          assertOutcome(res, expected);
+          if (expected === 'allowed' && row.check) await row.check(cell, res.data!);
+          if (row.effect) await row.effect(cell, expected === 'allowed');
+          if (row.endsSessions && expected === 'allowed')
+            await checkEndedSessions(row.endsSessions, cell.user!, headers);
+        },
+      );
+    },
+  );
 
   it('has a row for every Query and Mutation field of the schema (or lists it in ROWS_PENDING)', async () => {
     const schema = await buildBareSchema();
@@ -1005,10 +1268,19 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
 
     const read = await t.gql(TeamDocument, { id: team.id }, dev.headers);
     expect(read.errors).toBeUndefined();
-    expect(read.data!.team.viewerPermissions).toEqual(['apiKeys:create', 'apiKeys:read', 'members:read', 'team:read']);
+    expect(read.data!.team.viewerPermissions).toEqual([
+      'apiKeys:create',
+      'apiKeys:read',
+      'members:read',
+      'team:read',
+    ]);
 
     const plainRead = await t.gql(TeamDocument, { id: team.id }, plain.headers);
-    expect(plainRead.data!.team.viewerPermissions).toEqual(['apiKeys:read', 'members:read', 'team:read']);
+    expect(plainRead.data!.team.viewerPermissions).toEqual([
+      'apiKeys:read',
+      'members:read',
+      'team:read',
+    ]);
 
     // The creator of a team is its Owner, and a platform admin's acts are audited like anyone's.
     const owners = await t.dataSource.query(
@@ -1020,13 +1292,28 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
       `SELECT action FROM audit_events WHERE team_id = $1 AND actor_user_id = $2 ORDER BY chain_seq`,
       [team.id, admin.id],
     );
-    expect(audited.map((e) => e.action)).toEqual(['team.created', 'member.invited', 'member.invited', 'permission.granted']);
+    expect(audited.map((e) => e.action)).toEqual([
+      'team.created',
+      'member.invited',
+      'member.invited',
+      'permission.granted',
+    ]);
 
     // Targets for every management mutation, made by the admin.
     const outsider = await signUp(t, 'acme-outsider');
     const grantId = await grant(t, admin, devMembership, 'members:read');
-    const invitationId = await invite(t, admin, team.id, uniqueEmail('acme-invited'), team.roles.Member);
-    const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'Support', permissions: ['team:read'] }, admin.headers);
+    const invitationId = await invite(
+      t,
+      admin,
+      team.id,
+      uniqueEmail('acme-invited'),
+      team.roles.Member,
+    );
+    const role = await t.gql(
+      CreateRoleDocument,
+      { teamId: team.id, name: 'Support', permissions: ['team:read'] },
+      admin.headers,
+    );
     const roleId = role.data!.createRole.id;
 
     const snapshot = async () =>
@@ -1042,20 +1329,60 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
     const before = await snapshot();
 
     const attempts: [string, string, Vars][] = [
-      ['addTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, { t: team.id, e: outsider.email, r: team.roles.Member }],
-      ['inviteTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, { t: team.id, e: outsider.email, r: team.roles.Member }],
-      ['revokeInvitation', `mutation($id: ID!) { revokeInvitation(id: $id) }`, { id: invitationId }],
-      ['changeMemberRole', `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, { m: devMembership, r: team.roles.Auditor }],
-      ['removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, { m: devMembership }],
-      ['createRole', `mutation($t: ID!) { createRole(teamId: $t, name: "Mine", permissions: []) { id } }`, { t: team.id }],
-      ['updateRole', `mutation($id: ID!) { updateRole(id: $id, name: "Renamed") { id } }`, { id: roleId }],
+      [
+        'addTeamMember',
+        `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+        { t: team.id, e: outsider.email, r: team.roles.Member },
+      ],
+      [
+        'inviteTeamMember',
+        `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+        { t: team.id, e: outsider.email, r: team.roles.Member },
+      ],
+      [
+        'revokeInvitation',
+        `mutation($id: ID!) { revokeInvitation(id: $id) }`,
+        { id: invitationId },
+      ],
+      [
+        'changeMemberRole',
+        `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`,
+        { m: devMembership, r: team.roles.Auditor },
+      ],
+      [
+        'removeTeamMember',
+        `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`,
+        { m: devMembership },
+      ],
+      [
+        'createRole',
+        `mutation($t: ID!) { createRole(teamId: $t, name: "Mine", permissions: []) { id } }`,
+        { t: team.id },
+      ],
+      [
+        'updateRole',
+        `mutation($id: ID!) { updateRole(id: $id, name: "Renamed") { id } }`,
+        { id: roleId },
+      ],
       ['deleteRole', `mutation($id: ID!) { deleteRole(id: $id) }`, { id: roleId }],
-      ['grantPermission', `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "team:read") { id } }`, { m: devMembership }],
-      ['revokePermissionGrant', `mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: grantId }],
+      [
+        'grantPermission',
+        `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "team:read") { id } }`,
+        { m: devMembership },
+      ],
+      [
+        'revokePermissionGrant',
+        `mutation($id: ID!) { revokePermissionGrant(id: $id) }`,
+        { id: grantId },
+      ],
     ];
     for (const [name, document, variables] of attempts) {
       const res = await t.gql(document, variables, plain.headers);
-      expect({ name, code: codeOf(res), data: res.data?.[name] ?? null }).toEqual({ name, code: 'FORBIDDEN', data: null });
+      expect({ name, code: codeOf(res), data: res.data?.[name] ?? null }).toEqual({
+        name,
+        code: 'FORBIDDEN',
+        data: null,
+      });
     }
     expect(await snapshot()).toEqual(before);
   });

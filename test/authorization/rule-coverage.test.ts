@@ -28,22 +28,31 @@ beforeAll(async () => {
 
 /** Object types of the schema, without GraphQL's own introspection types. */
 function objectTypes(s: GraphQLSchema): GraphQLObjectType[] {
-  return Object.values(s.getTypeMap()).filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'));
+  return Object.values(s.getTypeMap()).filter(
+    (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'),
+  );
 }
 
 /** A field map in the rule tree (`{ field: rule }`), as opposed to one rule for the whole type. */
 function fieldMapOf(entry: unknown): RuleTree | null {
   // A rule is a class instance (Rule, RuleAnd, ...); a field map is a plain object.
-  return entry !== null && typeof entry === 'object' && Object.getPrototypeOf(entry) === Object.prototype ? (entry as RuleTree) : null;
+  return entry !== null &&
+    typeof entry === 'object' &&
+    Object.getPrototypeOf(entry) === Object.prototype
+    ? (entry as RuleTree)
+    : null;
 }
 
 function rootFieldsWithoutRule(typeName: 'Query' | 'Mutation'): string[] {
   const type = typeName === 'Query' ? schema.getQueryType() : schema.getMutationType();
   if (!type) return [];
   const rules = fieldMapOf(tree[typeName]);
-  if (!rules) throw new Error(`ruleMap.${typeName} must name each field, not give one rule to all of them`);
+  if (!rules)
+    throw new Error(`ruleMap.${typeName} must name each field, not give one rule to all of them`);
   // '*' would be a blanket rule: root fields must each be decided on their own.
-  return Object.keys(type.getFields()).filter((field) => !Object.prototype.hasOwnProperty.call(rules, field) || rules[field] == null);
+  return Object.keys(type.getFields()).filter(
+    (field) => !Object.prototype.hasOwnProperty.call(rules, field) || rules[field] == null,
+  );
 }
 
 describe('rule coverage (default deny)', () => {
@@ -51,7 +60,9 @@ describe('rule coverage (default deny)', () => {
     expect(schema.getQueryType()).toBeTruthy();
     expect(schema.getMutationType()).toBeTruthy();
     // A sanity check that the walk below sees something.
-    expect(Object.keys(schema.getQueryType()!.getFields())).toEqual(expect.arrayContaining(['viewer', 'me', 'teams', 'team']));
+    expect(Object.keys(schema.getQueryType()!.getFields())).toEqual(
+      expect.arrayContaining(['viewer', 'me', 'teams', 'team']),
+    );
   });
 
   it('every Query field has an explicit rule', () => {
@@ -107,13 +118,19 @@ describe('rule coverage (default deny)', () => {
   it("every operation's documentation says who may call it, in the rule map's own words", () => {
     const undocumented: string[] = [];
     for (const type of [schema.getQueryType()!, schema.getMutationType()!]) {
-      const rows = OPERATIONS[type.name as 'Query' | 'Mutation'] as Record<string, Parameters<typeof describeOperation>[0]>;
+      const rows = OPERATIONS[type.name as 'Query' | 'Mutation'] as Record<
+        string,
+        Parameters<typeof describeOperation>[0]
+      >;
       for (const field of Object.values(type.getFields())) {
-        if (!field.description?.endsWith(`Who may call it: ${describeOperation(rows[field.name])}`)) undocumented.push(`${type.name}.${field.name}`);
+        if (!field.description?.endsWith(`Who may call it: ${describeOperation(rows[field.name])}`))
+          undocumented.push(`${type.name}.${field.name}`);
       }
     }
     expect(undocumented).toEqual([]);
-    expect(describeOperation(OPERATIONS.Mutation.regenerateApiKeySecret)).toMatch(/apiKeys:manage.*apiKeys:create.*every permission of this API/);
+    expect(describeOperation(OPERATIONS.Mutation.regenerateApiKeySecret)).toMatch(
+      /apiKeys:manage.*apiKeys:create.*every permission of this API/,
+    );
   });
 
   it('a field without a rule is refused with FORBIDDEN (the fallback is deny)', async () => {

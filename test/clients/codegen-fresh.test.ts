@@ -20,15 +20,25 @@ describe('generated client types', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'empress-codegen-'));
     try {
       const fresh = path.join(dir, 'graphql.ts');
-      await run(process.execPath, [path.join(ROOT, 'node_modules/.bin/graphql-codegen'), '--config', 'test/clients/codegen.config.ts'], {
-        cwd: ROOT,
-        env: { ...process.env, CODEGEN_OUTPUT: fresh },
-        timeout: 60_000,
-      });
+      await run(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules/.bin/graphql-codegen'),
+          '--config',
+          'test/clients/codegen.config.ts',
+        ],
+        {
+          cwd: ROOT,
+          env: { ...process.env, CODEGEN_OUTPUT: fresh },
+          timeout: 60_000,
+        },
+      );
       const expected = readFileSync(fresh, 'utf8');
       const committed = readFileSync(GENERATED, 'utf8');
       if (committed !== expected) {
-        throw new Error(`${path.relative(ROOT, GENERATED)} is stale: run \`npm run codegen\` and commit the result`);
+        throw new Error(
+          `${path.relative(ROOT, GENERATED)} is stale: run \`npm run codegen\` and commit the result`,
+        );
       }
       expect(committed).toContain('export const CreateApiKeyDocument');
     } finally {

@@ -13,7 +13,8 @@ import { startTestServer, type TestServer } from '../helpers/server';
 const KNOWN_APOLLO_WARNINGS: Record<string, string> = {
   '572B': 'SHOULD use 200 status code on document parsing failure when accepting application/json',
   FDE2: 'SHOULD use 200 status code on document validation failure when accepting application/json',
-  '7B9B': 'SHOULD use a status code of 200 on variable coercion failure when accepting application/json',
+  '7B9B':
+    'SHOULD use a status code of 200 on variable coercion failure when accepting application/json',
 };
 
 describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
@@ -33,8 +34,10 @@ describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
     const results: AuditResult[] = [];
     for (const audit of audits) results.push(await audit.fn());
 
-    const line = (r: AuditResult) => `${r.status.toUpperCase()} ${r.id} ${r.name}${r.status === 'ok' ? '' : ` (${r.reason})`}`;
-    const count = (status: AuditResult['status']) => results.filter((r) => r.status === status).length;
+    const line = (r: AuditResult) =>
+      `${r.status.toUpperCase()} ${r.id} ${r.name}${r.status === 'ok' ? '' : ` (${r.reason})`}`;
+    const count = (status: AuditResult['status']) =>
+      results.filter((r) => r.status === status).length;
     const notOk = results.filter((r) => r.status !== 'ok');
     console.log(
       `graphql-http audits: ${results.length} run, ${count('ok')} ok, ${count('notice')} notice, ${count('warn')} warn, ${count('error')} error\n` +
@@ -43,7 +46,9 @@ describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
 
     const errors = results.filter((r) => r.status === 'error').map(line);
     expect(errors).toEqual([]);
-    const unexpectedWarnings = results.filter((r) => r.status === 'warn' && !(r.id in KNOWN_APOLLO_WARNINGS)).map(line);
+    const unexpectedWarnings = results
+      .filter((r) => r.status === 'warn' && !(r.id in KNOWN_APOLLO_WARNINGS))
+      .map(line);
     expect(unexpectedWarnings).toEqual([]);
     // the allow-list names the audits it means (graphql-http ids are stable; names may be reworded)
     for (const r of results.filter((r) => r.id in KNOWN_APOLLO_WARNINGS)) {
@@ -60,7 +65,9 @@ describe('GraphQL over HTTP conformance (graphql-http audits)', () => {
     expect(simple.status).toBe(400);
     expect(await simple.text()).toMatch(/Cross-Site Request Forgery/i);
 
-    const preflighted = await fetch(url, { headers: { accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' } });
+    const preflighted = await fetch(url, {
+      headers: { accept: 'application/graphql-response+json', 'apollo-require-preflight': 'true' },
+    });
     expect(preflighted.status).toBe(200);
     expect(await preflighted.json()).toEqual({ data: { __type: { name: 'ApiKey' } } });
   });

@@ -39,17 +39,25 @@ describe('graphql-request with generated TypedDocumentNodes', () => {
     const anonymous = new GraphQLClient(endpoint);
     const email = uniqueEmail('gql-request');
 
-    const signedUp = await anonymous.request(SignUpDocument, { email, password: PASSWORD, name: 'Request Client' });
+    const signedUp = await anonymous.request(SignUpDocument, {
+      email,
+      password: PASSWORD,
+      name: 'Request Client',
+    });
     expect(signedUp.signUp.user.email).toBe(email);
 
     const { logIn } = await anonymous.request(LogInDocument, { email, password: PASSWORD });
     expect(logIn.token).toMatch(/^emst_/);
     expect(Number.isNaN(Date.parse(logIn.expiresAt))).toBe(false);
 
-    const user = new GraphQLClient(endpoint, { headers: { authorization: `Bearer ${logIn.token}` } });
+    const user = new GraphQLClient(endpoint, {
+      headers: { authorization: `Bearer ${logIn.token}` },
+    });
     const { createTeam } = await user.request(CreateTeamDocument, { name: 'Typed team' });
     expect(createTeam.name).toBe('Typed team');
-    expect(createTeam.roles.map((r) => r.name)).toEqual(expect.arrayContaining(['Owner', 'Admin', 'Member', 'Auditor']));
+    expect(createTeam.roles.map((r) => r.name)).toEqual(
+      expect.arrayContaining(['Owner', 'Admin', 'Member', 'Auditor']),
+    );
     expect(createTeam.viewerPermissions).toContain('apiKeys:create');
 
     const created: CreateApiKeyMutation = await user.request(CreateApiKeyDocument, {
@@ -65,28 +73,53 @@ describe('graphql-request with generated TypedDocumentNodes', () => {
     // the application's side: the key and secret authenticate (HTTP Basic)
     const app = new GraphQLClient(endpoint, { headers: basic(apiKey.key, secret) });
     const { viewer } = await app.request(ViewerDocument);
-    expect(viewer).toMatchObject({ type: 'API_KEY', user: null, apiKey: { id: apiKey.id, key: apiKey.key } });
+    expect(viewer).toMatchObject({
+      type: 'API_KEY',
+      user: null,
+      apiKey: { id: apiKey.id, key: apiKey.key },
+    });
 
-    const audit: AuditEventsQuery = await user.request(AuditEventsDocument, { teamId: createTeam.id, first: 50 });
+    const audit: AuditEventsQuery = await user.request(AuditEventsDocument, {
+      teamId: createTeam.id,
+      first: 50,
+    });
     const actions = audit.auditEvents.edges.map((e) => e.node.action);
     expect(actions).toEqual(expect.arrayContaining(['team.created', 'apiKey.created']));
-    const keyCreated = audit.auditEvents.edges.find((e) => e.node.action === 'apiKey.created')!.node;
-    expect(keyCreated).toMatchObject({ outcome: 'SUCCESS', teamId: createTeam.id, targetId: apiKey.id, actor: { type: 'USER', label: email } });
+    const keyCreated = audit.auditEvents.edges.find(
+      (e) => e.node.action === 'apiKey.created',
+    )!.node;
+    expect(keyCreated).toMatchObject({
+      outcome: 'SUCCESS',
+      teamId: createTeam.id,
+      targetId: apiKey.id,
+      actor: { type: 'USER', label: email },
+    });
     // the secret never shows in the audit trail
     expect(JSON.stringify(audit)).not.toContain(secret);
 
-    const filtered = await user.request(AuditEventsDocument, { teamId: createTeam.id, filter: { actions: ['apiKey.created'] } });
+    const filtered = await user.request(AuditEventsDocument, {
+      teamId: createTeam.id,
+      filter: { actions: ['apiKey.created'] },
+    });
     expect(filtered.auditEvents.edges.map((e) => e.node.action)).toEqual(['apiKey.created']);
   });
 
   test('errors arrive as ClientError with the contract code', async () => {
     const anonymous = new GraphQLClient(endpoint);
-    const error = await anonymous.request(LogInDocument, { email: uniqueEmail('nobody'), password: 'wrong password 123' }).catch((e: unknown) => e);
+    const error = await anonymous
+      .request(LogInDocument, { email: uniqueEmail('nobody'), password: 'wrong password 123' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClientError);
-    expect((error as GraphQLRequest.ClientError).response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((error as GraphQLRequest.ClientError).response.errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
 
-    const forbidden = await anonymous.request(CreateTeamDocument, { name: 'x' }).catch((e: unknown) => e);
+    const forbidden = await anonymous
+      .request(CreateTeamDocument, { name: 'x' })
+      .catch((e: unknown) => e);
     expect(forbidden).toBeInstanceOf(ClientError);
-    expect(['UNAUTHENTICATED', 'FORBIDDEN']).toContain((forbidden as GraphQLRequest.ClientError).response.errors?.[0]?.extensions?.code);
+    expect(['UNAUTHENTICATED', 'FORBIDDEN']).toContain(
+      (forbidden as GraphQLRequest.ClientError).response.errors?.[0]?.extensions?.code,
+    );
   });
 });

@@ -29,18 +29,26 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * CONTRACT_DIR so they always run there.
  */
 const CONTRACT_DIR = path.resolve(__dirname, '../..', process.env.CONTRACT_DIR ?? '../shared');
-const CONTRACT_FILES = ['api-contract.graphql', 'contract-additions/trust.graphql'].map((file) => path.join(CONTRACT_DIR, file));
+const CONTRACT_FILES = ['api-contract.graphql', 'contract-additions/trust.graphql'].map((file) =>
+  path.join(CONTRACT_DIR, file),
+);
 const SERVED_FILE = path.resolve(__dirname, '../../schema.graphql');
 const contractPresent = existsSync(CONTRACT_FILES[0]);
 // Named on purpose (CI does): then it must be there.
-if (!contractPresent && process.env.CONTRACT_DIR) throw new Error(`CONTRACT_DIR=${process.env.CONTRACT_DIR} holds no api-contract.graphql`);
+if (!contractPresent && process.env.CONTRACT_DIR)
+  throw new Error(`CONTRACT_DIR=${process.env.CONTRACT_DIR} holds no api-contract.graphql`);
 if (!contractPresent) {
-  console.log(`contract test skipped: no contract at ${CONTRACT_FILES[0]} (set CONTRACT_DIR to the folder that holds api-contract.graphql)`);
+  console.log(
+    `contract test skipped: no contract at ${CONTRACT_FILES[0]} (set CONTRACT_DIR to the folder that holds api-contract.graphql)`,
+  );
 }
 const withContract = contractPresent ? describe : describe.skip;
 
 // Not BREAKING for graphql-inspector (a client keeps working), but the contract fixes them.
-const ALSO_REFUSED = new Set<string>([ChangeType.FieldArgumentDefaultChanged, ChangeType.InputFieldDefaultValueChanged]);
+const ALSO_REFUSED = new Set<string>([
+  ChangeType.FieldArgumentDefaultChanged,
+  ChangeType.InputFieldDefaultValueChanged,
+]);
 
 async function violations(served: GraphQLSchema): Promise<string[]> {
   const contract = buildSchema(CONTRACT_FILES.map((file) => readFileSync(file, 'utf8')).join('\n'));
@@ -57,7 +65,13 @@ let live: GraphQLSchema;
 beforeAll(async () => {
   // default limits: the standard introspection query (15 deep) must get through them
   t = await startTestServer();
-  const res = await t.gql<IntrospectionQuery>(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }));
+  const res = await t.gql<IntrospectionQuery>(
+    getIntrospectionQuery({
+      descriptions: true,
+      specifiedByUrl: true,
+      inputValueDeprecation: true,
+    }),
+  );
   if (!res.data) throw new Error(`introspection failed: ${JSON.stringify(res.errors)}`);
   live = buildClientSchema(res.data);
 });
@@ -66,7 +80,9 @@ afterAll(() => t.close());
 describe('schema.graphql', () => {
   it('is exactly the schema the server serves (regenerate it with `npm run schema`)', () => {
     const file = buildSchema(readFileSync(SERVED_FILE, 'utf8'));
-    expect(printSchema(lexicographicSortSchema(file))).toBe(printSchema(lexicographicSortSchema(live)));
+    expect(printSchema(lexicographicSortSchema(file))).toBe(
+      printSchema(lexicographicSortSchema(live)),
+    );
   });
 });
 
@@ -89,18 +105,21 @@ withContract('public GraphQL contract', () => {
     const damaged = visit(parse(readFileSync(SERVED_FILE, 'utf8')), {
       ObjectTypeDefinition(node) {
         if (node.name.value === 'PageInfo') return null;
-        if (node.name.value === 'ApiKey') return { ...node, fields: node.fields?.filter((f) => f.name.value !== 'secretLast4') };
+        if (node.name.value === 'ApiKey')
+          return { ...node, fields: node.fields?.filter((f) => f.name.value !== 'secretLast4') };
         return undefined;
       },
       FieldDefinition(node) {
-        if (node.name.value === 'verifyApiCredentials') return { ...node, arguments: node.arguments?.filter((a) => a.name.value !== 'clientIp') };
+        if (node.name.value === 'verifyApiCredentials')
+          return { ...node, arguments: node.arguments?.filter((a) => a.name.value !== 'clientIp') };
         return undefined;
       },
       EnumValueDefinition(node) {
         return node.name.value === 'RATE_LIMITED' ? null : undefined;
       },
       InputValueDefinition(node) {
-        if (node.name.value === 'first' && node.defaultValue?.kind === Kind.INT) return { ...node, defaultValue: { kind: Kind.INT, value: '10' } };
+        if (node.name.value === 'first' && node.defaultValue?.kind === Kind.INT)
+          return { ...node, defaultValue: { kind: Kind.INT, value: '10' } };
         return undefined;
       },
     });

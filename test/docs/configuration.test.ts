@@ -67,11 +67,16 @@ describe('docs/configuration.md', () => {
   });
 
   it('gives the range of every whole-number variable as src/config.ts checks it', () => {
-    const wholeNumbers = rows.filter((row) => refusal(row.name, 'not a number') === `${row.name} must be a whole number`);
+    const wholeNumbers = rows.filter(
+      (row) => refusal(row.name, 'not a number') === `${row.name} must be a whole number`,
+    );
     expect(wholeNumbers.length).toBeGreaterThan(20);
     for (const { name, what } of wholeNumbers) {
       const [, min, max] = /\((\d+)–(\d+)/.exec(what) ?? [];
-      expect({ name, documented: `${min}–${max}` }).toEqual({ name, documented: expect.stringMatching(/^\d+–\d+$/) });
+      expect({ name, documented: `${min}–${max}` }).toEqual({
+        name,
+        documented: expect.stringMatching(/^\d+–\d+$/),
+      });
       expect(refusal(name, '99999999999')).toBe(`${name} must be between ${min} and ${max}`);
     }
   });

@@ -10,10 +10,17 @@ import { buildBareSchema } from '../../src/schema';
  * A renamed field or argument fails here rather than on a reader's screen.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-const PAGES = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const PAGES = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 function blocks(markdown: string, language: string): string[] {
-  return [...markdown.matchAll(new RegExp('^```' + language + '\\n([\\s\\S]*?)^```', 'gm'))].map((m) => m[1]);
+  return [...markdown.matchAll(new RegExp('^```' + language + '\\n([\\s\\S]*?)^```', 'gm'))].map(
+    (m) => m[1],
+  );
 }
 
 /** The documents of `curl … -d '<json>'` lines; a shell variable spliced in ('"$TEAM"') stands as its name. */
@@ -28,7 +35,9 @@ function curlDocuments(sh: string): string[] {
 function examples(): { page: string; document: string }[] {
   return PAGES.flatMap((page) => {
     const markdown = readFileSync(path.join(ROOT, page), 'utf8');
-    return [...blocks(markdown, 'graphql'), ...blocks(markdown, 'sh').flatMap(curlDocuments)].map((document) => ({ page, document }));
+    return [...blocks(markdown, 'graphql'), ...blocks(markdown, 'sh').flatMap(curlDocuments)].map(
+      (document) => ({ page, document }),
+    );
   });
 }
 
@@ -46,7 +55,11 @@ describe('GraphQL examples of the README and docs/', () => {
 
   it('every example validates against the schema', () => {
     const problems = examples()
-      .map(({ page, document }) => ({ page, document, errors: validate(schema, parse(document)).map((e) => e.message) }))
+      .map(({ page, document }) => ({
+        page,
+        document,
+        errors: validate(schema, parse(document)).map((e) => e.message),
+      }))
       .filter((e) => e.errors.length);
     expect(problems).toEqual([]);
   });

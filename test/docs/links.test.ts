@@ -7,7 +7,12 @@ import path from 'node:path';
  * Moving a section breaks its links here, not in a reader's browser.
  */
 const ROOT = path.resolve(__dirname, '..', '..');
-const PAGES = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const PAGES = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** The page's lines outside fenced code blocks. */
 function prose(markdown: string): string[] {
@@ -29,7 +34,10 @@ function anchors(markdown: string): Set<string> {
     const heading = /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line)?.[1];
     if (heading === undefined) continue;
     const text = heading.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const slug = text.toLowerCase().replace(/[^\p{L}\p{N}\- _]/gu, '').replace(/ /g, '-');
+    const slug = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\- _]/gu, '')
+      .replace(/ /g, '-');
     const count = seen.get(slug) ?? 0;
     seen.set(slug, count + 1);
     result.add(count === 0 ? slug : `${slug}-${count}`);
@@ -51,33 +59,38 @@ function relativeLinks(markdown: string): string[] {
 
 function broken(page: string, target: string): string | null {
   const [file, anchor] = target.split('#');
-  const resolved = file ? path.resolve(path.dirname(path.join(ROOT, page)), decodeURIComponent(file)) : path.join(ROOT, page);
+  const resolved = file
+    ? path.resolve(path.dirname(path.join(ROOT, page)), decodeURIComponent(file))
+    : path.join(ROOT, page);
   if (!resolved.startsWith(ROOT + path.sep)) return 'leaves the repository';
   if (!existsSync(resolved)) return 'no such file';
   if (anchor === undefined) return null;
-  if (statSync(resolved).isDirectory() || !resolved.endsWith('.md')) return 'an anchor into something that is not a page';
+  if (statSync(resolved).isDirectory() || !resolved.endsWith('.md'))
+    return 'an anchor into something that is not a page';
   return anchors(readFileSync(resolved, 'utf8')).has(anchor) ? null : 'no such heading';
 }
 
 describe('links of the README and docs/', () => {
   it.each(PAGES)('%s: every relative link leads to a file and heading that exist', (page) => {
     const links = relativeLinks(readFileSync(path.join(ROOT, page), 'utf8'));
-    const problems = links.map((target) => ({ target, problem: broken(page, target) })).filter((l) => l.problem);
+    const problems = links
+      .map((target) => ({ target, problem: broken(page, target) }))
+      .filter((l) => l.problem);
     expect(problems).toEqual([]);
   });
 
   it('the README links every page of docs/', () => {
-    const readme = relativeLinks(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).map((target) => target.split('#')[0]);
+    const readme = relativeLinks(readFileSync(path.join(ROOT, 'README.md'), 'utf8')).map(
+      (target) => target.split('#')[0],
+    );
     expect(PAGES.filter((page) => page !== 'README.md' && !readme.includes(page))).toEqual([]);
   });
 
   it('GitHub anchors are made as GitHub makes them', () => {
-    expect([...anchors("# A title\n## What the chain can't catch\n## 9. AuditLog\n## `/metrics`\n```\n# not a heading\n```\n## A title")]).toEqual([
-      'a-title',
-      'what-the-chain-cant-catch',
-      '9-auditlog',
-      'metrics',
-      'a-title-1',
-    ]);
+    expect([
+      ...anchors(
+        "# A title\n## What the chain can't catch\n## 9. AuditLog\n## `/metrics`\n```\n# not a heading\n```\n## A title",
+      ),
+    ]).toEqual(['a-title', 'what-the-chain-cant-catch', '9-auditlog', 'metrics', 'a-title-1']);
   });
 });

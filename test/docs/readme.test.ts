@@ -22,8 +22,14 @@ describe('README.md', () => {
   });
 
   it('never sends a reader outside the repository for the API', () => {
-    for (const page of ['README.md', ...readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`)]) {
-      expect({ page, shared: readFileSync(path.join(ROOT, page), 'utf8').includes('../shared') }).toEqual({ page, shared: false });
+    for (const page of [
+      'README.md',
+      ...readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`),
+    ]) {
+      expect({
+        page,
+        shared: readFileSync(path.join(ROOT, page), 'utf8').includes('../shared'),
+      }).toEqual({ page, shared: false });
     }
   });
 });
@@ -53,7 +59,9 @@ function layoutFolders(markdown: string): string[] {
 
 describe('the layout in docs/architecture.md', () => {
   it('names every folder of src/, and only those', () => {
-    const documented = layoutFolders(readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8'));
+    const documented = layoutFolders(
+      readFileSync(path.join(ROOT, 'docs', 'architecture.md'), 'utf8'),
+    );
     expect(documented.length).toBeGreaterThan(10);
     expect(documented.sort()).toEqual(folders(path.join(ROOT, 'src')).sort());
   });

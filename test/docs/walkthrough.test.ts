@@ -2,7 +2,11 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import { Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
 import { WALKTHROUGH_DOC, walkthroughMarkdown } from '../../scripts/walkthrough-doc';
-import { WALKTHROUGH, WALKTHROUGH_VARIABLES, walkthroughDocument } from '../../src/http/walkthrough';
+import {
+  WALKTHROUGH,
+  WALKTHROUGH_VARIABLES,
+  walkthroughDocument,
+} from '../../src/http/walkthrough';
 import { buildBareSchema } from '../../src/schema';
 
 /**
@@ -31,11 +35,21 @@ describe('the admin walkthrough', () => {
     const schema = await buildBareSchema();
     for (const step of WALKTHROUGH) {
       const document = parse(step.document);
-      const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
-      expect({ step: step.name, names: operations.map((op) => op.name?.value) }).toEqual({ step: step.name, names: [step.name] });
-      expect({ step: step.name, errors: validate(schema, document).map((e) => e.message) }).toEqual({ step: step.name, errors: [] });
+      const operations = document.definitions.filter(
+        (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+      );
+      expect({ step: step.name, names: operations.map((op) => op.name?.value) }).toEqual({
+        step: step.name,
+        names: [step.name],
+      });
+      expect({ step: step.name, errors: validate(schema, document).map((e) => e.message) }).toEqual(
+        { step: step.name, errors: [] },
+      );
       const variables = operations[0].variableDefinitions?.map((v) => v.variable.name.value) ?? [];
-      expect({ step: step.name, missing: variables.filter((name) => !(name in WALKTHROUGH_VARIABLES)) }).toEqual({ step: step.name, missing: [] });
+      expect({
+        step: step.name,
+        missing: variables.filter((name) => !(name in WALKTHROUGH_VARIABLES)),
+      }).toEqual({ step: step.name, missing: [] });
     }
   });
 

@@ -18,14 +18,19 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * whole test run through the database, and 127.0.0.1 belongs to the other test files.
  */
 
-const LOGIN = typed<{ logIn: { token: string; user: { id: string } } }>(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`);
+const LOGIN = typed<{ logIn: { token: string; user: { id: string } } }>(
+  `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token user { id } } }`,
+);
 const REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** Is a Redis answering at REDIS_URL? Asked synchronously, so the test can be skipped by name. */
 function redisReachable(): boolean {
   const probe = spawnSync(
     process.execPath,
-    ['-e', `const s=require('net').connect(6379,'127.0.0.1');s.setTimeout(1000);s.on('connect',()=>s.write('PING\\r\\n'));s.on('data',d=>process.exit(String(d).startsWith('+PONG')?0:1));s.on('error',()=>process.exit(1));s.on('timeout',()=>process.exit(1));`],
+    [
+      '-e',
+      `const s=require('net').connect(6379,'127.0.0.1');s.setTimeout(1000);s.on('connect',()=>s.write('PING\\r\\n'));s.on('data',d=>process.exit(String(d).startsWith('+PONG')?0:1));s.on('error',()=>process.exit(1));s.on('timeout',()=>process.exit(1));`,
+    ],
     { timeout: 3_000 },
   );
   return probe.status === 0;
@@ -47,7 +52,11 @@ interface AuditedRow {
   metadata: Record<string, unknown> | null;
 }
 
-function auditRows(t: TestServer, action: string, where: { targetId?: string; ip?: string; since?: Date }): Promise<AuditedRow[]> {
+function auditRows(
+  t: TestServer,
+  action: string,
+  where: { targetId?: string; ip?: string; since?: Date },
+): Promise<AuditedRow[]> {
   return t.dataSource.query(
     `SELECT action, outcome, target_id, ip, request_id, metadata FROM audit_events
       WHERE action = $1 AND ($2::text IS NULL OR target_id = $2) AND ($3::text IS NULL OR ip = $3)
@@ -63,7 +72,12 @@ afterAll(() => t?.close());
 
 describe('sign-in lockout (defaults: 10 per account and address, 30 per address, 100 per account, per 15 minutes)', () => {
   it('locks one address out of one account after 10 failures, with the same answer as a wrong password; elsewhere the account signs in', async () => {
-    expect(t.config.limits).toMatchObject({ loginFailures: 10, loginAddressFailures: 30, loginAccountFailures: 100, loginWindowMinutes: 15 });
+    expect(t.config.limits).toMatchObject({
+      loginFailures: 10,
+      loginAddressFailures: 30,
+      loginAccountFailures: 100,
+      loginWindowMinutes: 15,
+    });
     const victim = await signUp(t, 'victim');
     const attacker = uniqueLoopback();
     const since = new Date();
@@ -74,7 +88,14 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     }
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
-      errors: [{ message: 'Email or password is incorrect', locations: [{ line: 1, column: 38 }], path: ['logIn'], extensions: { code: 'UNAUTHENTICATED' } }],
+      errors: [
+        {
+          message: 'Email or password is incorrect',
+          locations: [{ line: 1, column: 38 }],
+          path: ['logIn'],
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
+      ],
       data: null,
     });
 
@@ -90,7 +111,11 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     // the lockout is audited once, naming the account, the address and the figures
     const lockouts = await auditRows(t, 'auth.lockedOut', { targetId: victim.id, since });
     expect(lockouts).toHaveLength(1);
-    expect(lockouts[0]).toMatchObject({ outcome: 'DENIED', ip: attacker, metadata: { lockedBy: 'accountAndAddress', failures: 10, windowSeconds: 900 } });
+    expect(lockouts[0]).toMatchObject({
+      outcome: 'DENIED',
+      ip: attacker,
+      metadata: { lockedBy: 'accountAndAddress', failures: 10, windowSeconds: 900 },
+    });
     const failures = await auditRows(t, 'auth.loginFailed', { targetId: victim.id, since });
     expect(failures).toHaveLength(10); // the locked attempt was refused before the account was looked up
     const refused = await auditRows(t, 'auth.loginFailed', { ip: attacker, since });
@@ -98,7 +123,9 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     // the window is 15 minutes: the lock is still there a moment later
     expect((await rawLogIn(t.url, attacker, victim.email, PASSWORD)).text).toBe(first.text);
     // and it is that address's lock only: the owner, elsewhere, signs in
-    expect((await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
+    expect(
+      (await rawLogIn(t.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id,
+    ).toBe(victim.id);
   });
 
   it('locks the account for every address once failures from many addresses reach LOGIN_MAX_ACCOUNT_FAILURES, audited once', async () => {
@@ -107,12 +134,17 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       const victim = await signUp(t, 'ceiling');
       const since = new Date();
       const first = await rawLogIn(s.url, uniqueLoopback(), victim.email, 'many wrong passwords 0');
-      for (let i = 1; i < 8; i++) await rawLogIn(s.url, uniqueLoopback(), victim.email, `many wrong passwords ${i}`);
+      for (let i = 1; i < 8; i++)
+        await rawLogIn(s.url, uniqueLoopback(), victim.email, `many wrong passwords ${i}`);
       const locked = await rawLogIn(s.url, uniqueLoopback(), victim.email, PASSWORD);
       expect(locked.text).toBe(first.text);
       const lockouts = await auditRows(s, 'auth.lockedOut', { targetId: victim.id, since });
       expect(lockouts).toHaveLength(1);
-      expect(lockouts[0].metadata).toEqual({ lockedBy: 'account', failures: 8, windowSeconds: 900 });
+      expect(lockouts[0].metadata).toEqual({
+        lockedBy: 'account',
+        failures: 8,
+        windowSeconds: 900,
+      });
     } finally {
       await s.close();
     }
@@ -123,7 +155,9 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     const since = new Date();
     const first = await rawLogIn(t.url, address, uniqueEmail('spray'), 'password-spray-0');
     for (let i = 1; i < 30; i++) {
-      expect((await rawLogIn(t.url, address, uniqueEmail('spray'), `password-spray-${i}`)).text).toBe(first.text);
+      expect(
+        (await rawLogIn(t.url, address, uniqueEmail('spray'), `password-spray-${i}`)).text,
+      ).toBe(first.text);
     }
     // 31st from that address: a real account with its right password
     const innocent = await signUp(t, 'innocent');
@@ -136,7 +170,10 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
 
     const lockouts = await auditRows(t, 'auth.lockedOut', { ip: address, since });
     expect(lockouts).toHaveLength(1);
-    expect(lockouts[0]).toMatchObject({ outcome: 'DENIED', metadata: { lockedBy: 'address', failures: 30, windowSeconds: 900 } });
+    expect(lockouts[0]).toMatchObject({
+      outcome: 'DENIED',
+      metadata: { lockedBy: 'address', failures: 30, windowSeconds: 900 },
+    });
   });
 
   it('counts only the logIn fields that ran: of 15 aliased guesses in one document, the first fails and ends it, and is the only one counted', async () => {
@@ -151,13 +188,20 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     expect(first.status).toBe(200);
     expect(first.data).toBeNull();
     expect(first.errors).toEqual([
-      { message: 'Email or password is incorrect', locations: expect.any(Array), path: ['a0'], extensions: { code: 'UNAUTHENTICATED' } },
+      {
+        message: 'Email or password is incorrect',
+        locations: expect.any(Array),
+        path: ['a0'],
+        extensions: { code: 'UNAUTHENTICATED' },
+      },
     ]);
     expect(await auditRows(t, 'auth.loginFailed', { ip: address, since })).toHaveLength(1);
     expect(await auditRows(t, 'auth.lockedOut', { ip: address, since })).toHaveLength(0);
     // the owner, from elsewhere, signs in
     const next = await graphqlClient(t.url, { from: uniqueLoopback() })(
-      typed<{ a0: { token: string } }>(`mutation($e: String!, $p: String!) { a0: logIn(email: $e, password: $p) { token } }`),
+      typed<{ a0: { token: string } }>(
+        `mutation($e: String!, $p: String!) { a0: logIn(email: $e, password: $p) { token } }`,
+      ),
       { e: victim.email, p: PASSWORD },
     );
     expect(next.data?.a0?.token).toEqual(expect.any(String));
@@ -173,9 +217,10 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     );
     expect(res.data).toBeNull();
     expect(await auditRows(t, 'auth.loginFailed', { ip: address, since })).toHaveLength(1);
-    const counts = await t.dataSource.query(`SELECT bucket, count FROM rate_limits WHERE bucket = ANY($1) ORDER BY bucket`, [
-      [`login:account:${victim.email}`, `login:pair:${victim.email}|${address}`],
-    ]);
+    const counts = await t.dataSource.query(
+      `SELECT bucket, count FROM rate_limits WHERE bucket = ANY($1) ORDER BY bucket`,
+      [[`login:account:${victim.email}`, `login:pair:${victim.email}|${address}`]],
+    );
     expect(counts).toEqual([
       { bucket: `login:account:${victim.email}`, count: 1 },
       { bucket: `login:pair:${victim.email}|${address}`, count: 1 },
@@ -195,7 +240,9 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
           ),
         ),
       );
-      const texts = new Set(answers.map((a) => JSON.stringify({ status: a.status, data: a.data, errors: a.errors })));
+      const texts = new Set(
+        answers.map((a) => JSON.stringify({ status: a.status, data: a.data, errors: a.errors })),
+      );
       expect(texts.size).toBe(1);
       // every guess was answered alike; exactly 10 of them were checked against the password
       const checked = await auditRows(s, 'auth.loginFailed', { targetId: victim.id, since });
@@ -208,7 +255,12 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       expect(await auditRows(s, 'auth.lockedOut', { targetId: victim.id, since })).toHaveLength(1);
       // the right password, from a fresh address, after the wave: refused; no session was opened
       expect((await rawLogIn(s.url, uniqueLoopback(), victim.email, PASSWORD)).data).toBeNull();
-      expect(await s.dataSource.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND created_at >= $2`, [victim.id, since])).toHaveLength(0);
+      expect(
+        await s.dataSource.query(`SELECT 1 FROM sessions WHERE user_id = $1 AND created_at >= $2`, [
+          victim.id,
+          since,
+        ]),
+      ).toHaveLength(0);
     } finally {
       await s.close();
     }
@@ -220,14 +272,19 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
       const victim = await signUp(t, 'two-instances');
       const attacker = uniqueLoopback();
       // B has served this account from that address before, and knows nothing of the failures to come
-      expect((await rawLogIn(b.url, attacker, victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
-      for (let i = 0; i < 10; i++) await rawLogIn(t.url, attacker, victim.email, `wrong on a ${i} password`);
+      expect((await rawLogIn(b.url, attacker, victim.email, PASSWORD)).data!.logIn.user.id).toBe(
+        victim.id,
+      );
+      for (let i = 0; i < 10; i++)
+        await rawLogIn(t.url, attacker, victim.email, `wrong on a ${i} password`);
       const onB = await rawLogIn(b.url, attacker, victim.email, PASSWORD);
       expect(onB.data).toBeNull();
       expect(codeOf(onB)).toBe('UNAUTHENTICATED');
       const onA = await rawLogIn(t.url, attacker, victim.email, PASSWORD);
       expect(onB.text).toBe(onA.text);
-      expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
+      expect(
+        (await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id,
+      ).toBe(victim.id);
     } finally {
       await b.close();
     }
@@ -238,13 +295,21 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     try {
       const victim = await signUp(t, 'three');
       const address = uniqueLoopback();
-      for (let i = 0; i < 2; i++) await rawLogIn(three.url, address, victim.email, `wrong password ${i}`);
+      for (let i = 0; i < 2; i++)
+        await rawLogIn(three.url, address, victim.email, `wrong password ${i}`);
       // 2 failures: the right password still works, and gives that address a fresh start
-      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
-      for (let i = 0; i < 3; i++) await rawLogIn(three.url, address, victim.email, `wrong password again ${i}`);
+      expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).data!.logIn.user.id).toBe(
+        victim.id,
+      );
+      for (let i = 0; i < 3; i++)
+        await rawLogIn(three.url, address, victim.email, `wrong password again ${i}`);
       expect((await rawLogIn(three.url, address, victim.email, PASSWORD)).data).toBeNull();
       const [lockout] = await auditRows(three, 'auth.lockedOut', { targetId: victim.id });
-      expect(lockout.metadata).toEqual({ lockedBy: 'accountAndAddress', failures: 3, windowSeconds: 60 });
+      expect(lockout.metadata).toEqual({
+        lockedBy: 'accountAndAddress',
+        failures: 3,
+        windowSeconds: 60,
+      });
     } finally {
       await three.close();
     }
@@ -254,7 +319,9 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
     const address = uniqueLoopback();
     const users = await Promise.all(Array.from({ length: 12 }, () => signUp(t, 'office')));
     for (const user of users) {
-      expect((await rawLogIn(t.url, address, user.email, PASSWORD)).data!.logIn.user.id).toBe(user.id);
+      expect((await rawLogIn(t.url, address, user.email, PASSWORD)).data!.logIn.user.id).toBe(
+        user.id,
+      );
     }
   });
 });
@@ -270,7 +337,10 @@ describe('sign-in lockout with REDIS_URL (counters in Redis)', () => {
     `${REDIS_UP ? '' : '[skipped: no Redis at redis://127.0.0.1:6379] '}locks an address out of an account after 10 failures with the counters live in Redis (empress:rl:*), on two instances`,
     async () => {
       const redis = new Redis(REDIS_URL);
-      const [a, b] = await Promise.all([startTestServer({ REDIS_URL }), startTestServer({ REDIS_URL })]);
+      const [a, b] = await Promise.all([
+        startTestServer({ REDIS_URL }),
+        startTestServer({ REDIS_URL }),
+      ]);
       const victim = await signUp(t, 'redis-victim');
       const address = uniqueLoopback();
       const pairKey = `empress:rl:login:pair:${victim.email}|${address}`;
@@ -278,17 +348,24 @@ describe('sign-in lockout with REDIS_URL (counters in Redis)', () => {
       const accountKey = `empress:rl:login:account:${victim.email}`;
       const addressKey = `empress:rl:login:address:${address}`;
       try {
-        for (let i = 0; i < 5; i++) await rawLogIn(a.url, address, victim.email, `redis-wrong-a-${i}`);
-        for (let i = 0; i < 5; i++) await rawLogIn(b.url, address, victim.email, `redis-wrong-b-${i}`);
+        for (let i = 0; i < 5; i++)
+          await rawLogIn(a.url, address, victim.email, `redis-wrong-a-${i}`);
+        for (let i = 0; i < 5; i++)
+          await rawLogIn(b.url, address, victim.email, `redis-wrong-b-${i}`);
         // the counters are in Redis, with their windows as their time to live
-        for (const key of [pairKey, dayKey, accountKey, addressKey]) expect(await redis.get(key)).toBe('10');
+        for (const key of [pairKey, dayKey, accountKey, addressKey])
+          expect(await redis.get(key)).toBe('10');
         const ttl = await redis.pttl(pairKey);
         expect(ttl).toBeGreaterThan(14 * 60_000);
         expect(ttl).toBeLessThanOrEqual(15 * 60_000);
         expect(await redis.pttl(dayKey)).toBeGreaterThan(23 * 3600_000);
         expect(await redis.keys(`empress:rl:login:*${victim.email}*`)).toHaveLength(3);
         // and not in PostgreSQL
-        expect(await t.dataSource.query(`SELECT 1 FROM rate_limits WHERE bucket LIKE $1`, [`%${victim.email}%`])).toHaveLength(0);
+        expect(
+          await t.dataSource.query(`SELECT 1 FROM rate_limits WHERE bucket LIKE $1`, [
+            `%${victim.email}%`,
+          ]),
+        ).toHaveLength(0);
 
         // the 11th attempt from that address, right password, either instance: refused; audited once
         const onA = await rawLogIn(a.url, address, victim.email, PASSWORD);
@@ -298,13 +375,17 @@ describe('sign-in lockout with REDIS_URL (counters in Redis)', () => {
         const lockouts = await auditRows(t, 'auth.lockedOut', { targetId: victim.id });
         expect(lockouts.map((r) => r.metadata?.lockedBy)).toEqual(['accountAndAddress']);
         // from another address, the owner signs in
-        expect((await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
+        expect(
+          (await rawLogIn(b.url, uniqueLoopback(), victim.email, PASSWORD)).data!.logIn.user.id,
+        ).toBe(victim.id);
 
         // lifting the counter in Redis (an operator's unlock) lets that address in at once on a fresh instance
         await redis.del(pairKey);
         const c = await startTestServer({ REDIS_URL });
         try {
-          expect((await rawLogIn(c.url, address, victim.email, PASSWORD)).data!.logIn.user.id).toBe(victim.id);
+          expect((await rawLogIn(c.url, address, victim.email, PASSWORD)).data!.logIn.user.id).toBe(
+            victim.id,
+          );
         } finally {
           await c.close();
         }
@@ -334,15 +415,25 @@ describe('key verification limited per calling address', () => {
   it('refuses verifyApiCredentials from an address after VERIFY_MAX_FAILURES=5 failures, even for the right secret; other addresses are served', async () => {
     const attacker = uniqueLoopback();
     const gql = graphqlClient(v.url, { from: attacker });
-    for (let i = 0; i < 5; i++) expect((await verifyWith(gql, key.key, unissuedSecret())).code).toBe('INVALID');
-    expect(await verifyWith(gql, key.key, key.secret)).toMatchObject({ valid: false, code: 'RATE_LIMITED', apiKey: null, teamId: null });
+    for (let i = 0; i < 5; i++)
+      expect((await verifyWith(gql, key.key, unissuedSecret())).code).toBe('INVALID');
+    expect(await verifyWith(gql, key.key, key.secret)).toMatchObject({
+      valid: false,
+      code: 'RATE_LIMITED',
+      apiKey: null,
+      teamId: null,
+    });
     // the gateway next door, with good credentials, is not slowed
-    expect((await verifyWith(graphqlClient(v.url, { from: uniqueLoopback() }), key.key, key.secret)).code).toBe('VALID');
+    expect(
+      (await verifyWith(graphqlClient(v.url, { from: uniqueLoopback() }), key.key, key.secret))
+        .code,
+    ).toBe('VALID');
   });
 
   it('refuses /v1/authorize with 429 from an address after 5 failures; 200 from another address', async () => {
     const attacker = uniqueLoopback();
-    for (let i = 0; i < 5; i++) expect((await authorize(v.url, attacker, key.key, unissuedSecret())).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await authorize(v.url, attacker, key.key, unissuedSecret())).status).toBe(401);
     const locked = await authorize(v.url, attacker, key.key, key.secret);
     expect(locked.status).toBe(429);
     expect(JSON.parse(locked.text)).toEqual({ code: 'RATE_LIMITED' });
@@ -365,7 +456,9 @@ describe('key verification limited per calling address', () => {
     const gql = graphqlClient(v.url, { from: gateway });
     const codes = new Set<string>();
     for (let i = 0; i < 20; i++) {
-      const batch = await Promise.all(Array.from({ length: 10 }, () => verifyWith(gql, key.key, key.secret)));
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, () => verifyWith(gql, key.key, key.secret)),
+      );
       for (const r of batch) codes.add(r.code);
     }
     expect([...codes]).toEqual(['VALID']);
@@ -373,12 +466,18 @@ describe('key verification limited per calling address', () => {
 
   it('holds across instances: failures on one instance lock the address on another', async () => {
     const attacker = uniqueLoopback();
-    for (let i = 0; i < 5; i++) await verifyWith(graphqlClient(v.url, { from: attacker }), key.key, unissuedSecret());
+    for (let i = 0; i < 5; i++)
+      await verifyWith(graphqlClient(v.url, { from: attacker }), key.key, unissuedSecret());
     const other = await startTestServer({ VERIFY_MAX_FAILURES: '5', VERIFY_WINDOW_SECONDS: '60' });
     try {
       // the other instance learns of the count with its first failure from that address
-      expect((await verifyWith(graphqlClient(other.url, { from: attacker }), key.key, unissuedSecret())).code).toMatch(/INVALID|RATE_LIMITED/);
-      expect((await verifyWith(graphqlClient(other.url, { from: attacker }), key.key, key.secret)).code).toBe('RATE_LIMITED');
+      expect(
+        (await verifyWith(graphqlClient(other.url, { from: attacker }), key.key, unissuedSecret()))
+          .code,
+      ).toMatch(/INVALID|RATE_LIMITED/);
+      expect(
+        (await verifyWith(graphqlClient(other.url, { from: attacker }), key.key, key.secret)).code,
+      ).toBe('RATE_LIMITED');
     } finally {
       await other.close();
     }
@@ -389,12 +488,12 @@ describe('key verification limited per calling address', () => {
     const attacker = uniqueLoopback();
     const gql = graphqlClient(t.url, { from: attacker });
     for (let i = 0; i < 100; i += 10) {
-      const batch = await Promise.all(Array.from({ length: 10 }, () => verifyWith(gql, key.key, unissuedSecret())));
+      const batch = await Promise.all(
+        Array.from({ length: 10 }, () => verifyWith(gql, key.key, unissuedSecret())),
+      );
       expect(batch.every((r) => r.code === 'INVALID' || r.code === 'RATE_LIMITED')).toBe(true);
     }
     expect((await verifyWith(gql, key.key, key.secret)).code).toBe('RATE_LIMITED');
     expect((await authorize(t.url, attacker, key.key, key.secret)).status).toBe(429);
   });
 });
-
-

@@ -8,7 +8,13 @@ import { createDataSource } from '../../src/db/data-source';
 import { freePort } from '../../src/db/embedded-postgres';
 import { basic } from '../helpers/api-keys';
 import { PASSWORD, uniqueEmail } from '../helpers/factories';
-import { graphqlClient, type GraphQLErrorEntry, type TypedString, type Variables, typed } from '../helpers/graphql';
+import {
+  graphqlClient,
+  type GraphQLErrorEntry,
+  type TypedString,
+  type Variables,
+  typed,
+} from '../helpers/graphql';
 import { TEST_SIGNUP_LIMITS, testDatabaseUrl } from '../helpers/server';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process';
 import { StoppablePostgres } from '../helpers/stoppable-postgres';
@@ -34,7 +40,12 @@ const UNAVAILABLE = 'The database is unavailable; try again shortly';
 const TIMEOUT_MS = 30_000;
 
 /** A GraphQL request, timed. */
-async function post<TData>(url: string, document: TypedString<TData>, variables: Variables = {}, headers: Record<string, string> = {}) {
+async function post<TData>(
+  url: string,
+  document: TypedString<TData>,
+  variables: Variables = {},
+  headers: Record<string, string> = {},
+) {
   const started = Date.now();
   const answer = await graphqlClient(url, { headers, timeoutMs: TIMEOUT_MS })(document, variables);
   return { ...answer, ms: Date.now() - started };
@@ -54,7 +65,6 @@ async function get(url: string, headers: Record<string, string> = {}) {
   }
   return { status: res.status, body, text, ms: Date.now() - started };
 }
-
 
 async function withClient<T>(url: string, fn: (c: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
@@ -76,11 +86,21 @@ async function signUpOwner(url: string) {
     { e: email, p: PASSWORD },
   );
   const headers = { authorization: `Bearer ${up.data!.signUp.token}` };
-  const team = await post(url, typed<{ createTeam: { id: string } }>(`mutation { createTeam(name: "Faults") { id } }`), {}, headers);
+  const team = await post(
+    url,
+    typed<{ createTeam: { id: string } }>(`mutation { createTeam(name: "Faults") { id } }`),
+    {},
+    headers,
+  );
   return { headers, teamId: team.data!.createTeam.id };
 }
 
-async function createKey(url: string, headers: Record<string, string>, teamId: string, name: string) {
+async function createKey(
+  url: string,
+  headers: Record<string, string>,
+  teamId: string,
+  name: string,
+) {
   const res = await post(
     url,
     typed<{ createApiKey: { secret: string; apiKey: { id: string; key: string } } }>(
@@ -119,7 +139,11 @@ describe('the database goes away under load and comes back', () => {
     await migrator.destroy();
 
     // buildServer on that database, in a process of its own (as in production)
-    server = await startServerProcess({ databaseUrl: url, env: { LOG_LEVEL: 'warn' }, captureLog: true });
+    server = await startServerProcess({
+      databaseUrl: url,
+      env: { LOG_LEVEL: 'warn' },
+      captureLog: true,
+    });
     base = server.url;
   }, 120_000);
 
@@ -137,7 +161,13 @@ describe('the database goes away under load and comes back', () => {
     type Phase = 'up' | 'down' | 'back';
     let phase: Phase = 'up';
     let running = true;
-    const results: { phase: Phase; op: string; answer?: Answer; error?: string; createdId?: string }[] = [];
+    const results: {
+      phase: Phase;
+      op: string;
+      answer?: Answer;
+      error?: string;
+      createdId?: string;
+    }[] = [];
     let counter = 0;
 
     // 8 clients: createRole, createApiKey and verifyApiCredentials in turn
@@ -153,7 +183,9 @@ describe('the database goes away under load and comes back', () => {
           if (op === 'createRole') {
             const created = await post(
               base,
-              typed<{ createRole: { id: string } }>(`mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`),
+              typed<{ createRole: { id: string } }>(
+                `mutation($t: ID!, $n: String!) { createRole(teamId: $t, name: $n, permissions: ["team:read"]) { id } }`,
+              ),
               { t: teamId, n: name },
               headers,
             );
@@ -162,7 +194,9 @@ describe('the database goes away under load and comes back', () => {
           } else if (op === 'createApiKey') {
             const created = await post(
               base,
-              typed<{ createApiKey: { apiKey: { id: string } } }>(`mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`),
+              typed<{ createApiKey: { apiKey: { id: string } } }>(
+                `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`,
+              ),
               { i: { teamId, name } },
               headers,
             );
@@ -208,7 +242,10 @@ describe('the database goes away under load and comes back', () => {
     expect(readyDown.body).toEqual({ status: 'unavailable', reason: 'database unreachable' });
     expect(readyDown.ms).toBeLessThan(3_000);
     expect(verifyDown.status).toBe(503);
-    expect(verifyDown.body?.errors?.[0]).toMatchObject({ message: UNAVAILABLE, extensions: { reason: 'DATABASE_UNAVAILABLE' } });
+    expect(verifyDown.body?.errors?.[0]).toMatchObject({
+      message: UNAVAILABLE,
+      extensions: { reason: 'DATABASE_UNAVAILABLE' },
+    });
 
     expect(beforeStop).toBeGreaterThan(16);
     expect(results.filter((r) => r.error)).toEqual([]);
@@ -228,13 +265,22 @@ describe('the database goes away under load and comes back', () => {
         /stacktrace|exception|\n\s+at |ECONNREFUSED|terminat|postgres/i.test(a.text)
       );
     });
-    const explain = (list: string[]) => (list.length ? [...list, ...server.log.filter((line) => /unexpected error/.test(line))] : list);
-    expect(explain(wrong.map((r) => `${r.op}: ${r.answer!.status} in ${r.answer!.ms} ms: ${r.answer!.text}`))).toEqual([]);
+    const explain = (list: string[]) =>
+      list.length ? [...list, ...server.log.filter((line) => /unexpected error/.test(line))] : list;
+    expect(
+      explain(
+        wrong.map((r) => `${r.op}: ${r.answer!.status} in ${r.answer!.ms} ms: ${r.answer!.text}`),
+      ),
+    ).toEqual([]);
     // every failure was recognised as the database being away: none was logged as a bug
     expect(server.log.filter((line) => /unexpected error/.test(line))).toEqual([]);
     if (process.env.FAULTS_STATS) {
-      const phases = ['up', 'down', 'back'].map((p) => `${p}: ${results.filter((r) => r.phase === p).length}`);
-      console.log(`${phases.join(', ')}; failed while down: ${failedDown.length}, slowest ${Math.max(...failedDown.map((r) => r.answer!.ms))} ms`);
+      const phases = ['up', 'down', 'back'].map(
+        (p) => `${p}: ${results.filter((r) => r.phase === p).length}`,
+      );
+      console.log(
+        `${phases.join(', ')}; failed while down: ${failedDown.length}, slowest ${Math.max(...failedDown.map((r) => r.answer!.ms))} ms`,
+      );
     }
     // no answer anywhere in the run was a 500
     expect(results.filter((r) => r.answer!.status >= 500 && r.answer!.status !== 503)).toEqual([]);
@@ -253,33 +299,60 @@ describe('the database goes away under load and comes back', () => {
     let listening: unknown[] = [];
     const feedDeadline = Date.now() + 10_000;
     while (listening.length === 0 && Date.now() < feedDeadline) {
-      listening = await withClient(pg!.adminUrl, async (c) =>
-        (await c.query(`SELECT pid FROM pg_stat_activity WHERE application_name = 'empress-api-key-feed' AND datname = 'empress_faults'`)).rows,
+      listening = await withClient(
+        pg!.adminUrl,
+        async (c) =>
+          (
+            await c.query(
+              `SELECT pid FROM pg_stat_activity WHERE application_name = 'empress-api-key-feed' AND datname = 'empress_faults'`,
+            )
+          ).rows,
       );
       if (listening.length === 0) await sleep(200);
     }
     expect(listening).toHaveLength(1);
     // a cached, valid key is refused at once after its revocation
     const doomed = await createKey(base, headers, teamId, 'doomed');
-    for (let i = 0; i < 3; i++) expect((await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).data!.verifyApiCredentials.code).toBe('VALID');
-    const revoked = await post(base, typed<{ revokeApiKey: { status: string } }>(`mutation($id: ID!) { revokeApiKey(id: $id) { status } }`), { id: doomed.id }, headers);
+    for (let i = 0; i < 3; i++)
+      expect(
+        (await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).data!.verifyApiCredentials
+          .code,
+      ).toBe('VALID');
+    const revoked = await post(
+      base,
+      typed<{ revokeApiKey: { status: string } }>(
+        `mutation($id: ID!) { revokeApiKey(id: $id) { status } }`,
+      ),
+      { id: doomed.id },
+      headers,
+    );
     expect(revoked.data!.revokeApiKey.status).toBe('REVOKED');
-    expect((await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).data!.verifyApiCredentials.code).toBe('REVOKED');
+    expect(
+      (await post(base, VERIFY, { k: doomed.key, s: doomed.secret })).data!.verifyApiCredentials
+        .code,
+    ).toBe('REVOKED');
     expect((await get(`${base}/v1/authorize`, basic(doomed.key, doomed.secret))).status).toBe(401);
 
     // --- nothing half done ---
     const confirmed = results.filter((r) => r.createdId).map((r) => r.createdId!);
     expect(confirmed.length).toBeGreaterThan(4);
     await withClient(url, async (c) => {
-      const keys = (await c.query(`SELECT id FROM api_keys WHERE team_id = $1`, [teamId])).rows.map((r) => r.id);
-      const roles = (await c.query(`SELECT id FROM roles WHERE team_id = $1 AND NOT built_in`, [teamId])).rows.map((r) => r.id);
+      const keys = (await c.query(`SELECT id FROM api_keys WHERE team_id = $1`, [teamId])).rows.map(
+        (r) => r.id,
+      );
+      const roles = (
+        await c.query(`SELECT id FROM roles WHERE team_id = $1 AND NOT built_in`, [teamId])
+      ).rows.map((r) => r.id);
       // every object a client was told about exists
       for (const id of confirmed) expect([...keys, ...roles]).toContain(id);
       // every object has its audit row
       const audited = new Set(
-        (await c.query(`SELECT target_id FROM audit_events WHERE team_id = $1 AND action IN ('apiKey.created', 'role.created') AND outcome = 'SUCCESS'`, [teamId])).rows.map(
-          (r) => r.target_id,
-        ),
+        (
+          await c.query(
+            `SELECT target_id FROM audit_events WHERE team_id = $1 AND action IN ('apiKey.created', 'role.created') AND outcome = 'SUCCESS'`,
+            [teamId],
+          )
+        ).rows.map((r) => r.target_id),
       );
       expect([...keys, ...roles].filter((id) => !audited.has(id))).toEqual([]);
       // every SUCCESS audit row has its object
@@ -287,12 +360,24 @@ describe('the database goes away under load and comes back', () => {
       expect(audited.size).toBe(keys.length + roles.length);
     });
     // the verifications of the outage, queued while it lasted, are written once it is over
-    const validVerifications = results.filter((r) => r.op === 'verify' && (r.answer!.data as { verifyApiCredentials?: { code: string } } | null | undefined)?.verifyApiCredentials?.code === 'VALID').length;
+    const validVerifications = results.filter(
+      (r) =>
+        r.op === 'verify' &&
+        (r.answer!.data as { verifyApiCredentials?: { code: string } } | null | undefined)
+          ?.verifyApiCredentials?.code === 'VALID',
+    ).length;
     let used = 0;
     const usedDeadline = Date.now() + 10_000;
     while (used < validVerifications && Date.now() < usedDeadline) {
       used = await withClient(url, async (c) =>
-        Number((await c.query(`SELECT count(*) AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1 AND outcome = 'SUCCESS'`, [steady.id])).rows[0].n),
+        Number(
+          (
+            await c.query(
+              `SELECT count(*) AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1 AND outcome = 'SUCCESS'`,
+              [steady.id],
+            )
+          ).rows[0].n,
+        ),
       );
       if (used < validVerifications) await sleep(250);
     }
@@ -311,7 +396,11 @@ describe('SIGTERM under load', () => {
   });
 
   /** one verification on a connection of its own (as every request of the client); the answer or the socket error */
-  function verifyOnce(port: number, key: string, secret: string): Promise<{ status?: number; code?: string; error?: string }> {
+  function verifyOnce(
+    port: number,
+    key: string,
+    secret: string,
+  ): Promise<{ status?: number; code?: string; error?: string }> {
     return graphqlClient(`http://127.0.0.1:${port}`)(VERIFY, { k: key, s: secret }).then(
       (res) => ({ status: res.status, code: res.data?.verifyApiCredentials?.code }),
       (e: NodeJS.ErrnoException) => ({ error: e.code ?? e.message }),
@@ -337,12 +426,13 @@ describe('SIGTERM under load', () => {
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-      child!.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
+    const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>(
+      (resolve) => child!.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
     );
     const deadline = Date.now() + 60_000;
     while (!/listening on/.test(output)) {
-      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`service did not start:\n${output}`);
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`service did not start:\n${output}`);
       await sleep(100);
     }
     const base = `http://127.0.0.1:${port}`;
@@ -351,7 +441,13 @@ describe('SIGTERM under load', () => {
 
     // 8 clients verifying as fast as they can, a new connection each time
     let sigtermAt = Infinity;
-    const outcomes: { startedAt: number; endedAt: number; status?: number; code?: string; error?: string }[] = [];
+    const outcomes: {
+      startedAt: number;
+      endedAt: number;
+      status?: number;
+      code?: string;
+      error?: string;
+    }[] = [];
     const loop = async () => {
       while (Date.now() < sigtermAt) {
         const startedAt = Date.now();
@@ -370,7 +466,10 @@ describe('SIGTERM under load', () => {
     await Promise.all(loops);
     const { code, signal, at } = await exit;
     const atSignal = outcomes.filter((o) => o.startedAt < sigtermAt && o.endedAt >= sigtermAt);
-    if (process.env.FAULTS_STATS) console.log(`${outcomes.length} requests, ${atSignal.length} in flight at SIGTERM; exit after ${at - sigtermAt} ms`);
+    if (process.env.FAULTS_STATS)
+      console.log(
+        `${outcomes.length} requests, ${atSignal.length} in flight at SIGTERM; exit after ${at - sigtermAt} ms`,
+      );
     expect(atSignal.length).toBeGreaterThan(0);
     expect(readyWhileStopping.status).toBe(503);
     expect(readyWhileStopping.body).toEqual({ status: 'unavailable', reason: 'shutting down' });
@@ -389,7 +488,14 @@ describe('SIGTERM under load', () => {
 
     // and every one of them is in the audit log: the queue was flushed before the exit
     const used = await withClient(testDatabaseUrl(), async (c) =>
-      Number((await c.query(`SELECT count(*) AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1 AND outcome = 'SUCCESS'`, [key.id])).rows[0].n),
+      Number(
+        (
+          await c.query(
+            `SELECT count(*) AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1 AND outcome = 'SUCCESS'`,
+            [key.id],
+          )
+        ).rows[0].n,
+      ),
     );
     expect(used).toBeGreaterThanOrEqual(inFlight.length);
   }, 120_000);

@@ -23,7 +23,23 @@ import type { TestServer } from '../helpers/server';
 
 const schema = buildSchema(readFileSync(path.resolve(__dirname, '../../schema.graphql'), 'utf8'));
 const WORDS: string[] = (() => {
-  const words = new Set<string>(['query', 'mutation', 'subscription', 'fragment', 'on', 'true', 'false', 'null', '__typename', '__schema', '__type', 'include', 'skip', 'if', 'deprecated']);
+  const words = new Set<string>([
+    'query',
+    'mutation',
+    'subscription',
+    'fragment',
+    'on',
+    'true',
+    'false',
+    'null',
+    '__typename',
+    '__schema',
+    '__type',
+    'include',
+    'skip',
+    'if',
+    'deprecated',
+  ]);
   for (const type of Object.values(schema.getTypeMap())) {
     if (type.name.startsWith('__')) continue;
     words.add(type.name);
@@ -37,21 +53,52 @@ const WORDS: string[] = (() => {
   }
   return [...words];
 })();
-const ROOT_FIELDS = [...Object.keys(schema.getQueryType()!.getFields()), ...Object.keys(schema.getMutationType()!.getFields())];
+const ROOT_FIELDS = [
+  ...Object.keys(schema.getQueryType()!.getFields()),
+  ...Object.keys(schema.getMutationType()!.getFields()),
+];
 
 // ---------------------------------------------------------------------------------------------
 // generators
 
 /** odd strings: unicode of every plane, control characters, lone surrogates, RTL marks, nulls */
 const oddString = fc.oneof(
-  fc.tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\uD800', '\uDFFF', '\uDBFF\uDBFF', '\u0000\uD800'), fc.string({ maxLength: 10 })).map((parts) => parts.join('')),
+  fc
+    .tuple(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom('\u0000', '\uD800', '\uDFFF', '\uDBFF\uDBFF', '\u0000\uD800'),
+      fc.string({ maxLength: 10 }),
+    )
+    .map((parts) => parts.join('')),
   fc.fullUnicodeString({ maxLength: 40 }),
   fc.string({ maxLength: 40 }),
-  fc.constantFrom('', ' ', '\u0000', '\uD800', '\uDFFF', '\u202E', '\uFEFF', '💥'.repeat(50), 'a\u0000b', '%00', '../../etc/passwd', "'; DROP TABLE users; --", '${{7*7}}', '<script>alert(1)</script>', 'emps_' + 'A'.repeat(49), 'empk_' + 'z'.repeat(24), 'NaN', '-0', '1e309'),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    '\uD800',
+    '\uDFFF',
+    '\u202E',
+    '\uFEFF',
+    '💥'.repeat(50),
+    'a\u0000b',
+    '%00',
+    '../../etc/passwd',
+    "'; DROP TABLE users; --",
+    '${{7*7}}',
+    '<script>alert(1)</script>',
+    'emps_' + 'A'.repeat(49),
+    'empk_' + 'z'.repeat(24),
+    'NaN',
+    '-0',
+    '1e309',
+  ),
 );
 
 /** a long string, up to ~100 KB, of one repeated odd character */
-const hugeString = fc.tuple(fc.fullUnicode(), fc.integer({ min: 1_000, max: 100_000 })).map(([c, n]) => c.repeat(Math.max(1, Math.floor(n / c.length))));
+const hugeString = fc
+  .tuple(fc.fullUnicode(), fc.integer({ min: 1_000, max: 100_000 }))
+  .map(([c, n]) => c.repeat(Math.max(1, Math.floor(n / c.length))));
 
 /** deep nesting: [[[...]]] or {"a":{"a":...}} up to 3,000 levels */
 const deep = fc.tuple(fc.boolean(), fc.integer({ min: 2, max: 3_000 })).map(([list, n]) => {
@@ -65,19 +112,72 @@ const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: hugeString },
   { weight: 1, arbitrary: deep },
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  { weight: 1, arbitrary: fc.constantFrom(null, true, 0, -1, 2 ** 31, 2 ** 53 + 1, 1.5, -1e308, [], {}, [null], { teamId: null }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      null,
+      true,
+      0,
+      -1,
+      2 ** 31,
+      2 ** 53 + 1,
+      1.5,
+      -1e308,
+      [],
+      {},
+      [null],
+      { teamId: null },
+    ),
+  },
   { weight: 1, arbitrary: fc.uuid() },
-  { weight: 1, arbitrary: fc.date({ min: new Date(-8.64e15), max: new Date(8.64e15) }).map((d) => d.toISOString()) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .date({ min: new Date(-8.64e15), max: new Date(8.64e15) })
+      .map((d) => d.toISOString()),
+  },
 );
 
 /** tokens of the GraphQL grammar, the schema's words, and garbage */
 const token = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(...WORDS) },
-  { weight: 5, arbitrary: fc.constantFrom('{', '}', '(', ')', ':', '!', '$', '@', '...', '[', ']', '=', ',', '|', '&') },
+  {
+    weight: 5,
+    arbitrary: fc.constantFrom(
+      '{',
+      '}',
+      '(',
+      ')',
+      ':',
+      '!',
+      '$',
+      '@',
+      '...',
+      '[',
+      ']',
+      '=',
+      ',',
+      '|',
+      '&',
+    ),
+  },
   { weight: 1, arbitrary: fc.integer().map(String) },
   { weight: 1, arbitrary: fc.double().map(String) },
   { weight: 1, arbitrary: oddString.map((s) => JSON.stringify(s)) },
-  { weight: 1, arbitrary: fc.constantFrom('"""', '"unterminated', '#comment\n', '\u0000', '\\u{D800}', '"\\uD800"', '0x1F', '1e', '.5') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '"""',
+      '"unterminated',
+      '#comment\n',
+      '\u0000',
+      '\\u{D800}',
+      '"\\uD800"',
+      '0x1F',
+      '1e',
+      '.5',
+    ),
+  },
   { weight: 1, arbitrary: fc.fullUnicodeString({ maxLength: 5 }) },
 );
 const garbageDocument = fc.array(token, { maxLength: 120 }).map((t) => t.join(' '));
@@ -89,19 +189,47 @@ const selection: fc.Memo<string> = fc.memo((n) =>
       fc.tuple(
         fc.option(fc.constantFrom('a', 'b', 'x1'), { freq: 4 }),
         fc.constantFrom(...WORDS),
-        fc.option(fc.array(fc.tuple(fc.constantFrom(...WORDS), fc.oneof(fc.integer().map(String), oddString.map((s) => JSON.stringify(s)), fc.constantFrom('$v', 'true', 'null', '[]', '{}', 'ACTIVE'))), { maxLength: 3 }), { freq: 2 }),
+        fc.option(
+          fc.array(
+            fc.tuple(
+              fc.constantFrom(...WORDS),
+              fc.oneof(
+                fc.integer().map(String),
+                oddString.map((s) => JSON.stringify(s)),
+                fc.constantFrom('$v', 'true', 'null', '[]', '{}', 'ACTIVE'),
+              ),
+            ),
+            { maxLength: 3 },
+          ),
+          { freq: 2 },
+        ),
         n > 1 ? fc.option(selection(n - 1), { freq: 2 }) : fc.constant(null),
       ),
       { minLength: 1, maxLength: 4 },
     )
-    .map((fields) =>
-      `{ ${fields
-        .map(([alias, name, args, sub]) => `${alias ? `${alias}: ` : ''}${name}${args && args.length ? `(${args.map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}${sub ? ` ${sub}` : ''}`)
-        .join(' ')} }`,
+    .map(
+      (fields) =>
+        `{ ${fields
+          .map(
+            ([alias, name, args, sub]) =>
+              `${alias ? `${alias}: ` : ''}${name}${args && args.length ? `(${args.map(([k, v]) => `${k}: ${v}`).join(', ')})` : ''}${sub ? ` ${sub}` : ''}`,
+          )
+          .join(' ')} }`,
     ),
 );
 const structuredDocument = fc
-  .tuple(fc.constantFrom('', 'query', 'mutation', 'query Q($v: String)', 'mutation M($v: ID!)', 'subscription'), fc.constantFrom(...ROOT_FIELDS), selection(4))
+  .tuple(
+    fc.constantFrom(
+      '',
+      'query',
+      'mutation',
+      'query Q($v: String)',
+      'mutation M($v: ID!)',
+      'subscription',
+    ),
+    fc.constantFrom(...ROOT_FIELDS),
+    selection(4),
+  )
   .map(([head, root, sel]) => `${head} { ${root} ${sel} }`);
 
 interface Request {
@@ -131,10 +259,23 @@ const serverLog: string[] = [];
 /** real operations, each with a generator of hostile variables */
 function operations(): fc.Arbitrary<Request>[] {
   const asOwner = () => owner.headers;
-  const ops: { query: string; vars: fc.Arbitrary<Record<string, unknown>>; auth?: boolean; weight?: number }[] = [
+  const ops: {
+    query: string;
+    vars: fc.Arbitrary<Record<string, unknown>>;
+    auth?: boolean;
+    weight?: number;
+  }[] = [
     {
       query: `mutation($k: String!, $s: String!, $r: [String!], $ip: String) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r, clientIp: $ip) { valid code } }`,
-      vars: fc.record({ k: wrongValue, s: wrongValue, r: fc.oneof(wrongValue, fc.array(oddString, { maxLength: 80 })), ip: fc.oneof(wrongValue, fc.ipV4(), fc.ipV6()) }, { requiredKeys: [] }),
+      vars: fc.record(
+        {
+          k: wrongValue,
+          s: wrongValue,
+          r: fc.oneof(wrongValue, fc.array(oddString, { maxLength: 80 })),
+          ip: fc.oneof(wrongValue, fc.ipV4(), fc.ipV6()),
+        },
+        { requiredKeys: [] },
+      ),
       weight: 3,
     },
     {
@@ -148,7 +289,20 @@ function operations(): fc.Arbitrary<Request>[] {
               name: fc.oneof(oddString, hugeString, wrongValue),
               description: fc.oneof(oddString, hugeString),
               scopes: fc.oneof(fc.array(oddString, { maxLength: 60 }), wrongValue),
-              allowedIps: fc.oneof(fc.array(fc.oneof(oddString, fc.ipV4(), fc.ipV6(), fc.constant('0.0.0.0/0'), fc.constant('::/0'), fc.constant('10.0.0.0/33')), { maxLength: 20 }), wrongValue),
+              allowedIps: fc.oneof(
+                fc.array(
+                  fc.oneof(
+                    oddString,
+                    fc.ipV4(),
+                    fc.ipV6(),
+                    fc.constant('0.0.0.0/0'),
+                    fc.constant('::/0'),
+                    fc.constant('10.0.0.0/33'),
+                  ),
+                  { maxLength: 20 },
+                ),
+                wrongValue,
+              ),
               expiresAt: wrongValue,
             },
             { requiredKeys: [] },
@@ -163,7 +317,21 @@ function operations(): fc.Arbitrary<Request>[] {
       vars: fc.record(
         {
           t: fc.oneof(fc.constant('TEAM'), wrongValue),
-          f: fc.oneof(wrongValue, fc.record({ actions: fc.array(oddString, { maxLength: 60 }), from: wrongValue, to: wrongValue, outcome: wrongValue, actorUserId: wrongValue, apiKeyId: wrongValue, targetId: wrongValue }, { requiredKeys: [] })),
+          f: fc.oneof(
+            wrongValue,
+            fc.record(
+              {
+                actions: fc.array(oddString, { maxLength: 60 }),
+                from: wrongValue,
+                to: wrongValue,
+                outcome: wrongValue,
+                actorUserId: wrongValue,
+                apiKeyId: wrongValue,
+                targetId: wrongValue,
+              },
+              { requiredKeys: [] },
+            ),
+          ),
           first: fc.oneof(fc.integer(), wrongValue),
           after: fc.oneof(oddString, fc.base64String({ maxLength: 200 }), wrongValue),
         },
@@ -174,29 +342,67 @@ function operations(): fc.Arbitrary<Request>[] {
     },
     {
       query: `mutation($t: ID!, $n: String!, $p: [String!]!, $d: String) { createRole(teamId: $t, name: $n, permissions: $p, description: $d) { id } }`,
-      vars: fc.record({ t: fc.oneof(fc.constant('TEAM'), wrongValue), n: fc.oneof(oddString, hugeString), p: fc.oneof(fc.array(oddString, { maxLength: 40 }), wrongValue), d: fc.oneof(oddString, hugeString, wrongValue) }, { requiredKeys: [] }),
+      vars: fc.record(
+        {
+          t: fc.oneof(fc.constant('TEAM'), wrongValue),
+          n: fc.oneof(oddString, hugeString),
+          p: fc.oneof(fc.array(oddString, { maxLength: 40 }), wrongValue),
+          d: fc.oneof(oddString, hugeString, wrongValue),
+        },
+        { requiredKeys: [] },
+      ),
       auth: true,
       weight: 2,
     },
     {
       query: `mutation($id: ID!, $i: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $i) { id } }`,
-      vars: fc.record({ id: fc.oneof(fc.constant('KEY'), wrongValue), i: fc.oneof(wrongValue, fc.record({ name: oddString, scopes: fc.array(oddString), allowedIps: fc.array(oddString), expiresAt: wrongValue, description: hugeString }, { requiredKeys: [] })) }),
+      vars: fc.record({
+        id: fc.oneof(fc.constant('KEY'), wrongValue),
+        i: fc.oneof(
+          wrongValue,
+          fc.record(
+            {
+              name: oddString,
+              scopes: fc.array(oddString),
+              allowedIps: fc.array(oddString),
+              expiresAt: wrongValue,
+              description: hugeString,
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+      }),
       auth: true,
       weight: 2,
     },
     {
       query: `query($id: ID!, $from: DateTimeISO!, $to: DateTimeISO!) { apiKey(id: $id) { id usage(from: $from, to: $to) { day count outcome } } }`,
-      vars: fc.record({ id: fc.oneof(fc.constant('KEY'), wrongValue), from: wrongValue, to: wrongValue }),
+      vars: fc.record({
+        id: fc.oneof(fc.constant('KEY'), wrongValue),
+        from: wrongValue,
+        to: wrongValue,
+      }),
       auth: true,
     },
     {
       query: `mutation($t: ID!, $e: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
-      vars: fc.record({ t: fc.oneof(fc.constant('TEAM'), wrongValue), e: fc.oneof(oddString, fc.emailAddress(), hugeString), r: fc.oneof(fc.constant('ROLE'), wrongValue) }),
+      vars: fc.record({
+        t: fc.oneof(fc.constant('TEAM'), wrongValue),
+        e: fc.oneof(oddString, fc.emailAddress(), hugeString),
+        r: fc.oneof(fc.constant('ROLE'), wrongValue),
+      }),
       auth: true,
     },
     {
       query: `mutation($id: ID!, $n: String, $p: [String!]) { updateRole(id: $id, name: $n, permissions: $p) { id } }`,
-      vars: fc.record({ id: fc.oneof(fc.constant('ROLE'), wrongValue), n: wrongValue, p: fc.oneof(fc.array(oddString), wrongValue) }, { requiredKeys: [] }),
+      vars: fc.record(
+        {
+          id: fc.oneof(fc.constant('ROLE'), wrongValue),
+          n: wrongValue,
+          p: fc.oneof(fc.array(oddString), wrongValue),
+        },
+        { requiredKeys: [] },
+      ),
       auth: true,
     },
     {
@@ -207,7 +413,13 @@ function operations(): fc.Arbitrary<Request>[] {
     {
       // sign-in is argon2 work: a few
       query: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`,
-      vars: fc.record({ e: fc.oneof(oddString, fc.emailAddress(), hugeString, wrongValue), p: fc.oneof(oddString, hugeString, wrongValue) }, { requiredKeys: [] }),
+      vars: fc.record(
+        {
+          e: fc.oneof(oddString, fc.emailAddress(), hugeString, wrongValue),
+          p: fc.oneof(oddString, hugeString, wrongValue),
+        },
+        { requiredKeys: [] },
+      ),
       weight: 1,
     },
   ];
@@ -218,11 +430,24 @@ function operations(): fc.Arbitrary<Request>[] {
     if (value === 'ROLE') return roleId;
     if (depth > 3) return value;
     if (Array.isArray(value)) return value.map((v) => substitute(v, depth + 1));
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v, depth + 1)]));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [k, substitute(v, depth + 1)]),
+      );
     return value;
   };
   return ops.map((op) =>
-    fc.record({ vars: op.vars, named: fc.boolean() }).map(({ vars, named }) => json(`variables:${op.query.slice(0, 40)}`, { query: op.query, variables: substitute(vars), ...(named ? { operationName: null } : {}) }, op.auth ? asOwner() : {})),
+    fc.record({ vars: op.vars, named: fc.boolean() }).map(({ vars, named }) =>
+      json(
+        `variables:${op.query.slice(0, 40)}`,
+        {
+          query: op.query,
+          variables: substitute(vars),
+          ...(named ? { operationName: null } : {}),
+        },
+        op.auth ? asOwner() : {},
+      ),
+    ),
   );
 }
 
@@ -232,30 +457,97 @@ function requests(): fc.Arbitrary<Request> {
       fc.constant(json('document', { query })),
       fc.constant(json('document as owner', { query }, owner.headers)),
       fc.constant(json('document with variables', { query, variables: { v: 'x' } })),
-      fc.constant<Request>({ kind: 'document via GET', method: 'GET', path: `/graphql?query=${encodeURIComponent(query)}`, headers: { 'apollo-require-preflight': 'true' } }),
+      fc.constant<Request>({
+        kind: 'document via GET',
+        method: 'GET',
+        path: `/graphql?query=${encodeURIComponent(query)}`,
+        headers: { 'apollo-require-preflight': 'true' },
+      }),
     ),
   );
   const badBodies: fc.Arbitrary<Request> = fc.oneof(
-    fc.string({ maxLength: 200 }).map((body) => ({ kind: 'bad JSON', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: `{${body}` })),
-    fc.fullUnicodeString({ maxLength: 200 }).map((body) => ({ kind: 'unicode body', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json; charset=utf-8' }, body })),
+    fc.string({ maxLength: 200 }).map((body) => ({
+      kind: 'bad JSON',
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: `{${body}`,
+    })),
+    fc.fullUnicodeString({ maxLength: 200 }).map((body) => ({
+      kind: 'unicode body',
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body,
+    })),
     fc
       .tuple(
-        fc.constantFrom('text/plain', 'text/html', 'application/xml', 'application/graphql', 'multipart/form-data', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'application/json; charset=utf-16', 'application/jsonx', '*/*', ';;;', 'application/octet-stream'),
-        fc.constantFrom('{"query":"{ viewer { type } }"}', 'query=%7Bviewer%7Btype%7D%7D', '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{}\r\n--x--', ''),
+        fc.constantFrom(
+          'text/plain',
+          'text/html',
+          'application/xml',
+          'application/graphql',
+          'multipart/form-data',
+          'multipart/form-data; boundary=x',
+          'application/x-www-form-urlencoded',
+          'application/json; charset=latin1',
+          'application/json; charset=utf-16',
+          'application/jsonx',
+          '*/*',
+          ';;;',
+          'application/octet-stream',
+        ),
+        fc.constantFrom(
+          '{"query":"{ viewer { type } }"}',
+          'query=%7Bviewer%7Btype%7D%7D',
+          '--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n{}\r\n--x--',
+          '',
+        ),
       )
-      .map(([type, body]) => ({ kind: `content-type ${type}`, method: 'POST', path: '/graphql', headers: { 'content-type': type }, body })),
-    fc.constantFrom('application/json', '').map((type): Request => ({ kind: 'empty body', method: 'POST', path: '/graphql', headers: type ? { 'content-type': type } : {}, body: '' })),
+      .map(([type, body]) => ({
+        kind: `content-type ${type}`,
+        method: 'POST',
+        path: '/graphql',
+        headers: { 'content-type': type },
+        body,
+      })),
+    fc.constantFrom('application/json', '').map((type): Request => ({
+      kind: 'empty body',
+      method: 'POST',
+      path: '/graphql',
+      headers: type ? { 'content-type': type } : {},
+      body: '',
+    })),
     fc.jsonValue({ maxDepth: 4 }).map((value) => json('JSON of the wrong shape', value)),
     fc
-      .record({ query: wrongValue, variables: wrongValue, operationName: wrongValue, extensions: wrongValue }, { requiredKeys: [] })
+      .record(
+        {
+          query: wrongValue,
+          variables: wrongValue,
+          operationName: wrongValue,
+          extensions: wrongValue,
+        },
+        { requiredKeys: [] },
+      )
       .map((payload) => json('fields of the wrong type', payload)),
     fc.constantFrom(
-      json('persisted query, unknown hash', { extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } } }),
-      json('persisted query, bad version', { extensions: { persistedQuery: { version: 2, sha256Hash: 'x' } } }),
-      json('persisted query, hash mismatch', { query: '{ viewer { type } }', extensions: { persistedQuery: { version: 1, sha256Hash: '00'.repeat(32) } } }),
+      json('persisted query, unknown hash', {
+        extensions: { persistedQuery: { version: 1, sha256Hash: 'ab'.repeat(32) } },
+      }),
+      json('persisted query, bad version', {
+        extensions: { persistedQuery: { version: 2, sha256Hash: 'x' } },
+      }),
+      json('persisted query, hash mismatch', {
+        query: '{ viewer { type } }',
+        extensions: { persistedQuery: { version: 1, sha256Hash: '00'.repeat(32) } },
+      }),
       json('batched', [{ query: '{ viewer { type } }' }, { query: '{ viewer { type } }' }]),
       json('subscription', { query: 'subscription { viewer { type } }' }),
-      json('incremental delivery', { query: '{ viewer { ... @defer { type } } }' }, { accept: 'multipart/mixed; deferSpec=20220824' }),
+      json(
+        'incremental delivery',
+        { query: '{ viewer { ... @defer { type } } }' },
+        { accept: 'multipart/mixed; deferSpec=20220824' },
+      ),
     ),
     fc.integer({ min: 200_000, max: 1_200_000 }).map((n) => ({
       kind: 'huge JSON',
@@ -264,12 +556,37 @@ function requests(): fc.Arbitrary<Request> {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ viewer { type } }', variables: { pad: 'p'.repeat(n) } }),
     })),
-    fc.integer({ min: 1, max: 60_000 }).map((n) => ({ kind: 'huge JSON array', method: 'POST', path: '/graphql', headers: { 'content-type': 'application/json' }, body: `[${Array(n).fill('{}').join(',')}]` })),
-    fc.string({ maxLength: 300 }).map((q) => ({ kind: 'GET garbage query string', method: 'GET', path: `/graphql?${encodeURI(q)}`, headers: { 'apollo-require-preflight': 'x' } })),
+    fc.integer({ min: 1, max: 60_000 }).map((n) => ({
+      kind: 'huge JSON array',
+      method: 'POST',
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: `[${Array(n).fill('{}').join(',')}]`,
+    })),
+    fc.string({ maxLength: 300 }).map((q) => ({
+      kind: 'GET garbage query string',
+      method: 'GET',
+      path: `/graphql?${encodeURI(q)}`,
+      headers: { 'apollo-require-preflight': 'x' },
+    })),
     fc
-      .tuple(fc.constantFrom('variables', 'extensions', 'operationName'), fc.string({ maxLength: 100 }))
-      .map(([name, value]) => ({ kind: `GET bad ${name}`, method: 'GET', path: `/graphql?query=${encodeURIComponent('query($v: String) { viewer { type } }')}&${name}=${encodeURIComponent(value)}`, headers: { 'apollo-require-preflight': 'x' } })),
-    fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS').map((method) => ({ kind: `method ${method}`, method, path: '/graphql', headers: { 'content-type': 'application/json' }, body: '{}' })),
+      .tuple(
+        fc.constantFrom('variables', 'extensions', 'operationName'),
+        fc.string({ maxLength: 100 }),
+      )
+      .map(([name, value]) => ({
+        kind: `GET bad ${name}`,
+        method: 'GET',
+        path: `/graphql?query=${encodeURIComponent('query($v: String) { viewer { type } }')}&${name}=${encodeURIComponent(value)}`,
+        headers: { 'apollo-require-preflight': 'x' },
+      })),
+    fc.constantFrom('PUT', 'DELETE', 'PATCH', 'OPTIONS').map((method) => ({
+      kind: `method ${method}`,
+      method,
+      path: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    })),
     fc.constant<Request>({ kind: 'method HEAD', method: 'HEAD', path: '/graphql', headers: {} }),
   );
   const hostileHeaders: fc.Arbitrary<Request> = fc
@@ -280,8 +597,12 @@ function requests(): fc.Arbitrary<Request> {
           fc.string({ maxLength: 100 }).map((s) => `Bearer ${s}`),
           fc.string({ maxLength: 100 }).map((s) => `Basic ${s}`),
           fc.string({ maxLength: 100 }).map((s) => `Basic ${Buffer.from(s).toString('base64')}`),
-          fc.tuple(oddString, oddString).map(([k, s]) => `Basic ${Buffer.from(`${k}:${s}`).toString('base64')}`),
-          fc.constant(`Basic ${Buffer.from(`empk_${'a'.repeat(24)}:emps_${'b'.repeat(49)}`).toString('base64')}`),
+          fc
+            .tuple(oddString, oddString)
+            .map(([k, s]) => `Basic ${Buffer.from(`${k}:${s}`).toString('base64')}`),
+          fc.constant(
+            `Basic ${Buffer.from(`empk_${'a'.repeat(24)}:emps_${'b'.repeat(49)}`).toString('base64')}`,
+          ),
           fc.constant(`Bearer emst_${'c'.repeat(43)}`),
         ),
         'x-api-key': oddString,
@@ -295,12 +616,46 @@ function requests(): fc.Arbitrary<Request> {
     .chain((headers) =>
       fc.constantFrom(
         json('hostile headers', { query: '{ viewer { type } }' }, sanitize(headers)),
-        { kind: 'hostile headers on authorize', method: 'GET', path: '/v1/authorize', headers: sanitize(headers) } as Request,
-        { kind: 'hostile headers on export', method: 'GET', path: `/v1/audit/export?teamId=${team.id}`, headers: sanitize(headers) } as Request,
+        {
+          kind: 'hostile headers on authorize',
+          method: 'GET',
+          path: '/v1/authorize',
+          headers: sanitize(headers),
+        } as Request,
+        {
+          kind: 'hostile headers on export',
+          method: 'GET',
+          path: `/v1/audit/export?teamId=${team.id}`,
+          headers: sanitize(headers),
+        } as Request,
       ),
     );
   const otherRoutes: fc.Arbitrary<Request> = fc
-    .tuple(fc.constantFrom('/v1/audit/export', '/v1/authorize', '/metrics', '/readyz', '/healthz', '/graphql', '/v1/authorize/../metrics'), fc.dictionary(fc.constantFrom('teamId', 'format', 'from', 'to', 'outcome', 'actions', 'actorUserId', 'apiKeyId', 'targetId'), fc.oneof(fc.string({ maxLength: 50 }), fc.constant('TEAM'))))
+    .tuple(
+      fc.constantFrom(
+        '/v1/audit/export',
+        '/v1/authorize',
+        '/metrics',
+        '/readyz',
+        '/healthz',
+        '/graphql',
+        '/v1/authorize/../metrics',
+      ),
+      fc.dictionary(
+        fc.constantFrom(
+          'teamId',
+          'format',
+          'from',
+          'to',
+          'outcome',
+          'actions',
+          'actorUserId',
+          'apiKeyId',
+          'targetId',
+        ),
+        fc.oneof(fc.string({ maxLength: 50 }), fc.constant('TEAM')),
+      ),
+    )
     .map(([route, query]) => ({
       kind: `query string on ${route}`,
       method: 'GET',
@@ -318,7 +673,9 @@ function requests(): fc.Arbitrary<Request> {
 
 /** header values Node's HTTP client can send at all (no CR/LF, latin1 only) */
 function sanitize(headers: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, v.replace(/[^\x20-\x7e]/g, '?')]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([k, v]) => [k, v.replace(/[^\x20-\x7e]/g, '?')]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -329,16 +686,30 @@ let sent = 0;
 async function send(request: Request): Promise<HttpAnswer> {
   sent++;
   seen.set(request.kind.split(':')[0], (seen.get(request.kind.split(':')[0]) ?? 0) + 1);
-  return httpRequest(`${t.url}${request.path}`, { method: request.method, headers: request.headers, body: request.body, localAddress: from });
+  return httpRequest(`${t.url}${request.path}`, {
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    localAddress: from,
+  });
 }
 
 /** what must hold for every answer */
 function check(request: Request, answer: HttpAnswer): void {
   const where = `${request.kind} ${request.method} ${request.path.slice(0, 120)} ${(request.body ?? '').slice(0, 300)}\n-> ${answer.status} ${answer.text.slice(0, 500)}`;
   if (answer.status >= 500) throw new Error(`5xx: ${where}`);
-  if (/(\n|\\n)\s+at |node_modules|\.ts:\d+:\d+|\/work\/|stacktrace|"exception"/.test(answer.text)) throw new Error(`internals in the answer: ${where}`);
-  if (/INTERNAL_SERVER_ERROR|Internal server error/i.test(request.path.startsWith('/metrics') ? '' : answer.text)) throw new Error(`internal error: ${where}`);
-  if (/^application\/json/.test(String(answer.headers['content-type'] ?? '')) && request.method !== 'HEAD') {
+  if (/(\n|\\n)\s+at |node_modules|\.ts:\d+:\d+|\/work\/|stacktrace|"exception"/.test(answer.text))
+    throw new Error(`internals in the answer: ${where}`);
+  if (
+    /INTERNAL_SERVER_ERROR|Internal server error/i.test(
+      request.path.startsWith('/metrics') ? '' : answer.text,
+    )
+  )
+    throw new Error(`internal error: ${where}`);
+  if (
+    /^application\/json/.test(String(answer.headers['content-type'] ?? '')) &&
+    request.method !== 'HEAD'
+  ) {
     let body: { errors?: GraphQLErrorEntry[] } | null;
     try {
       body = JSON.parse(answer.text);
@@ -346,7 +717,8 @@ function check(request: Request, answer: HttpAnswer): void {
       throw new Error(`content-type JSON but not JSON: ${where}`);
     }
     for (const error of body?.errors ?? []) {
-      if (error.extensions?.stacktrace || error.extensions?.exception) throw new Error(`stack trace: ${where}`);
+      if (error.extensions?.stacktrace || error.extensions?.exception)
+        throw new Error(`stack trace: ${where}`);
     }
   }
 }
@@ -358,11 +730,20 @@ beforeAll(async () => {
       done();
     },
   });
-  ({ t, owner, team, key: { id: keyId } } = await seed({ LOG_LEVEL: 'warn' }, { logStream: capture })
+  ({
+    t,
+    owner,
+    team,
+    key: { id: keyId },
+  } = await seed({ LOG_LEVEL: 'warn' }, { logStream: capture })
     .owner('hostile')
     .team('Hostile')
     .key('key', { scopes: ['team:read'] }));
-  const role = await t.gql(CreateRoleDocument, { teamId: team.id, name: 'fuzzed', permissions: ['team:read'] }, owner.headers);
+  const role = await t.gql(
+    CreateRoleDocument,
+    { teamId: team.id, name: 'fuzzed', permissions: ['team:read'] },
+    owner.headers,
+  );
   roleId = role.data!.createRole.id;
 });
 afterAll(() => t?.close());
@@ -375,42 +756,106 @@ describe('hostile input', () => {
         const answers = await Promise.all(batch.map((request) => send(request)));
         batch.forEach((request, i) => check(request, answers[i]));
       }),
-      { numRuns: 260, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31), verbose: 1, endOnFailure: true },
+      {
+        numRuns: 260,
+        seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31),
+        verbose: 1,
+        endOnFailure: true,
+      },
     );
     const elapsed = Date.now() - started;
     expect(sent).toBeGreaterThanOrEqual(2_000);
     expect(elapsed).toBeLessThan(60_000);
     // every kind of input was tried
-    for (const kind of ['document', 'variables', 'bad JSON', 'empty body', 'huge JSON', 'JSON of the wrong shape', 'hostile headers']) {
+    for (const kind of [
+      'document',
+      'variables',
+      'bad JSON',
+      'empty body',
+      'huge JSON',
+      'JSON of the wrong shape',
+      'hostile headers',
+    ]) {
       expect({ kind, tried: (seen.get(kind) ?? 0) > 0 }).toEqual({ kind, tried: true });
     }
-    if (process.env.HOSTILE_STATS) console.log(`${sent} requests in ${elapsed} ms`, Object.fromEntries(seen));
+    if (process.env.HOSTILE_STATS)
+      console.log(`${sent} requests in ${elapsed} ms`, Object.fromEntries(seen));
   }, 120_000);
 
   it('logged no unexpected error while it lasted, and counted no operation as an internal error', async () => {
     expect(serverLog.filter((line) => /unexpected error/.test(line))).toEqual([]);
     const metrics = await (await fetch(`${t.url}/metrics`)).text();
-    expect(metrics.split('\n').filter((line) => /INTERNAL_SERVER_ERROR|status="5\d\d"/.test(line))).toEqual([]);
+    expect(
+      metrics.split('\n').filter((line) => /INTERNAL_SERVER_ERROR|status="5\d\d"/.test(line)),
+    ).toEqual([]);
   });
 
   it('refuses NUL and lone surrogates in every free-text input (names, descriptions, emails) with BAD_USER_INPUT, never an internal error', async () => {
     const cases: [string, string, (v: string) => Record<string, unknown>][] = [
       ['createTeam name', `mutation($v: String!) { createTeam(name: $v) { id } }`, (v) => ({ v })],
-      ['createRole name', `mutation($t: ID!, $v: String!) { createRole(teamId: $t, name: $v, permissions: ["team:read"]) { id } }`, (v) => ({ t: team.id, v })],
-      ['createRole description', `mutation($t: ID!, $v: String) { createRole(teamId: $t, name: "described", permissions: ["team:read"], description: $v) { id } }`, (v) => ({ t: team.id, v })],
-      ['createApiKey name', `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`, (v) => ({ i: { teamId: team.id, name: v } })],
-      ['createApiKey description', `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`, (v) => ({ i: { teamId: team.id, name: 'ok', description: v } })],
-      ['updateApiKey name', `mutation($id: ID!, $v: String) { updateApiKey(id: $id, input: { name: $v }) { id } }`, (v) => ({ id: keyId, v })],
-      ['updateApiKey description', `mutation($id: ID!, $v: String) { updateApiKey(id: $id, input: { description: $v }) { id } }`, (v) => ({ id: keyId, v })],
-      ['updateRole name', `mutation($id: ID!, $v: String) { updateRole(id: $id, name: $v) { id } }`, (v) => ({ id: roleId, v })],
-      ['inviteTeamMember email', `mutation($t: ID!, $v: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $v, roleId: $r) { id } }`, (v) => ({ t: team.id, v: `x${v}@example.com`, r: roleId })],
-      ['signUp name', `mutation($v: String!) { signUp(email: "${`hostile.${Date.now()}@example.com`}", password: "correct horse battery staple", name: $v) { token } }`, (v) => ({ v })],
-      ['signUp email', `mutation($v: String!) { signUp(email: $v, password: "correct horse battery staple", name: "n") { token } }`, (v) => ({ v: `y${v}${Date.now()}@example.com` })],
-      ['updateProfile name', `mutation($v: String!) { updateProfile(name: $v) { id } }`, (v) => ({ v })],
+      [
+        'createRole name',
+        `mutation($t: ID!, $v: String!) { createRole(teamId: $t, name: $v, permissions: ["team:read"]) { id } }`,
+        (v) => ({ t: team.id, v }),
+      ],
+      [
+        'createRole description',
+        `mutation($t: ID!, $v: String) { createRole(teamId: $t, name: "described", permissions: ["team:read"], description: $v) { id } }`,
+        (v) => ({ t: team.id, v }),
+      ],
+      [
+        'createApiKey name',
+        `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`,
+        (v) => ({ i: { teamId: team.id, name: v } }),
+      ],
+      [
+        'createApiKey description',
+        `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`,
+        (v) => ({ i: { teamId: team.id, name: 'ok', description: v } }),
+      ],
+      [
+        'updateApiKey name',
+        `mutation($id: ID!, $v: String) { updateApiKey(id: $id, input: { name: $v }) { id } }`,
+        (v) => ({ id: keyId, v }),
+      ],
+      [
+        'updateApiKey description',
+        `mutation($id: ID!, $v: String) { updateApiKey(id: $id, input: { description: $v }) { id } }`,
+        (v) => ({ id: keyId, v }),
+      ],
+      [
+        'updateRole name',
+        `mutation($id: ID!, $v: String) { updateRole(id: $id, name: $v) { id } }`,
+        (v) => ({ id: roleId, v }),
+      ],
+      [
+        'inviteTeamMember email',
+        `mutation($t: ID!, $v: String!, $r: ID!) { inviteTeamMember(teamId: $t, email: $v, roleId: $r) { id } }`,
+        (v) => ({ t: team.id, v: `x${v}@example.com`, r: roleId }),
+      ],
+      [
+        'signUp name',
+        `mutation($v: String!) { signUp(email: "${`hostile.${Date.now()}@example.com`}", password: "correct horse battery staple", name: $v) { token } }`,
+        (v) => ({ v }),
+      ],
+      [
+        'signUp email',
+        `mutation($v: String!) { signUp(email: $v, password: "correct horse battery staple", name: "n") { token } }`,
+        (v) => ({ v: `y${v}${Date.now()}@example.com` }),
+      ],
+      [
+        'updateProfile name',
+        `mutation($v: String!) { updateProfile(name: $v) { id } }`,
+        (v) => ({ v }),
+      ],
     ];
     const failures: string[] = [];
     for (const [what, query, variables] of cases) {
-      for (const [label, value] of [['NUL', 'a\u0000b'], ['lone high surrogate', 'a\ud800b'], ['lone low surrogate', '\udfffz']]) {
+      for (const [label, value] of [
+        ['NUL', 'a\u0000b'],
+        ['lone high surrogate', 'a\ud800b'],
+        ['lone low surrogate', '\udfffz'],
+      ]) {
         const res = await httpRequest(`${t.url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...owner.headers },
@@ -418,7 +863,8 @@ describe('hostile input', () => {
           localAddress: from,
         });
         const code = JSON.parse(res.text).errors?.[0]?.extensions?.code;
-        if (res.status >= 500 || code !== 'BAD_USER_INPUT') failures.push(`${what} with ${label}: ${res.status} ${code}`);
+        if (res.status >= 500 || code !== 'BAD_USER_INPUT')
+          failures.push(`${what} with ${label}: ${res.status} ${code}`);
       }
     }
     // sign-in with such an email: the one answer of every failed sign-in
@@ -426,18 +872,24 @@ describe('hostile input', () => {
       const res = await httpRequest(`${t.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, variables: { e: value, p: 'whatever-password' } }),
+        body: JSON.stringify({
+          query: `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`,
+          variables: { e: value, p: 'whatever-password' },
+        }),
         localAddress: uniqueLoopback(),
       });
       const body = JSON.parse(res.text);
-      if (res.status !== 200 || body.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED') failures.push(`logIn email ${JSON.stringify(value)}: ${res.status} ${res.text}`);
+      if (res.status !== 200 || body.errors?.[0]?.extensions?.code !== 'UNAUTHENTICATED')
+        failures.push(`logIn email ${JSON.stringify(value)}: ${res.status} ${res.text}`);
     }
     expect(failures).toEqual([]);
   });
 
   it('writes key uses whose operation name and required scopes hold NUL and lone surrogates, and keeps writing the ones after them (usage queue not poisoned)', async () => {
     const key = await createKey(t, owner, team.id, { scopes: ['team:read'] });
-    const basic = { authorization: `Basic ${Buffer.from(`${key.key}:${key.secret}`).toString('base64')}` };
+    const basic = {
+      authorization: `Basic ${Buffer.from(`${key.key}:${key.secret}`).toString('base64')}`,
+    };
     const hostile = ['\u0000', '\udfff', 'a\ud800b', '\u0000\ud83d'];
     for (const name of hostile) {
       // the client's operationName travels into the apiKey.used event
@@ -461,14 +913,22 @@ describe('hostile input', () => {
       expect(JSON.parse(verified.text).data.verifyApiCredentials.code).toBe('INSUFFICIENT_SCOPE');
     }
     for (let i = 0; i < 5; i++) {
-      await httpRequest(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...basic }, body: JSON.stringify({ query: '{ viewer { type } }' }), localAddress: from });
+      await httpRequest(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...basic },
+        body: JSON.stringify({ query: '{ viewer { type } }' }),
+        localAddress: from,
+      });
     }
     // 4 + 4 hostile uses and 5 plain ones, all in the audit log within a few flushes
     let rows: { n: number }[] = [{ n: 0 }];
     const deadline = Date.now() + 5_000;
     while (rows[0].n < 13 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
-      rows = await t.dataSource.query(`SELECT count(*)::int AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1`, [key.id]);
+      rows = await t.dataSource.query(
+        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1`,
+        [key.id],
+      );
     }
     expect(rows[0].n).toBe(13);
     expect(t.server.services.usage.depth).toBe(0);
@@ -476,7 +936,11 @@ describe('hostile input', () => {
   });
 
   it('still serves a normal query, a signed-in query and a key verification at the end', async () => {
-    const anonymous = await httpRequest(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ viewer { type } }' }) });
+    const anonymous = await httpRequest(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ viewer { type } }' }),
+    });
     expect(anonymous.status).toBe(200);
     expect(JSON.parse(anonymous.text)).toEqual({ data: { viewer: { type: 'ANONYMOUS' } } });
     const me = await t.gql(`{ me { id } team(id: "${team.id}") { name } }`, {}, owner.headers);

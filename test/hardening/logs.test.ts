@@ -32,8 +32,16 @@ function rememberSecret(value: string): void {
   remember(value, value.replace(/^em[a-z]{2}_/, ''));
 }
 
-async function call(what: string, url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown } = {}) {
-  const headers = { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), 'user-agent': 'logs-test', ...options.headers };
+async function call(
+  what: string,
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+) {
+  const headers = {
+    ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+    'user-agent': 'logs-test',
+    ...options.headers,
+  };
   for (const [name, value] of Object.entries(headers)) {
     if (/^(authorization|x-api-secret)$/i.test(name)) remember(value, value.replace(/^\S+\s+/, ''));
   }
@@ -48,14 +56,20 @@ async function call(what: string, url: string, options: { method?: string; heade
   return { status: res.status, text: res.text, json: () => JSON.parse(res.text) };
 }
 
-async function gql(what: string, query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+async function gql(
+  what: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
   const res = await call(what, '/graphql', { body: { query, variables }, headers });
   const body = res.json();
   if (body.errors && !/expected-error/.test(what)) throw new Error(`${what}: ${res.text}`);
   return body.data;
 }
 
-const basicOf = (key: string, secret: string) => `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+const basicOf = (key: string, secret: string) =>
+  `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
 
 beforeAll(async () => {
   t = await startTestServer({ LOG_LEVEL: 'info' }, { logStream: log });
@@ -63,17 +77,31 @@ beforeAll(async () => {
   // --- the whole key lifecycle, over HTTP ---
   const email = uniqueEmail('logs');
   remember(PASSWORD);
-  const signedUp = await gql('signUp', `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Logs") { token } }`, { e: email, p: PASSWORD });
+  const signedUp = await gql(
+    'signUp',
+    `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "Logs") { token } }`,
+    { e: email, p: PASSWORD },
+  );
   rememberSecret(signedUp.signUp.token);
   const wrongPassword = 'not-the-password-but-still-secret';
   remember(wrongPassword);
-  await gql('logIn wrong (expected-error)', `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, { e: email, p: wrongPassword });
-  const loggedIn = await gql('logIn', `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`, { e: email, p: PASSWORD });
+  await gql(
+    'logIn wrong (expected-error)',
+    `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`,
+    { e: email, p: wrongPassword },
+  );
+  const loggedIn = await gql(
+    'logIn',
+    `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`,
+    { e: email, p: PASSWORD },
+  );
   const token: string = loggedIn.logIn.token;
   rememberSecret(token);
   const bearer = { authorization: `Bearer ${token}` };
 
-  const team = (await gql('createTeam', `mutation { createTeam(name: "Log team") { id } }`, {}, bearer)).createTeam;
+  const team = (
+    await gql('createTeam', `mutation { createTeam(name: "Log team") { id } }`, {}, bearer)
+  ).createTeam;
   const created = (
     await gql(
       'createApiKey',
@@ -86,30 +114,69 @@ beforeAll(async () => {
   const keyId: string = created.apiKey.id;
   rememberSecret(created.secret);
 
-  await gql('use key with Basic', `{ viewer { type } team(id: "${team.id}") { name } }`, {}, { authorization: basicOf(key, created.secret) });
-  await gql('use key with X-Api-Key', `{ viewer { type } }`, {}, { 'x-api-key': key, 'x-api-secret': created.secret });
-  await gql('use wrong secret with Basic (expected-error)', `{ viewer { type } }`, {}, { authorization: basicOf(key, 'emps_' + 'x'.repeat(49)) });
+  await gql(
+    'use key with Basic',
+    `{ viewer { type } team(id: "${team.id}") { name } }`,
+    {},
+    { authorization: basicOf(key, created.secret) },
+  );
+  await gql(
+    'use key with X-Api-Key',
+    `{ viewer { type } }`,
+    {},
+    { 'x-api-key': key, 'x-api-secret': created.secret },
+  );
+  await gql(
+    'use wrong secret with Basic (expected-error)',
+    `{ viewer { type } }`,
+    {},
+    { authorization: basicOf(key, 'emps_' + 'x'.repeat(49)) },
+  );
   remember('emps_' + 'x'.repeat(49));
   await gql(
     'verifyApiCredentials',
     `mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: ["team:read"]) { valid code } }`,
     { k: key, s: created.secret },
   );
-  await call('authorize', '/v1/authorize', { headers: { authorization: basicOf(key, created.secret), 'x-required-scopes': 'team:read' } });
-  await call('authorize with X-Api-Key', '/v1/authorize', { headers: { 'x-api-key': key, 'x-api-secret': created.secret } });
+  await call('authorize', '/v1/authorize', {
+    headers: { authorization: basicOf(key, created.secret), 'x-required-scopes': 'team:read' },
+  });
+  await call('authorize with X-Api-Key', '/v1/authorize', {
+    headers: { 'x-api-key': key, 'x-api-secret': created.secret },
+  });
 
   const regenerated = (
-    await gql('regenerateApiKeySecret', `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, { id: keyId }, bearer)
+    await gql(
+      'regenerateApiKeySecret',
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
+      { id: keyId },
+      bearer,
+    )
   ).regenerateApiKeySecret;
   rememberSecret(regenerated.secret);
-  await call('authorize old secret', '/v1/authorize', { headers: { authorization: basicOf(key, created.secret) } });
-  await call('authorize new secret', '/v1/authorize', { headers: { authorization: basicOf(key, regenerated.secret) } });
-  await gql('revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { status } }`, { id: keyId }, bearer);
-  await call('authorize revoked', '/v1/authorize', { headers: { authorization: basicOf(key, regenerated.secret) } });
+  await call('authorize old secret', '/v1/authorize', {
+    headers: { authorization: basicOf(key, created.secret) },
+  });
+  await call('authorize new secret', '/v1/authorize', {
+    headers: { authorization: basicOf(key, regenerated.secret) },
+  });
+  await gql(
+    'revokeApiKey',
+    `mutation($id: ID!) { revokeApiKey(id: $id) { status } }`,
+    { id: keyId },
+    bearer,
+  );
+  await call('authorize revoked', '/v1/authorize', {
+    headers: { authorization: basicOf(key, regenerated.secret) },
+  });
 
-  const exported = await call('audit export', `/v1/audit/export?teamId=${team.id}`, { headers: bearer });
+  const exported = await call('audit export', `/v1/audit/export?teamId=${team.id}`, {
+    headers: bearer,
+  });
   expect(exported.status).toBe(200);
-  await call('audit export as key (revoked)', `/v1/audit/export?teamId=${team.id}`, { headers: { authorization: basicOf(key, regenerated.secret) } });
+  await call('audit export as key (revoked)', `/v1/audit/export?teamId=${team.id}`, {
+    headers: { authorization: basicOf(key, regenerated.secret) },
+  });
   await gql('logOut', `mutation { logOut }`, {}, bearer);
   await gql('use dead session (expected-error)', `{ me { id } }`, {}, bearer);
   await call('healthz', '/healthz');
@@ -168,14 +235,42 @@ describe('request log', () => {
       const request = sent.find((s) => s.what === what)!;
       return parsed().find((l) => l.msg === 'request' && l.reqId === request.requestId)!;
     };
-    expect(byWhat('createApiKey')).toMatchObject({ operation: 'mutation:createApiKey', outcome: 'ok', principal: expect.stringMatching(/^user:/) });
-    expect(byWhat('logIn wrong (expected-error)')).toMatchObject({ operation: 'mutation:logIn', outcome: 'UNAUTHENTICATED', principal: 'anonymous' });
-    expect(byWhat('use key with Basic')).toMatchObject({ operation: 'query:viewer', outcome: 'ok', principal: expect.stringMatching(/^apiKey:/) });
-    expect(byWhat('use wrong secret with Basic (expected-error)')).toMatchObject({ status: 401, principal: 'anonymous', outcome: 'UNAUTHENTICATED' });
-    expect(byWhat('verifyApiCredentials')).toMatchObject({ operation: 'mutation:verifyApiCredentials', outcome: 'ok' });
-    expect(byWhat('authorize')).toMatchObject({ route: '/v1/authorize', status: 200, outcome: 'ok', principal: expect.stringMatching(/^apiKey:/) });
+    expect(byWhat('createApiKey')).toMatchObject({
+      operation: 'mutation:createApiKey',
+      outcome: 'ok',
+      principal: expect.stringMatching(/^user:/),
+    });
+    expect(byWhat('logIn wrong (expected-error)')).toMatchObject({
+      operation: 'mutation:logIn',
+      outcome: 'UNAUTHENTICATED',
+      principal: 'anonymous',
+    });
+    expect(byWhat('use key with Basic')).toMatchObject({
+      operation: 'query:viewer',
+      outcome: 'ok',
+      principal: expect.stringMatching(/^apiKey:/),
+    });
+    expect(byWhat('use wrong secret with Basic (expected-error)')).toMatchObject({
+      status: 401,
+      principal: 'anonymous',
+      outcome: 'UNAUTHENTICATED',
+    });
+    expect(byWhat('verifyApiCredentials')).toMatchObject({
+      operation: 'mutation:verifyApiCredentials',
+      outcome: 'ok',
+    });
+    expect(byWhat('authorize')).toMatchObject({
+      route: '/v1/authorize',
+      status: 200,
+      outcome: 'ok',
+      principal: expect.stringMatching(/^apiKey:/),
+    });
     expect(byWhat('authorize old secret')).toMatchObject({ status: 401, principal: 'anonymous' });
-    expect(byWhat('audit export')).toMatchObject({ route: '/v1/audit/export', status: 200, principal: expect.stringMatching(/^user:/) });
+    expect(byWhat('audit export')).toMatchObject({
+      route: '/v1/audit/export',
+      status: 200,
+      principal: expect.stringMatching(/^user:/),
+    });
   });
 
   it('keeps every secret, password, session token and Authorization header value out of the log', () => {
@@ -184,6 +279,8 @@ describe('request log', () => {
     const leaked = [...secrets].filter((secret) => whole.includes(secret));
     expect(leaked).toEqual([]);
     // nor any Authorization-looking header or credential field at all
-    expect(whole).not.toMatch(/"authorization"|"x-api-secret"|Basic [A-Za-z0-9+/=]{20,}|Bearer emst_|emps_[0-9A-Za-z]{20,}|emst_[0-9A-Za-z]{20,}/i);
+    expect(whole).not.toMatch(
+      /"authorization"|"x-api-secret"|Basic [A-Za-z0-9+/=]{20,}|Bearer emst_|emps_[0-9A-Za-z]{20,}|emst_[0-9A-Za-z]{20,}/i,
+    );
   });
 });

@@ -39,11 +39,14 @@ function parse(text: string): Scrape {
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!m) throw new Error(`not Prometheus text: ${line}`);
     const labels: Record<string, string> = {};
-    for (const pair of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[pair[1]] = pair[2];
+    for (const pair of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g))
+      labels[pair[1]] = pair[2];
     samples.push({ name: m[1], labels, value: Number(m[3]) });
   }
   const matching = (name: string, labels: Record<string, string> = {}) =>
-    samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    samples.filter(
+      (s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
+    );
   return {
     text,
     samples,
@@ -64,7 +67,14 @@ let t: TestServer;
 let owner: SignedInUser;
 let key: { key: string; secret: string; id: string };
 let gql: Gql;
-beforeAll(async () => ({ t, owner, key, gql } = await seed().owner('metrics').team('Metrics').key('key', { scopes: ['team:read'] }).ownAddress()));
+beforeAll(
+  async () =>
+    ({ t, owner, key, gql } = await seed()
+      .owner('metrics')
+      .team('Metrics')
+      .key('key', { scopes: ['team:read'] })
+      .ownAddress()),
+);
 afterAll(() => t?.close());
 
 describe('GET /metrics', () => {
@@ -85,10 +95,16 @@ describe('GET /metrics', () => {
   it('counts HTTP requests by route, method and status: +3 POST /graphql 200, +1 400, +1 unmatched 404', async () => {
     const before = await scrape(t);
     for (let i = 0; i < 3; i++) await t.gql('{ viewer { type } }');
-    await fetch(`${t.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ nope"}' });
+    await fetch(`${t.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": "{ nope"}',
+    });
     await fetch(`${t.url}/no-such-page-${randomBytes(4).toString('hex')}`);
     const after = await scrape(t);
-    const delta = (labels: Record<string, string>) => after.sum('empress_http_requests_total', labels) - before.sum('empress_http_requests_total', labels);
+    const delta = (labels: Record<string, string>) =>
+      after.sum('empress_http_requests_total', labels) -
+      before.sum('empress_http_requests_total', labels);
     expect(delta({ route: '/graphql', method: 'POST', status: '200' })).toBe(3);
     expect(delta({ route: '/graphql', method: 'POST', status: '400' })).toBe(1);
     expect(delta({ route: 'unmatched', method: 'GET', status: '404' })).toBe(1);
@@ -101,14 +117,33 @@ describe('GET /metrics', () => {
     await t.gql(`{ me { id } }`); // anonymous: refused
     await t.gql(`query Named { t1: teams { id } }`, {}, owner.headers);
     const after = await scrape(t);
-    const delta = (name: string, labels: Record<string, string>) => after.sum(name, labels) - before.sum(name, labels);
-    expect(delta('empress_graphql_operations_total', { operation: 'query:viewer', outcome: 'ok' })).toBe(4);
-    expect(delta('empress_graphql_operations_total', { operation: 'query:me', outcome: 'UNAUTHENTICATED' })).toBe(1);
+    const delta = (name: string, labels: Record<string, string>) =>
+      after.sum(name, labels) - before.sum(name, labels);
+    expect(
+      delta('empress_graphql_operations_total', { operation: 'query:viewer', outcome: 'ok' }),
+    ).toBe(4);
+    expect(
+      delta('empress_graphql_operations_total', {
+        operation: 'query:me',
+        outcome: 'UNAUTHENTICATED',
+      }),
+    ).toBe(1);
     // named by type and root field, not by the client's operation name or alias
-    expect(delta('empress_graphql_operations_total', { operation: 'query:teams', outcome: 'ok' })).toBe(1);
-    expect(delta('empress_graphql_operation_duration_seconds_count', { operation: 'query:viewer' })).toBe(4);
-    expect(delta('empress_graphql_operation_duration_seconds_bucket', { operation: 'query:viewer', le: '+Inf' })).toBe(4);
-    expect(delta('empress_graphql_operation_duration_seconds_sum', { operation: 'query:viewer' })).toBeGreaterThan(0);
+    expect(
+      delta('empress_graphql_operations_total', { operation: 'query:teams', outcome: 'ok' }),
+    ).toBe(1);
+    expect(
+      delta('empress_graphql_operation_duration_seconds_count', { operation: 'query:viewer' }),
+    ).toBe(4);
+    expect(
+      delta('empress_graphql_operation_duration_seconds_bucket', {
+        operation: 'query:viewer',
+        le: '+Inf',
+      }),
+    ).toBe(4);
+    expect(
+      delta('empress_graphql_operation_duration_seconds_sum', { operation: 'query:viewer' }),
+    ).toBeGreaterThan(0);
     expect(after.values('empress_graphql_operation_duration_seconds_bucket', 'le')).toEqual(
       ['+Inf', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5'].sort(),
     );
@@ -116,15 +151,35 @@ describe('GET /metrics', () => {
 
   it('counts key verifications by path and code: 3 VALID via graphql, 2 VALID + 2 INVALID via verifyApiCredentials, 1 VALID + 1 INVALID via authorize', async () => {
     const before = await scrape(t);
-    for (let i = 0; i < 3; i++) expect((await gql(`{ viewer { type } }`, {}, basic(key.key, key.secret))).data).toEqual({ viewer: { type: 'API_KEY' } });
-    for (let i = 0; i < 2; i++) expect((await verifyWith(gql, key.key, key.secret)).code).toBe('VALID');
-    for (let i = 0; i < 2; i++) expect((await verifyWith(gql, key.key, unissuedSecret())).code).toBe('INVALID');
+    for (let i = 0; i < 3; i++)
+      expect((await gql(`{ viewer { type } }`, {}, basic(key.key, key.secret))).data).toEqual({
+        viewer: { type: 'API_KEY' },
+      });
+    for (let i = 0; i < 2; i++)
+      expect((await verifyWith(gql, key.key, key.secret)).code).toBe('VALID');
+    for (let i = 0; i < 2; i++)
+      expect((await verifyWith(gql, key.key, unissuedSecret())).code).toBe('INVALID');
     const from = uniqueLoopback();
-    expect((await httpRequest(`${t.url}/v1/authorize`, { headers: basic(key.key, key.secret), localAddress: from })).status).toBe(200);
-    expect((await httpRequest(`${t.url}/v1/authorize`, { headers: basic(key.key, unissuedSecret()), localAddress: from })).status).toBe(401);
+    expect(
+      (
+        await httpRequest(`${t.url}/v1/authorize`, {
+          headers: basic(key.key, key.secret),
+          localAddress: from,
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await httpRequest(`${t.url}/v1/authorize`, {
+          headers: basic(key.key, unissuedSecret()),
+          localAddress: from,
+        })
+      ).status,
+    ).toBe(401);
     const after = await scrape(t);
     const delta = (labels: Record<string, string>) =>
-      after.sum('empress_api_key_verifications_total', labels) - before.sum('empress_api_key_verifications_total', labels);
+      after.sum('empress_api_key_verifications_total', labels) -
+      before.sum('empress_api_key_verifications_total', labels);
     expect(delta({ via: 'graphql', code: 'VALID' })).toBe(3);
     expect(delta({ via: 'verifyApiCredentials', code: 'VALID' })).toBe(2);
     expect(delta({ via: 'verifyApiCredentials', code: 'INVALID' })).toBe(2);
@@ -153,7 +208,11 @@ describe('GET /metrics', () => {
     const before = await scrape(t);
     expect(before.sum('empress_db_pool_connections', { state: 'total' })).toBeGreaterThanOrEqual(1);
     // 10 concurrent sessions lookups + team reads hold connections at once
-    await Promise.all(Array.from({ length: 10 }, () => t.gql(`{ teams { id members { user { id } } } }`, {}, owner.headers)));
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        t.gql(`{ teams { id members { user { id } } } }`, {}, owner.headers),
+      ),
+    );
     const after = await scrape(t);
     const total = after.sum('empress_db_pool_connections', { state: 'total' });
     expect(total).toBeGreaterThan(1);
@@ -171,12 +230,22 @@ describe('GET /metrics', () => {
       await fetch(`${t.url}/${junk}`);
     }
     const after = await scrape(t);
-    for (const name of ['empress_graphql_operations_total', 'empress_graphql_operation_duration_seconds_count']) {
-      for (const op of after.values(name, 'operation')) expect(op).toMatch(/^((query|mutation):([A-Za-z_]+|\?)|invalid)$/);
+    for (const name of [
+      'empress_graphql_operations_total',
+      'empress_graphql_operation_duration_seconds_count',
+    ]) {
+      for (const op of after.values(name, 'operation'))
+        expect(op).toMatch(/^((query|mutation):([A-Za-z_]+|\?)|invalid)$/);
     }
-    expect(after.values('empress_http_requests_total', 'route').every((r) => r === 'unmatched' || r.startsWith('/'))).toBe(true);
+    expect(
+      after
+        .values('empress_http_requests_total', 'route')
+        .every((r) => r === 'unmatched' || r.startsWith('/')),
+    ).toBe(true);
     expect(after.text).not.toMatch(/x[0-9a-f]{12}/);
-    expect(after.values('empress_http_requests_total', 'route').length).toBe(before.values('empress_http_requests_total', 'route').length);
+    expect(after.values('empress_http_requests_total', 'route').length).toBe(
+      before.values('empress_http_requests_total', 'route').length,
+    );
   });
 });
 
@@ -189,7 +258,13 @@ describe('METRICS_TOKEN', () => {
   afterAll(() => guarded?.close());
 
   it('refuses /metrics with 401 without the token, with a wrong one, and in another scheme; serves it with Bearer <token>', async () => {
-    const attempts: Record<string, string>[] = [{}, { authorization: 'Bearer wrong' }, { authorization: `Bearer ${token}x` }, { authorization: `Basic ${token}` }, { authorization: token }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { authorization: 'Bearer wrong' },
+      { authorization: `Bearer ${token}x` },
+      { authorization: `Basic ${token}` },
+      { authorization: token },
+    ];
     for (const headers of attempts) {
       const res = await fetch(`${guarded.url}/metrics`, { headers });
       expect(res.status).toBe(401);

@@ -13,10 +13,17 @@ import { startTestServer, type TestServer } from '../helpers/server';
 type Answer = GraphQLAnswer<unknown>;
 
 /** POST `body` (a string as it is, anything else as JSON) to /graphql. */
-const post = <TData = Record<string, unknown>>(url: string, body: unknown, headers: Record<string, string> = {}) =>
-  postGraphQL<TData>(url, typeof body === 'string' ? body : JSON.stringify(body), { headers });
+const post = <TData = Record<string, unknown>>(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) => postGraphQL<TData>(url, typeof body === 'string' ? body : JSON.stringify(body), { headers });
 
-const query = <TData = Record<string, unknown>>(url: string, q: string, headers: Record<string, string> = {}) => post<TData>(url, { query: q }, headers);
+const query = <TData = Record<string, unknown>>(
+  url: string,
+  q: string,
+  headers: Record<string, string> = {},
+) => post<TData>(url, { query: q }, headers);
 
 /** No stack, no exception object, no source path in an error answer. */
 function expectNoInternals(answer: Answer): void {
@@ -43,7 +50,9 @@ function expectLimit(answer: Answer, limit: string, maximum: number, found?: num
 
 /** Not refused by any shape limit (it may still fail for other reasons, e.g. unknown fields). */
 function expectNoLimit(answer: Answer): void {
-  const limited = (answer.errors ?? []).filter((e) => e.extensions?.limit || /limit exceeded|more tha[nt] \d+ tokens/i.test(e.message));
+  const limited = (answer.errors ?? []).filter(
+    (e) => e.extensions?.limit || /limit exceeded|more tha[nt] \d+ tokens/i.test(e.message),
+  );
   expect(limited).toEqual([]);
 }
 
@@ -99,7 +108,13 @@ let tight: TestServer;
 beforeAll(async () => {
   [t, tight] = await Promise.all([
     startTestServer(),
-    startTestServer({ MAX_QUERY_DEPTH: '3', MAX_QUERY_ALIASES: '2', MAX_QUERY_TOKENS: '40', MAX_QUERY_COST: '20', MAX_QUERY_DIRECTIVES: '1' }),
+    startTestServer({
+      MAX_QUERY_DEPTH: '3',
+      MAX_QUERY_ALIASES: '2',
+      MAX_QUERY_TOKENS: '40',
+      MAX_QUERY_COST: '20',
+      MAX_QUERY_DIRECTIVES: '1',
+    }),
   ]);
 });
 afterAll(async () => {
@@ -113,7 +128,11 @@ describe('query limits, defaults', () => {
     expectNoLimit(await query(t.url, nested(10)));
     // the deepest real selection of the schema (8 levels) runs
     const user = await signUp(t, 'depth');
-    const deep = await query(t.url, `{ viewer { user { id } } teams { members { grants { grantedBy { id } } role { name } } } }`, user.headers);
+    const deep = await query(
+      t.url,
+      `{ viewer { user { id } } teams { members { grants { grantedBy { id } } role { name } } } }`,
+      user.headers,
+    );
     expect(deep.status).toBe(200);
     expect(deep.errors).toBeUndefined();
   });
@@ -132,7 +151,8 @@ describe('query limits, defaults', () => {
   });
 
   it('counts aliases of introspection fields too: refuses 16 aliased __schema fields (15 answer 360 KB; 90 would answer 2 MB)', async () => {
-    const one = (i: number) => `a${i}: __schema { types { name description fields { name description args { name description } } } }`;
+    const one = (i: number) =>
+      `a${i}: __schema { types { name description fields { name description args { name description } } } }`;
     const many = (n: number) => `{ ${Array.from({ length: n }, (_, i) => one(i)).join(' ')} }`;
     expectLimit(await query(t.url, many(16)), 'aliases', 15, 16);
     expectLimit(await query(t.url, many(90)), 'aliases', 15, 90);
@@ -157,7 +177,10 @@ describe('query limits, defaults', () => {
     // parsed, validated and run: the resolver itself answers (it takes at most 50 actions)
     expect(ok.status).toBe(200);
     expect(ok.errors).toHaveLength(1);
-    expect(ok.errors![0]).toMatchObject({ path: ['auditEvents'], extensions: { code: 'BAD_USER_INPUT', field: 'actions' } });
+    expect(ok.errors![0]).toMatchObject({
+      path: ['auditEvents'],
+      extensions: { code: 'BAD_USER_INPUT', field: 'actions' },
+    });
   });
 
   it('refuses cost 5,019 when the limit is 5,000, and answers cost 5,000', async () => {
@@ -165,7 +188,11 @@ describe('query limits, defaults', () => {
     const owner = await signUp(t, 'cost');
     const team = await createTeam(t, owner, 'Cost');
     expectLimit(await query(t.url, auditPage(team.id, 264), owner.headers), 'cost', 5000, 5019);
-    const ok = await query<{ auditEvents: { edges: unknown[] } }>(t.url, auditPage(team.id, 263), owner.headers);
+    const ok = await query<{ auditEvents: { edges: unknown[] } }>(
+      t.url,
+      auditPage(team.id, 263),
+      owner.headers,
+    );
     expect(ok.status).toBe(200);
     expect(ok.errors).toBeUndefined();
     expect(ok.data!.auditEvents.edges.length).toBeGreaterThan(0);
@@ -173,7 +200,8 @@ describe('query limits, defaults', () => {
 
   it('refuses a fragment bomb (2^150 fields in 2,000 tokens) on cost within 3 s (a bomb that got through would not end)', async () => {
     const frags = ['fragment F0 on Viewer { type }'];
-    for (let i = 1; i <= 150; i++) frags.push(`fragment F${i} on Viewer { ...F${i - 1} ...F${i - 1} }`);
+    for (let i = 1; i <= 150; i++)
+      frags.push(`fragment F${i} on Viewer { ...F${i - 1} ...F${i - 1} }`);
     const started = Date.now();
     const answer = await query(t.url, `query { viewer { ...F150 } } ${frags.join(' ')}`);
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -193,11 +221,16 @@ describe('query limits, defaults', () => {
   });
 
   it('refuses recursive fragments (A -> B -> A) without running them', async () => {
-    const answer = await query(t.url, `query { viewer { ...A } } fragment A on Viewer { type ...B } fragment B on Viewer { type ...A }`);
+    const answer = await query(
+      t.url,
+      `query { viewer { ...A } } fragment A on Viewer { type ...B } fragment B on Viewer { type ...A }`,
+    );
     expect(answer.status).toBe(400);
     expect(answer.data).toBeUndefined();
     expect(answer.errors!.map((e) => e.extensions?.code)).toContain('GRAPHQL_VALIDATION_FAILED');
-    expect(answer.errors!.map((e) => e.message).join('\n')).toMatch(/Cannot spread fragment "A" within itself/);
+    expect(answer.errors!.map((e) => e.message).join('\n')).toMatch(
+      /Cannot spread fragment "A" within itself/,
+    );
     expectNoInternals(answer);
     const self = await query(t.url, `query { viewer { ...S } } fragment S on Viewer { type ...S }`);
     expect(self.status).toBe(400);
@@ -209,8 +242,17 @@ describe('query limits, configured through the environment', () => {
   it('refuses depth 4 with MAX_QUERY_DEPTH=3, and answers depth 3', async () => {
     expect(tight.config.limits.queryDepth).toBe(3);
     const user = await signUp(t, 'tight');
-    expectLimit(await query(tight.url, `{ teams { members { user { id } } } }`, user.headers), 'depth', 3, 4);
-    const ok = await query<{ viewer: { user: { id: string } } }>(tight.url, `{ viewer { user { id } } }`, user.headers);
+    expectLimit(
+      await query(tight.url, `{ teams { members { user { id } } } }`, user.headers),
+      'depth',
+      3,
+      4,
+    );
+    const ok = await query<{ viewer: { user: { id: string } } }>(
+      tight.url,
+      `{ viewer { user { id } } }`,
+      user.headers,
+    );
     expect(ok.status).toBe(200);
     expect(ok.data!.viewer.user.id).toBe(user.id);
     expectLimit(await query(tight.url, nested(4)), 'depth', 3, 4);
@@ -229,7 +271,11 @@ describe('query limits, configured through the environment', () => {
     expect(refused.status).toBe(400);
     expect(refused.errors![0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
     expect(refused.errors![0].message).toMatch(/more tha[nt] 40 tokens/);
-    const ok = await query<{ auditEvents: { edges: unknown[] } }>(tight.url, tokensOfAuditFilter(team.id, 40), owner.headers);
+    const ok = await query<{ auditEvents: { edges: unknown[] } }>(
+      tight.url,
+      tokensOfAuditFilter(team.id, 40),
+      owner.headers,
+    );
     expect(ok.status).toBe(200);
     expect(ok.errors).toBeUndefined();
     expect(ok.data!.auditEvents.edges).toEqual([]);
@@ -237,7 +283,8 @@ describe('query limits, configured through the environment', () => {
 
   it('refuses cost 21 with MAX_QUERY_COST=20, and answers cost 20', async () => {
     // apiKeys costs 1, and its totalCount once per key of the page asked for
-    const cost = (first: number) => `{ apiKeys(teamId: "00000000-0000-4000-8000-000000000000", first: ${first}) { totalCount } }`;
+    const cost = (first: number) =>
+      `{ apiKeys(teamId: "00000000-0000-4000-8000-000000000000", first: ${first}) { totalCount } }`;
     expectLimit(await query(tight.url, cost(20)), 'cost', 20, 21);
     const ok = await query(tight.url, cost(19));
     expectNoLimit(ok);
@@ -251,8 +298,12 @@ describe('query limits, configured through the environment', () => {
   });
 
   it('refuses a bad limit value at start-up, naming the variable', async () => {
-    await expect(startTestServer({ MAX_QUERY_DEPTH: 'ten' })).rejects.toThrow('MAX_QUERY_DEPTH must be a whole number');
-    await expect(startTestServer({ MAX_QUERY_ALIASES: '0' })).rejects.toThrow(/MAX_QUERY_ALIASES must be between 1 and/);
+    await expect(startTestServer({ MAX_QUERY_DEPTH: 'ten' })).rejects.toThrow(
+      'MAX_QUERY_DEPTH must be a whole number',
+    );
+    await expect(startTestServer({ MAX_QUERY_ALIASES: '0' })).rejects.toThrow(
+      /MAX_QUERY_ALIASES must be between 1 and/,
+    );
   });
 });
 
@@ -261,7 +312,11 @@ describe('operation types', () => {
     const answer = await query(t.url, `subscription { viewer { type } }`);
     expect(answer.status).toBe(400);
     expect(answer.errors).toEqual([
-      { message: 'This service does not support subscription operations', locations: [{ line: 1, column: 1 }], extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      {
+        message: 'This service does not support subscription operations',
+        locations: [{ line: 1, column: 1 }],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
     ]);
   });
 });
@@ -269,7 +324,10 @@ describe('operation types', () => {
 describe('HTTP transport', () => {
   it('refuses a batched request (JSON array of 2 operations) with 400 and runs none of them', async () => {
     const email = uniqueEmail('batched');
-    const signUpOp = { query: `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "b") { token } }`, variables: { e: email, p: PASSWORD } };
+    const signUpOp = {
+      query: `mutation($e: String!, $p: String!) { signUp(email: $e, password: $p, name: "b") { token } }`,
+      variables: { e: email, p: PASSWORD },
+    };
     const answer = await post(t.url, [signUpOp, { query: '{ viewer { type } }' }]);
     expect(answer.status).toBe(400);
     expect(answer.errors![0].extensions?.code).toBe('BAD_REQUEST');
@@ -291,7 +349,9 @@ describe('HTTP transport', () => {
 
   it('prevents CSRF: a simple text/plain POST of a mutation gets 400 and does not run', async () => {
     const email = uniqueEmail('csrf');
-    const body = JSON.stringify({ query: `mutation { signUp(email: "${email}", password: "${PASSWORD}", name: "c") { token } }` });
+    const body = JSON.stringify({
+      query: `mutation { signUp(email: "${email}", password: "${PASSWORD}", name: "c") { token } }`,
+    });
     const answer = await post(t.url, body, { 'content-type': 'text/plain' });
     expect(answer.status).toBe(400);
     expect(answer.text).toMatch(/Cross-Site Request Forgery/);
@@ -300,7 +360,9 @@ describe('HTTP transport', () => {
       expect(other.status).toBeGreaterThanOrEqual(400);
       expect(other.status).toBeLessThan(500);
     }
-    expect(await t.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [email])).toHaveLength(0);
+    expect(await t.dataSource.query(`SELECT 1 FROM users WHERE email = $1`, [email])).toHaveLength(
+      0,
+    );
   });
 });
 

@@ -15,8 +15,13 @@ export async function createKey(
   teamId: string,
   input: Partial<CreateApiKeyInput> = {},
 ): Promise<CreatedKey> {
-  const res = await t.gql(CreateApiKeyDocument, { input: { teamId, name: 'app', ...input } }, by.headers);
-  if (!res.data?.createApiKey) throw new Error(`createApiKey failed: ${JSON.stringify(res.errors)}`);
+  const res = await t.gql(
+    CreateApiKeyDocument,
+    { input: { teamId, name: 'app', ...input } },
+    by.headers,
+  );
+  if (!res.data?.createApiKey)
+    throw new Error(`createApiKey failed: ${JSON.stringify(res.errors)}`);
   const { secret, apiKey } = res.data.createApiKey;
   return { id: apiKey.id, key: apiKey.key, secret };
 }
@@ -26,6 +31,11 @@ export function basic(key: string, secret: string): Record<string, string> {
 }
 
 /** verifyApiCredentials from 127.0.0.1 (verifyWith for another address). */
-export function verify(t: TestServer, key: string, secret: string, extra: { requiredScopes?: string[]; clientIp?: string } = {}) {
+export function verify(
+  t: TestServer,
+  key: string,
+  secret: string,
+  extra: { requiredScopes?: string[]; clientIp?: string } = {},
+) {
   return verifyWith(t.gql, key, secret, extra);
 }

@@ -13,15 +13,20 @@ export type AuditDbRow = AuditColumns;
 
 /** Every audit row written for one HTTP request (the X-Request-Id of its response). */
 export function auditRowsOfRequest(t: TestServer, requestId: string): Promise<AuditDbRow[]> {
-  return t.dataSource.query(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY chain_seq`, [requestId]);
+  return t.dataSource.query(`SELECT * FROM audit_events WHERE request_id = $1 ORDER BY chain_seq`, [
+    requestId,
+  ]);
 }
 
 /** A team's chain, oldest first, straight from the table. */
 export function chainOf(t: TestServer, teamId: string): Promise<AuditDbRow[]> {
-  return t.dataSource.query(`SELECT * FROM audit_events WHERE team_id = $1 ORDER BY chain_seq`, [teamId]);
+  return t.dataSource.query(`SELECT * FROM audit_events WHERE team_id = $1 ORDER BY chain_seq`, [
+    teamId,
+  ]);
 }
 
-export const EVENTS_QUERY = typed<AuditEventsQuery>(`query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
+export const EVENTS_QUERY =
+  typed<AuditEventsQuery>(`query($t: ID!, $f: AuditEventFilter, $first: Int, $after: String) {
   auditEvents(teamId: $t, filter: $f, first: $first, after: $after) {
     edges { cursor node { id occurredAt teamId action outcome actor { type userId apiKeyId label } targetType targetId ip userAgent requestId metadata } }
     pageInfo { hasNextPage endCursor }
@@ -42,7 +47,10 @@ export const VERIFY_CHAIN_QUERY = typed<{ verifyAuditChain: ChainVerification }>
 );
 
 /** Runs `fn` in a superuser transaction with triggers off (session_replication_role = replica). */
-export async function withTriggersOff<T>(t: TestServer, fn: (m: EntityManager) => Promise<T>): Promise<T> {
+export async function withTriggersOff<T>(
+  t: TestServer,
+  fn: (m: EntityManager) => Promise<T>,
+): Promise<T> {
   return t.dataSource.transaction(async (m) => {
     await m.query(`SET LOCAL session_replication_role = replica`);
     return fn(m);
@@ -69,7 +77,10 @@ export async function appendSyntheticEvents(
   const audit = new AuditService(t.dataSource);
   const rows: SyntheticEvent[] = [];
   for (let i = 0; i < count; i++) {
-    rows.push({ ...systemRow({ teamId, action: SYNTHETIC, requestId: `synthetic-${i}`, metadata: { i } }), ...make(i) });
+    rows.push({
+      ...systemRow({ teamId, action: SYNTHETIC, requestId: `synthetic-${i}`, metadata: { i } }),
+      ...make(i),
+    });
   }
   for (let i = 0; i < rows.length; i += 500) {
     await t.dataSource.transaction((m) => audit.append(m, rows.slice(i, i + 500) as AuditRow[]));
@@ -87,7 +98,11 @@ export interface ChildResult {
  * `npm run audit:verify -- <args>` against this run's database, as an operator would run it; or,
  * with `env` `{ DATABASE_URL: undefined, DATA_DIR }`, against an embedded database.
  */
-export function runAuditVerify(args: string[], timeoutMs = 60_000, env: Record<string, string | undefined> = {}): Promise<ChildResult> {
+export function runAuditVerify(
+  args: string[],
+  timeoutMs = 60_000,
+  env: Record<string, string | undefined> = {},
+): Promise<ChildResult> {
   return runAuditCommand('audit:verify', args, timeoutMs, env);
 }
 
@@ -99,8 +114,14 @@ export function runAuditCommand(
   env: Record<string, string | undefined> = {},
 ): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
-    const childEnv: Record<string, string | undefined> = { ...process.env, DATABASE_URL: testDatabaseUrl(), NODE_ENV: 'test', ...env };
-    for (const name of Object.keys(childEnv)) if (childEnv[name] === undefined) delete childEnv[name];
+    const childEnv: Record<string, string | undefined> = {
+      ...process.env,
+      DATABASE_URL: testDatabaseUrl(),
+      NODE_ENV: 'test',
+      ...env,
+    };
+    for (const name of Object.keys(childEnv))
+      if (childEnv[name] === undefined) delete childEnv[name];
     const child = spawn('npm', ['run', '--silent', script, '--', ...args], {
       cwd: path.resolve(__dirname, '../..'),
       env: childEnv,

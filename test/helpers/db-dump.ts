@@ -12,7 +12,12 @@ export interface TableDump {
 function render(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (Buffer.isBuffer(value)) {
-    return [value.toString('hex'), value.toString('utf8'), value.toString('latin1'), value.toString('base64')].join(' ');
+    return [
+      value.toString('hex'),
+      value.toString('utf8'),
+      value.toString('latin1'),
+      value.toString('base64'),
+    ].join(' ');
   }
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(render).join(' ');
@@ -37,9 +42,16 @@ export async function dumpAllTables(): Promise<TableDump[]> {
     for (const { table_name } of tables) {
       const ident = client.escapeIdentifier(table_name);
       const { rows } = await client.query(`SELECT * FROM public.${ident}`);
-      const { rows: asText } = await client.query<{ row: string }>(`SELECT t::text AS row FROM public.${ident} t`);
+      const { rows: asText } = await client.query<{ row: string }>(
+        `SELECT t::text AS row FROM public.${ident} t`,
+      );
       const parts: string[] = [];
-      for (const row of rows) parts.push(Object.entries(row).map(([column, value]) => `${column}=${render(value)}`).join('\n'));
+      for (const row of rows)
+        parts.push(
+          Object.entries(row)
+            .map(([column, value]) => `${column}=${render(value)}`)
+            .join('\n'),
+        );
       for (const { row } of asText) parts.push(row);
       dumps.push({ table: table_name, rowCount: rows.length, text: parts.join('\n') });
     }
@@ -50,7 +62,10 @@ export async function dumpAllTables(): Promise<TableDump[]> {
 }
 
 /** Rows of one table as plain objects, read straight from the database. */
-export async function selectRows<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+export async function selectRows<T = Record<string, unknown>>(
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {

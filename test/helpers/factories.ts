@@ -48,10 +48,19 @@ export async function platformAdmin(t: TestServer): Promise<SignedInUser> {
   return logIn(t, email);
 }
 
-export async function logIn(t: TestServer, email: string, password = PASSWORD): Promise<SignedInUser> {
+export async function logIn(
+  t: TestServer,
+  email: string,
+  password = PASSWORD,
+): Promise<SignedInUser> {
   const res = await t.gql(LogInDocument, { email, password });
   if (!res.data?.logIn) throw new Error(`logIn failed: ${JSON.stringify(res.errors)}`);
-  return { id: res.data.logIn.user.id, email, token: res.data.logIn.token, headers: bearer(res.data.logIn.token) };
+  return {
+    id: res.data.logIn.user.id,
+    email,
+    token: res.data.logIn.token,
+    headers: bearer(res.data.logIn.token),
+  };
 }
 
 export interface TeamFixture {
@@ -59,7 +68,11 @@ export interface TeamFixture {
   roles: Record<string, string>;
 }
 
-export async function createTeam(t: TestServer, owner: SignedInUser, name = 'Team'): Promise<TeamFixture> {
+export async function createTeam(
+  t: TestServer,
+  owner: SignedInUser,
+  name = 'Team',
+): Promise<TeamFixture> {
   const res = await t.gql(CreateTeamDocument, { name }, owner.headers);
   if (!res.data?.createTeam) throw new Error(`createTeam failed: ${JSON.stringify(res.errors)}`);
   const roles = Object.fromEntries(res.data.createTeam.roles.map((r) => [r.name, r.id]));
@@ -67,16 +80,28 @@ export async function createTeam(t: TestServer, owner: SignedInUser, name = 'Tea
 }
 
 /** `by` invites the address into the team with the role: the invitation's id. */
-export async function invite(t: TestServer, by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
+export async function invite(
+  t: TestServer,
+  by: SignedInUser,
+  teamId: string,
+  email: string,
+  roleId: string,
+): Promise<string> {
   const res = await t.gql(InviteTeamMemberDocument, { teamId, email, roleId }, by.headers);
-  if (!res.data?.inviteTeamMember) throw new Error(`inviteTeamMember failed: ${JSON.stringify(res.errors)}`);
+  if (!res.data?.inviteTeamMember)
+    throw new Error(`inviteTeamMember failed: ${JSON.stringify(res.errors)}`);
   return res.data.inviteTeamMember.id;
 }
 
 /** The invitee accepts: the new membership's id. */
-export async function accept(t: TestServer, invitee: SignedInUser, invitationId: string): Promise<string> {
+export async function accept(
+  t: TestServer,
+  invitee: SignedInUser,
+  invitationId: string,
+): Promise<string> {
   const res = await t.gql(AcceptInvitationDocument, { id: invitationId }, invitee.headers);
-  if (!res.data?.acceptInvitation) throw new Error(`acceptInvitation failed: ${JSON.stringify(res.errors)}`);
+  if (!res.data?.acceptInvitation)
+    throw new Error(`acceptInvitation failed: ${JSON.stringify(res.errors)}`);
   return res.data.acceptInvitation.id;
 }
 
@@ -84,13 +109,25 @@ export async function accept(t: TestServer, invitee: SignedInUser, invitationId:
  * A member, with their consent: `by` invites the address, and the person (signed in with
  * PASSWORD) accepts. The membership's id.
  */
-export async function addMember(t: TestServer, by: SignedInUser, teamId: string, email: string, roleId: string): Promise<string> {
+export async function addMember(
+  t: TestServer,
+  by: SignedInUser,
+  teamId: string,
+  email: string,
+  roleId: string,
+): Promise<string> {
   const invitationId = await invite(t, by, teamId, email, roleId);
   return accept(t, await logIn(t, email), invitationId);
 }
 
-export async function grant(t: TestServer, by: SignedInUser, membershipId: string, permission: string): Promise<string> {
+export async function grant(
+  t: TestServer,
+  by: SignedInUser,
+  membershipId: string,
+  permission: string,
+): Promise<string> {
   const res = await t.gql(GrantPermissionDocument, { membershipId, permission }, by.headers);
-  if (!res.data?.grantPermission) throw new Error(`grantPermission failed: ${JSON.stringify(res.errors)}`);
+  if (!res.data?.grantPermission)
+    throw new Error(`grantPermission failed: ${JSON.stringify(res.errors)}`);
   return res.data.grantPermission.id;
 }

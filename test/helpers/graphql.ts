@@ -51,7 +51,11 @@ export interface Gql {
     variables?: TVariables,
     headers?: Record<string, string>,
   ): Promise<GraphQLAnswer<TData>>;
-  <TData>(document: TypedString<TData>, variables?: Variables, headers?: Record<string, string>): Promise<GraphQLAnswer<TData>>;
+  <TData>(
+    document: TypedString<TData>,
+    variables?: Variables,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLAnswer<TData>>;
   <TData = Record<string, unknown>>(
     document: string,
     variables?: Variables,
@@ -72,7 +76,11 @@ export interface ClientOptions {
 
 /** A client of the server at `baseUrl` (http://127.0.0.1:<port>). */
 export function graphqlClient(baseUrl: string, options: ClientOptions = {}): Gql {
-  const send = (document: AnyDocument, variables?: Variables, headers: Record<string, string> = {}) =>
+  const send = (
+    document: AnyDocument,
+    variables?: Variables,
+    headers: Record<string, string> = {},
+  ) =>
     postGraphQL(baseUrl, JSON.stringify({ query: documentText(document), variables }), {
       ...options,
       headers: { ...options.headers, ...headers },

@@ -1,7 +1,10 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
 import { newApiSecret } from '../../src/modules/api-key/api-key-format';
-import { VerifyApiCredentialsDocument, type VerifyApiCredentialsMutation } from '../clients/generated/graphql';
+import {
+  VerifyApiCredentialsDocument,
+  type VerifyApiCredentialsMutation,
+} from '../clients/generated/graphql';
 import type { Gql } from './graphql';
 
 /** Idle connections it keeps are unref'd: they hold no test process open. */
@@ -39,21 +42,31 @@ export function httpRequest(url: string, options: HttpOptions = {}): Promise<Htt
       {
         method: options.method ?? 'GET',
         // a body of known length, as fetch sends it (not chunked)
-        headers: body === undefined ? options.headers : { 'content-length': `${Buffer.byteLength(body)}`, ...options.headers },
+        headers:
+          body === undefined
+            ? options.headers
+            : { 'content-length': `${Buffer.byteLength(body)}`, ...options.headers },
         localAddress: options.localAddress,
         agent: options.keepAlive ? keepAliveAgent : false,
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
         res.on('error', reject);
       },
     );
     req.on('error', reject);
     // the socket's silence, not the whole exchange: a server that stopped answering
     const { timeoutMs } = options;
-    if (timeoutMs) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    if (timeoutMs)
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     if (body !== undefined) req.write(body);
     req.end();
   });
@@ -82,12 +95,17 @@ export async function verifyWith(
   extra: { requiredScopes?: string[]; clientIp?: string } = {},
 ): Promise<VerifyApiCredentialsMutation['verifyApiCredentials']> {
   const res = await gql(VerifyApiCredentialsDocument, { key, secret, ...extra });
-  if (!res.data?.verifyApiCredentials) throw new Error(`verify failed (${res.status}): ${res.text}`);
+  if (!res.data?.verifyApiCredentials)
+    throw new Error(`verify failed (${res.status}): ${res.text}`);
   return res.data.verifyApiCredentials;
 }
 
 /** Poll `check` until it returns a truthy value or `timeoutMs` passes; returns the last value. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5_000, everyMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T>,
+  timeoutMs = 5_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = await check();
   while (!value && Date.now() < deadline) {

@@ -21,7 +21,11 @@ export interface UpstreamHit {
 }
 
 /** A tiny upstream that answers every request with the request's own headers, as JSON. */
-export async function startEchoUpstream(): Promise<{ port: number; hits: UpstreamHit[]; close(): Promise<void> }> {
+export async function startEchoUpstream(): Promise<{
+  port: number;
+  hits: UpstreamHit[];
+  close(): Promise<void>;
+}> {
   const hits: UpstreamHit[] = [];
   const server = http.createServer((req, res) => {
     const hit = { method: req.method ?? '', url: req.url ?? '', headers: req.headers };
@@ -57,7 +61,12 @@ export interface RunningNginx {
  * behind the proxy (its GraphQL API at /empress/graphql). Either way nginx sets X-Forwarded-For to
  * the address that connected to it, which the service believes only when TRUST_PROXY names nginx.
  */
-export function nginxConf(options: { dir: string; port: number; servicePort: number; upstreamPort: number }): string {
+export function nginxConf(options: {
+  dir: string;
+  port: number;
+  servicePort: number;
+  upstreamPort: number;
+}): string {
   const { dir, port, servicePort, upstreamPort } = options;
   const authLocation = (name: string, requiredScopes: string | null) => `
     location = ${name} {
@@ -111,17 +120,25 @@ http {
 }
 
 /** nginx as a child of this process, in a temporary folder of its own; stop() kills it and cleans up. */
-export async function startNginx(options: { servicePort: number; upstreamPort: number }): Promise<RunningNginx> {
+export async function startNginx(options: {
+  servicePort: number;
+  upstreamPort: number;
+}): Promise<RunningNginx> {
   const dir = mkdtempSync(path.join(tmpdir(), 'empress-nginx-'));
-  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(path.join(dir, sub));
+  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
+    mkdirSync(path.join(dir, sub));
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(conf, nginxConf({ dir, port, ...options }));
-  const child = spawn(NGINX_BIN, ['-c', conf, '-p', `${dir}/`, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(NGINX_BIN, ['-c', conf, '-p', `${dir}/`, '-e', path.join(dir, 'error.log')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (d) => (output += d));
   child.stderr?.on('data', (d) => (output += d));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -136,7 +153,9 @@ export async function startNginx(options: { servicePort: number; upstreamPort: n
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (child.exitCode !== null) {
-      const log = existsSync(path.join(dir, 'error.log')) ? readFileSync(path.join(dir, 'error.log'), 'utf8') : '';
+      const log = existsSync(path.join(dir, 'error.log'))
+        ? readFileSync(path.join(dir, 'error.log'), 'utf8')
+        : '';
       await stop();
       throw new Error(`nginx exited with ${child.exitCode}: ${output}\n${log}`);
     }

@@ -1,6 +1,13 @@
 import type { CreateApiKeyInput } from '../clients/generated/graphql';
 import { createKey, type CreatedKey } from './api-keys';
-import { addMember, createTeam, grant, signUp, type SignedInUser, type TeamFixture } from './factories';
+import {
+  addMember,
+  createTeam,
+  grant,
+  signUp,
+  type SignedInUser,
+  type TeamFixture,
+} from './factories';
 import { graphqlClient, type Gql } from './graphql';
 import { uniqueLoopback } from './http';
 import { startTestServer, type TestServer, type TestServerOptions } from './server';
@@ -18,8 +25,14 @@ import { startTestServer, type TestServer, type TestServerOptions } from './serv
  * the result, and awaiting the builder runs the steps. A step that needs another (a team needs its
  * owner) says so in its type: `.team()` before `.owner()` does not compile.
  */
-export function seed(env: Record<string, string> = {}, options: TestServerOptions = {}): Seed<{ t: TestServer }> {
-  return new Seed<{ t: TestServer }>([async () => ({ t: await startTestServer(env, options) })], true);
+export function seed(
+  env: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Seed<{ t: TestServer }> {
+  return new Seed<{ t: TestServer }>(
+    [async () => ({ t: await startTestServer(env, options) })],
+    true,
+  );
 }
 
 /** The same steps on a server already running (a test's own team): `await seedOn(t).owner().team('Mine')`. */
@@ -49,12 +62,20 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
   }
 
   /** Another signed-up user, in no team: `[name]`; the e-mail starts with `prefix`. */
-  user<Name extends string>(name: Name, prefix: string = name): Seed<Made & Record<Name, SignedInUser>> {
-    return this.add(async ({ t }) => ({ [name]: await signUp(t, prefix) }) as Record<Name, SignedInUser>);
+  user<Name extends string>(
+    name: Name,
+    prefix: string = name,
+  ): Seed<Made & Record<Name, SignedInUser>> {
+    return this.add(
+      async ({ t }) => ({ [name]: await signUp(t, prefix) }) as Record<Name, SignedInUser>,
+    );
   }
 
   /** The owner's team, with its built-in roles: `team`. */
-  team<M extends Made & { owner: SignedInUser }>(this: Seed<M>, name = 'Team'): Seed<M & { team: TeamFixture }> {
+  team<M extends Made & { owner: SignedInUser }>(
+    this: Seed<M>,
+    name = 'Team',
+  ): Seed<M & { team: TeamFixture }> {
     return this.add(async ({ t, owner }) => ({ team: await createTeam(t, owner, name) }));
   }
 
@@ -72,7 +93,8 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
       const user = await signUp(t, prefix);
       const membershipId = await addMember(t, owner, team.id, user.email, roleId(team, role));
       const grantIds: string[] = [];
-      for (const permission of grants) grantIds.push(await grant(t, owner, membershipId, permission));
+      for (const permission of grants)
+        grantIds.push(await grant(t, owner, membershipId, permission));
       return { [name]: { ...user, membershipId, grantIds } } as Record<Name, SeededMember>;
     });
   }
@@ -83,7 +105,10 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
     name: Name,
     input: Partial<CreateApiKeyInput> = {},
   ): Seed<M & Record<Name, CreatedKey>> {
-    return this.add(async ({ t, owner, team }) => ({ [name]: await createKey(t, owner, team.id, input) }) as Record<Name, CreatedKey>);
+    return this.add(
+      async ({ t, owner, team }) =>
+        ({ [name]: await createKey(t, owner, team.id, input) }) as Record<Name, CreatedKey>,
+    );
   }
 
   /**

@@ -76,9 +76,14 @@ export function rssOf(pid: number): number {
 }
 
 /** Starts the server in a child process; resolves once it listens. */
-export async function startServerProcess(options: ServerProcessOptions = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  options: ServerProcessOptions = {},
+): Promise<ServerProcess> {
   const databaseUrl = options.databaseUrl ?? process.env.TEST_DATABASE_URL;
-  if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup), or pass databaseUrl');
+  if (!databaseUrl)
+    throw new Error(
+      'TEST_DATABASE_URL is not set: run the tests through jest (globalSetup), or pass databaseUrl',
+    );
   const settings: ChildSettings = {
     databaseUrl,
     env: options.env ?? {},
@@ -87,11 +92,15 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
   };
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
 
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '-r', '@swc-node/register', __filename], {
-    cwd: path.resolve(__dirname, '..', '..'),
-    env: { ...process.env, [CHILD_ENV]: JSON.stringify(settings) },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [...(options.nodeArgs ?? []), '-r', '@swc-node/register', __filename],
+    {
+      cwd: path.resolve(__dirname, '..', '..'),
+      env: { ...process.env, [CHILD_ENV]: JSON.stringify(settings) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   child.stdin!.on('error', () => undefined); // EPIPE if the child is already gone
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
@@ -116,10 +125,22 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
 
   try {
     const port = await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`server process did not start within ${startTimeoutMs} ms:\n${startupOutput.join('\n')}`)), startTimeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `server process did not start within ${startTimeoutMs} ms:\n${startupOutput.join('\n')}`,
+            ),
+          ),
+        startTimeoutMs,
+      );
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
         clearTimeout(timer);
-        reject(new Error(`server process exited (${code ?? signal}) before it listened:\n${startupOutput.join('\n')}`));
+        reject(
+          new Error(
+            `server process exited (${code ?? signal}) before it listened:\n${startupOutput.join('\n')}`,
+          ),
+        );
       };
       child.once('exit', onExit);
       stdout.on('line', (line) => {
@@ -146,10 +167,20 @@ export async function startServerProcess(options: ServerProcessOptions = {}): Pr
 /** The child side: this file run by node (see startServerProcess). */
 async function runChild(): Promise<void> {
   const raw = process.env[CHILD_ENV];
-  if (!raw) throw new Error(`${CHILD_ENV} is not set: start this file through startServerProcess()`);
+  if (!raw)
+    throw new Error(`${CHILD_ENV} is not set: start this file through startServerProcess()`);
   const settings = JSON.parse(raw) as ChildSettings;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'warn', ...TEST_SIGNUP_LIMITS, ...settings.env });
-  const dataSource = createDataSource({ url: settings.databaseUrl, poolSize: settings.poolSize, applicationName: settings.applicationName });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    ...TEST_SIGNUP_LIMITS,
+    ...settings.env,
+  });
+  const dataSource = createDataSource({
+    url: settings.databaseUrl,
+    poolSize: settings.poolSize,
+    applicationName: settings.applicationName,
+  });
   await dataSource.initialize();
   const server = await buildServer(config, dataSource, { logStream: process.stderr });
   await server.app.listen({ port: 0, host: '127.0.0.1' });

@@ -20,11 +20,15 @@ export interface TestServer {
  * every server shares: test servers lift the sign-up limits unless a test sets them
  * (test/security/sign-up.test.ts does, on a database of its own).
  */
-export const TEST_SIGNUP_LIMITS = { SIGNUP_MAX_PER_ADDRESS: '1000000', SIGNUP_MAX_TOTAL: '10000000' };
+export const TEST_SIGNUP_LIMITS = {
+  SIGNUP_MAX_PER_ADDRESS: '1000000',
+  SIGNUP_MAX_TOTAL: '10000000',
+};
 
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup)');
+  if (!url)
+    throw new Error('TEST_DATABASE_URL is not set: run the tests through jest (globalSetup)');
   return url;
 }
 
@@ -41,13 +45,30 @@ export interface TestServerOptions extends BuildOptions {
  * The real server (buildServer, as in production) on a random port of 127.0.0.1 (or `host`),
  * against this run's database. Tests talk to it only over HTTP.
  */
-export async function startTestServer(env: Record<string, string> = {}, options: TestServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: TestServerOptions = {},
+): Promise<TestServer> {
   // Quiet unless a test asks for the log (LOG_LEVEL and a logStream to capture it).
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...TEST_SIGNUP_LIMITS, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ...TEST_SIGNUP_LIMITS,
+    ...env,
+  });
   // applicationName: to find this server's own connections in pg_stat_activity
-  const dataSource = createDataSource({ url: options.databaseUrl ?? testDatabaseUrl(), poolSize: 10, applicationName: options.applicationName });
+  const dataSource = createDataSource({
+    url: options.databaseUrl ?? testDatabaseUrl(),
+    poolSize: 10,
+    applicationName: options.applicationName,
+  });
   await dataSource.initialize();
-  const { host = '127.0.0.1', databaseUrl: _url, applicationName: _name, ...buildOptions } = options;
+  const {
+    host = '127.0.0.1',
+    databaseUrl: _url,
+    applicationName: _name,
+    ...buildOptions
+  } = options;
   const server = await buildServer(config, dataSource, buildOptions);
   await server.app.listen({ port: 0, host });
   const address = server.app.server.address();

@@ -22,10 +22,14 @@ export class StoppablePostgres {
   ) {}
 
   static async start(dir: string, port: number): Promise<StoppablePostgres> {
-    const child = spawn(process.execPath, ['-r', '@swc-node/register', __filename, dir, String(port)], {
-      cwd: path.resolve(__dirname, '..', '..'),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', '@swc-node/register', __filename, dir, String(port)],
+      {
+        cwd: path.resolve(__dirname, '..', '..'),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      },
+    );
     const log: string[] = [];
     child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
     const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
@@ -33,14 +37,28 @@ export class StoppablePostgres {
     return new StoppablePostgres(child, lines, first.split(' ')[1], port, log);
   }
 
-  private static async answer(lines: AsyncIterator<string>, log: string[], expected: string, timeoutMs = 60_000): Promise<string> {
+  private static async answer(
+    lines: AsyncIterator<string>,
+    log: string[],
+    expected: string,
+    timeoutMs = 60_000,
+  ): Promise<string> {
     const timeout = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${expected} from the PostgreSQL process within ${timeoutMs} ms:\n${log.join('')}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `no ${expected} from the PostgreSQL process within ${timeoutMs} ms:\n${log.join('')}`,
+            ),
+          ),
+        timeoutMs,
+      );
       timer.unref();
     });
     for (;;) {
       const next = await Promise.race([lines.next(), timeout]);
-      if (next.done) throw new Error(`the PostgreSQL process ended before ${expected}:\n${log.join('')}`);
+      if (next.done)
+        throw new Error(`the PostgreSQL process ended before ${expected}:\n${log.join('')}`);
       if (next.value.startsWith('FAILED')) throw new Error(`${next.value}\n${log.join('')}`);
       if (next.value.startsWith(expected)) return next.value;
       log.push(`${next.value}\n`);
@@ -90,7 +108,10 @@ async function child(dir: string, port: number): Promise<void> {
     await running?.stop();
   };
   let queue = Promise.resolve();
-  const run = (task: () => Promise<void>) => (queue = queue.then(task).catch((error) => void process.stdout.write(`FAILED ${String(error)}\n`)));
+  const run = (task: () => Promise<void>) =>
+    (queue = queue
+      .then(task)
+      .catch((error) => void process.stdout.write(`FAILED ${String(error)}\n`)));
   run(start);
   const input = createInterface({ input: process.stdin });
   input.on('line', (command) => {

@@ -52,7 +52,10 @@ function isLocal(url: string): boolean {
   }
   // data: and blob: never leave the machine
   if (parsed.protocol === 'data:' || parsed.protocol === 'blob:') return true;
-  return (parsed.protocol === 'http:' || parsed.protocol === 'https:' || parsed.protocol === 'ws:') && LOCAL_HOSTS.has(parsed.hostname);
+  return (
+    (parsed.protocol === 'http:' || parsed.protocol === 'https:' || parsed.protocol === 'ws:') &&
+    LOCAL_HOSTS.has(parsed.hostname)
+  );
 }
 
 /**
@@ -87,8 +90,12 @@ export async function launchIsolated(): Promise<IsolatedBrowser> {
       return route.abort('blockedbyclient');
     });
     // WebSockets are not seen by route(): count them too.
-    context.on('page', (p) => p.on('websocket', (ws) => !isLocal(ws.url()) && external.push(ws.url())));
-    await context.exposeFunction('__reportCspViolation', (text: string) => cspViolations.push(text));
+    context.on('page', (p) =>
+      p.on('websocket', (ws) => !isLocal(ws.url()) && external.push(ws.url())),
+    );
+    await context.exposeFunction('__reportCspViolation', (text: string) =>
+      cspViolations.push(text),
+    );
     await context.addInitScript(() => {
       // runs in the page (the project compiles without lib "dom", hence the narrow types)
       interface Violation {
@@ -102,13 +109,16 @@ export async function launchIsolated(): Promise<IsolatedBrowser> {
         __reportCspViolation(text: string): void;
       };
       page.document.addEventListener('securitypolicyviolation', (event) => {
-        page.__reportCspViolation(`${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`);
+        page.__reportCspViolation(
+          `${event.violatedDirective} blocked ${event.blockedURI || 'inline'} (${event.sourceFile}:${event.lineNumber})`,
+        );
       });
     });
     const page = context.pages()[0] ?? (await context.newPage());
     page.on('websocket', (ws) => !isLocal(ws.url()) && external.push(ws.url()));
     page.on('requestfailed', (request: Request) => {
-      if (!isLocal(request.url()) && !external.includes(request.url())) external.push(request.url());
+      if (!isLocal(request.url()) && !external.includes(request.url()))
+        external.push(request.url());
     });
     page.on('pageerror', (error) => pageErrors.push(`pageerror: ${error.message}`));
     page.on('console', (message) => {

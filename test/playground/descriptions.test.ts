@@ -22,7 +22,11 @@ import {
  * argument on them is still checked).
  */
 function missingDescriptions(schema: GraphQLSchema): string[] {
-  const roots = new Set([schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(Boolean) as GraphQLNamedType[]);
+  const roots = new Set(
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].filter(
+      Boolean,
+    ) as GraphQLNamedType[],
+  );
   const described = (d: string | null | undefined) => typeof d === 'string' && d.trim().length > 0;
   const missing: string[] = [];
 
@@ -34,7 +38,8 @@ function missingDescriptions(schema: GraphQLSchema): string[] {
       for (const field of Object.values(type.getFields())) {
         if (!described(field.description)) missing.push(`field ${type.name}.${field.name}`);
         for (const arg of field.args) {
-          if (!described(arg.description)) missing.push(`argument ${type.name}.${field.name}(${arg.name})`);
+          if (!described(arg.description))
+            missing.push(`argument ${type.name}.${field.name}(${arg.name})`);
         }
       }
     } else if (isInputObjectType(type)) {
@@ -53,12 +58,16 @@ function missingDescriptions(schema: GraphQLSchema): string[] {
 }
 
 describe('schema.graphql is described throughout', () => {
-  const schema = buildSchema(readFileSync(path.resolve(__dirname, '..', '..', 'schema.graphql'), 'utf8'));
+  const schema = buildSchema(
+    readFileSync(path.resolve(__dirname, '..', '..', 'schema.graphql'), 'utf8'),
+  );
 
   test('every type, field, argument, enum value and input field has a description', () => {
     const missing = missingDescriptions(schema);
     if (missing.length) {
-      console.log(`Missing descriptions (add description: to the TypeGraphQL decorators, then npm run schema):\n  ${missing.join('\n  ')}`);
+      console.log(
+        `Missing descriptions (add description: to the TypeGraphQL decorators, then npm run schema):\n  ${missing.join('\n  ')}`,
+      );
     }
     expect(missing).toEqual([]);
   });

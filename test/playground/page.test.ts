@@ -43,7 +43,9 @@ describe('GraphiQL page over HTTP', () => {
 
   test('every script and stylesheet of the page is served here, with its type', async () => {
     const { html } = await page();
-    const refs = [...html.matchAll(/(?:src|href)="(\.?\/playground\/assets\/[^"]+)"/g)].map((m) => m[1]);
+    const refs = [...html.matchAll(/(?:src|href)="(\.?\/playground\/assets\/[^"]+)"/g)].map(
+      (m) => m[1],
+    );
     expect(refs).toEqual(
       expect.arrayContaining([
         './playground/assets/react.production.min.js',
@@ -56,12 +58,16 @@ describe('GraphiQL page over HTTP', () => {
     for (const ref of refs) {
       const res = await fetch(new URL(ref, `${t.url}/graphql`));
       expect({ ref, status: res.status }).toEqual({ ref, status: 200 });
-      expect(res.headers.get('content-type')).toMatch(ref.endsWith('.css') ? /^text\/css/ : /^application\/javascript/);
+      expect(res.headers.get('content-type')).toMatch(
+        ref.endsWith('.css') ? /^text\/css/ : /^application\/javascript/,
+      );
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       const body = await res.text();
       expect(body.length).toBeGreaterThan(10);
       // a revalidation costs no body
-      const again = await fetch(new URL(ref, `${t.url}/graphql`), { headers: { 'if-none-match': res.headers.get('etag') ?? '' } });
+      const again = await fetch(new URL(ref, `${t.url}/graphql`), {
+        headers: { 'if-none-match': res.headers.get('etag') ?? '' },
+      });
       expect(again.status).toBe(304);
     }
     const missing = await fetch(`${t.url}/playground/assets/..%2Fpackage.json`);
@@ -70,7 +76,16 @@ describe('GraphiQL page over HTTP', () => {
 
   test('the start-up script holds the walkthrough, the example Authorization header and uses no eval', async () => {
     const js = await (await fetch(`${t.url}/playground/assets/playground.js`)).text();
-    for (const op of ['LogIn', 'CreateTeam', 'InviteMember', 'GrantPermission', 'CreateApiKey', 'RegenerateSecret', 'RevokeApiKey', 'AuditLog']) {
+    for (const op of [
+      'LogIn',
+      'CreateTeam',
+      'InviteMember',
+      'GrantPermission',
+      'CreateApiKey',
+      'RegenerateSecret',
+      'RevokeApiKey',
+      'AuditLog',
+    ]) {
       expect(js).toMatch(new RegExp(`(mutation|query) ${op}\\(`));
     }
     expect(js).toContain('Bearer \\u003ctoken from logIn>');

@@ -41,21 +41,36 @@ interface BrowserGlobals {
  */
 async function editorText(page: Page, editorSelector: string): Promise<string> {
   return page.evaluate((selector) => {
-    const el = (globalThis as unknown as BrowserGlobals).document.querySelector(`${selector} .CodeMirror`);
+    const el = (globalThis as unknown as BrowserGlobals).document.querySelector(
+      `${selector} .CodeMirror`,
+    );
     if (!el?.CodeMirror) throw new Error(`no editor at ${selector}`);
     return el.CodeMirror.getValue();
   }, editorSelector);
 }
 
-async function waitForEditorText(page: Page, editorSelector: string, test: { equals: string } | { matches: RegExp }, timeout = 10_000): Promise<void> {
+async function waitForEditorText(
+  page: Page,
+  editorSelector: string,
+  test: { equals: string } | { matches: RegExp },
+  timeout = 10_000,
+): Promise<void> {
   await page.waitForFunction(
     ([selector, equals, source]) => {
-      const el = (globalThis as unknown as BrowserGlobals).document.querySelector(`${selector} .CodeMirror`);
+      const el = (globalThis as unknown as BrowserGlobals).document.querySelector(
+        `${selector} .CodeMirror`,
+      );
       const value = el?.CodeMirror?.getValue();
       if (value === undefined) return false;
-      return equals !== null ? value.replace(/\s+/g, '') === equals : new RegExp(source!).test(value);
+      return equals !== null
+        ? value.replace(/\s+/g, '') === equals
+        : new RegExp(source!).test(value);
     },
-    [editorSelector, 'equals' in test ? test.equals.replace(/\s+/g, '') : null, 'matches' in test ? test.matches.source : null] as const,
+    [
+      editorSelector,
+      'equals' in test ? test.equals.replace(/\s+/g, '') : null,
+      'matches' in test ? test.matches.source : null,
+    ] as const,
     { timeout },
   );
 }
@@ -77,7 +92,10 @@ async function runOperation(page: Page, name: string, expectInResult: RegExp): P
 }
 
 async function showEditorTool(page: Page, tool: 'Variables' | 'Headers'): Promise<void> {
-  await page.locator('.graphiql-editor-tools').getByRole('button', { name: tool, exact: true }).click();
+  await page
+    .locator('.graphiql-editor-tools')
+    .getByRole('button', { name: tool, exact: true })
+    .click();
   await page.locator(`section.graphiql-editor-tool[aria-label="${tool}"]`).waitFor();
 }
 
@@ -107,11 +125,22 @@ describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
     await page.locator('.graphiql-container').waitFor({ timeout: 30_000 });
     await page.locator(`${QUERY_EDITOR} .CodeMirror`).waitFor();
     const walkthrough = await editorText(page, QUERY_EDITOR);
-    for (const op of ['LogIn', 'CreateTeam', 'InviteMember', 'GrantPermission', 'CreateApiKey', 'RegenerateSecret', 'RevokeApiKey', 'AuditLog']) {
+    for (const op of [
+      'LogIn',
+      'CreateTeam',
+      'InviteMember',
+      'GrantPermission',
+      'CreateApiKey',
+      'RegenerateSecret',
+      'RevokeApiKey',
+      'AuditLog',
+    ]) {
       expect(walkthrough).toMatch(new RegExp(`(mutation|query) ${op}\\(`));
     }
     await showEditorTool(page, 'Headers');
-    expect((await editorText(page, VARIABLES_EDITOR)).replace(/\s+/g, '')).toBe('{"Authorization":"Bearer<tokenfromlogIn>"}');
+    expect((await editorText(page, VARIABLES_EDITOR)).replace(/\s+/g, '')).toBe(
+      '{"Authorization":"Bearer<tokenfromlogIn>"}',
+    );
 
     // The schema arrived (introspection through the page's fetcher): the docs explorer lists the root types
     await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
@@ -121,7 +150,9 @@ describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
     } catch (error) {
       // GraphiQL shows why the schema did not load in its result pane
       const shown = await editorText(page, RESULT).catch(() => '');
-      throw new Error(`GraphiQL did not load the schema (introspection through the page failed): ${shown || (error as Error).message}`);
+      throw new Error(
+        `GraphiQL did not load the schema (introspection through the page failed): ${shown || (error as Error).message}`,
+      );
     }
     await docs.getByText('Mutation', { exact: true }).click();
     await docs.getByText('createApiKey', { exact: true }).first().waitFor();
@@ -131,25 +162,41 @@ describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
 
     // 1. LogIn, with the example header still in place (the page does not send a <placeholder>)
     await showEditorTool(page, 'Variables');
-    await replaceEditorText(page, VARIABLES_EDITOR, JSON.stringify({ email: admin.email, password: PASSWORD }));
+    await replaceEditorText(
+      page,
+      VARIABLES_EDITOR,
+      JSON.stringify({ email: admin.email, password: PASSWORD }),
+    );
     const logIn = await runOperation(page, 'LogIn', /"token":\s*"emst_/);
     const token = /"token":\s*"(emst_[0-9A-Za-z]+)"/.exec(logIn)?.[1];
     expect(token).toBeDefined();
 
     // 2. the session token goes into the headers editor
     await showEditorTool(page, 'Headers');
-    await replaceEditorText(page, VARIABLES_EDITOR, JSON.stringify({ Authorization: `Bearer ${token}` }));
+    await replaceEditorText(
+      page,
+      VARIABLES_EDITOR,
+      JSON.stringify({ Authorization: `Bearer ${token}` }),
+    );
 
     // 3. CreateTeam
     await showEditorTool(page, 'Variables');
-    await replaceEditorText(page, VARIABLES_EDITOR, JSON.stringify({ teamName: 'Playground team' }));
+    await replaceEditorText(
+      page,
+      VARIABLES_EDITOR,
+      JSON.stringify({ teamName: 'Playground team' }),
+    );
     const team = await runOperation(page, 'CreateTeam', /"createTeam":/);
     expect(team).toContain('"Playground team"');
     const teamId = /"createTeam":\s*{\s*"id":\s*"([0-9a-f-]{36})"/.exec(team)?.[1];
     expect(teamId).toBeDefined();
 
     // 4. CreateApiKey: the secret is read off the result pane
-    await replaceEditorText(page, VARIABLES_EDITOR, JSON.stringify({ teamId, keyName: 'from the playground', scopes: ['team:read'] }));
+    await replaceEditorText(
+      page,
+      VARIABLES_EDITOR,
+      JSON.stringify({ teamId, keyName: 'from the playground', scopes: ['team:read'] }),
+    );
     const created = await runOperation(page, 'CreateApiKey', /"secret":\s*"emps_/);
     const secret = /"secret":\s*"([^"]+)"/.exec(created)?.[1] ?? '';
     expect(secret).toMatch(/^emps_[0-9A-Za-z]{49}$/);
@@ -159,12 +206,15 @@ describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, 'playground.png') });
 
     // the secret shown is the real one
-    await expect(verify(t, key, secret)).resolves.toMatchObject({ valid: true, code: 'VALID', teamId });
+    await expect(verify(t, key, secret)).resolves.toMatchObject({
+      valid: true,
+      code: 'VALID',
+      teamId,
+    });
 
     // 5. AuditLog: the walkthrough's last step shows what happened
     const audit = await runOperation(page, 'AuditLog', /"apiKey\.created"/);
     expect(audit).toContain('"team.created"');
-
 
     // offline: not one request left this machine, and the CSP held without a violation
     if (b!.pageErrors.length) console.log(`page console errors:\n${b!.pageErrors.join('\n')}`);

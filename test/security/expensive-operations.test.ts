@@ -44,7 +44,10 @@ beforeAll(async () => {
   ]);
   watcher = new Client({ connectionString: testDatabaseUrl() });
   await watcher.connect();
-  [owner, bystander] = await Promise.all([signUp(a, 'expensive-owner'), signUp(a, 'expensive-bystander')]);
+  [owner, bystander] = await Promise.all([
+    signUp(a, 'expensive-owner'),
+    signUp(a, 'expensive-bystander'),
+  ]);
   walkTeams = await Promise.all([1, 2, 3, 4].map((i) => createTeam(a, owner, `Long chain ${i}`)));
   await Promise.all(walkTeams.map((team) => appendSyntheticEvents(a, team.id, WALK_EVENTS)));
   exportTeam = await createTeam(a, owner, 'Big export');
@@ -56,7 +59,10 @@ beforeAll(async () => {
        FROM generate_series(1, ${EXPORT_EVENTS}) AS g`,
     [exportTeam.id],
   );
-  await a.dataSource.query(`UPDATE audit_chain_heads SET last_seq = $2 WHERE chain_key = $1`, [exportTeam.id, EXPORT_EVENTS + 1]);
+  await a.dataSource.query(`UPDATE audit_chain_heads SET last_seq = $2 WHERE chain_key = $1`, [
+    exportTeam.id,
+    EXPORT_EVENTS + 1,
+  ]);
   await a.dataSource.query(`ANALYZE audit_events`);
 }, 180_000);
 
@@ -66,10 +72,13 @@ afterAll(async () => {
   await Promise.all([a?.close(), b?.close(), tight?.close()]);
 });
 
-const walk = (t: TestServer, teamId: string) => t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, owner.headers);
+const walk = (t: TestServer, teamId: string) =>
+  t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, owner.headers);
 const aliasedWalks = (teamId: string, n: number) =>
   `{ ${Array.from({ length: n }, (_, i) => `w${i}: verifyAuditChain(teamId: "${teamId}") { valid checkedEvents }`).join(' ')} }`;
-const PAGE = typed<{ auditEvents: { edges: unknown[] } }>(`query($t: ID!, $n: Int) { auditEvents(teamId: $t, first: $n) { edges { cursor node {
+const PAGE = typed<{
+  auditEvents: { edges: unknown[] };
+}>(`query($t: ID!, $n: Int) { auditEvents(teamId: $t, first: $n) { edges { cursor node {
   id occurredAt teamId action outcome actor { type userId apiKeyId label } targetType targetId ip userAgent requestId metadata } } } }`);
 
 function exportUrl(t: TestServer, teamId: string): string {
@@ -80,7 +89,10 @@ function exportUrl(t: TestServer, teamId: string): string {
 async function openExport(t: TestServer, teamId: string) {
   const controller = new AbortController();
   opened.push(controller);
-  const res = await fetch(exportUrl(t, teamId), { headers: owner.headers, signal: controller.signal });
+  const res = await fetch(exportUrl(t, teamId), {
+    headers: owner.headers,
+    signal: controller.signal,
+  });
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -88,17 +100,22 @@ async function openExport(t: TestServer, teamId: string) {
   return {
     status: res.status,
     async body() {
-      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) text += decoder.decode(chunk.value, { stream: true });
+      for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read())
+        text += decoder.decode(chunk.value, { stream: true });
       return text;
     },
     abort: () => controller.abort(),
   };
 }
 
-async function lengthOfExport(t: TestServer, teamId: string): Promise<{ status: number; lines: number; code?: string }> {
+async function lengthOfExport(
+  t: TestServer,
+  teamId: string,
+): Promise<{ status: number; lines: number; code?: string }> {
   const res = await fetch(exportUrl(t, teamId), { headers: owner.headers });
   const text = await res.text();
-  if (res.status !== 200) return { status: res.status, lines: 0, code: JSON.parse(text).errors[0].extensions.code };
+  if (res.status !== 200)
+    return { status: res.status, lines: 0, code: JSON.parse(text).errors[0].extensions.code };
   return { status: 200, lines: text.split('\n').filter(Boolean).length };
 }
 
@@ -118,24 +135,34 @@ describe('a chain walk has its own rule', () => {
       expect(res.status).toBe(400);
       expect(res.data).toBeUndefined();
       expect(res.errors).toHaveLength(1);
-      expect(res.errors![0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'chainWalks', maximum: 1 });
+      expect(res.errors![0].extensions).toMatchObject({
+        code: 'GRAPHQL_VALIDATION_FAILED',
+        limit: 'chainWalks',
+        maximum: 1,
+      });
     }
     const one = await walk(a, team);
-    expect(one.data?.verifyAuditChain).toMatchObject({ valid: true, checkedEvents: WALK_EVENTS + 1 });
+    expect(one.data?.verifyAuditChain).toMatchObject({
+      valid: true,
+      checkedEvents: WALK_EVENTS + 1,
+    });
   });
 
   it('answers RATE_LIMITED while another instance walks the same team, and walks once it is done', async () => {
     const team = walkTeams[1].id;
     // What another instance's running walk leaves in the database: its lease.
-    await a.dataSource.query(`INSERT INTO operation_leases (name, holder, expires_at) VALUES ($1, 'another-instance', now() + interval '1 minute')`, [
-      chainWalkLease(teamChain(team)),
-    ]);
+    await a.dataSource.query(
+      `INSERT INTO operation_leases (name, holder, expires_at) VALUES ($1, 'another-instance', now() + interval '1 minute')`,
+      [chainWalkLease(teamChain(team))],
+    );
     try {
       const refused = await walk(a, team);
       expect(refused.errors?.[0].extensions?.code).toBe('RATE_LIMITED');
       expect(refused.errors?.[0].message).not.toContain(team);
     } finally {
-      await a.dataSource.query(`DELETE FROM operation_leases WHERE name = $1`, [chainWalkLease(teamChain(team))]);
+      await a.dataSource.query(`DELETE FROM operation_leases WHERE name = $1`, [
+        chainWalkLease(teamChain(team)),
+      ]);
     }
     expect((await walk(a, team)).data?.verifyAuditChain).toMatchObject({ valid: true });
   });
@@ -143,7 +170,8 @@ describe('a chain walk has its own rule', () => {
   it('two instances asked for the same team at once: one walks (its callers share the answer), the other answers RATE_LIMITED', async () => {
     const team = walkTeams[2].id;
     const answers = await Promise.all([walk(a, team), walk(b, team), walk(a, team), walk(b, team)]);
-    const outcome = (r: (typeof answers)[number]) => (r.data?.verifyAuditChain?.valid ? 'valid' : String(r.errors?.[0].extensions?.code));
+    const outcome = (r: (typeof answers)[number]) =>
+      r.data?.verifyAuditChain?.valid ? 'valid' : String(r.errors?.[0].extensions?.code);
     const [a1, b1, a2, b2] = answers.map(outcome);
     // each instance answers its two callers alike; exactly one of them walked
     expect(a1).toBe(a2);
@@ -166,7 +194,11 @@ describe('a page is costed by the `first` it really gets', () => {
     const team = walkTeams[0].id;
     const refused = await a.gql(PAGE, { t: team, n: 264 }, owner.headers);
     expect(refused.status).toBe(400);
-    expect(refused.errors?.[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost', maximum: 5000 });
+    expect(refused.errors?.[0].extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      limit: 'cost',
+      maximum: 5000,
+    });
     expect(refused.errors?.[0].message).toContain('5017 is more than'); // 1 + 264 x 19
     const ok = await a.gql(PAGE, { t: team, n: 263 }, owner.headers);
     expect(ok.errors).toBeUndefined();
@@ -175,13 +207,25 @@ describe('a page is costed by the `first` it really gets', () => {
 
   it('costs first: 100000 as the 500 the service gives: one such page runs, six aliased are refused', async () => {
     const team = walkTeams[0].id;
-    const page = (alias: string) => `${alias}: auditEvents(teamId: $t, first: $n) { edges { cursor } }`;
-    const one = await a.gql(typed<{ p: { edges: unknown[] } }>(`query($t: ID!, $n: Int) { ${page('p')} }`), { t: team, n: 100_000 }, owner.headers);
+    const page = (alias: string) =>
+      `${alias}: auditEvents(teamId: $t, first: $n) { edges { cursor } }`;
+    const one = await a.gql(
+      typed<{ p: { edges: unknown[] } }>(`query($t: ID!, $n: Int) { ${page('p')} }`),
+      { t: team, n: 100_000 },
+      owner.headers,
+    );
     expect(one.errors).toBeUndefined();
     expect(one.data?.p.edges).toHaveLength(500);
-    const six = await a.gql(`query($t: ID!, $n: Int) { ${[1, 2, 3, 4, 5, 6].map((i) => page(`p${i}`)).join(' ')} }`, { t: team, n: 100_000 }, owner.headers);
+    const six = await a.gql(
+      `query($t: ID!, $n: Int) { ${[1, 2, 3, 4, 5, 6].map((i) => page(`p${i}`)).join(' ')} }`,
+      { t: team, n: 100_000 },
+      owner.headers,
+    );
     expect(six.status).toBe(400);
-    expect(six.errors?.[0].extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED', limit: 'cost' });
+    expect(six.errors?.[0].extensions).toMatchObject({
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      limit: 'cost',
+    });
   });
 });
 
@@ -189,8 +233,14 @@ describe('a list without `first` is costed by its size', () => {
   it('every list field of the schema has a bound that says where it comes from', async () => {
     const schema = await buildBareSchema();
     const lists = Object.values(schema.getTypeMap())
-      .filter((type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'))
-      .flatMap((type) => Object.values(type.getFields()).filter((f) => isListType(getNullableType(f.type))).map((f) => `${type.name}.${f.name}`));
+      .filter(
+        (type): type is GraphQLObjectType => isObjectType(type) && !type.name.startsWith('__'),
+      )
+      .flatMap((type) =>
+        Object.values(type.getFields())
+          .filter((f) => isListType(getNullableType(f.type)))
+          .map((f) => `${type.name}.${f.name}`),
+      );
     expect(lists.length).toBeGreaterThan(10);
     expect(lists.filter((coordinate) => !LIST_SIZES[coordinate])).toEqual([]);
     for (const size of Object.values(LIST_SIZES)) expect(size.source.length).toBeGreaterThan(10);
@@ -200,12 +250,18 @@ describe('a list without `first` is costed by its size', () => {
     const team = await createTeam(a, owner, 'Many roles');
     const addRoles = async (from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        const res = await a.gql(CreateRoleDocument, { teamId: team.id, name: `Role ${i}`, permissions: [] }, owner.headers);
+        const res = await a.gql(
+          CreateRoleDocument,
+          { teamId: team.id, name: `Role ${i}`, permissions: [] },
+          owner.headers,
+        );
         expect(res.errors).toBeUndefined();
       }
     };
     // 1 (team) + 1 (roles) + 3 per role
-    const roles = typed<{ team: { roles: unknown[] } }>(`query($t: ID!) { team(id: $t) { roles { id name permissions } } }`);
+    const roles = typed<{ team: { roles: unknown[] } }>(
+      `query($t: ID!) { team(id: $t) { roles { id name permissions } } }`,
+    );
     await addRoles(0, 10);
     const ok = await tight.gql(roles, { t: team.id }, owner.headers);
     expect(ok.errors).toBeUndefined();
@@ -237,11 +293,18 @@ describe('exports are capped per team', () => {
     expect((await lengthOfExport(a, walkTeams[3].id)).status).toBe(200);
     // a client that goes away frees its place
     first.abort();
-    const again = await eventually(async () => ((await lengthOfExport(a, exportTeam.id)).status === 200 ? true : null), 10_000, 200);
+    const again = await eventually(
+      async () => ((await lengthOfExport(a, exportTeam.id)).status === 200 ? true : null),
+      10_000,
+      200,
+    );
     expect(again).toBe(true);
     // and so does an export read to its end
-    expect((await second.body()).split("\n").filter(Boolean).length).toBeGreaterThan(EXPORT_EVENTS);
-    const [x, y] = await Promise.all([lengthOfExport(a, exportTeam.id), lengthOfExport(b, exportTeam.id)]);
+    expect((await second.body()).split('\n').filter(Boolean).length).toBeGreaterThan(EXPORT_EVENTS);
+    const [x, y] = await Promise.all([
+      lengthOfExport(a, exportTeam.id),
+      lengthOfExport(b, exportTeam.id),
+    ]);
     expect([x.status, y.status]).toEqual([200, 200]);
   }, 60_000);
 });
@@ -302,20 +365,28 @@ describe('no request starves the pool', () => {
   };
   /** An export read to its end as fast as the client can, counting bytes only. */
   const drainExport = async () => {
-    const res = await fetch(`${proc.url}/v1/audit/export?teamId=${exportTeam.id}`, { headers: owner.headers });
+    const res = await fetch(`${proc.url}/v1/audit/export?teamId=${exportTeam.id}`, {
+      headers: owner.headers,
+    });
     let bytes = 0;
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) bytes += chunk.length;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>)
+      bytes += chunk.length;
     return { status: res.status, bytes };
   };
 
-  it("{ me { id } } of a bystander stays within 5x its own latency while walks, exports and big pages run", async () => {
+  it('{ me { id } } of a bystander stays within 5x its own latency while walks, exports and big pages run', async () => {
     for (let i = 0; i < 10; i++) await timed(); // warm up
     const alone: number[] = [];
     for (let i = 0; i < 40; i++) alone.push(await timed());
 
     let running = true;
     const bigPages = async () => {
-      while (running) await post(`query($t: ID!) { auditEvents(teamId: $t, first: 500) { edges { cursor } } }`, { t: walkTeams[0].id }, owner.headers);
+      while (running)
+        await post(
+          `query($t: ID!) { auditEvents(teamId: $t, first: 500) { edges { cursor } } }`,
+          { t: walkTeams[0].id },
+          owner.headers,
+        );
     };
     const load = async () => {
       const pages = [bigPages(), bigPages()];
@@ -323,7 +394,10 @@ describe('no request starves the pool', () => {
         // the attack of the review: one document, 15 walks
         post(aliasedWalks(walkTeams[0].id, 15), {}, owner.headers),
         // walks of every long team, twice each, in parallel
-        ...walkTeams.flatMap((team) => [post(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers), post(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers)]),
+        ...walkTeams.flatMap((team) => [
+          post(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers),
+          post(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers),
+        ]),
         // exports, one more than the cap
         ...[1, 2, 3].map(() => drainExport()),
       ]);
@@ -338,7 +412,11 @@ describe('no request starves the pool', () => {
       while (running && during.length < 2_000) during.push(await timed());
       answers = await loaded;
     });
-    const [p50Alone, p50During, maxDuring] = [percentile(alone, 50), percentile(during, 50), Math.max(...during)];
+    const [p50Alone, p50During, maxDuring] = [
+      percentile(alone, 50),
+      percentile(during, 50),
+      Math.max(...during),
+    ];
     console.info(
       `me alone p50 ${p50Alone.toFixed(1)} ms; during load p50 ${p50During.toFixed(1)} ms, max ${maxDuring.toFixed(0)} ms over ${during.length} calls; ` +
         `connections busy at most ${sampled.maxBusy}, long transactions ${sampled.maxLongTransactions}`,
@@ -354,7 +432,11 @@ describe('no request starves the pool', () => {
     // the load did run: the walks answered, two exports streamed in full and the third was refused
     const exports = answers.slice(-3) as { status: number; bytes: number }[];
     expect(exports.map((e) => e.status).sort()).toEqual([200, 200, 429]);
-    const walks = answers.slice(1, -3) as GraphQLAnswer<{ verifyAuditChain?: { valid: boolean } }>[];
-    expect(walks.filter((w) => w.data?.verifyAuditChain?.valid).length).toBeGreaterThanOrEqual(walkTeams.length);
+    const walks = answers.slice(1, -3) as GraphQLAnswer<{
+      verifyAuditChain?: { valid: boolean };
+    }>[];
+    expect(walks.filter((w) => w.data?.verifyAuditChain?.valid).length).toBeGreaterThanOrEqual(
+      walkTeams.length,
+    );
   }, 120_000);
 });

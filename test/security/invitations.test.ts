@@ -39,14 +39,20 @@ type Listed = Pick<Invitation, 'id' | 'email' | 'status' | 'roleName'>;
 
 const DOC = {
   add: `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id user { name } } }`,
-  invite: typed<{ inviteTeamMember: Invitation & { createdAt: string; expiresAt: string } }>(`mutation($t: ID!, $e: String!, $r: ID!) {
+  invite: typed<{
+    inviteTeamMember: Invitation & { createdAt: string; expiresAt: string };
+  }>(`mutation($t: ID!, $e: String!, $r: ID!) {
     inviteTeamMember(teamId: $t, email: $e, roleId: $r) { id teamName email roleName status invitedBy { id } createdAt expiresAt }
   }`),
-  mine: typed<{ myInvitations: Invitation[] }>(`{ myInvitations { id teamName email roleName status invitedBy { id } } }`),
+  mine: typed<{ myInvitations: Invitation[] }>(
+    `{ myInvitations { id teamName email roleName status invitedBy { id } } }`,
+  ),
   accept: typed<{ acceptInvitation: { id: string; role: { name: string }; user: { id: string } } }>(
     `mutation($id: ID!) { acceptInvitation(id: $id) { id role { name } user { id } } }`,
   ),
-  decline: typed<{ declineInvitation: boolean }>(`mutation($id: ID!) { declineInvitation(id: $id) }`),
+  decline: typed<{ declineInvitation: boolean }>(
+    `mutation($id: ID!) { declineInvitation(id: $id) }`,
+  ),
   revoke: typed<{ revokeInvitation: boolean }>(`mutation($id: ID!) { revokeInvitation(id: $id) }`),
   teamInvitations: typed<{ team: { invitations: Listed[] } }>(
     `query($id: ID!, $s: InvitationStatus) { team(id: $id) { invitations(status: $s) { id email status roleName } } }`,
@@ -65,11 +71,14 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 function ok<T>(res: GraphQLAnswer<T>): T {
-  if (res.errors?.length || !res.data) throw new Error(`expected success, got ${res.status} ${JSON.stringify(res.errors)}`);
+  if (res.errors?.length || !res.data)
+    throw new Error(`expected success, got ${res.status} ${JSON.stringify(res.errors)}`);
   return res.data;
 }
 
-function teamWithOwner(name = 'Invitations'): PromiseLike<{ owner: SignedInUser; team: TeamFixture }> {
+function teamWithOwner(
+  name = 'Invitations',
+): PromiseLike<{ owner: SignedInUser; team: TeamFixture }> {
   return seedOn(t).owner('inv-owner').team(name);
 }
 
@@ -80,7 +89,9 @@ async function memberships(teamId: string, userId: string): Promise<number> {
 }
 
 async function stateOf(invitationId: string): Promise<string | undefined> {
-  const [row] = await t.dataSource.query(`SELECT state FROM invitations WHERE id = $1`, [invitationId]);
+  const [row] = await t.dataSource.query(`SELECT state FROM invitations WHERE id = $1`, [
+    invitationId,
+  ]);
   return row?.state;
 }
 
@@ -88,7 +99,12 @@ async function stateOf(invitationId: string): Promise<string | undefined> {
 async function personNamed(name: string): Promise<SignedInUser> {
   const email = uniqueEmail('inv-named');
   const res = ok(await t.gql(DOC.signUp, { e: email, p: PASSWORD, n: name }));
-  return { id: res.signUp.user.id, email, token: res.signUp.token, headers: bearer(res.signUp.token) };
+  return {
+    id: res.signUp.user.id,
+    email,
+    token: res.signUp.token,
+    headers: bearer(res.signUp.token),
+  };
 }
 
 /** The answer with what must differ between two invitations (ids, addresses, times) blanked out. */
@@ -106,16 +122,31 @@ describe('nobody joins a team without saying yes', () => {
     const { owner, team } = await teamWithOwner();
     const person = await signUp(t, 'inv-target');
 
-    const direct = await t.gql(DOC.add, { t: team.id, e: person.email, r: team.roles.Admin }, owner.headers);
+    const direct = await t.gql(
+      DOC.add,
+      { t: team.id, e: person.email, r: team.roles.Admin },
+      owner.headers,
+    );
     expect(codeOf(direct)).toBe('FORBIDDEN');
     expect(direct.data?.addTeamMember ?? null).toBeNull();
     expect(await memberships(team.id, person.id)).toBe(0);
 
-    const invitation = ok(await t.gql(DOC.invite, { t: team.id, e: person.email, r: team.roles.Admin }, owner.headers)).inviteTeamMember;
-    expect(invitation).toMatchObject({ status: 'PENDING', email: person.email, roleName: 'Admin', teamName: 'Invitations' });
+    const invitation = ok(
+      await t.gql(DOC.invite, { t: team.id, e: person.email, r: team.roles.Admin }, owner.headers),
+    ).inviteTeamMember;
+    expect(invitation).toMatchObject({
+      status: 'PENDING',
+      email: person.email,
+      roleName: 'Admin',
+      teamName: 'Invitations',
+    });
     // Invited is not a member: the team stays out of their reach until they accept.
     expect(await memberships(team.id, person.id)).toBe(0);
-    expect(codeOf(await t.gql(`query($id: ID!) { team(id: $id) { id } }`, { id: team.id }, person.headers))).toBe('NOT_FOUND');
+    expect(
+      codeOf(
+        await t.gql(`query($id: ID!) { team(id: $id) { id } }`, { id: team.id }, person.headers),
+      ),
+    ).toBe('NOT_FOUND');
     expect(ok(await t.gql(`{ teams { id } }`, {}, person.headers)).teams).toEqual([]);
 
     expect(ok(await t.gql(DOC.mine, {}, person.headers)).myInvitations).toEqual([
@@ -128,16 +159,20 @@ describe('nobody joins a team without saying yes', () => {
         invitedBy: { id: owner.id },
       },
     ]);
-    const joined = ok(await t.gql(DOC.accept, { id: invitation.id }, person.headers)).acceptInvitation;
+    const joined = ok(
+      await t.gql(DOC.accept, { id: invitation.id }, person.headers),
+    ).acceptInvitation;
     expect(joined).toMatchObject({ role: { name: 'Admin' }, user: { id: person.id } });
     expect(await memberships(team.id, person.id)).toBe(1);
     expect(ok(await t.gql(DOC.mine, {}, person.headers)).myInvitations).toEqual([]);
-    expect(ok(await t.gql(DOC.teamInvitations, { id: team.id }, owner.headers)).team.invitations).toEqual([
-      { id: invitation.id, email: person.email, status: 'ACCEPTED', roleName: 'Admin' },
-    ]);
+    expect(
+      ok(await t.gql(DOC.teamInvitations, { id: team.id }, owner.headers)).team.invitations,
+    ).toEqual([{ id: invitation.id, email: person.email, status: 'ACCEPTED', roleName: 'Admin' }]);
     // answered once: it can't be accepted again, nor declined after the fact
     expect(codeOf(await t.gql(DOC.accept, { id: invitation.id }, person.headers))).toBe('CONFLICT');
-    expect(codeOf(await t.gql(DOC.decline, { id: invitation.id }, person.headers))).toBe('CONFLICT');
+    expect(codeOf(await t.gql(DOC.decline, { id: invitation.id }, person.headers))).toBe(
+      'CONFLICT',
+    );
   });
 
   it('a declined invitation leaves the person out, and the team sees only that it was declined', async () => {
@@ -148,13 +183,14 @@ describe('nobody joins a team without saying yes', () => {
     expect(await memberships(team.id, person.id)).toBe(0);
     expect(codeOf(await t.gql(DOC.accept, { id }, person.headers))).toBe('CONFLICT');
     expect(await memberships(team.id, person.id)).toBe(0);
-    expect(ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'DECLINED' }, owner.headers)).team.invitations).toEqual([
-      { id, email: person.email, status: 'DECLINED', roleName: 'Member' },
-    ]);
+    expect(
+      ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'DECLINED' }, owner.headers)).team
+        .invitations,
+    ).toEqual([{ id, email: person.email, status: 'DECLINED', roleName: 'Member' }]);
   });
 });
 
-describe("an invitation does not tell whether an email has an account, nor whose it is", () => {
+describe('an invitation does not tell whether an email has an account, nor whose it is', () => {
   it('the answer is the same for an address with an account, one without, and a member; no name in it', async () => {
     const { owner, team } = await teamWithOwner();
     const secretName = 'Zelda Quillfeather-Secretname';
@@ -165,7 +201,11 @@ describe("an invitation does not tell whether an email has an account, nor whose
 
     const answers = [];
     for (const email of [known.email, unknown, member.email, known.email.toUpperCase()]) {
-      const res = await t.gql(DOC.invite, { t: team.id, e: email, r: team.roles.Member }, owner.headers);
+      const res = await t.gql(
+        DOC.invite,
+        { t: team.id, e: email, r: team.roles.Member },
+        owner.headers,
+      );
       expect(res.errors).toBeUndefined();
       expect(JSON.stringify(res)).not.toContain(secretName);
       answers.push(res);
@@ -177,15 +217,25 @@ describe("an invitation does not tell whether an email has an account, nor whose
     expect(answers[3].data!.inviteTeamMember.email).toBe(known.email);
 
     // The team's list tells no more: no status, field or name sets the account holders apart.
-    const listed = ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'PENDING' }, owner.headers)).team.invitations;
+    const listed = ok(
+      await t.gql(DOC.teamInvitations, { id: team.id, s: 'PENDING' }, owner.headers),
+    ).team.invitations;
     expect(listed.map((i) => i.status)).toEqual(['PENDING', 'PENDING', 'PENDING']);
     expect(JSON.stringify(listed)).not.toContain(secretName);
     // Nor does the audit log, which an Auditor reads: no account id, no name, no "known" flag.
     const ids = new Set<string | null>(answers.map((res) => res.data!.inviteTeamMember.id));
-    const invited = (await chainOf(t, team.id)).filter((row) => row.action === 'member.invited' && ids.has(row.target_id));
+    const invited = (await chainOf(t, team.id)).filter(
+      (row) => row.action === 'member.invited' && ids.has(row.target_id),
+    );
     expect(invited).toHaveLength(4);
     for (const row of invited) {
-      expect(Object.keys(row.metadata!).sort()).toEqual(['email', 'expiresAt', 'renewed', 'role', 'roleId']);
+      expect(Object.keys(row.metadata!).sort()).toEqual([
+        'email',
+        'expiresAt',
+        'renewed',
+        'role',
+        'roleId',
+      ]);
       expect(JSON.stringify(row)).not.toContain(secretName);
       expect(JSON.stringify(row)).not.toContain(known.id);
     }
@@ -194,16 +244,30 @@ describe("an invitation does not tell whether an email has an account, nor whose
   it('the Invitation type has no field that reaches the invited person', async () => {
     const res = ok(await t.gql(FieldsOfTypeDocument, { name: 'Invitation' }));
     expect(res.__type?.fields?.map((f) => f.name).sort()).toEqual([
-      'createdAt', 'email', 'expiresAt', 'id', 'invitedBy', 'roleName', 'status', 'teamName',
+      'createdAt',
+      'email',
+      'expiresAt',
+      'id',
+      'invitedBy',
+      'roleName',
+      'status',
+      'teamName',
     ]);
   });
 
   it('bad addresses are refused the same way whatever exists, and nothing is made', async () => {
     const { owner, team } = await teamWithOwner();
-    const res = await t.gql(DOC.invite, { t: team.id, e: 'not-an-email-PLUGH', r: team.roles.Member }, owner.headers);
+    const res = await t.gql(
+      DOC.invite,
+      { t: team.id, e: 'not-an-email-PLUGH', r: team.roles.Member },
+      owner.headers,
+    );
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
     expect(JSON.stringify(res)).not.toContain('PLUGH');
-    const [{ n }] = await t.dataSource.query(`SELECT count(*)::int AS n FROM invitations WHERE team_id = $1`, [team.id]);
+    const [{ n }] = await t.dataSource.query(
+      `SELECT count(*)::int AS n FROM invitations WHERE team_id = $1`,
+      [team.id],
+    );
     expect(n).toBe(0);
   });
 });
@@ -227,24 +291,40 @@ describe("someone else's invitation does not exist for you", () => {
       expect(await memberships(team.id, intruder.id)).toBe(0);
     }
     expect(await stateOf(id)).toBe('PENDING');
-    expect(ok(await t.gql(DOC.mine, {}, victim.headers)).myInvitations.map((i) => i.id)).toEqual([id]);
+    expect(ok(await t.gql(DOC.mine, {}, victim.headers)).myInvitations.map((i) => i.id)).toEqual([
+      id,
+    ]);
     // a refusal to a stranger is not written into the team's chain
-    const strangers = (await chainOf(t, team.id)).filter((row) => row.actor_user_id === attacker.id);
+    const strangers = (await chainOf(t, team.id)).filter(
+      (row) => row.actor_user_id === attacker.id,
+    );
     expect(strangers).toEqual([]);
   });
 
   it("another team's invitation ids are NOT_FOUND to its owners and managers, like ids of nothing", async () => {
     const theirs = await teamWithOwner('Theirs');
     const mine = await teamWithOwner('Mine');
-    const id = await invite(t, theirs.owner, theirs.team.id, uniqueEmail('inv-theirs'), theirs.team.roles.Member);
+    const id = await invite(
+      t,
+      theirs.owner,
+      theirs.team.id,
+      uniqueEmail('inv-theirs'),
+      theirs.team.roles.Member,
+    );
     const revoke = await t.gql(DOC.revoke, { id }, mine.owner.headers);
     const nothing = await t.gql(DOC.revoke, { id: NOTHING }, mine.owner.headers);
     expect(codeOf(revoke)).toBe('NOT_FOUND');
     expect(revoke.errors![0].message).toBe(nothing.errors![0].message);
-    expect(codeOf(await t.gql(DOC.teamInvitations, { id: theirs.team.id }, mine.owner.headers))).toBe('NOT_FOUND');
+    expect(
+      codeOf(await t.gql(DOC.teamInvitations, { id: theirs.team.id }, mine.owner.headers)),
+    ).toBe('NOT_FOUND');
     // nor can an Owner invite into a team that isn't theirs, or with another team's role
     for (const into of [theirs.team.id, mine.team.id]) {
-      const res = await t.gql(DOC.invite, { t: into, e: uniqueEmail('x'), r: theirs.team.roles.Member }, mine.owner.headers);
+      const res = await t.gql(
+        DOC.invite,
+        { t: into, e: uniqueEmail('x'), r: theirs.team.roles.Member },
+        mine.owner.headers,
+      );
       expect(codeOf(res)).toBe('NOT_FOUND');
     }
     expect(await stateOf(id)).toBe('PENDING');
@@ -255,9 +335,19 @@ describe("someone else's invitation does not exist for you", () => {
     const member = await signUp(t, 'inv-plain');
     await addMember(t, owner, team.id, member.email, team.roles.Member);
     const id = await invite(t, owner, team.id, uniqueEmail('inv-pending'), team.roles.Member);
-    expect(codeOf(await t.gql(DOC.teamInvitations, { id: team.id }, member.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.teamInvitations, { id: team.id }, member.headers))).toBe(
+      'FORBIDDEN',
+    );
     expect(codeOf(await t.gql(DOC.revoke, { id }, member.headers))).toBe('FORBIDDEN');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: uniqueEmail('x'), r: team.roles.Member }, member.headers))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await t.gql(
+          DOC.invite,
+          { t: team.id, e: uniqueEmail('x'), r: team.roles.Member },
+          member.headers,
+        ),
+      ),
+    ).toBe('FORBIDDEN');
     expect(await stateOf(id)).toBe('PENDING');
   });
 });
@@ -267,17 +357,27 @@ describe('expired and revoked invitations cannot be accepted', () => {
     const { owner, team } = await teamWithOwner();
     const person = await signUp(t, 'inv-late');
     const id = await invite(t, owner, team.id, person.email, team.roles.Member);
-    await t.dataSource.query(`UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+    await t.dataSource.query(
+      `UPDATE invitations SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [id],
+    );
     expect(ok(await t.gql(DOC.mine, {}, person.headers)).myInvitations).toEqual([]);
     expect(codeOf(await t.gql(DOC.accept, { id }, person.headers))).toBe('CONFLICT');
     expect(await memberships(team.id, person.id)).toBe(0);
-    const expired = ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'EXPIRED' }, owner.headers)).team.invitations;
+    const expired = ok(
+      await t.gql(DOC.teamInvitations, { id: team.id, s: 'EXPIRED' }, owner.headers),
+    ).team.invitations;
     expect(expired).toMatchObject([{ id, status: 'EXPIRED' }]);
-    expect(ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'PENDING' }, owner.headers)).team.invitations).toEqual([]);
+    expect(
+      ok(await t.gql(DOC.teamInvitations, { id: team.id, s: 'PENDING' }, owner.headers)).team
+        .invitations,
+    ).toEqual([]);
 
     // Inviting the address again renews it: same invitation, open again.
     expect(await invite(t, owner, team.id, person.email, team.roles.Auditor)).toBe(id);
-    expect(ok(await t.gql(DOC.accept, { id }, person.headers)).acceptInvitation.role.name).toBe('Auditor');
+    expect(ok(await t.gql(DOC.accept, { id }, person.headers)).acceptInvitation.role.name).toBe(
+      'Auditor',
+    );
   });
 
   it('a revoked invitation: gone from the list, CONFLICT on accept and decline', async () => {
@@ -297,7 +397,10 @@ describe('expired and revoked invitations cannot be accepted', () => {
     for (let round = 0; round < 4; round++) {
       const person = await signUp(t, 'inv-race');
       const id = await invite(t, owner, team.id, person.email, team.roles.Member);
-      const [accepted, revoked] = await Promise.all([t.gql(DOC.accept, { id }, person.headers), t.gql(DOC.revoke, { id }, owner.headers)]);
+      const [accepted, revoked] = await Promise.all([
+        t.gql(DOC.accept, { id }, person.headers),
+        t.gql(DOC.revoke, { id }, owner.headers),
+      ]);
       expect([accepted.status, revoked.status].filter((s) => s >= 500)).toEqual([]);
       const outcome = `${codeOf(accepted) ?? 'ok'}/${codeOf(revoked) ?? 'ok'}`;
       expect(['ok/CONFLICT', 'CONFLICT/ok']).toContain(outcome);
@@ -314,20 +417,55 @@ describe('nobody invites with more than they hold', () => {
     await addMember(t, owner, team.id, admin.email, team.roles.Admin);
     const person = await signUp(t, 'inv-would-be-owner');
 
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: person.email, r: team.roles.Owner }, admin.headers))).toBe('FORBIDDEN');
+    expect(
+      codeOf(
+        await t.gql(
+          DOC.invite,
+          { t: team.id, e: person.email, r: team.roles.Owner },
+          admin.headers,
+        ),
+      ),
+    ).toBe('FORBIDDEN');
     expect(ok(await t.gql(DOC.mine, {}, person.headers)).myInvitations).toEqual([]);
     const coOwner = uniqueEmail('inv-co-owner');
     const ownerInvitation = await invite(t, owner, team.id, coOwner, team.roles.Owner);
-    expect(codeOf(await t.gql(DOC.revoke, { id: ownerInvitation }, admin.headers))).toBe('FORBIDDEN');
+    expect(codeOf(await t.gql(DOC.revoke, { id: ownerInvitation }, admin.headers))).toBe(
+      'FORBIDDEN',
+    );
     // A renewal replaces the invitation: no more open to the Admin than revoking it.
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: coOwner, r: team.roles.Member }, admin.headers))).toBe('FORBIDDEN');
-    const [row] = await t.dataSource.query(`SELECT state, role_id FROM invitations WHERE id = $1`, [ownerInvitation]);
+    expect(
+      codeOf(
+        await t.gql(DOC.invite, { t: team.id, e: coOwner, r: team.roles.Member }, admin.headers),
+      ),
+    ).toBe('FORBIDDEN');
+    const [row] = await t.dataSource.query(`SELECT state, role_id FROM invitations WHERE id = $1`, [
+      ownerInvitation,
+    ]);
     expect(row).toEqual({ state: 'PENDING', role_id: team.roles.Owner });
     // A member holding members:manage alone can't invite as Admin, but may as Member.
     const manager = await signUp(t, 'inv-manager');
-    await grant(t, owner, await addMember(t, owner, team.id, manager.email, team.roles.Member), 'members:manage');
-    expect(codeOf(await t.gql(DOC.invite, { t: team.id, e: person.email, r: team.roles.Admin }, manager.headers))).toBe('FORBIDDEN');
-    const asMember = ok(await t.gql(DOC.invite, { t: team.id, e: person.email, r: team.roles.Member }, manager.headers));
+    await grant(
+      t,
+      owner,
+      await addMember(t, owner, team.id, manager.email, team.roles.Member),
+      'members:manage',
+    );
+    expect(
+      codeOf(
+        await t.gql(
+          DOC.invite,
+          { t: team.id, e: person.email, r: team.roles.Admin },
+          manager.headers,
+        ),
+      ),
+    ).toBe('FORBIDDEN');
+    const asMember = ok(
+      await t.gql(
+        DOC.invite,
+        { t: team.id, e: person.email, r: team.roles.Member },
+        manager.headers,
+      ),
+    );
     expect(asMember.inviteTeamMember.roleName).toBe('Member');
   });
 
@@ -337,12 +475,20 @@ describe('nobody invites with more than they hold', () => {
     const adminMembership = await addMember(t, owner, team.id, admin.email, team.roles.Admin);
     const person = await signUp(t, 'inv-stale');
     const id = await invite(t, admin, team.id, person.email, team.roles.Admin);
-    ok(await t.gql(ChangeMemberRoleDocument, { membershipId: adminMembership, roleId: team.roles.Member }, owner.headers));
+    ok(
+      await t.gql(
+        ChangeMemberRoleDocument,
+        { membershipId: adminMembership, roleId: team.roles.Member },
+        owner.headers,
+      ),
+    );
     expect(codeOf(await t.gql(DOC.accept, { id }, person.headers))).toBe('CONFLICT');
     expect(await memberships(team.id, person.id)).toBe(0);
     // The team renews it under someone who can give the role: now it goes through.
     expect(await invite(t, owner, team.id, person.email, team.roles.Admin)).toBe(id);
-    expect(ok(await t.gql(DOC.accept, { id }, person.headers)).acceptInvitation.role.name).toBe('Admin');
+    expect(ok(await t.gql(DOC.accept, { id }, person.headers)).acceptInvitation.role.name).toBe(
+      'Admin',
+    );
   });
 });
 
@@ -353,13 +499,25 @@ describe('an API key can do none of it', () => {
   beforeAll(async () => {
     const made = await teamWithOwner('Keyed');
     team = made.team;
-    key = await createKey(t, made.owner, team.id, { scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read'] });
-    invitationId = await invite(t, made.owner, team.id, uniqueEmail('inv-keyed'), team.roles.Member);
+    key = await createKey(t, made.owner, team.id, {
+      scopes: ['team:read', 'members:read', 'apiKeys:read', 'audit:read'],
+    });
+    invitationId = await invite(
+      t,
+      made.owner,
+      team.id,
+      uniqueEmail('inv-keyed'),
+      team.roles.Member,
+    );
   });
 
   it.each([
     ['myInvitations', DOC.mine, () => ({})],
-    ['inviteTeamMember', DOC.invite, () => ({ t: team.id, e: uniqueEmail('by-key'), r: team.roles.Member })],
+    [
+      'inviteTeamMember',
+      DOC.invite,
+      () => ({ t: team.id, e: uniqueEmail('by-key'), r: team.roles.Member }),
+    ],
     ['acceptInvitation', DOC.accept, () => ({ id: invitationId })],
     ['declineInvitation', DOC.decline, () => ({ id: invitationId })],
     ['revokeInvitation', DOC.revoke, () => ({ id: invitationId })],
@@ -379,13 +537,27 @@ describe('open invitations of one team are bounded', () => {
       const owner = await signUp(small, 'inv-bounded');
       const team = await createTeam(small, owner);
       const ids = [];
-      for (let i = 0; i < 3; i++) ids.push(await invite(small, owner, team.id, uniqueEmail('inv-bound'), team.roles.Member));
-      const over = await small.gql(DOC.invite, { t: team.id, e: uniqueEmail('inv-over'), r: team.roles.Member }, owner.headers);
+      for (let i = 0; i < 3; i++)
+        ids.push(await invite(small, owner, team.id, uniqueEmail('inv-bound'), team.roles.Member));
+      const over = await small.gql(
+        DOC.invite,
+        { t: team.id, e: uniqueEmail('inv-over'), r: team.roles.Member },
+        owner.headers,
+      );
       expect(codeOf(over)).toBe('RATE_LIMITED');
-      const [{ email }] = await small.dataSource.query(`SELECT email FROM invitations WHERE id = $1`, [ids[0]]);
+      const [{ email }] = await small.dataSource.query(
+        `SELECT email FROM invitations WHERE id = $1`,
+        [ids[0]],
+      );
       expect(await invite(small, owner, team.id, email, team.roles.Auditor)).toBe(ids[0]);
       ok(await small.gql(DOC.revoke, { id: ids[1] }, owner.headers));
-      ok(await small.gql(DOC.invite, { t: team.id, e: uniqueEmail('inv-room'), r: team.roles.Member }, owner.headers));
+      ok(
+        await small.gql(
+          DOC.invite,
+          { t: team.id, e: uniqueEmail('inv-room'), r: team.roles.Member },
+          owner.headers,
+        ),
+      );
     } finally {
       await small.close();
     }
@@ -404,27 +576,52 @@ describe('sign-up off: exactly the invited address may sign up', () => {
       const others = [uniqueEmail('inv-uninvited'), `x${invited}`, invited.replace('@', '.x@')];
       for (const email of others) {
         const res = await closed.gql(DOC.signUp, { e: email, p: PASSWORD, n: 'Stranger' });
-        expect({ email, status: res.status, code: codeOf(res) }).toEqual({ email, status: 200, code: 'FORBIDDEN' });
+        expect({ email, status: res.status, code: codeOf(res) }).toEqual({
+          email,
+          status: 200,
+          code: 'FORBIDDEN',
+        });
       }
       // what is no email address at all is bad input, open or closed
       for (const email of [`${invited}\u0000`, `\ud800${invited}`]) {
         const res = await closed.gql(DOC.signUp, { e: email, p: PASSWORD, n: 'Stranger' });
-        expect({ email, status: res.status, code: codeOf(res) }).toEqual({ email, status: 200, code: 'BAD_USER_INPUT' });
+        expect({ email, status: res.status, code: codeOf(res) }).toEqual({
+          email,
+          status: 200,
+          code: 'BAD_USER_INPUT',
+        });
       }
-      const joined = ok(await closed.gql(DOC.signUp, { e: invited.toUpperCase(), p: PASSWORD, n: 'Newcomer' })).signUp;
-      const newcomer = { id: joined.user.id, email: invited, token: joined.token, headers: bearer(joined.token) };
+      const joined = ok(
+        await closed.gql(DOC.signUp, { e: invited.toUpperCase(), p: PASSWORD, n: 'Newcomer' }),
+      ).signUp;
+      const newcomer = {
+        id: joined.user.id,
+        email: invited,
+        token: joined.token,
+        headers: bearer(joined.token),
+      };
       expect(await accept(closed, newcomer, id)).toEqual(expect.any(String));
 
       // answered (or revoked, or expired): the address is no longer a way in
       const later = uniqueEmail('inv-too-late');
       const revoked = await invite(closed, owner, team.id, later, team.roles.Member);
       ok(await closed.gql(DOC.revoke, { id: revoked }, owner.headers));
-      expect(codeOf(await closed.gql(DOC.signUp, { e: later, p: PASSWORD, n: 'Too late' }))).toBe('FORBIDDEN');
+      expect(codeOf(await closed.gql(DOC.signUp, { e: later, p: PASSWORD, n: 'Too late' }))).toBe(
+        'FORBIDDEN',
+      );
       const expired = uniqueEmail('inv-expired');
       const expiredId = await invite(closed, owner, team.id, expired, team.roles.Member);
-      await closed.dataSource.query(`UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = $1`, [expiredId]);
-      expect(codeOf(await closed.gql(DOC.signUp, { e: expired, p: PASSWORD, n: 'Expired' }))).toBe('FORBIDDEN');
-      const [{ n }] = await closed.dataSource.query(`SELECT count(*)::int AS n FROM users WHERE email IN ($1, $2)`, [later, expired]);
+      await closed.dataSource.query(
+        `UPDATE invitations SET expires_at = now() - interval '1 second' WHERE id = $1`,
+        [expiredId],
+      );
+      expect(codeOf(await closed.gql(DOC.signUp, { e: expired, p: PASSWORD, n: 'Expired' }))).toBe(
+        'FORBIDDEN',
+      );
+      const [{ n }] = await closed.dataSource.query(
+        `SELECT count(*)::int AS n FROM users WHERE email IN ($1, $2)`,
+        [later, expired],
+      );
       expect(n).toBe(0);
       // the newcomer signs in like anyone
       expect((await logIn(closed, invited)).id).toBe(newcomer.id);
@@ -446,7 +643,9 @@ describe('every answer is on record', () => {
     ok(await t.gql(DOC.decline, { id: declineId }, decliner.headers));
     ok(await t.gql(DOC.revoke, { id: revokeId }, owner.headers));
     const rows = (await chainOf(t, team.id)).filter((row) => row.action !== 'team.created');
-    expect(rows.map((r) => [r.action, r.outcome, r.actor_user_id, r.target_type, r.target_id])).toEqual([
+    expect(
+      rows.map((r) => [r.action, r.outcome, r.actor_user_id, r.target_type, r.target_id]),
+    ).toEqual([
       ['member.invited', 'SUCCESS', owner.id, 'Invitation', joinId],
       ['member.invited', 'SUCCESS', owner.id, 'Invitation', declineId],
       ['member.invited', 'SUCCESS', owner.id, 'Invitation', revokeId],
@@ -454,21 +653,38 @@ describe('every answer is on record', () => {
       ['invitation.declined', 'SUCCESS', decliner.id, 'Invitation', declineId],
       ['invitation.revoked', 'SUCCESS', owner.id, 'Invitation', revokeId],
     ]);
-    expect(rows[3].metadata).toMatchObject({ invitationId: joinId, userId: joiner.id, role: 'Member', invitedById: owner.id });
+    expect(rows[3].metadata).toMatchObject({
+      invitationId: joinId,
+      userId: joiner.id,
+      role: 'Member',
+      invitedById: owner.id,
+    });
   });
 });
 
 describe('old invitations are purged', () => {
   it('answered or expired more than 30 days ago: deleted by the maintenance job; the rest: kept', async () => {
     const { owner, team } = await teamWithOwner();
-    const ids = await Promise.all([1, 2, 3, 4].map((i) => invite(t, owner, team.id, uniqueEmail(`inv-purge-${i}`), team.roles.Member)));
+    const ids = await Promise.all(
+      [1, 2, 3, 4].map((i) =>
+        invite(t, owner, team.id, uniqueEmail(`inv-purge-${i}`), team.roles.Member),
+      ),
+    );
     const [oldAnswered, oldExpired, recentAnswered] = ids;
     const days = 30;
     const answered = `UPDATE invitations SET state = $3, responded_at = now() - make_interval(days => $2) WHERE id = $1`;
     await t.dataSource.query(answered, [oldAnswered, days + 1, 'REVOKED']);
-    await t.dataSource.query(`UPDATE invitations SET expires_at = now() - make_interval(days => $2) WHERE id = $1`, [oldExpired, days + 1]);
+    await t.dataSource.query(
+      `UPDATE invitations SET expires_at = now() - make_interval(days => $2) WHERE id = $1`,
+      [oldExpired, days + 1],
+    );
     await t.dataSource.query(answered, [recentAnswered, days - 1, 'DECLINED']);
     expect((await t.server.services.maintenance.runOnce())?.invitations).toBeGreaterThanOrEqual(2);
-    expect(await Promise.all(ids.map(stateOf))).toEqual([undefined, undefined, 'DECLINED', 'PENDING']);
+    expect(await Promise.all(ids.map(stateOf))).toEqual([
+      undefined,
+      undefined,
+      'DECLINED',
+      'PENDING',
+    ]);
   });
 });

@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { CreateRoleDocument } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import { chainOf, runAuditVerify, VERIFY_CHAIN_QUERY, withTriggersOff } from '../helpers/audit';
-import { createTeam, platformAdmin, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import {
+  createTeam,
+  platformAdmin,
+  type SignedInUser,
+  type TeamFixture,
+} from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, unissuedSecret } from '../helpers/http';
 import { LineCollector } from '../helpers/log-lines';
@@ -35,13 +40,19 @@ const FORGED = '203.0.113.66';
 
 beforeAll(async () => {
   // a low key-failure limit, to reach the 429 of a rate-limited caller in a few requests
-  ({ t, owner, outsider, team, member, teamKey } = await seed({ LOG_LEVEL: 'info', VERIFY_MAX_FAILURES: '5' }, { logStream: log })
+  ({ t, owner, outsider, team, member, teamKey } = await seed(
+    { LOG_LEVEL: 'info', VERIFY_MAX_FAILURES: '5' },
+    { logStream: log },
+  )
     .owner('seclog-owner')
     .user('outsider', 'seclog-outsider')
     .team('Security log')
     .member('member', 'Member', { prefix: 'seclog-member', grants: ['apiKeys:read'] })
     .key('teamKey', { scopes: ['team:read'] }));
-  ({ membershipId, grantIds: [grantId] } = member);
+  ({
+    membershipId,
+    grantIds: [grantId],
+  } = member);
   otherTeam = await createTeam(t, outsider, 'Elsewhere');
   roleId = (await createRole(owner.headers, 'Reviewers')).data!.createRole.id;
   otherKey = await createKey(t, outsider, otherTeam.id, { scopes: ['team:read', 'members:read'] });
@@ -70,12 +81,17 @@ async function securityRows(ip: string): Promise<SecurityRow[]> {
 }
 
 /** Minutes of the clock touched since `start`: the security log writes at most one row per minute for one caller. */
-const minutesSince = (start: number) => Math.floor(Date.now() / 60_000) - Math.floor(start / 60_000) + 1;
+const minutesSince = (start: number) =>
+  Math.floor(Date.now() / 60_000) - Math.floor(start / 60_000) + 1;
 
-const counted = (rows: SecurityRow[]) => rows.reduce((sum, row) => sum + Number(row.metadata.count), 0);
+const counted = (rows: SecurityRow[]) =>
+  rows.reduce((sum, row) => sum + Number(row.metadata.count), 0);
 /** The `key` counts of the rows' `name` counts, added up: sumOf(rows, 'codes', 'UNAUTHENTICATED'). */
 const sumOf = (rows: SecurityRow[], name: string, key: string) =>
-  rows.reduce((n, r) => n + ((r.metadata[name] as Record<string, number> | undefined)?.[key] ?? 0), 0);
+  rows.reduce(
+    (n, r) => n + ((r.metadata[name] as Record<string, number> | undefined)?.[key] ?? 0),
+    0,
+  );
 
 /**
  * The team's chain as its members see it: how many rows, and whether it checks out. Rows of a
@@ -83,49 +99,111 @@ const sumOf = (rows: SecurityRow[], name: string, key: string) =>
  * team of this run's database (once an hour each), and may do so at any moment.
  */
 async function chainState(teamId: string, by: SignedInUser = owner) {
-  const rows = (await chainOf(t, teamId)).filter((row) => row.action !== 'team.readByPlatformAdmin');
+  const rows = (await chainOf(t, teamId)).filter(
+    (row) => row.action !== 'team.readByPlatformAdmin',
+  );
   const verified = await t.gql(VERIFY_CHAIN_QUERY, { t: teamId }, by.headers);
   return { rows: rows.length, valid: verified.data?.verifyAuditChain.valid };
 }
 
 /** Every kind of change a caller can aim at the team, each naming one of its objects. */
-function mutationsOnTheTeam(): { field: string; document: string; variables: Record<string, unknown> }[] {
-  const m = (field: string, document: string, variables: Record<string, unknown>) => ({ field, document, variables });
+function mutationsOnTheTeam(): {
+  field: string;
+  document: string;
+  variables: Record<string, unknown>;
+}[] {
+  const m = (field: string, document: string, variables: Record<string, unknown>) => ({
+    field,
+    document,
+    variables,
+  });
   return [
-    m('createRole', `mutation($t: ID!) { createRole(teamId: $t, name: "Intruders", permissions: []) { id } }`, { t: team.id }),
-    m('updateRole', `mutation($id: ID!) { updateRole(id: $id, name: "Renamed") { id } }`, { id: roleId }),
+    m(
+      'createRole',
+      `mutation($t: ID!) { createRole(teamId: $t, name: "Intruders", permissions: []) { id } }`,
+      { t: team.id },
+    ),
+    m('updateRole', `mutation($id: ID!) { updateRole(id: $id, name: "Renamed") { id } }`, {
+      id: roleId,
+    }),
     m('deleteRole', `mutation($id: ID!) { deleteRole(id: $id) }`, { id: roleId }),
-    m('changeMemberRole', `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`, {
+    m(
+      'changeMemberRole',
+      `mutation($m: ID!, $r: ID!) { changeMemberRole(membershipId: $m, roleId: $r) { id } }`,
+      {
+        m: membershipId,
+        r: team.roles.Owner,
+      },
+    ),
+    m('removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, {
       m: membershipId,
-      r: team.roles.Owner,
     }),
-    m('removeTeamMember', `mutation($m: ID!) { removeTeamMember(membershipId: $m) }`, { m: membershipId }),
-    m('grantPermission', `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "audit:read") { id } }`, { m: membershipId }),
-    m('revokePermissionGrant', `mutation($id: ID!) { revokePermissionGrant(id: $id) }`, { id: grantId }),
-    m('createApiKey', `mutation($t: ID!) { createApiKey(input: { teamId: $t, name: "mine", scopes: ["audit:read"] }) { secret } }`, {
-      t: team.id,
+    m(
+      'grantPermission',
+      `mutation($m: ID!) { grantPermission(membershipId: $m, permission: "audit:read") { id } }`,
+      { m: membershipId },
+    ),
+    m('revokePermissionGrant', `mutation($id: ID!) { revokePermissionGrant(id: $id) }`, {
+      id: grantId,
     }),
-    m('updateApiKey', `mutation($id: ID!) { updateApiKey(id: $id, input: { name: "mine" }) { id } }`, { id: teamKey.id }),
-    m('regenerateApiKeySecret', `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`, { id: teamKey.id }),
+    m(
+      'createApiKey',
+      `mutation($t: ID!) { createApiKey(input: { teamId: $t, name: "mine", scopes: ["audit:read"] }) { secret } }`,
+      {
+        t: team.id,
+      },
+    ),
+    m(
+      'updateApiKey',
+      `mutation($id: ID!) { updateApiKey(id: $id, input: { name: "mine" }) { id } }`,
+      { id: teamKey.id },
+    ),
+    m(
+      'regenerateApiKeySecret',
+      `mutation($id: ID!) { regenerateApiKeySecret(id: $id) { secret } }`,
+      { id: teamKey.id },
+    ),
     m('revokeApiKey', `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: teamKey.id }),
-    m('transferApiKey', `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`, {
-      id: teamKey.id,
-      m: membershipId,
+    m(
+      'transferApiKey',
+      `mutation($id: ID!, $m: ID!) { transferApiKey(id: $id, toMembershipId: $m) { id } }`,
+      {
+        id: teamKey.id,
+        m: membershipId,
+      },
+    ),
+    m('updateTeam', `mutation($id: ID!) { updateTeam(id: $id, name: "Taken over") { id } }`, {
+      id: team.id,
     }),
-    m('updateTeam', `mutation($id: ID!) { updateTeam(id: $id, name: "Taken over") { id } }`, { id: team.id }),
-    m('addTeamMember', `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`, {
-      t: team.id,
-      e: outsider.email,
-      r: team.roles.Owner,
-    }),
+    m(
+      'addTeamMember',
+      `mutation($t: ID!, $e: String!, $r: ID!) { addTeamMember(teamId: $t, email: $e, roleId: $r) { id } }`,
+      {
+        t: team.id,
+        e: outsider.email,
+        r: team.roles.Owner,
+      },
+    ),
     m('leaveTeam', `mutation($t: ID!) { leaveTeam(teamId: $t) }`, { t: team.id }),
   ];
 }
 
-type ActorColumns = { actor_type: string; actor_user_id: string | null; actor_api_key_id: string | null };
+type ActorColumns = {
+  actor_type: string;
+  actor_user_id: string | null;
+  actor_api_key_id: string | null;
+};
 const callers: [string, () => Record<string, string>, () => ActorColumns][] = [
-  ['an anonymous caller', () => ({}), () => ({ actor_type: 'ANONYMOUS', actor_user_id: null, actor_api_key_id: null })],
-  ["another team's user", () => outsider.headers, () => ({ actor_type: 'USER', actor_user_id: outsider.id, actor_api_key_id: null })],
+  [
+    'an anonymous caller',
+    () => ({}),
+    () => ({ actor_type: 'ANONYMOUS', actor_user_id: null, actor_api_key_id: null }),
+  ],
+  [
+    "another team's user",
+    () => outsider.headers,
+    () => ({ actor_type: 'USER', actor_user_id: outsider.id, actor_api_key_id: null }),
+  ],
   [
     "another team's key",
     () => basic(otherKey.key, otherKey.secret),
@@ -154,8 +232,12 @@ describe('refusals of callers with no stake in the team', () => {
       // the team's chain: not one row more, still intact
       expect(await chainState(team.id)).toEqual(before);
       // in no chain under the forged address, nor under the real one (a key's own team traces its uses)
-      const chained = await t.dataSource.query(`SELECT team_id, action FROM audit_events WHERE ip = ANY($1)`, [[FORGED, from]]);
-      const ownKeyUse = (r: { team_id: string; action: string }) => r.action === 'apiKey.used' && r.team_id === otherTeam.id;
+      const chained = await t.dataSource.query(
+        `SELECT team_id, action FROM audit_events WHERE ip = ANY($1)`,
+        [[FORGED, from]],
+      );
+      const ownKeyUse = (r: { team_id: string; action: string }) =>
+        r.action === 'apiKey.used' && r.team_id === otherTeam.id;
       expect(chained.filter((r: { team_id: string; action: string }) => !ownKeyUse(r))).toEqual([]);
 
       const rows = await securityRows(from);
@@ -163,12 +245,20 @@ describe('refusals of callers with no stake in the team', () => {
       expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
       expect(counted(rows)).toBe(mutations.length);
       for (const row of rows) {
-        expect(row).toMatchObject({ action: 'security.mutationRefused', outcome: 'DENIED', ip: from, team_id: team.id, ...actor() });
+        expect(row).toMatchObject({
+          action: 'security.mutationRefused',
+          outcome: 'DENIED',
+          ip: from,
+          team_id: team.id,
+          ...actor(),
+        });
         expect(row.metadata.teams).toEqual([team.id]);
       }
       const fields = Object.assign({}, ...rows.map((r) => r.metadata.mutations));
       expect(Object.keys(fields).sort()).toEqual(mutations.map((m) => m.field).sort());
-      expect(await t.dataSource.query(`SELECT id FROM security_events WHERE ip = $1`, [FORGED])).toEqual([]);
+      expect(
+        await t.dataSource.query(`SELECT id FROM security_events WHERE ip = $1`, [FORGED]),
+      ).toEqual([]);
     },
   );
 
@@ -183,7 +273,11 @@ describe('refusals of callers with no stake in the team', () => {
       Array.from({ length: 20 }, async () => {
         while (sent < 1_000) {
           sent++;
-          const res = await gql(document, { t: team.id, n: `flood-${sent}` }, { 'x-forwarded-for': FORGED });
+          const res = await gql(
+            document,
+            { t: team.id, n: `flood-${sent}` },
+            { 'x-forwarded-for': FORGED },
+          );
           expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
         }
       }),
@@ -194,7 +288,9 @@ describe('refusals of callers with no stake in the team', () => {
     expect(counted(rows)).toBe(1_000);
     // no chain at all got a row from that address (other test files write into the run's database
     // meanwhile, so the rows are found by address rather than counted)
-    expect(await t.dataSource.query(`SELECT id FROM audit_events WHERE ip = $1`, [from])).toEqual([]);
+    expect(await t.dataSource.query(`SELECT id FROM audit_events WHERE ip = $1`, [from])).toEqual(
+      [],
+    );
   });
 
   it('past the per-minute cap, refusals from many addresses are counted in one overflow row', async () => {
@@ -203,7 +299,10 @@ describe('refusals of callers with no stake in the team', () => {
       const addresses = Array.from({ length: 10 }, () => uniqueLoopback());
       const since = new Date(Date.now() - 1_000);
       for (const from of addresses) {
-        const res = await graphqlClient(capped.url, { from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
+        const res = await graphqlClient(capped.url, { from })(
+          `mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`,
+          { t: team.id },
+        );
         expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       }
       await capped.server.services.securityLog.flush(true);
@@ -219,7 +318,9 @@ describe('refusals of callers with no stake in the team', () => {
       expect(overflow[0]).toMatchObject({
         actor_type: 'SYSTEM',
         ip: null,
-        metadata: expect.objectContaining({ actions: { 'security.mutationRefused': expect.any(Number) } }),
+        metadata: expect.objectContaining({
+          actions: { 'security.mutationRefused': expect.any(Number) },
+        }),
       });
     } finally {
       await capped.close();
@@ -230,10 +331,13 @@ describe('refusals of callers with no stake in the team', () => {
     const res = await createRole(member.headers, 'Mine');
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const requestId = res.headers.get('x-request-id');
-    const rows = await t.dataSource.query(`SELECT team_id, action, outcome, actor_user_id FROM audit_events WHERE request_id = $1`, [
-      requestId,
+    const rows = await t.dataSource.query(
+      `SELECT team_id, action, outcome, actor_user_id FROM audit_events WHERE request_id = $1`,
+      [requestId],
+    );
+    expect(rows).toEqual([
+      { team_id: team.id, action: 'role.created', outcome: 'DENIED', actor_user_id: member.id },
     ]);
-    expect(rows).toEqual([{ team_id: team.id, action: 'role.created', outcome: 'DENIED', actor_user_id: member.id }]);
   });
 });
 
@@ -242,10 +346,16 @@ describe('refusals at authentication', () => {
     const from = uniqueLoopback();
     const start = Date.now();
     for (let i = 0; i < 100; i++) {
-      const headers = { authorization: `Bearer emst_${randomBytes(32).toString('base64url')}`, 'x-forwarded-for': FORGED };
+      const headers = {
+        authorization: `Bearer emst_${randomBytes(32).toString('base64url')}`,
+        'x-forwarded-for': FORGED,
+      };
       const res =
         i % 10 === 0
-          ? await httpRequest(`${t.url}/v1/audit/export?teamId=${team.id}`, { headers, localAddress: from })
+          ? await httpRequest(`${t.url}/v1/audit/export?teamId=${team.id}`, {
+              headers,
+              localAddress: from,
+            })
           : await httpRequest(`${t.url}/graphql`, {
               method: 'POST',
               headers: { ...headers, 'content-type': 'application/json' },
@@ -259,7 +369,12 @@ describe('refusals at authentication', () => {
     expect(rows.length).toBeLessThanOrEqual(minutesSince(start));
     expect(counted(rows)).toBe(100);
     for (const row of rows) {
-      expect(row).toMatchObject({ action: 'security.authRefused', outcome: 'DENIED', actor_type: 'ANONYMOUS', team_id: null });
+      expect(row).toMatchObject({
+        action: 'security.authRefused',
+        outcome: 'DENIED',
+        actor_type: 'ANONYMOUS',
+        team_id: null,
+      });
     }
     const sum = (name: string, key: string) => sumOf(rows, name, key);
     expect(sum('codes', 'UNAUTHENTICATED')).toBe(100);
@@ -275,7 +390,9 @@ describe('refusals at authentication', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 8; i++) {
       const unknownKey = `empk_${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x').slice(0, 24)}`;
-      statuses.push((await gql(`{ viewer { type } }`, {}, basic(unknownKey, unissuedSecret()))).status);
+      statuses.push(
+        (await gql(`{ viewer { type } }`, {}, basic(unknownKey, unissuedSecret()))).status,
+      );
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     const rows = await securityRows(from);
@@ -297,13 +414,16 @@ describe('request ids', () => {
     const ids = [a.headers.get('x-request-id'), b.headers.get('x-request-id')];
     expect(ids[0]).not.toBe(ids[1]);
     expect(ids).not.toContain(clientId);
-    const rows = await t.dataSource.query(`SELECT request_id, metadata FROM audit_events WHERE request_id = ANY($1) ORDER BY chain_seq`, [
-      ids,
-    ]);
+    const rows = await t.dataSource.query(
+      `SELECT request_id, metadata FROM audit_events WHERE request_id = ANY($1) ORDER BY chain_seq`,
+      [ids],
+    );
     expect(rows.map((r: { request_id: string }) => r.request_id)).toEqual(ids);
     for (const row of rows) expect(row.metadata.clientRequestId).toBe(clientId);
     for (const id of ids) {
-      const line = log.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'request' && l.reqId === id);
+      const line = log.lines
+        .map((l) => JSON.parse(l))
+        .find((l) => l.msg === 'request' && l.reqId === id);
       expect(line).toMatchObject({ reqId: id, clientRequestId: clientId });
     }
   });
@@ -313,7 +433,10 @@ describe('request ids', () => {
     const res = await createRole({ ...member.headers, 'x-request-id': hostile }, 'Hostile');
     const id = res.headers.get('x-request-id')!;
     expect(id).toMatch(/^[0-9a-f-]{36}$/);
-    const [row] = await t.dataSource.query(`SELECT metadata FROM audit_events WHERE request_id = $1`, [id]);
+    const [row] = await t.dataSource.query(
+      `SELECT metadata FROM audit_events WHERE request_id = $1`,
+      [id],
+    );
     expect(row.metadata.clientRequestId).toBe(`gwidscript${'x'.repeat(54)}`);
   });
 });
@@ -346,7 +469,8 @@ describe("a platform admin's reads", () => {
       ]);
       // its own team: it is a member there, and reads nothing it may not read as one
       const own = await createTeam(t, admin, 'Admin own');
-      for (let i = 0; i < 2; i++) expect((await t.gql(reads, { t: own.id }, admin.headers)).errors).toBeUndefined();
+      for (let i = 0; i < 2; i++)
+        expect((await t.gql(reads, { t: own.id }, admin.headers)).errors).toBeUndefined();
       expect(await adminRows(own.id, admin.id)).toEqual([]);
       // members reading their own team leave nothing of the kind
       await t.gql(reads, { t: team.id }, owner.headers);
@@ -368,8 +492,13 @@ describe("a platform admin's reads", () => {
       [admin.id, team.id, old],
     );
     expect((await t.gql(reads, { t: team.id }, admin.headers)).errors).toBeUndefined();
-    expect((await t.server.services.maintenance.runOnce())?.platform_admin_reads).toBeGreaterThanOrEqual(1);
-    const left = await t.dataSource.query(`SELECT hour FROM platform_admin_reads WHERE admin_id = $1`, [admin.id]);
+    expect(
+      (await t.server.services.maintenance.runOnce())?.platform_admin_reads,
+    ).toBeGreaterThanOrEqual(1);
+    const left = await t.dataSource.query(
+      `SELECT hour FROM platform_admin_reads WHERE admin_id = $1`,
+      [admin.id],
+    );
     expect(left).toHaveLength(1);
     expect(Date.now() - new Date(left[0].hour).getTime()).toBeLessThan(3_600_000);
   });
@@ -378,10 +507,16 @@ describe("a platform admin's reads", () => {
 describe('the security log itself', () => {
   it('is append-only, and audit:verify checks its chain', async () => {
     const from = uniqueLoopback();
-    await graphqlClient(t.url, { from })(`mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`, { t: team.id });
+    await graphqlClient(t.url, { from })(
+      `mutation($t: ID!) { updateTeam(id: $t, name: "x") { id } }`,
+      { t: team.id },
+    );
     const [row] = await securityRows(from);
     expect(row).toBeDefined();
-    for (const statement of [`UPDATE security_events SET ip = '192.0.2.1' WHERE ip = $1`, `DELETE FROM security_events WHERE ip = $1`]) {
+    for (const statement of [
+      `UPDATE security_events SET ip = '192.0.2.1' WHERE ip = $1`,
+      `DELETE FROM security_events WHERE ip = $1`,
+    ]) {
       await expect(t.dataSource.query(statement, [from])).rejects.toThrow(/append-only/);
     }
     await expect(t.dataSource.query(`TRUNCATE security_events`)).rejects.toThrow(/append-only/);
@@ -390,13 +525,19 @@ describe('the security log itself', () => {
     expect(intact.stdout).toMatch(/ok\s+security log: \d+ events/);
     expect(intact.code).toBe(0);
     // an edit (with the triggers off, as only a database superuser could) is found
-    await withTriggersOff(t, (m) => m.query(`UPDATE security_events SET metadata = metadata || '{"count": 0}' WHERE ip = $1`, [from]));
+    await withTriggersOff(t, (m) =>
+      m.query(`UPDATE security_events SET metadata = metadata || '{"count": 0}' WHERE ip = $1`, [
+        from,
+      ]),
+    );
     try {
       const broken = await runAuditVerify(['security']);
       expect(broken.stdout).toMatch(/BROKEN\s+security log/);
       expect(broken.code).toBe(1);
     } finally {
-      await withTriggersOff(t, (m) => m.query(`UPDATE security_events SET metadata = $2 WHERE ip = $1`, [from, row.metadata]));
+      await withTriggersOff(t, (m) =>
+        m.query(`UPDATE security_events SET metadata = $2 WHERE ip = $1`, [from, row.metadata]),
+      );
     }
     expect((await runAuditVerify(['security'])).code).toBe(0);
   });

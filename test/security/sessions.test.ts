@@ -20,7 +20,9 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const LOGIN = typed<{ logIn: { token: string } }>(`mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`);
+const LOGIN = typed<{ logIn: { token: string } }>(
+  `mutation($e: String!, $p: String!) { logIn(email: $e, password: $p) { token } }`,
+);
 
 interface OpenSession {
   token: string;
@@ -30,7 +32,12 @@ interface OpenSession {
 }
 
 /** A session of `email` opened from `from`, with a User-Agent of its own. */
-async function session(email: string, password = PASSWORD, from = uniqueLoopback(), agent = 'test-agent'): Promise<OpenSession> {
+async function session(
+  email: string,
+  password = PASSWORD,
+  from = uniqueLoopback(),
+  agent = 'test-agent',
+): Promise<OpenSession> {
   const gql = graphqlClient(t.url, { from });
   const res = await gql(LOGIN, { e: email, p: password }, { 'user-agent': agent });
   if (!res.data?.logIn) throw new Error(`logIn failed: ${res.text}`);
@@ -44,7 +51,10 @@ async function alive(token: string): Promise<boolean> {
 }
 
 /** The audit rows of `action` about `targetId`, oldest first. */
-function audited(action: string, targetId: string): Promise<{ outcome: string; metadata: Record<string, unknown>; actor_user_id: string }[]> {
+function audited(
+  action: string,
+  targetId: string,
+): Promise<{ outcome: string; metadata: Record<string, unknown>; actor_user_id: string }[]> {
   return t.dataSource.query(
     `SELECT outcome, metadata, actor_user_id FROM audit_events WHERE action = $1 AND target_id = $2 ORDER BY occurred_at`,
     [action, targetId],
@@ -53,12 +63,18 @@ function audited(action: string, targetId: string): Promise<{ outcome: string; m
 
 /** The count in a bucket of the shared failure store, 0 when it has none. */
 async function bucket(name: string): Promise<number> {
-  const rows: { count: number }[] = await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [name]);
+  const rows: { count: number }[] = await t.dataSource.query(
+    `SELECT count FROM rate_limits WHERE bucket = $1`,
+    [name],
+  );
   return rows[0]?.count ?? 0;
 }
 
 async function sessionIds(user: SignedInUser): Promise<string[]> {
-  const rows = await t.dataSource.query(`SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at`, [user.id]);
+  const rows = await t.dataSource.query(
+    `SELECT id FROM sessions WHERE user_id = $1 ORDER BY created_at`,
+    [user.id],
+  );
   return rows.map((r: { id: string }) => r.id);
 }
 
@@ -75,7 +91,9 @@ describe('changePassword', () => {
     expect(await alive((await session(user.email, NEW_PASSWORD)).token)).toBe(true);
     const [row] = await audited('user.passwordChanged', user.id);
     expect(row).toMatchObject({ outcome: 'SUCCESS', metadata: { sessionsEnded: 2 } });
-    const everything = JSON.stringify(await t.dataSource.query(`SELECT * FROM audit_events WHERE actor_user_id = $1`, [user.id]));
+    const everything = JSON.stringify(
+      await t.dataSource.query(`SELECT * FROM audit_events WHERE actor_user_id = $1`, [user.id]),
+    );
     expect(everything).not.toContain(NEW_PASSWORD);
     expect(everything).not.toContain(PASSWORD);
   });
@@ -85,13 +103,21 @@ describe('changePassword', () => {
     const thief = await session(user.email);
     const other = await session(user.email);
     const first = await thief.gql(CHANGE, { c: 'not the current password', n: NEW_PASSWORD });
-    expect(first.errors?.[0]).toMatchObject({ message: 'The current password is incorrect', extensions: { code: 'FORBIDDEN' } });
+    expect(first.errors?.[0]).toMatchObject({
+      message: 'The current password is incorrect',
+      extensions: { code: 'FORBIDDEN' },
+    });
     expect(await bucket(`login:pair:${user.email}|${thief.from}`)).toBe(1);
-    for (let i = 0; i < 2; i++) await thief.gql(CHANGE, { c: `still not the password ${i}`, n: NEW_PASSWORD });
+    for (let i = 0; i < 2; i++)
+      await thief.gql(CHANGE, { c: `still not the password ${i}`, n: NEW_PASSWORD });
     const before = await hashingCounts(t.url);
     const locked = await thief.gql(CHANGE, { c: PASSWORD, n: NEW_PASSWORD });
     expect(locked.errors).toEqual(first.errors);
-    expect(hashingSince(before, await hashingCounts(t.url))).toEqual({ hash: 0, verify: 0, refused: 0 });
+    expect(hashingSince(before, await hashingCounts(t.url))).toEqual({
+      hash: 0,
+      verify: 0,
+      refused: 0,
+    });
     // nothing changed: the old password still signs in (from elsewhere), the other session lives
     expect(await alive(other.token)).toBe(true);
     expect(await alive((await session(user.email)).token)).toBe(true);
@@ -111,10 +137,17 @@ describe('changePassword', () => {
     const before = await hashingCounts(t.url);
     for (const n of ['short', 'x'.repeat(257)]) {
       const res = await me.gql(CHANGE, { c: PASSWORD, n });
-      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'newPassword' });
+      expect(res.errors?.[0]?.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'newPassword',
+      });
       expect(res.text).not.toContain(n.slice(0, 20));
     }
-    expect(hashingSince(before, await hashingCounts(t.url))).toEqual({ hash: 0, verify: 0, refused: 0 });
+    expect(hashingSince(before, await hashingCounts(t.url))).toEqual({
+      hash: 0,
+      verify: 0,
+      refused: 0,
+    });
     expect(await bucket(`login:pair:${user.email}|${me.from}`)).toBe(0);
   });
 });
@@ -124,13 +157,21 @@ describe('revokeSession', () => {
     const [victim, attacker] = await Promise.all([signUp(t, 'victim'), signUp(t, 'attacker')]);
     const [victimSession] = await sessionIds(victim);
     const foreign = await t.gql(REVOKE, { id: victimSession }, attacker.headers);
-    const unknown = await t.gql(REVOKE, { id: '00000000-0000-4000-8000-000000000000' }, attacker.headers);
+    const unknown = await t.gql(
+      REVOKE,
+      { id: '00000000-0000-4000-8000-000000000000' },
+      attacker.headers,
+    );
     expect(codeOf(foreign)).toBe('NOT_FOUND');
     expect(foreign.errors).toEqual(unknown.errors);
     expect(foreign.data).toBeNull();
     expect(await alive(victim.token)).toBe(true);
     expect(await sessionIds(victim)).toEqual([victimSession]);
-    const malformed = await t.gql(`mutation { revokeSession(id: "not-an-id") }`, {}, attacker.headers);
+    const malformed = await t.gql(
+      `mutation { revokeSession(id: "not-an-id") }`,
+      {},
+      attacker.headers,
+    );
     expect(codeOf(malformed)).toBe('BAD_USER_INPUT');
     const [denied] = await audited('auth.sessionRevoked', victimSession);
     expect(denied).toMatchObject({ outcome: 'DENIED', actor_user_id: attacker.id });
@@ -140,7 +181,9 @@ describe('revokeSession', () => {
     const user = await signUp(t, 'revoker');
     const phone = await session(user.email);
     const [, phoneId] = await sessionIds(user);
-    expect((await t.gql(REVOKE, { id: phoneId }, user.headers)).data).toEqual({ revokeSession: true });
+    expect((await t.gql(REVOKE, { id: phoneId }, user.headers)).data).toEqual({
+      revokeSession: true,
+    });
     expect(await alive(phone.token)).toBe(false);
     expect(await alive(user.token)).toBe(true);
     const [row] = await audited('auth.sessionRevoked', phoneId);
@@ -153,14 +196,16 @@ describe('mySessions and logOutEverywhere', () => {
     const [user, stranger] = await Promise.all([signUp(t, 'lister'), signUp(t, 'stranger')]);
     const laptop = await session(user.email, PASSWORD, uniqueLoopback(), 'Laptop browser');
     const res = await laptop.gql(
-      typed<{ mySessions: { id: string; userAgent: string | null; ip: string | null; current: boolean }[] }>(
-        `{ mySessions { id createdAt lastSeenAt expiresAt userAgent ip current } }`,
-      ),
+      typed<{
+        mySessions: { id: string; userAgent: string | null; ip: string | null; current: boolean }[];
+      }>(`{ mySessions { id createdAt lastSeenAt expiresAt userAgent ip current } }`),
     );
     expect(res.errors).toBeUndefined();
     const listed = res.data!.mySessions;
     expect(listed.map((s) => s.id).sort()).toEqual((await sessionIds(user)).sort());
-    expect(listed.filter((s) => s.current)).toEqual([expect.objectContaining({ userAgent: 'Laptop browser', ip: laptop.from })]);
+    expect(listed.filter((s) => s.current)).toEqual([
+      expect.objectContaining({ userAgent: 'Laptop browser', ip: laptop.from }),
+    ]);
     expect(listed).toHaveLength(2);
     expect(res.text).not.toContain(laptop.token.slice(5));
     expect(res.text).not.toContain(user.token.slice(5));
@@ -171,11 +216,16 @@ describe('mySessions and logOutEverywhere', () => {
   it('lastSeenAt is not a write on every request: it moves only once it is five minutes old', async () => {
     const user = await signUp(t, 'seen');
     const [id] = await sessionIds(user);
-    const read = async () => (await t.dataSource.query(`SELECT last_seen_at FROM sessions WHERE id = $1`, [id]))[0].last_seen_at as Date;
+    const read = async () =>
+      (await t.dataSource.query(`SELECT last_seen_at FROM sessions WHERE id = $1`, [id]))[0]
+        .last_seen_at as Date;
     const first = await read();
     for (let i = 0; i < 5; i++) await t.gql(`{ me { id } }`, {}, user.headers);
     expect(await read()).toEqual(first);
-    await t.dataSource.query(`UPDATE sessions SET last_seen_at = now() - interval '6 minutes' WHERE id = $1`, [id]);
+    await t.dataSource.query(
+      `UPDATE sessions SET last_seen_at = now() - interval '6 minutes' WHERE id = $1`,
+      [id],
+    );
     const stale = await read();
     await t.gql(`{ me { id } }`, {}, user.headers);
     expect((await read()).getTime()).toBeGreaterThan(stale.getTime() + 5 * 60_000);
@@ -184,7 +234,9 @@ describe('mySessions and logOutEverywhere', () => {
   it('logOutEverywhere ends every session of the user, this one included, and no one else’s', async () => {
     const [user, bystander] = await Promise.all([signUp(t, 'everywhere'), signUp(t, 'bystander')]);
     const other = await session(user.email);
-    expect((await t.gql(`mutation { logOutEverywhere }`, {}, user.headers)).data).toEqual({ logOutEverywhere: true });
+    expect((await t.gql(`mutation { logOutEverywhere }`, {}, user.headers)).data).toEqual({
+      logOutEverywhere: true,
+    });
     expect(await alive(user.token)).toBe(false);
     expect(await alive(other.token)).toBe(false);
     expect(await alive(bystander.token)).toBe(true);

@@ -31,21 +31,28 @@ function logInFrom(url: string, from: string, email: string, password: string) {
 
 /** The count in a bucket of the shared failure store, 0 when it has none. */
 async function count(t: TestServer, bucket: string): Promise<number> {
-  const rows: { count: number }[] = await t.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = $1`, [bucket]);
+  const rows: { count: number }[] = await t.dataSource.query(
+    `SELECT count FROM rate_limits WHERE bucket = $1`,
+    [bucket],
+  );
   return rows[0]?.count ?? 0;
 }
 
 /** A document of `n` aliased logIn fields for $e, each with a wrong password and `directive` */
 function aliasedLogIns(n: number, directive = ''): string {
-  const fields = Array.from({ length: n }, (_, i) => `a${i}: logIn(email: $e, password: "wrong password ${i}") ${directive} { token }`);
+  const fields = Array.from(
+    { length: n },
+    (_, i) => `a${i}: logIn(email: $e, password: "wrong password ${i}") ${directive} { token }`,
+  );
   return `mutation($e: String!) { ${fields.join(' ')} }`;
 }
 
 /** Make the short window of an account-and-address bucket look over, as after 15 minutes. */
 function ageWindow(t: TestServer, email: string, address: string): Promise<unknown> {
-  return t.dataSource.query(`UPDATE rate_limits SET window_start = now() - interval '16 minutes' WHERE bucket = $1`, [
-    `login:pair:${email}|${address}`,
-  ]);
+  return t.dataSource.query(
+    `UPDATE rate_limits SET window_start = now() - interval '16 minutes' WHERE bucket = $1`,
+    [`login:pair:${email}|${address}`],
+  );
 }
 
 let t: TestServer;
@@ -71,7 +78,9 @@ describe('only what ran counts', () => {
   it('fields left unrun after a failed logIn are not charged: 15 aliased guesses in one document cost one attempt', async () => {
     const victim = await signUp(t, 'unrun-victim');
     const address = uniqueLoopback();
-    const res = await graphqlClient(t.url, { from: address })(aliasedLogIns(15), { e: victim.email });
+    const res = await graphqlClient(t.url, { from: address })(aliasedLogIns(15), {
+      e: victim.email,
+    });
     expect(res.data).toBeNull();
     expect(res.errors?.map((e) => e.path)).toEqual([['a0']]);
     expect(await count(t, `login:account:${victim.email}`)).toBe(1);
@@ -81,11 +90,18 @@ describe('only what ran counts', () => {
 
 describe('one address cannot lock out someone signing in from another', () => {
   it('30 wrong guesses from one address lock that address out of the account, not the user at another address', async () => {
-    expect(t.config.limits).toMatchObject({ loginFailures: 10, loginAddressFailures: 30, loginAccountFailures: 100 });
+    expect(t.config.limits).toMatchObject({
+      loginFailures: 10,
+      loginAddressFailures: 30,
+      loginAccountFailures: 100,
+    });
     const victim = await signUp(t, 'one-address');
     const attacker = uniqueLoopback();
     const first = await logInFrom(t.url, attacker, victim.email, 'wrong password 0');
-    for (let i = 1; i < 30; i++) expect((await logInFrom(t.url, attacker, victim.email, `wrong password ${i}`)).text).toBe(first.text);
+    for (let i = 1; i < 30; i++)
+      expect((await logInFrom(t.url, attacker, victim.email, `wrong password ${i}`)).text).toBe(
+        first.text,
+      );
     // the attacker is locked out of this account: even the right password gets the wrong-password answer
     const locked = await logInFrom(t.url, attacker, victim.email, PASSWORD);
     expect(locked.status).toBe(first.status);
@@ -99,19 +115,34 @@ describe('one address cannot lock out someone signing in from another', () => {
       `SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1 AND ip = $2`,
       [victim.id, attacker],
     );
-    expect(lockout.metadata).toEqual({ lockedBy: 'accountAndAddress', failures: 10, windowSeconds: 900 });
+    expect(lockout.metadata).toEqual({
+      lockedBy: 'accountAndAddress',
+      failures: 10,
+      windowSeconds: 900,
+    });
   });
 
   it('a locked attempt costs no hashing', async () => {
     const victim = await signUp(t, 'no-hash-locked');
     const attacker = uniqueLoopback();
     const before = await hashingCounts(t.url);
-    for (let i = 0; i < 10; i++) await logInFrom(t.url, attacker, victim.email, `wrong password ${i}`);
+    for (let i = 0; i < 10; i++)
+      await logInFrom(t.url, attacker, victim.email, `wrong password ${i}`);
     const locking = hashingSince(before, await hashingCounts(t.url));
     expect(locking.verify).toBe(10);
     const whileLocked = await hashingCounts(t.url);
-    for (let i = 0; i < 5; i++) await logInFrom(t.url, attacker, victim.email, i === 0 ? PASSWORD : `wrong password again ${i}`);
-    expect(hashingSince(whileLocked, await hashingCounts(t.url))).toEqual({ hash: 0, verify: 0, refused: 0 });
+    for (let i = 0; i < 5; i++)
+      await logInFrom(
+        t.url,
+        attacker,
+        victim.email,
+        i === 0 ? PASSWORD : `wrong password again ${i}`,
+      );
+    expect(hashingSince(whileLocked, await hashingCounts(t.url))).toEqual({
+      hash: 0,
+      verify: 0,
+      refused: 0,
+    });
   });
 
   it('a password no account can have is wrong without hashing; an unknown email costs what a known one does', async () => {
@@ -123,7 +154,12 @@ describe('one address cannot lock out someone signing in from another', () => {
       expect((await logInFrom(t.url, from, victim.email, password)).text).toBe(wrong.text);
     }
     expect(hashingSince(before, await hashingCounts(t.url)).verify).toBe(0);
-    const unknown = await logInFrom(t.url, uniqueLoopback(), uniqueEmail('nobody'), 'wrong password at length');
+    const unknown = await logInFrom(
+      t.url,
+      uniqueLoopback(),
+      uniqueEmail('nobody'),
+      'wrong password at length',
+    );
     expect(unknown.text).toBe(wrong.text);
     expect(hashingSince(before, await hashingCounts(t.url)).verify).toBe(1);
   });
@@ -134,19 +170,28 @@ describe('one address cannot lock out someone signing in from another', () => {
       const victim = await signUp(s, 'ceiling');
       // one address: 2 failures, then refused without counting, however long it goes on
       const lone = uniqueLoopback();
-      for (let i = 0; i < 12; i++) await logInFrom(s.url, lone, victim.email, `lone wrong password ${i}`);
+      for (let i = 0; i < 12; i++)
+        await logInFrom(s.url, lone, victim.email, `lone wrong password ${i}`);
       expect(await count(s, `login:account:${victim.email}`)).toBe(2);
-      expect((await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD)).data?.logIn?.user.id).toBe(victim.id);
+      expect(
+        (await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD)).data?.logIn?.user.id,
+      ).toBe(victim.id);
 
       // many addresses: 5 failures lock the account for every address, right password or not
       const wrong = await logInFrom(s.url, uniqueLoopback(), victim.email, 'many wrong password 0');
-      for (let i = 1; i < 5; i++) await logInFrom(s.url, uniqueLoopback(), victim.email, `many wrong password ${i}`);
+      for (let i = 1; i < 5; i++)
+        await logInFrom(s.url, uniqueLoopback(), victim.email, `many wrong password ${i}`);
       const locked = await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD);
       expect(locked.text).toBe(wrong.text);
-      const lockouts: { metadata: unknown }[] = await s.dataSource.query(`SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`, [
-        victim.id,
-      ]);
-      expect(lockouts.map((r) => r.metadata)).toContainEqual({ lockedBy: 'account', failures: 5, windowSeconds: 900 });
+      const lockouts: { metadata: unknown }[] = await s.dataSource.query(
+        `SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1`,
+        [victim.id],
+      );
+      expect(lockouts.map((r) => r.metadata)).toContainEqual({
+        lockedBy: 'account',
+        failures: 5,
+        windowSeconds: 900,
+      });
     } finally {
       await s.close();
     }
@@ -162,7 +207,8 @@ describe('one address cannot lock out someone signing in from another', () => {
       const s = await startTestServer(env);
       try {
         await ageWindow(t, victim.email, attacker);
-        for (let i = 0; i < 2; i++) await logInFrom(s.url, attacker, victim.email, `window ${window} wrong password ${i}`);
+        for (let i = 0; i < 2; i++)
+          await logInFrom(s.url, attacker, victim.email, `window ${window} wrong password ${i}`);
         expect(await count(t, `login:pair-day:${victim.email}|${attacker}`)).toBe(2 * (window + 1));
       } finally {
         await s.close();
@@ -181,9 +227,15 @@ describe('one address cannot lock out someone signing in from another', () => {
         `SELECT metadata FROM audit_events WHERE action = 'auth.lockedOut' AND target_id = $1 AND metadata->>'lockedBy' = $2`,
         [victim.id, 'accountAndAddressDay'],
       );
-      expect(lockout.metadata).toEqual({ lockedBy: 'accountAndAddressDay', failures: 6, windowSeconds: 86400 });
+      expect(lockout.metadata).toEqual({
+        lockedBy: 'accountAndAddressDay',
+        failures: 6,
+        windowSeconds: 86400,
+      });
       // the user at home is not affected
-      expect((await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD)).data?.logIn?.user.id).toBe(victim.id);
+      expect(
+        (await logInFrom(s.url, uniqueLoopback(), victim.email, PASSWORD)).data?.logIn?.user.id,
+      ).toBe(victim.id);
     } finally {
       await s.close();
     }
@@ -200,7 +252,11 @@ describe('bounded password hashing', () => {
       const flood = Array.from({ length: 60 }, async () => {
         const from = uniqueLoopback();
         const res = await logInFrom(s.url, from, uniqueEmail('flood'), 'a flood of guesses');
-        return { from, code: res.errors?.[0]?.extensions?.code as string, ms: Date.now() - started };
+        return {
+          from,
+          code: res.errors?.[0]?.extensions?.code as string,
+          ms: Date.now() - started,
+        };
       });
       // the bystander, from an address of its own, tries while the flood runs, and again after a refusal
       const bystander = (async () => {

@@ -44,30 +44,43 @@ function signUpFrom(s: TestServer, from: string, email = uniqueEmail('su')) {
 }
 
 const users = (s: TestServer, emails: string[]) =>
-  s.dataSource.query(`SELECT email FROM users WHERE email = ANY($1)`, [emails]).then((rows: { email: string }[]) => rows.length);
+  s.dataSource
+    .query(`SELECT email FROM users WHERE email = ANY($1)`, [emails])
+    .then((rows: { email: string }[]) => rows.length);
 
 /** Those of `addresses` that have a sign-up counted against them. */
 async function countedAddresses(s: TestServer, addresses: string[]): Promise<string[]> {
-  const rows = await s.dataSource.query(`SELECT bucket FROM rate_limits WHERE bucket = ANY($1) AND count > 0`, [
-    addresses.map((ip) => `signup:address:${ip}`),
-  ]);
+  const rows = await s.dataSource.query(
+    `SELECT bucket FROM rate_limits WHERE bucket = ANY($1) AND count > 0`,
+    [addresses.map((ip) => `signup:address:${ip}`)],
+  );
   return rows.map((r: { bucket: string }) => r.bucket);
 }
 
 async function total(...ss: TestServer[]): Promise<HashingCounts> {
   const all = await Promise.all(ss.map((s) => hashingCounts(s.url)));
-  return all.reduce((a, b) => ({ hash: a.hash + b.hash, verify: a.verify + b.verify, refused: a.refused + b.refused }));
+  return all.reduce((a, b) => ({
+    hash: a.hash + b.hash,
+    verify: a.verify + b.verify,
+    refused: a.refused + b.refused,
+  }));
 }
 
 describe('sign-up limits', () => {
   it('has sensible defaults: 10 per address and 100 in all per hour', () => {
-    expect(loadConfig({}).limits).toMatchObject({ signUpsPerAddress: 10, signUpsTotal: 100, signUpWindowMinutes: 60 });
+    expect(loadConfig({}).limits).toMatchObject({
+      signUpsPerAddress: 10,
+      signUpsTotal: 100,
+      signUpWindowMinutes: 60,
+    });
   });
 
   it('15 aliased signUp fields in one anonymous request create no more accounts than the per-address limit', async () => {
     const s = await server({ SIGNUP_MAX_PER_ADDRESS: '3' });
     const emails = Array.from({ length: 15 }, () => uniqueEmail('aliased'));
-    const fields = emails.map((e, i) => `a${i}: signUp(email: "${e}", password: "${PASSWORD}", name: "A") { token }`);
+    const fields = emails.map(
+      (e, i) => `a${i}: signUp(email: "${e}", password: "${PASSWORD}", name: "A") { token }`,
+    );
     const document = `mutation { ${fields.join(' ')} }`;
     const address = uniqueLoopback();
     const before = await hashingCounts(s.url);
@@ -81,7 +94,10 @@ describe('sign-up limits', () => {
   });
 
   it('per address, across two instances: 2 sign-ups from one address, one on each, and the third is refused on both', async () => {
-    const [a, b] = await Promise.all([server({ SIGNUP_MAX_PER_ADDRESS: '2' }), server({ SIGNUP_MAX_PER_ADDRESS: '2' })]);
+    const [a, b] = await Promise.all([
+      server({ SIGNUP_MAX_PER_ADDRESS: '2' }),
+      server({ SIGNUP_MAX_PER_ADDRESS: '2' }),
+    ]);
     const address = uniqueLoopback();
     expect((await signUpFrom(a, address)).errors).toBeUndefined();
     expect((await signUpFrom(b, address)).errors).toBeUndefined();
@@ -89,7 +105,10 @@ describe('sign-up limits', () => {
     for (const s of [a, b]) {
       const email = uniqueEmail('third');
       const third = await signUpFrom(s, address, email);
-      expect(third.errors?.[0]).toMatchObject({ message: 'Too many sign-ups; try again later', extensions: { code: 'RATE_LIMITED' } });
+      expect(third.errors?.[0]).toMatchObject({
+        message: 'Too many sign-ups; try again later',
+        extensions: { code: 'RATE_LIMITED' },
+      });
       expect(await users(s, [email])).toBe(0);
     }
     expect(hashingSince(before, await total(a, b)).hash).toBe(0);
@@ -98,21 +117,30 @@ describe('sign-up limits', () => {
   it('over the whole service, across two instances: SIGNUP_MAX_TOTAL=4 sign-ups from 4 addresses; a 5th address is refused', async () => {
     const env = { SIGNUP_MAX_TOTAL: '4' };
     const [a, b] = await Promise.all([server(env), server(env)]);
-    for (let i = 0; i < 4; i++) expect((await signUpFrom(i % 2 ? a : b, uniqueLoopback())).errors).toBeUndefined();
+    for (let i = 0; i < 4; i++)
+      expect((await signUpFrom(i % 2 ? a : b, uniqueLoopback())).errors).toBeUndefined();
     const before = await total(a, b);
     const refused = [uniqueLoopback(), uniqueLoopback()];
-    for (const [i, s] of [a, b].entries()) expect((await signUpFrom(s, refused[i])).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    for (const [i, s] of [a, b].entries())
+      expect((await signUpFrom(s, refused[i])).errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(hashingSince(before, await total(a, b)).hash).toBe(0);
     // a refusal by the whole-service limit is not held against the address that asked
     expect(await countedAddresses(a, refused)).toEqual([]);
   });
 
   it('many concurrent sign-ups from one address: exactly the limit get through', async () => {
-    const [a, b] = await Promise.all([server({ SIGNUP_MAX_PER_ADDRESS: '5' }), server({ SIGNUP_MAX_PER_ADDRESS: '5' })]);
+    const [a, b] = await Promise.all([
+      server({ SIGNUP_MAX_PER_ADDRESS: '5' }),
+      server({ SIGNUP_MAX_PER_ADDRESS: '5' }),
+    ]);
     const address = uniqueLoopback();
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => signUpFrom(i % 2 ? a : b, address)));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => signUpFrom(i % 2 ? a : b, address)),
+    );
     expect(answers.filter((r) => r.data?.signUp).length).toBe(5);
-    expect(answers.filter((r) => r.errors?.[0]?.extensions?.code === 'RATE_LIMITED').length).toBe(25);
+    expect(answers.filter((r) => r.errors?.[0]?.extensions?.code === 'RATE_LIMITED').length).toBe(
+      25,
+    );
   });
 });
 
@@ -121,13 +149,19 @@ describe('bounded hashing', () => {
     const s = await server({ PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0' });
     const addresses = Array.from({ length: 20 }, () => uniqueLoopback());
     const answers = await Promise.all(addresses.map((from) => signUpFrom(s, from)));
-    const refused = addresses.filter((_, i) => answers[i].errors?.[0]?.extensions?.code === 'RATE_LIMITED');
+    const refused = addresses.filter(
+      (_, i) => answers[i].errors?.[0]?.extensions?.code === 'RATE_LIMITED',
+    );
     const created = answers.filter((r) => r.data?.signUp).length;
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.length + created).toBe(20);
-    expect(answers.find((r) => r.errors)?.errors?.[0]?.message).toBe('Too many sign-ins and sign-ups at once; try again in a moment');
+    expect(answers.find((r) => r.errors)?.errors?.[0]?.message).toBe(
+      'Too many sign-ins and sign-ups at once; try again in a moment',
+    );
     expect(await countedAddresses(s, refused)).toEqual([]);
-    expect(await s.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = 'signup:total'`)).toEqual([{ count: created }]);
+    expect(
+      await s.dataSource.query(`SELECT count FROM rate_limits WHERE bucket = 'signup:total'`),
+    ).toEqual([{ count: created }]);
   });
 });
 
@@ -136,7 +170,11 @@ describe('no hashing when the answer is already decided', () => {
     const s = await server();
     const before = await hashingCounts(s.url);
     expect((await signUpFrom(s, uniqueLoopback())).errors).toBeUndefined();
-    expect(hashingSince(before, await hashingCounts(s.url))).toEqual({ hash: 1, verify: 0, refused: 0 });
+    expect(hashingSince(before, await hashingCounts(s.url))).toEqual({
+      hash: 1,
+      verify: 0,
+      refused: 0,
+    });
   });
 
   it('an email already taken: CONFLICT, without hashing', async () => {
@@ -145,7 +183,9 @@ describe('no hashing when the answer is already decided', () => {
     expect((await signUpFrom(s, uniqueLoopback(), email)).errors).toBeUndefined();
     const before = await hashingCounts(s.url);
     for (const variant of [email, email.toUpperCase(), ` ${email} `]) {
-      expect((await signUpFrom(s, uniqueLoopback(), variant)).errors?.[0]?.extensions?.code).toBe('CONFLICT');
+      expect((await signUpFrom(s, uniqueLoopback(), variant)).errors?.[0]?.extensions?.code).toBe(
+        'CONFLICT',
+      );
     }
     expect(hashingSince(before, await hashingCounts(s.url)).hash).toBe(0);
   });
@@ -161,7 +201,9 @@ describe('no hashing when the answer is already decided', () => {
       [uniqueEmail('long'), 'x'.repeat(300), 'Name'],
       [uniqueEmail('noname'), PASSWORD, '   '],
     ]) {
-      expect((await gql(SIGN_UP, { e, p, n })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect((await gql(SIGN_UP, { e, p, n })).errors?.[0]?.extensions?.code).toBe(
+        'BAD_USER_INPUT',
+      );
     }
     expect(hashingSince(before, await hashingCounts(s.url)).hash).toBe(0);
     expect((await signUpFrom(s, address)).errors).toBeUndefined();
@@ -175,7 +217,10 @@ describe('no hashing when the answer is already decided', () => {
     const before = await hashingCounts(closed.url);
     const email = uniqueEmail('closed');
     const res = await signUpFrom(closed, uniqueLoopback(), email);
-    expect(res.errors?.[0]).toMatchObject({ message: 'Sign-up is disabled on this service', extensions: { code: 'FORBIDDEN' } });
+    expect(res.errors?.[0]).toMatchObject({
+      message: 'Sign-up is disabled on this service',
+      extensions: { code: 'FORBIDDEN' },
+    });
     expect(await users(closed, [email])).toBe(0);
     expect(hashingSince(before, await hashingCounts(closed.url)).hash).toBe(0);
   });

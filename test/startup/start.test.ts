@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { freePort } from '../../src/db/embedded-postgres';
-import { CreateTeamDocument, LogInDocument, SignUpDocument, TeamsDocument } from '../clients/generated/graphql';
+import {
+  CreateTeamDocument,
+  LogInDocument,
+  SignUpDocument,
+  TeamsDocument,
+} from '../clients/generated/graphql';
 import { runAuditVerify } from '../helpers/audit';
 import { graphqlClient, type Gql } from '../helpers/graphql';
 import { startTestServer, TEST_SIGNUP_LIMITS, testDatabaseUrl } from '../helpers/server';
@@ -41,10 +46,26 @@ class Service {
   ) {
     const base = { ...process.env };
     // What a shell running `npm start` would have: none of jest's settings or this run's database.
-    for (const name of ['DATABASE_URL', 'NODE_ENV', 'BOOTSTRAP_ADMIN_EMAIL', 'BOOTSTRAP_ADMIN_PASSWORD', 'PORT', 'HOST', 'DATA_DIR']) delete base[name];
+    for (const name of [
+      'DATABASE_URL',
+      'NODE_ENV',
+      'BOOTSTRAP_ADMIN_EMAIL',
+      'BOOTSTRAP_ADMIN_PASSWORD',
+      'PORT',
+      'HOST',
+      'DATA_DIR',
+    ])
+      delete base[name];
     this.child = spawn(process.execPath, ['-r', '@swc-node/register', 'src/main.ts'], {
       cwd: ROOT,
-      env: { ...base, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
+      env: {
+        ...base,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (chunk) => (this.output += chunk));
@@ -62,7 +83,10 @@ class Service {
   async ready(): Promise<void> {
     const deadline = Date.now() + STARTUP_MS;
     while (Date.now() < deadline) {
-      if (this.exited) throw new Error(`the service exited (${JSON.stringify(this.exited)}) before it was up:\n${this.output}`);
+      if (this.exited)
+        throw new Error(
+          `the service exited (${JSON.stringify(this.exited)}) before it was up:\n${this.output}`,
+        );
       const match = /listening on (http:\/\/\S+?)\/graphql/.exec(this.output);
       if (match) {
         this.url = match[1];
@@ -211,12 +235,18 @@ describe('npm start with an embedded PostgreSQL', () => {
     adminPassword = 'the admin chose this one';
 
     // Something to find again after a restart.
-    const created = await service.gql(CreateTeamDocument, { name: 'Survives restarts' }, { authorization: `Bearer ${token}` });
+    const created = await service.gql(
+      CreateTeamDocument,
+      { name: 'Survives restarts' },
+      { authorization: `Bearer ${token}` },
+    );
     teamId = created.data!.createTeam.id;
 
     // The embedded PostgreSQL runs with its data in DATA_DIR.
     expect(existsSync(path.join(dataDir, 'pgdata', 'PG_VERSION'))).toBe(true);
-    const postgres = descendantsOf(service.child.pid!).filter((p) => p.cmdline.includes(path.join(dataDir, 'pgdata')));
+    const postgres = descendantsOf(service.child.pid!).filter((p) =>
+      p.cmdline.includes(path.join(dataDir, 'pgdata')),
+    );
     expect(postgres.length).toBeGreaterThan(0);
 
     expect(await service.stop()).toEqual({ code: 0, signal: null });
@@ -245,15 +275,28 @@ describe('npm start with an embedded PostgreSQL', () => {
     expect(teamId).not.toBe('');
     const embedded = { DATABASE_URL: undefined, DATA_DIR: dataDir, NODE_ENV: undefined };
     const intact = await runAuditVerify([], 120_000, embedded);
-    expect(intact).toMatchObject({ code: 0, stdout: expect.stringMatching(/all \d+ chains intact/) });
+    expect(intact).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/all \d+ chains intact/),
+    });
 
     // Edit the team's first event as the cluster's superuser (its credentials and port are in
     // DATA_DIR while the service runs), with the append-only triggers off.
     const service = new Service(dataDir, await freePort(), {});
     await service.ready();
-    const { user, password } = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'));
-    const port = readFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[3];
-    const client = new Client({ host: '127.0.0.1', port: Number(port), user, password, database: 'empress' });
+    const { user, password } = JSON.parse(
+      readFileSync(path.join(dataDir, 'credentials.json'), 'utf8'),
+    );
+    const port = readFileSync(path.join(dataDir, 'pgdata', 'postmaster.pid'), 'utf8').split(
+      '\n',
+    )[3];
+    const client = new Client({
+      host: '127.0.0.1',
+      port: Number(port),
+      user,
+      password,
+      database: 'empress',
+    });
     await client.connect();
     try {
       await client.query('BEGIN');
@@ -280,7 +323,10 @@ describe('npm start with an embedded PostgreSQL', () => {
     const dir = freshDataDir();
     const email = 'ops@example.com';
     const password = 'a-long-bootstrap-password-42';
-    const service = new Service(dir, await freePort(), { BOOTSTRAP_ADMIN_EMAIL: email, BOOTSTRAP_ADMIN_PASSWORD: password });
+    const service = new Service(dir, await freePort(), {
+      BOOTSTRAP_ADMIN_EMAIL: email,
+      BOOTSTRAP_ADMIN_PASSWORD: password,
+    });
     await service.ready();
     expect(service.output).toContain(email);
     expect(service.output).not.toContain(password);
@@ -297,7 +343,7 @@ describe('npm start with an embedded PostgreSQL', () => {
 });
 
 describe('npm start with DATABASE_URL', () => {
-  it("uses that database and starts no embedded PostgreSQL", async () => {
+  it('uses that database and starts no embedded PostgreSQL', async () => {
     const dir = freshDataDir();
     const service = new Service(dir, await freePort(), {
       DATABASE_URL: testDatabaseUrl(),
@@ -313,11 +359,17 @@ describe('npm start with DATABASE_URL', () => {
 
     // Nothing in DATA_DIR, and the service started no PostgreSQL (nor anything else).
     expect(readdirSync(dir)).toEqual([]);
-    expect(descendantsOf(service.child.pid!).filter((p) => /postgres|initdb/.test(p.cmdline))).toEqual([]);
+    expect(
+      descendantsOf(service.child.pid!).filter((p) => /postgres|initdb/.test(p.cmdline)),
+    ).toEqual([]);
 
     // An account made through the service is in this run's test database.
     const email = `start-test.${process.pid}.${Date.now()}@example.com`;
-    const signUp = await service.gql(SignUpDocument, { email, password: 'correct horse battery staple', name: 'Via start' });
+    const signUp = await service.gql(SignUpDocument, {
+      email,
+      password: 'correct horse battery staple',
+      name: 'Via start',
+    });
     expect(signUp.errors).toBeUndefined();
     const client = new Client({ connectionString: testDatabaseUrl() });
     await client.connect();

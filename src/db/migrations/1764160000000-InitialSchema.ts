@@ -96,7 +96,9 @@ export class InitialSchema1764160000000 implements MigrationInterface {
         last_used_ip text
       )`);
     await q.query(`CREATE UNIQUE INDEX api_keys_key_key ON api_keys (key)`);
-    await q.query(`CREATE INDEX api_keys_team_id_created_at_idx ON api_keys (team_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE INDEX api_keys_team_id_created_at_idx ON api_keys (team_id, created_at DESC, id DESC)`,
+    );
 
     // The audit log. chain_seq numbers the events of one chain (a team, or the platform when
     // team_id is null); the unique index makes a forked chain impossible even if a writer
@@ -128,12 +130,24 @@ export class InitialSchema1764160000000 implements MigrationInterface {
     await q.query(
       `CREATE UNIQUE INDEX audit_events_chain_key ON audit_events ((coalesce(team_id, '00000000-0000-0000-0000-000000000000'::uuid)), chain_seq)`,
     );
-    await q.query(`CREATE INDEX audit_events_team_seq_idx ON audit_events (team_id, chain_seq DESC)`);
-    await q.query(`CREATE INDEX audit_events_team_key_idx ON audit_events (team_id, api_key_id, chain_seq DESC) WHERE api_key_id IS NOT NULL`);
-    await q.query(`CREATE INDEX audit_events_key_usage_idx ON audit_events (api_key_id, occurred_at) WHERE action = 'apiKey.used'`);
-    await q.query(`CREATE INDEX audit_events_team_action_idx ON audit_events (team_id, action, chain_seq DESC)`);
-    await q.query(`CREATE INDEX audit_events_team_actor_idx ON audit_events (team_id, actor_user_id, chain_seq DESC) WHERE actor_user_id IS NOT NULL`);
-    await q.query(`CREATE INDEX audit_events_team_target_idx ON audit_events (team_id, target_id, chain_seq DESC) WHERE target_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX audit_events_team_seq_idx ON audit_events (team_id, chain_seq DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX audit_events_team_key_idx ON audit_events (team_id, api_key_id, chain_seq DESC) WHERE api_key_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX audit_events_key_usage_idx ON audit_events (api_key_id, occurred_at) WHERE action = 'apiKey.used'`,
+    );
+    await q.query(
+      `CREATE INDEX audit_events_team_action_idx ON audit_events (team_id, action, chain_seq DESC)`,
+    );
+    await q.query(
+      `CREATE INDEX audit_events_team_actor_idx ON audit_events (team_id, actor_user_id, chain_seq DESC) WHERE actor_user_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE INDEX audit_events_team_target_idx ON audit_events (team_id, target_id, chain_seq DESC) WHERE target_id IS NOT NULL`,
+    );
 
     await q.query(`
       CREATE TABLE audit_chain_heads (

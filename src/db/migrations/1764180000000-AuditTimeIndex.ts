@@ -9,7 +9,9 @@ export class AuditTimeIndex1764180000000 implements MigrationInterface {
   name = 'AuditTimeIndex1764180000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE INDEX audit_events_team_time_idx ON audit_events (team_id, occurred_at) INCLUDE (chain_seq)`);
+    await q.query(
+      `CREATE INDEX audit_events_team_time_idx ON audit_events (team_id, occurred_at) INCLUDE (chain_seq)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -13,7 +13,9 @@ export class KeyOwners1764190000000 implements MigrationInterface {
   name = 'KeyOwners1764190000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`ALTER TABLE api_keys ADD COLUMN owner_id uuid REFERENCES users (id) ON DELETE SET NULL`);
+    await q.query(
+      `ALTER TABLE api_keys ADD COLUMN owner_id uuid REFERENCES users (id) ON DELETE SET NULL`,
+    );
     await q.query(`UPDATE api_keys SET owner_id = created_by_id`);
     await q.query(`CREATE INDEX api_keys_team_id_owner_id_idx ON api_keys (team_id, owner_id)`);
     await q.query(`

@@ -29,11 +29,19 @@ export class Invitations1764210000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         responded_at timestamptz
       )`);
-    await q.query(`CREATE UNIQUE INDEX invitations_team_id_email_pending_key ON invitations (team_id, email) WHERE state = 'PENDING'`);
-    await q.query(`CREATE INDEX invitations_email_pending_idx ON invitations (email, expires_at) WHERE state = 'PENDING'`);
-    await q.query(`CREATE INDEX invitations_team_id_created_at_idx ON invitations (team_id, created_at DESC, id DESC)`);
+    await q.query(
+      `CREATE UNIQUE INDEX invitations_team_id_email_pending_key ON invitations (team_id, email) WHERE state = 'PENDING'`,
+    );
+    await q.query(
+      `CREATE INDEX invitations_email_pending_idx ON invitations (email, expires_at) WHERE state = 'PENDING'`,
+    );
+    await q.query(
+      `CREATE INDEX invitations_team_id_created_at_idx ON invitations (team_id, created_at DESC, id DESC)`,
+    );
     // the maintenance job's purge of answered and expired invitations (src/maintenance/retention.ts)
-    await q.query(`CREATE INDEX invitations_closed_at_idx ON invitations ((coalesce(responded_at, expires_at)))`);
+    await q.query(
+      `CREATE INDEX invitations_closed_at_idx ON invitations ((coalesce(responded_at, expires_at)))`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -15,13 +15,19 @@ export class SecurityLog1764220000000 implements MigrationInterface {
   name = 'SecurityLog1764220000000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(`CREATE TABLE security_events (LIKE audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+    await q.query(
+      `CREATE TABLE security_events (LIKE audit_events INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`,
+    );
     await q.query(`ALTER TABLE security_events ADD PRIMARY KEY (id)`);
     // one chain: its positions are unique
-    await q.query(`CREATE UNIQUE INDEX security_events_chain_seq_idx ON security_events (chain_seq)`);
+    await q.query(
+      `CREATE UNIQUE INDEX security_events_chain_seq_idx ON security_events (chain_seq)`,
+    );
     await q.query(`CREATE INDEX security_events_time_idx ON security_events (occurred_at)`);
     await q.query(`CREATE INDEX security_events_ip_idx ON security_events (ip, occurred_at)`);
-    await q.query(`CREATE INDEX security_events_team_idx ON security_events (team_id, occurred_at) WHERE team_id IS NOT NULL`);
+    await q.query(
+      `CREATE INDEX security_events_team_idx ON security_events (team_id, occurred_at) WHERE team_id IS NOT NULL`,
+    );
     await q.query(`CREATE TABLE security_chain_heads (LIKE audit_chain_heads INCLUDING ALL)`);
 
     await q.query(`

@@ -56,11 +56,17 @@ export class ApiKeyCache {
       .addSelect('owner.is_platform_admin', 'owner_is_platform_admin')
       .addSelect('mp.permissions', 'owner_permissions')
       .where('k.key = :publicKey', { publicKey })
-      .getRawAndEntities<{ owner_is_platform_admin: boolean | null; owner_permissions: string[] | null }>();
+      .getRawAndEntities<{
+        owner_is_platform_admin: boolean | null;
+        owner_permissions: string[] | null;
+      }>();
     const [key] = entities;
     if (!key) return null;
     const { owner_is_platform_admin: isPlatformAdmin, owner_permissions: permissions } = raw[0];
-    const owner = isPlatformAdmin === null ? null : personPermissions({ isPlatformAdmin }, permissions ? new Set(permissions) : null);
+    const owner =
+      isPlatformAdmin === null
+        ? null
+        : personPermissions({ isPlatformAdmin }, permissions ? new Set(permissions) : null);
     return { key, owner };
   }
 
@@ -69,7 +75,8 @@ export class ApiKeyCache {
     if (!change) return this.entries.clear();
     if (change.key) this.entries.delete(change.key);
     if (change.team) {
-      for (const [publicKey, entry] of this.entries) if (entry.found.key.teamId === change.team) this.entries.delete(publicKey);
+      for (const [publicKey, entry] of this.entries)
+        if (entry.found.key.teamId === change.team) this.entries.delete(publicKey);
     }
   }
 }

@@ -114,7 +114,9 @@ export class ApiKeyChangeFeed {
     work: (m: EntityManager, tell: (change: KeyChange) => Promise<void>) => Promise<T>,
   ): Promise<T> {
     const nonces: string[] = [];
-    const result = await dataSource.transaction((m) => work(m, async (change) => void nonces.push(await this.notify(m, change))));
+    const result = await dataSource.transaction((m) =>
+      work(m, async (change) => void nonces.push(await this.notify(m, change))),
+    );
     await Promise.all(nonces.map((nonce) => this.delivered(nonce)));
     return result;
   }
@@ -127,8 +129,14 @@ export class ApiKeyChangeFeed {
       [LISTENING],
     );
     // Registered before the commit: acks can arrive before the committing code gets to delivered().
-    this.expect(nonce, listeners.map((l) => l.pid));
-    await manager.query(`SELECT pg_notify($1, $2)`, [CHANNEL, JSON.stringify({ key: change.key, team: change.team, nonce })]);
+    this.expect(
+      nonce,
+      listeners.map((l) => l.pid),
+    );
+    await manager.query(`SELECT pg_notify($1, $2)`, [
+      CHANNEL,
+      JSON.stringify({ key: change.key, team: change.team, nonce }),
+    ]);
     return nonce;
   }
 
@@ -161,7 +169,11 @@ export class ApiKeyChangeFeed {
     if (listeners.length === 0) done();
   }
 
-  private onNotification(connection: Connection, channel: string, payloadText: string | undefined): void {
+  private onNotification(
+    connection: Connection,
+    channel: string,
+    payloadText: string | undefined,
+  ): void {
     if (channel === ACK_CHANNEL) {
       const [nonce, from] = (payloadText ?? '').split(' ');
       const waiter = this.waiters.get(nonce);
@@ -175,23 +187,35 @@ export class ApiKeyChangeFeed {
     } catch {
       // a malformed payload still means "something changed": drop everything
     }
-    const change = typeof payload.key === 'string' || typeof payload.team === 'string' ? { key: payload.key, team: payload.team } : null;
+    const change =
+      typeof payload.key === 'string' || typeof payload.team === 'string'
+        ? { key: payload.key, team: payload.team }
+        : null;
     for (const handler of this.handlers) handler(change);
     // Evicted: say so, so that the instance that made the change can return.
     if (payload.nonce) {
-      void connection.run(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, `${payload.nonce} ${connection.pid}`]).catch(() => undefined);
+      void connection
+        .run(`SELECT pg_notify($1, $2)`, [ACK_CHANNEL, `${payload.nonce} ${connection.pid}`])
+        .catch(() => undefined);
     }
   }
 
   private async connect(): Promise<void> {
-    const client = new Client({ connectionString: this.connectionString, application_name: NOT_LISTENING });
+    const client = new Client({
+      connectionString: this.connectionString,
+      application_name: NOT_LISTENING,
+    });
     const connection: Connection = { client, pid: 0, run: serialized(client) };
-    client.on('notification', (message) => this.onNotification(connection, message.channel, message.payload));
+    client.on('notification', (message) =>
+      this.onNotification(connection, message.channel, message.payload),
+    );
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     try {
       await client.connect();
-      connection.pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      connection.pid = (
+        await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+      ).rows[0].pid;
       await connection.run(`LISTEN ${CHANNEL}`);
       await connection.run(`LISTEN ${ACK_CHANNEL}`);
       // Changes made while we were not listening are unknown: start from an empty cache.

@@ -15,15 +15,21 @@ export const MAX_ALLOWED_IPS = 100;
  * one), and never one of this API's permissions that the person creating it lacks (FORBIDDEN).
  */
 export function checkScopes(scopes: readonly string[], held: ReadonlySet<string>): string[] {
-  if (scopes.length > MAX_SCOPES) throw badInput(`scopes may hold at most ${MAX_SCOPES} entries`, 'scopes');
+  if (scopes.length > MAX_SCOPES)
+    throw badInput(`scopes may hold at most ${MAX_SCOPES} entries`, 'scopes');
   const unique = [...new Set(scopes.map((s) => s.trim()))];
   for (const scope of unique) {
-    if (!SCOPE.test(scope)) throw badInput('scopes must look like resource:action, e.g. orders:read', 'scopes');
+    if (!SCOPE.test(scope))
+      throw badInput('scopes must look like resource:action, e.g. orders:read', 'scopes');
     const resource = scope.slice(0, scope.indexOf(':'));
     if (OWN_RESOURCES.has(resource)) {
-      if (!isPermission(scope)) throw badInput('scopes names a permission of this API that does not exist', 'scopes');
+      if (!isPermission(scope))
+        throw badInput('scopes names a permission of this API that does not exist', 'scopes');
       if (!isApiKeyGrantable(scope)) {
-        throw badInput('An API key cannot hold a permission that changes keys, members, roles or teams', 'scopes');
+        throw badInput(
+          'An API key cannot hold a permission that changes keys, members, roles or teams',
+          'scopes',
+        );
       }
       if (!held.has(scope)) throw forbidden("You can't give a key a permission you don't hold");
     }
@@ -32,10 +38,15 @@ export function checkScopes(scopes: readonly string[], held: ReadonlySet<string>
 }
 
 export function checkAllowedIps(entries: readonly string[]): string[] {
-  if (entries.length > MAX_ALLOWED_IPS) throw badInput(`allowedIps may hold at most ${MAX_ALLOWED_IPS} entries`, 'allowedIps');
+  if (entries.length > MAX_ALLOWED_IPS)
+    throw badInput(`allowedIps may hold at most ${MAX_ALLOWED_IPS} entries`, 'allowedIps');
   const normalized = entries.map((entry) => {
     const ip = normalizeAllowedIp(entry);
-    if (!ip) throw badInput('allowedIps holds an entry that is neither an address nor a CIDR block', 'allowedIps');
+    if (!ip)
+      throw badInput(
+        'allowedIps holds an entry that is neither an address nor a CIDR block',
+        'allowedIps',
+      );
     return ip;
   });
   return [...new Set(normalized)];
@@ -44,6 +55,7 @@ export function checkAllowedIps(entries: readonly string[]): string[] {
 export function checkExpiry(expiresAt: Date | null | undefined): Date | null {
   if (expiresAt === undefined || expiresAt === null) return null;
   requireTime(expiresAt, 'expiresAt');
-  if (expiresAt.getTime() <= Date.now()) throw badInput('expiresAt must be in the future', 'expiresAt');
+  if (expiresAt.getTime() <= Date.now())
+    throw badInput('expiresAt must be in the future', 'expiresAt');
   return expiresAt;
 }

@@ -42,7 +42,12 @@ interface Asking {
   buckets: { address: string[]; gateway: string[] };
 }
 
-const REFUSED = (code: VerificationCode): VerifyResult => ({ code, apiKey: null, scopes: [], principal: null });
+const REFUSED = (code: VerificationCode): VerifyResult => ({
+  code,
+  apiKey: null,
+  scopes: [],
+  principal: null,
+});
 
 // Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
 const DUMMY_DIGEST = sha256('empress-unknown-key');
@@ -86,7 +91,10 @@ export class ApiKeyVerifier {
   private async check(request: VerifyRequest): Promise<VerifyResult> {
     const asking = this.whoIsAsking(request);
     const { buckets } = asking;
-    if (this.limits.address.isBlocked(buckets.address) || this.limits.gateway.isBlocked(buckets.gateway)) {
+    if (
+      this.limits.address.isBlocked(buckets.address) ||
+      this.limits.gateway.isBlocked(buckets.gateway)
+    ) {
       return REFUSED(VerificationCode.RATE_LIMITED);
     }
 
@@ -97,7 +105,9 @@ export class ApiKeyVerifier {
     }
 
     const found = await this.cache.find(request.key);
-    const matches = digestsEqual(found?.key.secretDigest ?? DUMMY_DIGEST, sha256(request.secret)) && found !== null;
+    const matches =
+      digestsEqual(found?.key.secretDigest ?? DUMMY_DIGEST, sha256(request.secret)) &&
+      found !== null;
     if (!found || !matches) {
       await this.limits.address.recordFailure(buckets.address);
       if (buckets.gateway.length) await this.limits.gateway.recordFailure(buckets.gateway);
@@ -107,7 +117,12 @@ export class ApiKeyVerifier {
 
     const apiKey = found.key;
     const scopes = effectiveScopes(apiKey.scopes, found.owner);
-    const code = this.stateOf(apiKey, scopes, request.requiredScopes ?? [], asking.clientIp ?? request.caller.ip);
+    const code = this.stateOf(
+      apiKey,
+      scopes,
+      request.requiredScopes ?? [],
+      asking.clientIp ?? request.caller.ip,
+    );
     this.trace(request, apiKey, code, asking);
     if (code !== VerificationCode.VALID) return { code, apiKey, scopes, principal: null };
     const permissions = keyPermissions(apiKey.scopes, found.owner);
@@ -128,21 +143,42 @@ export class ApiKeyVerifier {
     const clientIp = request.clientIp ? normalizeIp(request.clientIp) : null;
     const callerIp = request.caller.ip;
     const caller = callerIp ?? 'unknown';
-    const forClient = clientIp !== null && clientIp !== callerIp && callerIp !== null && this.trusted(callerIp, 0);
-    if (!forClient) return { clientIp, clientTrusted: false, buckets: { address: [`caller:${caller}`], gateway: [] } };
-    return { clientIp, clientTrusted: true, buckets: { address: [`client:${clientIp}`], gateway: [`gateway:${caller}`] } };
+    const forClient =
+      clientIp !== null && clientIp !== callerIp && callerIp !== null && this.trusted(callerIp, 0);
+    if (!forClient)
+      return {
+        clientIp,
+        clientTrusted: false,
+        buckets: { address: [`caller:${caller}`], gateway: [] },
+      };
+    return {
+      clientIp,
+      clientTrusted: true,
+      buckets: { address: [`client:${clientIp}`], gateway: [`gateway:${caller}`] },
+    };
   }
 
-  private stateOf(apiKey: ApiKey, scopes: readonly string[], requiredScopes: readonly string[], ip: string | null): VerificationCode {
+  private stateOf(
+    apiKey: ApiKey,
+    scopes: readonly string[],
+    requiredScopes: readonly string[],
+    ip: string | null,
+  ): VerificationCode {
     const status = apiKeyStatus(apiKey);
     if (status === ApiKeyStatus.REVOKED) return VerificationCode.REVOKED;
     if (status === ApiKeyStatus.EXPIRED) return VerificationCode.EXPIRED;
     if (!ipAllowed(apiKey.allowedIps, ip)) return VerificationCode.IP_NOT_ALLOWED;
-    if (!requiredScopes.every((scope) => scopes.includes(scope))) return VerificationCode.INSUFFICIENT_SCOPE;
+    if (!requiredScopes.every((scope) => scopes.includes(scope)))
+      return VerificationCode.INSUFFICIENT_SCOPE;
     return VerificationCode.VALID;
   }
 
-  private trace(request: VerifyRequest, apiKey: ApiKey, code: VerificationCode, asking: Asking): void {
+  private trace(
+    request: VerifyRequest,
+    apiKey: ApiKey,
+    code: VerificationCode,
+    asking: Asking,
+  ): void {
     const { caller } = request;
     this.usage.record({
       apiKey,
@@ -151,7 +187,8 @@ export class ApiKeyVerifier {
       operation: request.operation,
       requiredScopes: request.requiredScopes ? [...request.requiredScopes] : undefined,
       ip: asking.clientTrusted ? asking.clientIp : caller.ip,
-      claimedClientIp: asking.clientTrusted || asking.clientIp === caller.ip ? null : asking.clientIp,
+      claimedClientIp:
+        asking.clientTrusted || asking.clientIp === caller.ip ? null : asking.clientIp,
       userAgent: caller.userAgent,
       requestId: caller.requestId,
       clientRequestId: caller.clientRequestId,

@@ -1,5 +1,11 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import {
+  Column,
+  CreateDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
 
 export enum ApiKeyStatus {
   ACTIVE = 'ACTIVE',
@@ -17,7 +23,9 @@ registerEnumType(ApiKeyStatus, {
   },
 });
 
-@ObjectType({ description: 'An API key of a team. Its secret is never part of it: see ApiKeyWithSecret.' })
+@ObjectType({
+  description: 'An API key of a team. Its secret is never part of it: see ApiKeyWithSecret.',
+})
 @Entity('api_keys')
 export class ApiKey {
   @Field(() => ID, { description: 'Stable identifier of the key (UUID); not the key itself.' })
@@ -51,11 +59,17 @@ export class ApiKey {
   @Column('integer', { default: 1 })
   secretVersion!: number;
 
-  @Field(() => Date, { nullable: true, description: 'When the secret was last regenerated (UTC); null if never.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the secret was last regenerated (UTC); null if never.',
+  })
   @Column('timestamptz', { nullable: true })
   secretRegeneratedAt!: Date | null;
 
-  @Field(() => [String], { description: 'What an application may do with the key: read permissions of this API and application scopes such as orders:read.' })
+  @Field(() => [String], {
+    description:
+      'What an application may do with the key: read permissions of this API and application scopes such as orders:read.',
+  })
   @Column('text', { array: true, default: () => "'{}'" })
   scopes!: string[];
 
@@ -63,11 +77,17 @@ export class ApiKey {
   @Column('text', { array: true, default: () => "'{}'" })
   allowedIps!: string[];
 
-  @Field(() => Date, { nullable: true, description: 'After this time (UTC) the key is EXPIRED; null: never expires.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'After this time (UTC) the key is EXPIRED; null: never expires.',
+  })
   @Column('timestamptz', { nullable: true })
   expiresAt!: Date | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the key was revoked (UTC); null while it is not.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the key was revoked (UTC); null while it is not.',
+  })
   @Column('timestamptz', { nullable: true })
   revokedAt!: Date | null;
 
@@ -85,7 +105,10 @@ export class ApiKey {
   @UpdateDateColumn({ type: 'timestamptz' })
   updatedAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: 'Last time the key was presented (UTC); may lag real use by a few seconds.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Last time the key was presented (UTC); may lag real use by a few seconds.',
+  })
   @Column('timestamptz', { nullable: true })
   lastUsedAt!: Date | null;
 
@@ -99,7 +122,10 @@ export class ApiKey {
   }
 }
 
-export function apiKeyStatus(key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>, now = new Date()): ApiKeyStatus {
+export function apiKeyStatus(
+  key: Pick<ApiKey, 'revokedAt' | 'expiresAt'>,
+  now = new Date(),
+): ApiKeyStatus {
   if (key.revokedAt) return ApiKeyStatus.REVOKED;
   if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return ApiKeyStatus.EXPIRED;
   return ApiKeyStatus.ACTIVE;

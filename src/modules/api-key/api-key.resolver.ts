@@ -21,78 +21,126 @@ import {
 @Resolver(() => ApiKey)
 export class ApiKeyResolver {
   @Query(() => ApiKey, { description: 'One API key (never its secret).' })
-  apiKey(@Arg('id', () => ID, { description: 'Id of the key (not the public key).' }) id: string, @Ctx() { services }: GraphQLContext): Promise<ApiKey> {
+  apiKey(
+    @Arg('id', () => ID, { description: 'Id of the key (not the public key).' }) id: string,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<ApiKey> {
     return services.apiKeys.get(requireId(id, 'id'));
   }
 
   @Query(() => ApiKeyConnection, { description: "A page of a team's API keys, newest first." })
   apiKeys(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
-    @Arg('status', () => ApiKeyStatus, { nullable: true, description: 'Only keys with this status.' }) status: ApiKeyStatus | null,
+    @Arg('status', () => ApiKeyStatus, {
+      nullable: true,
+      description: 'Only keys with this status.',
+    })
+    status: ApiKeyStatus | null,
     @Arg('needsOwner', () => Boolean, {
       nullable: true,
-      description: 'true: only keys whose owner has left the team (they need a new owner: transferApiKey); false: only the others.',
+      description:
+        'true: only keys whose owner has left the team (they need a new owner: transferApiKey); false: only the others.',
     })
     needsOwner: boolean | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 100 (larger values give 100).' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Arg('first', () => Int, {
+      nullable: true,
+      defaultValue: 50,
+      description: 'Page size, 0 to 100 (larger values give 100).',
+    })
+    first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' })
+    after: string | null,
     @Ctx() { services }: GraphQLContext,
   ): Promise<ApiKeyConnection> {
     return services.apiKeys.list(requireId(teamId, 'teamId'), { status, needsOwner, first, after });
   }
 
   @Mutation(() => ApiKeyWithSecret, {
-    description: 'Create a key, owned by its creator. The secret is in this answer only: copy it now. Its API permissions must be ones the creator holds.',
+    description:
+      'Create a key, owned by its creator. The secret is in this answer only: copy it now. Its API permissions must be ones the creator holds.',
   })
   createApiKey(
-    @Arg('input', () => CreateApiKeyInput, { description: 'The new key.' }) input: CreateApiKeyInput,
+    @Arg('input', () => CreateApiKeyInput, { description: 'The new key.' })
+    input: CreateApiKeyInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ApiKeyWithSecret> {
     return ctx.services.apiKeys.create(ctx.actor, input);
   }
 
-  @Mutation(() => ApiKey, { description: 'Change name, description, scopes, expiry or allowed addresses. New scopes may only name API permissions the caller holds.' })
+  @Mutation(() => ApiKey, {
+    description:
+      'Change name, description, scopes, expiry or allowed addresses. New scopes may only name API permissions the caller holds.',
+  })
   updateApiKey(
     @Arg('id', () => ID, { description: 'The key to change.' }) id: string,
-    @Arg('input', () => UpdateApiKeyInput, { description: 'The changes.' }) input: UpdateApiKeyInput,
+    @Arg('input', () => UpdateApiKeyInput, { description: 'The changes.' })
+    input: UpdateApiKeyInput,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<ApiKey> {
     return services.apiKeys.update(actor, requireId(id, 'id'), input);
   }
 
   @Mutation(() => ApiKeyWithSecret, {
-    description: 'Issue a new secret; the previous one stops working at once, everywhere. The new secret is shown only here.',
+    description:
+      'Issue a new secret; the previous one stops working at once, everywhere. The new secret is shown only here.',
   })
-  regenerateApiKeySecret(@Arg('id', () => ID, { description: 'The key.' }) id: string, @Ctx() ctx: GraphQLContext): Promise<ApiKeyWithSecret> {
+  regenerateApiKeySecret(
+    @Arg('id', () => ID, { description: 'The key.' }) id: string,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<ApiKeyWithSecret> {
     return ctx.services.apiKeys.regenerate(ctx.actor, requireId(id, 'id'));
   }
 
-  @Mutation(() => ApiKey, { description: 'Revoke a key for good; it is refused everywhere from the moment this returns.' })
-  revokeApiKey(@Arg('id', () => ID, { description: 'The key.' }) id: string, @Ctx() { actor, services }: GraphQLContext): Promise<ApiKey> {
+  @Mutation(() => ApiKey, {
+    description: 'Revoke a key for good; it is refused everywhere from the moment this returns.',
+  })
+  revokeApiKey(
+    @Arg('id', () => ID, { description: 'The key.' }) id: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<ApiKey> {
     return services.apiKeys.revoke(actor, requireId(id, 'id'));
   }
 
   @Mutation(() => ApiKey, {
     description:
-      "Hand a key to another member of its team, who becomes answerable for it. The new owner must hold every API permission in its scopes.",
+      'Hand a key to another member of its team, who becomes answerable for it. The new owner must hold every API permission in its scopes.',
   })
   transferApiKey(
     @Arg('id', () => ID, { description: 'The key.' }) id: string,
-    @Arg('toMembershipId', () => ID, { description: 'The membership of the new owner, in the same team.' }) toMembershipId: string,
+    @Arg('toMembershipId', () => ID, {
+      description: 'The membership of the new owner, in the same team.',
+    })
+    toMembershipId: string,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<ApiKey> {
-    return services.apiKeys.transfer(actor, requireId(id, 'id'), requireId(toMembershipId, 'toMembershipId'));
+    return services.apiKeys.transfer(
+      actor,
+      requireId(id, 'id'),
+      requireId(toMembershipId, 'toMembershipId'),
+    );
   }
 
-  @Mutation(() => ApiKeyVerification, { description: 'for gateways and platform services; needs no session; rate limited per client address' })
+  @Mutation(() => ApiKeyVerification, {
+    description:
+      'for gateways and platform services; needs no session; rate limited per client address',
+  })
   async verifyApiCredentials(
     @Arg('key', { description: 'The public API key (empk_...).' }) key: string,
     @Arg('secret', { description: 'The API secret (emps_...).' }) secret: string,
-    @Arg('requiredScopes', () => [String], { nullable: true, description: 'Scopes the key must hold for VALID.' }) requiredScopes: string[] | null,
-    @Arg('clientIp', () => String, { nullable: true, description: "The end client's address, checked against allowedIps." }) clientIp: string | null,
+    @Arg('requiredScopes', () => [String], {
+      nullable: true,
+      description: 'Scopes the key must hold for VALID.',
+    })
+    requiredScopes: string[] | null,
+    @Arg('clientIp', () => String, {
+      nullable: true,
+      description: "The end client's address, checked against allowedIps.",
+    })
+    clientIp: string | null,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<ApiKeyVerification> {
-    if (clientIp != null && !isIpAddress(normalizeIp(clientIp))) throw badInput('clientIp is not an IP address', 'clientIp');
+    if (clientIp != null && !isIpAddress(normalizeIp(clientIp)))
+      throw badInput('clientIp is not an IP address', 'clientIp');
     const { code, apiKey, scopes } = await services.verifier.verify({
       key,
       secret,
@@ -115,45 +163,70 @@ export class ApiKeyResolver {
     return (await loaders.team.load(key.teamId)) ?? Promise.reject(notFound('Team'));
   }
 
-  @FieldResolver(() => User, { nullable: true, description: 'Who created the key; null if that account is gone or it was made by the system.' })
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: 'Who created the key; null if that account is gone or it was made by the system.',
+  })
   createdBy(@Root() key: ApiKey, @Ctx() { loaders }: GraphQLContext): Promise<User | null> | null {
     return key.createdById ? loaders.user.load(key.createdById) : null;
   }
 
   @FieldResolver(() => User, {
     nullable: true,
-    description: 'the member answerable for the key: its creator, or whom it was transferred to; null once they left the team',
+    description:
+      'the member answerable for the key: its creator, or whom it was transferred to; null once they left the team',
   })
   owner(@Root() key: ApiKey, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
     return ownerOf(key, loaders);
   }
 
   @FieldResolver(() => [String], {
-    description: 'what the key can do right now: its API permissions cut to what its owner holds today, plus its application scopes',
+    description:
+      'what the key can do right now: its API permissions cut to what its owner holds today, plus its application scopes',
   })
-  async effectiveScopes(@Root() key: ApiKey, @Ctx() { loaders }: GraphQLContext): Promise<string[]> {
+  async effectiveScopes(
+    @Root() key: ApiKey,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<string[]> {
     return effectiveScopes(key.scopes, await ownerPermissions(key, loaders));
   }
 
-  @FieldResolver(() => Boolean, { description: 'what the caller may do with this key, from the same rules the server enforces' })
+  @FieldResolver(() => Boolean, {
+    description: 'what the caller may do with this key, from the same rules the server enforces',
+  })
   viewerCanUpdate(@Root() key: ApiKey, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     return viewerCan('update', key, ctx);
   }
 
-  @FieldResolver(() => Boolean, { description: 'whether the caller may regenerate its secret, from the same rules the server enforces' })
+  @FieldResolver(() => Boolean, {
+    description:
+      'whether the caller may regenerate its secret, from the same rules the server enforces',
+  })
   viewerCanRegenerate(@Root() key: ApiKey, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     return viewerCan('regenerate', key, ctx);
   }
 
-  @FieldResolver(() => Boolean, { description: 'whether the caller may revoke it, from the same rules the server enforces' })
+  @FieldResolver(() => Boolean, {
+    description: 'whether the caller may revoke it, from the same rules the server enforces',
+  })
   viewerCanRevoke(@Root() key: ApiKey, @Ctx() ctx: GraphQLContext): Promise<boolean> {
     return viewerCan('revoke', key, ctx);
   }
 }
 
 /** The key policy's answer for the caller (a revoked key can't be changed, only revoked again). */
-async function viewerCan(action: KeyAction, key: ApiKey, { actor }: GraphQLContext): Promise<boolean> {
+async function viewerCan(
+  action: KeyAction,
+  key: ApiKey,
+  { actor }: GraphQLContext,
+): Promise<boolean> {
   const p = actor.principal;
   if (p.type !== 'USER' || (key.revokedAt && action !== 'revoke')) return false;
-  return keyActionRefusal(action, { userId: p.user.id, permissions: await actor.access.held(key.teamId) }, key) === null;
+  return (
+    keyActionRefusal(
+      action,
+      { userId: p.user.id, permissions: await actor.access.held(key.teamId) },
+      key,
+    ) === null
+  );
 }

@@ -79,7 +79,14 @@ export class ApiKeyService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'ApiKey',
         targetId: apiKey.id,
-        metadata: { key: apiKey.key, name, scopes, allowedIps, expiresAt, secretLast4: apiKey.secretLast4 },
+        metadata: {
+          key: apiKey.key,
+          name,
+          scopes,
+          allowedIps,
+          expiresAt,
+          secretLast4: apiKey.secretLast4,
+        },
       });
       return { apiKey, secret };
     });
@@ -88,12 +95,16 @@ export class ApiKeyService {
   async update(actor: Actor, id: string, input: UpdateApiKeyInput): Promise<ApiKey> {
     const changes: Partial<ApiKey> = {};
     if (input.name != null) changes.name = requireName(input.name, 'name');
-    if (input.description !== undefined) changes.description = optionalText(input.description, 'description');
+    if (input.description !== undefined)
+      changes.description = optionalText(input.description, 'description');
     if (input.expiresAt !== undefined) changes.expiresAt = checkExpiry(input.expiresAt);
     if (input.allowedIps != null) changes.allowedIps = checkAllowedIps(input.allowedIps);
     return this.changeKey(actor, id, 'update', 'apiKey.updated', async (m, key) => {
-      if (input.scopes != null) changes.scopes = checkScopes(input.scopes, await actor.access.held(key.teamId));
-      const before = Object.fromEntries(Object.keys(changes).map((field) => [field, key[field as keyof ApiKey]]));
+      if (input.scopes != null)
+        changes.scopes = checkScopes(input.scopes, await actor.access.held(key.teamId));
+      const before = Object.fromEntries(
+        Object.keys(changes).map((field) => [field, key[field as keyof ApiKey]]),
+      );
       Object.assign(key, changes);
       const saved = await m.save(key);
       return { result: saved, metadata: { changed: Object.keys(changes), before, after: changes } };
@@ -106,17 +117,26 @@ export class ApiKeyService {
    */
   async regenerate(actor: Actor, id: string): Promise<KeyWithSecret> {
     const secret = newApiSecret();
-    const apiKey = await this.changeKey(actor, id, 'regenerate', 'apiKey.secretRegenerated', async (m, key) => {
-      await m.query(
-        `UPDATE api_keys
+    const apiKey = await this.changeKey(
+      actor,
+      id,
+      'regenerate',
+      'apiKey.secretRegenerated',
+      async (m, key) => {
+        await m.query(
+          `UPDATE api_keys
             SET secret_digest = $2, secret_last4 = $3, secret_version = secret_version + 1,
                 secret_regenerated_at = now(), updated_at = now()
           WHERE id = $1`,
-        [key.id, sha256(secret), lastFour(secret)],
-      );
-      const fresh = await m.getRepository(ApiKey).findOneByOrFail({ id: key.id });
-      return { result: fresh, metadata: { secretVersion: fresh.secretVersion, secretLast4: fresh.secretLast4 } };
-    });
+          [key.id, sha256(secret), lastFour(secret)],
+        );
+        const fresh = await m.getRepository(ApiKey).findOneByOrFail({ id: key.id });
+        return {
+          result: fresh,
+          metadata: { secretVersion: fresh.secretVersion, secretLast4: fresh.secretLast4 },
+        };
+      },
+    );
     return { apiKey, secret };
   }
 
@@ -138,15 +158,22 @@ export class ApiKeyService {
   async transfer(actor: Actor, id: string, toMembershipId: string): Promise<ApiKey> {
     return this.changeKey(actor, id, 'transfer', 'apiKey.transferred', async (m, key) => {
       await lockTeam(m, key.teamId);
-      const to = await m.getRepository(Membership).findOneBy({ id: toMembershipId, teamId: key.teamId });
+      const to = await m
+        .getRepository(Membership)
+        .findOneBy({ id: toMembershipId, teamId: key.teamId });
       if (!to) throw notFound('Membership');
       if (missingFrom(await permissionsOfMember(m, to), apiPermissionsOf(key.scopes)).length > 0) {
-        throw forbidden("The new owner must hold every permission of this API that the key's scopes name");
+        throw forbidden(
+          "The new owner must hold every permission of this API that the key's scopes name",
+        );
       }
       const from = key.ownerId;
       key.ownerId = to.userId;
       await m.save(key);
-      return { result: key, metadata: { fromUserId: from, toUserId: to.userId, toMembershipId: to.id } };
+      return {
+        result: key,
+        metadata: { fromUserId: from, toUserId: to.userId, toMembershipId: to.id },
+      };
     });
   }
 
@@ -159,19 +186,30 @@ export class ApiKeyService {
   /** Newest first; keyset pagination on (created_at, id), so pages hold steady as keys are added. */
   async list(
     teamId: string,
-    options: { status?: ApiKeyStatus | null; needsOwner?: boolean | null; first?: number | null; after?: string | null },
+    options: {
+      status?: ApiKeyStatus | null;
+      needsOwner?: boolean | null;
+      first?: number | null;
+      after?: string | null;
+    },
   ): Promise<KeyPage> {
     const first = options.first ?? 50;
     if (!Number.isInteger(first) || first < 0) throw badInput('first must be 0 or more', 'first');
     const limit = Math.min(first, MAX_API_KEY_PAGE);
     const conditions = ['k.team_id = $1'];
     const params: unknown[] = [teamId];
-    if (options.status === ApiKeyStatus.ACTIVE) conditions.push('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())');
-    if (options.status === ApiKeyStatus.EXPIRED) conditions.push('k.revoked_at IS NULL AND k.expires_at <= now()');
+    if (options.status === ApiKeyStatus.ACTIVE)
+      conditions.push('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())');
+    if (options.status === ApiKeyStatus.EXPIRED)
+      conditions.push('k.revoked_at IS NULL AND k.expires_at <= now()');
     if (options.status === ApiKeyStatus.REVOKED) conditions.push('k.revoked_at IS NOT NULL');
-    if (options.needsOwner != null) conditions.push(`${options.needsOwner ? '' : 'NOT '}(${OWNER_LEFT})`);
+    if (options.needsOwner != null)
+      conditions.push(`${options.needsOwner ? '' : 'NOT '}(${OWNER_LEFT})`);
     const where = conditions.join(' AND ');
-    const [{ total }]: { total: number }[] = await this.dataSource.query(`SELECT count(*)::int AS total FROM api_keys k WHERE ${where}`, params);
+    const [{ total }]: { total: number }[] = await this.dataSource.query(
+      `SELECT count(*)::int AS total FROM api_keys k WHERE ${where}`,
+      params,
+    );
 
     let pageWhere = where;
     const pageParams = [...params];
@@ -188,12 +226,21 @@ export class ApiKeyService {
       pageParams,
     );
     const pageIds = ids.slice(0, limit).map((r) => r.id);
-    const keys = pageIds.length ? await this.dataSource.getRepository(ApiKey).createQueryBuilder('k').whereInIds(pageIds).getMany() : [];
+    const keys = pageIds.length
+      ? await this.dataSource
+          .getRepository(ApiKey)
+          .createQueryBuilder('k')
+          .whereInIds(pageIds)
+          .getMany()
+      : [];
     const byId = new Map(keys.map((k) => [k.id, k]));
     const edges = pageIds.map((id) => ({ cursor: encodeCursor(id), node: byId.get(id)! }));
     return {
       edges,
-      pageInfo: { hasNextPage: ids.length > limit, endCursor: edges.length ? edges[edges.length - 1].cursor : null },
+      pageInfo: {
+        hasNextPage: ids.length > limit,
+        endCursor: edges.length ? edges[edges.length - 1].cursor : null,
+      },
       totalCount: total,
     };
   }
@@ -203,7 +250,10 @@ export class ApiKeyService {
    * cursor of this list: bad input, not a silently empty page.
    */
   private async requireKeyOfTeam(teamId: string, keyId: string): Promise<void> {
-    const rows: unknown[] = await this.dataSource.query(`SELECT 1 FROM api_keys WHERE id = $1 AND team_id = $2`, [keyId, teamId]);
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 FROM api_keys WHERE id = $1 AND team_id = $2`,
+      [keyId, teamId],
+    );
     if (rows.length === 0) throw badInput('after is not a cursor of this list', 'after');
   }
 
@@ -218,14 +268,27 @@ export class ApiKeyService {
     id: string,
     action: KeyAction,
     auditAction: AuditAction,
-    apply: (m: EntityManager, key: ApiKey) => Promise<{ result: T; metadata: Record<string, unknown> }>,
+    apply: (
+      m: EntityManager,
+      key: ApiKey,
+    ) => Promise<{ result: T; metadata: Record<string, unknown> }>,
   ): Promise<T> {
     return this.feed.transaction(this.dataSource, async (m, tell) => {
-      const key = await m.getRepository(ApiKey).createQueryBuilder('k').setLock('pessimistic_write').where('k.id = :id', { id }).getOne();
+      const key = await m
+        .getRepository(ApiKey)
+        .createQueryBuilder('k')
+        .setLock('pessimistic_write')
+        .where('k.id = :id', { id })
+        .getOne();
       if (!key) throw notFound('ApiKey');
-      const refusal = keyActionRefusal(action, { userId: personOf(actor).user.id, permissions: await actor.access.held(key.teamId) }, key);
+      const refusal = keyActionRefusal(
+        action,
+        { userId: personOf(actor).user.id, permissions: await actor.access.held(key.teamId) },
+        key,
+      );
       if (refusal) throw forbidden(refusal);
-      if (key.revokedAt && action !== 'revoke') throw conflict('This key is revoked; revoked keys cannot be changed');
+      if (key.revokedAt && action !== 'revoke')
+        throw conflict('This key is revoked; revoked keys cannot be changed');
       const { result, metadata } = await apply(m, key);
       await this.audit.record(m, actor, {
         teamId: key.teamId,

@@ -14,22 +14,34 @@ registerEnumType(VerificationCode, {
   name: 'VerificationCode',
   description: 'The answer of a credential check.',
   valuesConfig: {
-    VALID: { description: 'The key and secret match, and the key may be used here for these scopes.' },
-    INVALID: { description: 'The secret did not match: unknown key, wrong or outdated secret, bad checksum or garbage. Nothing more is told.' },
+    VALID: {
+      description: 'The key and secret match, and the key may be used here for these scopes.',
+    },
+    INVALID: {
+      description:
+        'The secret did not match: unknown key, wrong or outdated secret, bad checksum or garbage. Nothing more is told.',
+    },
     EXPIRED: { description: 'The secret matched but the key is past its expiry.' },
     REVOKED: { description: 'The secret matched but the key was revoked.' },
-    IP_NOT_ALLOWED: { description: "The secret matched but the client address is outside the key's allowedIps." },
+    IP_NOT_ALLOWED: {
+      description: "The secret matched but the client address is outside the key's allowedIps.",
+    },
     INSUFFICIENT_SCOPE: { description: 'The secret matched but the key lacks a required scope.' },
     RATE_LIMITED: { description: 'Too many failed checks from this address; try again later.' },
   },
 });
 
-@ObjectType({ description: 'A new or regenerated key with its secret. The only time the secret is ever shown.' })
+@ObjectType({
+  description: 'A new or regenerated key with its secret. The only time the secret is ever shown.',
+})
 export class ApiKeyWithSecret {
   @Field(() => ApiKey, { description: 'The key, as apiKey(id) shows it from now on.' })
   apiKey!: ApiKey;
 
-  @Field({ description: 'the API secret: returned here once, never stored in plain text, never shown again' })
+  @Field({
+    description:
+      'the API secret: returned here once, never stored in plain text, never shown again',
+  })
   secret!: string;
 }
 
@@ -38,7 +50,10 @@ export class PageInfo {
   @Field({ description: 'true when a next page exists: pass endCursor as `after`.' })
   hasNextPage!: boolean;
 
-  @Field(() => String, { nullable: true, description: 'Cursor of the last edge of this page; null on an empty page.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Cursor of the last edge of this page; null on an empty page.',
+  })
   endCursor!: string | null;
 }
 
@@ -74,7 +89,10 @@ export class ApiKeyVerification {
   @Field(() => ApiKey, { nullable: true, description: 'null unless the secret matched' })
   apiKey!: ApiKey | null;
 
-  @Field(() => ID, { nullable: true, description: 'Team of the key; null unless the secret matched.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Team of the key; null unless the secret matched.',
+  })
   teamId!: string | null;
 
   @Field(() => [String], { description: "The key's scopes; empty unless the secret matched." })
@@ -89,19 +107,29 @@ export class CreateApiKeyInput {
   @Field({ description: 'Name, e.g. the application that will use it; 1 to 100 characters.' })
   name!: string;
 
-  @Field(() => String, { nullable: true, description: 'What the key is for; up to 1,000 characters.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'What the key is for; up to 1,000 characters.',
+  })
   description?: string | null;
 
   @Field(() => [String], {
     nullable: true,
-    description: 'What the key may do: read permissions of this API (team:read, members:read, apiKeys:read, audit:read) and application scopes such as orders:read.',
+    description:
+      'What the key may do: read permissions of this API (team:read, members:read, apiKeys:read, audit:read) and application scopes such as orders:read.',
   })
   scopes?: string[] | null;
 
-  @Field(() => Date, { nullable: true, description: 'When the key stops working (UTC); must be in the future. Omit for no expiry.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When the key stops working (UTC); must be in the future. Omit for no expiry.',
+  })
   expiresAt?: Date | null;
 
-  @Field(() => [String], { nullable: true, description: 'Addresses or CIDR blocks the key may be used from; empty or omitted means any.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Addresses or CIDR blocks the key may be used from; empty or omitted means any.',
+  })
   allowedIps?: string[] | null;
 }
 
@@ -110,15 +138,24 @@ export class UpdateApiKeyInput {
   @Field(() => String, { nullable: true, description: 'New name.' })
   name?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'New description; an empty string clears it.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'New description; an empty string clears it.',
+  })
   description?: string | null;
 
   @Field(() => [String], { nullable: true, description: 'New scopes, replacing the old ones.' })
   scopes?: string[] | null;
 
-  @Field(() => Date, { nullable: true, description: 'New expiry (UTC, in the future); null removes the expiry.' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'New expiry (UTC, in the future); null removes the expiry.',
+  })
   expiresAt?: Date | null;
 
-  @Field(() => [String], { nullable: true, description: 'New allowed addresses, replacing the old ones; [] allows any.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'New allowed addresses, replacing the old ones; [] allows any.',
+  })
   allowedIps?: string[] | null;
 }

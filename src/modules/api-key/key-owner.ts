@@ -7,10 +7,16 @@ type OwnerLoaders = Pick<Loaders, 'user' | 'memberPermissions'>;
 type OwnedKey = Pick<ApiKey, 'ownerId' | 'teamId'>;
 
 /** What the key's owner holds in its team now; null once they have left it (see key-permissions.ts). */
-export async function ownerPermissions(key: OwnedKey, loaders: OwnerLoaders): Promise<PermissionSet | null> {
+export async function ownerPermissions(
+  key: OwnedKey,
+  loaders: OwnerLoaders,
+): Promise<PermissionSet | null> {
   const user = key.ownerId ? await loaders.user.load(key.ownerId) : null;
   if (!user) return null;
-  return personPermissions(user, await loaders.memberPermissions.load({ teamId: key.teamId, userId: user.id }));
+  return personPermissions(
+    user,
+    await loaders.memberPermissions.load({ teamId: key.teamId, userId: user.id }),
+  );
 }
 
 /** The key's owner while they are still in its team (a platform admin always is); else null. */

@@ -76,7 +76,13 @@ export class UsageRecorder extends PeriodicWriter {
         code: use.code,
         via: use.via,
         ...(use.operation ? { operation: storable(use.operation.slice(0, 200)) } : {}),
-        ...(use.requiredScopes?.length ? { requiredScopes: use.requiredScopes.slice(0, 50).map((scope) => storable(scope.slice(0, 200))) } : {}),
+        ...(use.requiredScopes?.length
+          ? {
+              requiredScopes: use.requiredScopes
+                .slice(0, 50)
+                .map((scope) => storable(scope.slice(0, 200))),
+            }
+          : {}),
         ...(use.claimedClientIp ? { claimedClientIp: use.claimedClientIp } : {}),
         ...(use.clientRequestId ? { clientRequestId: use.clientRequestId } : {}),
       },

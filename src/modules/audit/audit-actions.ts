@@ -13,13 +13,22 @@ export interface AuditActionDescription {
 
 export const AUDIT_ACTIONS = {
   // accounts and sessions (the platform chain: they belong to no team)
-  'user.bootstrapAdminCreated': { description: 'At start-up on an empty database, the service created the platform admin.' },
+  'user.bootstrapAdminCreated': {
+    description: 'At start-up on an empty database, the service created the platform admin.',
+  },
   'user.signedUp': { description: 'Someone created an account by signing up.' },
-  'user.passwordChanged': { description: 'A person changed their password; their other sessions ended.' },
+  'user.passwordChanged': {
+    description: 'A person changed their password; their other sessions ended.',
+  },
   'user.profileUpdated': { description: 'A person changed their name.' },
   'auth.loggedIn': { description: 'A person signed in.' },
-  'auth.loginFailed': { description: 'A sign-in was refused: unknown email, wrong password or a locked account.' },
-  'auth.lockedOut': { description: 'Failed sign-ins reached a limit: sign-ins of that account or address are refused for a while.' },
+  'auth.loginFailed': {
+    description: 'A sign-in was refused: unknown email, wrong password or a locked account.',
+  },
+  'auth.lockedOut': {
+    description:
+      'Failed sign-ins reached a limit: sign-ins of that account or address are refused for a while.',
+  },
   'auth.loggedOut': { description: 'A person signed out of the session they used.' },
   'auth.loggedOutEverywhere': { description: 'A person ended every one of their sessions.' },
   'auth.sessionRevoked': { description: 'A person ended one of their sessions.' },
@@ -28,11 +37,14 @@ export const AUDIT_ACTIONS = {
   'team.created': { description: 'A person created a team and became its Owner.' },
   'team.updated': { description: 'The team was renamed.' },
   'team.readByPlatformAdmin': {
-    description: "A platform admin read the team's data without being a member (one entry per admin, team and hour).",
+    description:
+      "A platform admin read the team's data without being a member (one entry per admin, team and hour).",
   },
   'member.added': { description: 'A platform admin added a person to the team directly.' },
   'member.invited': { description: 'An email address was invited to join the team with a role.' },
-  'member.joined': { description: 'An invited person accepted the invitation and joined the team.' },
+  'member.joined': {
+    description: 'An invited person accepted the invitation and joined the team.',
+  },
   'member.roleChanged': { description: "A member's role was changed." },
   'member.removed': { description: 'A member was removed from the team.' },
   'member.left': { description: 'A member left the team.' },
@@ -43,26 +55,39 @@ export const AUDIT_ACTIONS = {
   'role.created': { description: 'A custom role was created.' },
   'role.updated': { description: "A custom role's name, description or permissions changed." },
   'role.deleted': { description: 'A custom role was deleted.' },
-  'permission.granted': { description: 'One permission was granted to a member, on top of their role.' },
+  'permission.granted': {
+    description: 'One permission was granted to a member, on top of their role.',
+  },
   'permission.revoked': { description: 'A grant of one permission to a member was revoked.' },
 
   // API keys
   'apiKey.created': { description: 'An API key was created (its secret is never recorded).' },
-  'apiKey.updated': { description: "A key's name, description, scopes, allowed addresses or expiry changed." },
-  'apiKey.secretRegenerated': { description: 'A key was given a new secret; the old one stopped working at once.' },
+  'apiKey.updated': {
+    description: "A key's name, description, scopes, allowed addresses or expiry changed.",
+  },
+  'apiKey.secretRegenerated': {
+    description: 'A key was given a new secret; the old one stopped working at once.',
+  },
   'apiKey.revoked': { description: 'A key was revoked: it is refused from then on.' },
-  'apiKey.transferred': { description: 'A key was handed to another member of the team, who now owns it.' },
+  'apiKey.transferred': {
+    description: 'A key was handed to another member of the team, who now owns it.',
+  },
   'apiKey.used': {
-    description: 'A key was presented to this API, to verifyApiCredentials or to /v1/authorize: SUCCESS if accepted, DENIED if not.',
+    description:
+      'A key was presented to this API, to verifyApiCredentials or to /v1/authorize: SUCCESS if accepted, DENIED if not.',
   },
   'apiKey.verified': {
-    description: 'A verifyApiCredentials call was itself refused or failed (a limit, bad input); keys it checked are apiKey.used.',
+    description:
+      'A verifyApiCredentials call was itself refused or failed (a limit, bad input); keys it checked are apiKey.used.',
   },
 
   // the audit log
-  'audit.exported': { description: "The team's audit log was exported; the metadata holds the format and the filter." },
+  'audit.exported': {
+    description: "The team's audit log was exported; the metadata holds the format and the filter.",
+  },
   'audit.archived': {
-    description: "The start of the team's chain was archived to a file and removed from the table (npm run audit:archive).",
+    description:
+      "The start of the team's chain was archived to a file and removed from the table (npm run audit:archive).",
   },
 
   // the platform security log (security_events): counts per minute, never a row per request
@@ -71,8 +96,14 @@ export const AUDIT_ACTIONS = {
       'Mutations refused or failed for callers with no stake in the team they named: anonymous, of another team, ' +
       'or naming no team that exists.',
   },
-  'security.authRefused': { description: 'Credentials refused before anything ran (401), or callers over their failure limit (429).' },
-  'security.overflow': { description: "Refusals past the security log's rows for one minute, counted together in one row." },
+  'security.authRefused': {
+    description:
+      'Credentials refused before anything ran (401), or callers over their failure limit (429).',
+  },
+  'security.overflow': {
+    description:
+      "Refusals past the security log's rows for one minute, counted together in one row.",
+  },
 } as const satisfies Record<string, AuditActionDescription>;
 
 export type AuditAction = keyof typeof AUDIT_ACTIONS;

@@ -36,7 +36,9 @@ registerEnumType(AuditOutcome, {
 
 @ObjectType({ description: 'Who did it, as recorded when it happened.' })
 export class AuditActor {
-  @Field(() => ActorType, { description: 'A user, an API key, nobody (ANONYMOUS) or the service (SYSTEM).' })
+  @Field(() => ActorType, {
+    description: 'A user, an API key, nobody (ANONYMOUS) or the service (SYSTEM).',
+  })
   type!: ActorType;
 
   @Field(() => ID, { nullable: true, description: 'The user, when a user acted.' })
@@ -45,7 +47,10 @@ export class AuditActor {
   @Field(() => ID, { nullable: true, description: 'The API key, when an application acted.' })
   apiKeyId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'email of the user or the public key, as it was when the event happened' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'email of the user or the public key, as it was when the event happened',
+  })
   label!: string | null;
 }
 
@@ -56,7 +61,10 @@ export class AuditEvent {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
 
-  @Field(() => ID, { nullable: true, description: 'The team it concerns; null for platform events such as a failed sign-in.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'The team it concerns; null for platform events such as a failed sign-in.',
+  })
   @Column('uuid', { nullable: true })
   teamId!: string | null;
 
@@ -68,7 +76,10 @@ export class AuditEvent {
   @Column('timestamptz')
   occurredAt!: Date;
 
-  @Field({ description: 'dotted name, e.g. apiKey.created, apiKey.secretRegenerated, apiKey.revoked, apiKey.used, member.added' })
+  @Field({
+    description:
+      'dotted name, e.g. apiKey.created, apiKey.secretRegenerated, apiKey.revoked, apiKey.used, member.added',
+  })
   @Column('text')
   action!: string;
 
@@ -88,7 +99,10 @@ export class AuditEvent {
   @Column('text', { nullable: true })
   actorLabel!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Kind of object acted on: ApiKey, Team, Membership, Role, PermissionGrant, User.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Kind of object acted on: ApiKey, Team, Membership, Role, PermissionGrant, User.',
+  })
   @Column('text', { nullable: true })
   targetType!: string | null;
 
@@ -108,11 +122,17 @@ export class AuditEvent {
   @Column('uuid', { nullable: true })
   apiKeyId!: string | null;
 
-  @Field({ description: 'Identifier of the HTTP request, also in the service log and the X-Request-Id header.' })
+  @Field({
+    description:
+      'Identifier of the HTTP request, also in the service log and the X-Request-Id header.',
+  })
   @Column('text')
   requestId!: string;
 
-  @Field(() => GraphQLJSONObject, { nullable: true, description: 'never holds a secret, password or token' })
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description: 'never holds a secret, password or token',
+  })
   @Column('jsonb', { nullable: true })
   metadata!: Record<string, unknown> | null;
 
@@ -124,6 +144,11 @@ export class AuditEvent {
 
   @Field(() => AuditActor, { description: 'Who did it.' })
   get actor(): AuditActor {
-    return { type: this.actorType, userId: this.actorUserId, apiKeyId: this.actorApiKeyId, label: this.actorLabel };
+    return {
+      type: this.actorType,
+      userId: this.actorUserId,
+      apiKeyId: this.actorApiKeyId,
+      label: this.actorLabel,
+    };
   }
 }

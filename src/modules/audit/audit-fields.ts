@@ -51,21 +51,81 @@ export const AUDIT_FIELDS = [
   { name: 'occurredAt', column: 'occurred_at', codec: TIME, from: 'writer', exported: 2 },
   { name: 'action', column: 'action', codec: asIs<string>(), from: 'writer', exported: 4 },
   { name: 'outcome', column: 'outcome', codec: asIs<AuditOutcome>(), from: 'writer', exported: 5 },
-  { name: 'actorType', column: 'actor_type', codec: asIs<ActorType>(), from: 'writer', exported: 6 },
-  { name: 'actorUserId', column: 'actor_user_id', codec: asIs<string | null>(), from: 'writer', exported: 7 },
-  { name: 'actorApiKeyId', column: 'actor_api_key_id', codec: asIs<string | null>(), from: 'writer', exported: 8 },
-  { name: 'actorLabel', column: 'actor_label', codec: asIs<string | null>(), from: 'writer', exported: 9 },
-  { name: 'targetType', column: 'target_type', codec: asIs<string | null>(), from: 'writer', exported: 10 },
-  { name: 'targetId', column: 'target_id', codec: asIs<string | null>(), from: 'writer', exported: 11 },
+  {
+    name: 'actorType',
+    column: 'actor_type',
+    codec: asIs<ActorType>(),
+    from: 'writer',
+    exported: 6,
+  },
+  {
+    name: 'actorUserId',
+    column: 'actor_user_id',
+    codec: asIs<string | null>(),
+    from: 'writer',
+    exported: 7,
+  },
+  {
+    name: 'actorApiKeyId',
+    column: 'actor_api_key_id',
+    codec: asIs<string | null>(),
+    from: 'writer',
+    exported: 8,
+  },
+  {
+    name: 'actorLabel',
+    column: 'actor_label',
+    codec: asIs<string | null>(),
+    from: 'writer',
+    exported: 9,
+  },
+  {
+    name: 'targetType',
+    column: 'target_type',
+    codec: asIs<string | null>(),
+    from: 'writer',
+    exported: 10,
+  },
+  {
+    name: 'targetId',
+    column: 'target_id',
+    codec: asIs<string | null>(),
+    from: 'writer',
+    exported: 11,
+  },
   { name: 'ip', column: 'ip', codec: asIs<string | null>(), from: 'writer', exported: 12 },
-  { name: 'userAgent', column: 'user_agent', codec: asIs<string | null>(), from: 'writer', exported: 13 },
+  {
+    name: 'userAgent',
+    column: 'user_agent',
+    codec: asIs<string | null>(),
+    from: 'writer',
+    exported: 13,
+  },
   { name: 'requestId', column: 'request_id', codec: asIs<string>(), from: 'writer', exported: 14 },
   // the key the event concerns, as actor or target: derived, so one indexed column finds everything about a key
-  { name: 'apiKeyId', column: 'api_key_id', codec: asIs<string | null>(), from: 'chain', exported: 19 },
+  {
+    name: 'apiKeyId',
+    column: 'api_key_id',
+    codec: asIs<string | null>(),
+    from: 'chain',
+    exported: 19,
+  },
   { name: 'metadata', column: 'metadata', codec: JSONB, from: 'writer', exported: 15 },
-  { name: 'prevHash', column: 'prev_hash', codec: asIs<string | null>(), from: 'chain', exported: 16 },
+  {
+    name: 'prevHash',
+    column: 'prev_hash',
+    codec: asIs<string | null>(),
+    from: 'chain',
+    exported: 16,
+  },
   { name: 'hash', column: 'hash', codec: asIs<string>(), from: 'chain', exported: 17 },
-] as const satisfies readonly { name: string; column: string; codec: Codec<unknown>; from: Source; exported: number }[];
+] as const satisfies readonly {
+  name: string;
+  column: string;
+  codec: Codec<unknown>;
+  from: Source;
+  exported: number;
+}[];
 
 type Field = (typeof AUDIT_FIELDS)[number];
 type ValueOf<F extends Field> = F['codec'] extends Codec<infer T> ? T : never;
@@ -83,7 +143,8 @@ export type HashableEvent = Omit<AuditRecord, 'hash'>;
 export type WrittenFields = Pick<AuditRecord, Extract<Field, { from: 'writer' }>['name']>;
 
 // The same list, walked field by field (each codec taking the value of its own field).
-const FIELDS: readonly { name: string; column: string; codec: Codec<unknown>; exported: number }[] = AUDIT_FIELDS;
+const FIELDS: readonly { name: string; column: string; codec: Codec<unknown>; exported: number }[] =
+  AUDIT_FIELDS;
 const HASHED = FIELDS.filter((field) => field.name !== 'hash');
 const EXPORTED = [...FIELDS].sort((a, b) => a.exported - b.exported);
 
@@ -94,7 +155,9 @@ export const AUDIT_COLUMN_LIST = FIELDS.map((field) => field.column).join(', ');
  * A SELECT list of every column of a table aliased `e`, under its field's name: rows come back as
  * AuditRecords, with no mapping row by row (exports and chain walks read millions).
  */
-export const AUDIT_SELECT = FIELDS.map((field) => `e.${field.column} AS "${field.name}"`).join(', ');
+export const AUDIT_SELECT = FIELDS.map((field) => `e.${field.column} AS "${field.name}"`).join(
+  ', ',
+);
 
 /** The export's columns, in order (the CSV header). */
 export const EXPORT_COLUMNS = EXPORTED.map((field) => field.name as keyof AuditRecord);

@@ -36,7 +36,10 @@ export function auditWhere(teamId: string, filter: AuditFilterInput = {}): SqlCo
     return value.toLowerCase();
   };
   if (filter.actions?.length) {
-    if (filter.actions.length > 50 || !filter.actions.every((a) => ACTION.test(a) && a.length <= 100)) {
+    if (
+      filter.actions.length > 50 ||
+      !filter.actions.every((a) => ACTION.test(a) && a.length <= 100)
+    ) {
       throw badInput('actions must be dotted names such as apiKey.revoked (at most 50)', 'actions');
     }
     // One action: an equality, so the (team_id, action, chain_seq DESC) index hands the page over
@@ -45,11 +48,13 @@ export function auditWhere(teamId: string, filter: AuditFilterInput = {}): SqlCo
     if (filter.actions.length === 1) add((p) => `e.action = ${p}`, filter.actions[0]);
     else add((p) => `e.action = ANY(${p})`, filter.actions);
   }
-  if (filter.actorUserId) add((p) => `e.actor_user_id = ${p}`, id(filter.actorUserId, 'actorUserId'));
+  if (filter.actorUserId)
+    add((p) => `e.actor_user_id = ${p}`, id(filter.actorUserId, 'actorUserId'));
   if (filter.apiKeyId) add((p) => `e.api_key_id = ${p}`, id(filter.apiKeyId, 'apiKeyId'));
   if (filter.targetId) add((p) => `e.target_id = ${p}`, id(filter.targetId, 'targetId'));
   if (filter.outcome) {
-    if (!Object.values(AuditOutcome).includes(filter.outcome)) throw badInput('outcome is not an AuditOutcome', 'outcome');
+    if (!Object.values(AuditOutcome).includes(filter.outcome))
+      throw badInput('outcome is not an AuditOutcome', 'outcome');
     add((p) => `e.outcome = ${p}`, filter.outcome);
   }
   if (filter.from) add((p) => `e.occurred_at >= ${p}`, requireTime(filter.from, 'from'));

@@ -16,7 +16,10 @@ export interface ChainTables {
 export const AUDIT_CHAINS: ChainTables = { events: 'audit_events', heads: 'audit_chain_heads' };
 
 /** The platform security log: a single chain of its own, under SECURITY_CHAIN. */
-export const SECURITY_LOG: ChainTables = { events: 'security_events', heads: 'security_chain_heads' };
+export const SECURITY_LOG: ChainTables = {
+  events: 'security_events',
+  heads: 'security_chain_heads',
+};
 export const SECURITY_CHAIN = PLATFORM_CHAIN;
 
 /** JSON with object keys sorted at every level: jsonb does not keep key order. */
@@ -35,7 +38,9 @@ export function canonicalJson(value: unknown): string {
  * every later row.
  */
 export function hashEvent(event: HashableEvent): string {
-  return createHash('sha256').update(canonicalJson(hashedValues(event))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(hashedValues(event)))
+    .digest('hex');
 }
 
 // Names that end like a secret (secret, apiSecret, newPassword, sessionToken); secretVersion
@@ -49,6 +54,8 @@ const SECRET_KEY = /(secret|password|passwd|token|authorization|credentials?)$/i
  */
 export function sanitizeMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(
-    JSON.stringify(metadata, (key, value) => (key !== '' && SECRET_KEY.test(key) ? undefined : value)),
+    JSON.stringify(metadata, (key, value) =>
+      key !== '' && SECRET_KEY.test(key) ? undefined : value,
+    ),
   ) as Record<string, unknown>;
 }

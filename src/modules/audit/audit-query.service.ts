@@ -45,25 +45,46 @@ export class AuditQueryService {
     private readonly gate: HeavyWorkGate = UNGATED,
   ) {}
 
-  async page(teamId: string, filter: AuditFilterInput | null, first: number | null, after: string | null): Promise<AuditPage> {
+  async page(
+    teamId: string,
+    filter: AuditFilterInput | null,
+    first: number | null,
+    after: string | null,
+  ): Promise<AuditPage> {
     const requested = first ?? 50;
-    if (!Number.isInteger(requested) || requested < 0) throw badInput('first must be 0 or more', 'first');
+    if (!Number.isInteger(requested) || requested < 0)
+      throw badInput('first must be 0 or more', 'first');
     const limit = Math.min(requested, MAX_AUDIT_PAGE);
-    const statement = await this.pageStatement(teamId, filter ?? {}, limit, after ? decodeCursor(after) : null);
+    const statement = await this.pageStatement(
+      teamId,
+      filter ?? {},
+      limit,
+      after ? decodeCursor(after) : null,
+    );
     const read = () => this.rows(statement!.sql, statement!.params);
     const rows = !statement ? [] : limit > HEAVY_PAGE ? await this.gate.run(read) : await read();
     const page = rows.slice(0, limit);
     const edges = page.map((node) => ({ cursor: encodeCursor(node.chainSeq), node }));
-    return { edges, pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null } };
+    return {
+      edges,
+      pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
+    };
   }
 
   /**
    * The statement behind a page (one row more than `limit`, to tell whether there is a next
    * page); null when the time window holds no event. Public for the benchmark's EXPLAIN.
    */
-  async pageStatement(teamId: string, filter: AuditFilterInput, limit: number, afterSeq: string | null): Promise<Statement | null> {
+  async pageStatement(
+    teamId: string,
+    filter: AuditFilterInput,
+    limit: number,
+    afterSeq: string | null,
+  ): Promise<Statement | null> {
     const range = await this.windowRange(teamId, filter);
-    return range === 'empty' ? null : this.walkStatement(teamId, filter, range, 'DESC', afterSeq, limit + 1);
+    return range === 'empty'
+      ? null
+      : this.walkStatement(teamId, filter, range, 'DESC', afterSeq, limit + 1);
   }
 
   /**
@@ -119,7 +140,8 @@ export class AuditQueryService {
       if (to) add(outer, (p) => `e.occurred_at < ${p}`, to);
     }
     params.push(limit);
-    const walk = (select: string) => `SELECT ${select} FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
+    const walk = (select: string) =>
+      `SELECT ${select} FROM audit_events e WHERE ${inner.join(' AND ')} ORDER BY e.chain_seq ${order}`;
     const limitTo = `LIMIT $${params.length}`;
     const sql = outer.length
       ? `SELECT ${AUDIT_SELECT} FROM (${walk('e.*')} OFFSET 0) e WHERE ${outer.join(' AND ')} ORDER BY e.chain_seq ${order} ${limitTo}`
@@ -133,10 +155,14 @@ export class AuditQueryService {
    * writing, and a key use is written up to a second or so after it happened, so the range
    * can't be guessed from the times.
    */
-  private async windowRange(teamId: string, filter: AuditFilterInput): Promise<WindowRange | 'empty' | null> {
+  private async windowRange(
+    teamId: string,
+    filter: AuditFilterInput,
+  ): Promise<WindowRange | 'empty' | null> {
     const statement = this.windowRangeStatement(teamId, filter);
     if (!statement) return null;
-    const [{ low, high }]: { low: string | null; high: string | null }[] = await this.dataSource.query(statement.sql, statement.params);
+    const [{ low, high }]: { low: string | null; high: string | null }[] =
+      await this.dataSource.query(statement.sql, statement.params);
     return low === null || high === null ? 'empty' : { low, high };
   }
 
@@ -156,11 +182,16 @@ export class AuditQueryService {
   }
 
   /** Uses of one key per UTC day and outcome, from its apiKey.used events. */
-  async usage(apiKeyId: string, from: Date, to: Date): Promise<{ day: string; outcome: AuditOutcome; count: number }[]> {
+  async usage(
+    apiKeyId: string,
+    from: Date,
+    to: Date,
+  ): Promise<{ day: string; outcome: AuditOutcome; count: number }[]> {
     requireTime(from, 'from');
     requireTime(to, 'to');
     if (from >= to) throw badInput('from must be before to', 'from');
-    if (to.getTime() - from.getTime() > MAX_USAGE_DAYS * 86_400_000) throw badInput(`the period may be at most ${MAX_USAGE_DAYS} days`, 'to');
+    if (to.getTime() - from.getTime() > MAX_USAGE_DAYS * 86_400_000)
+      throw badInput(`the period may be at most ${MAX_USAGE_DAYS} days`, 'to');
     return this.dataSource.query(
       `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.outcome, count(*)::int AS count
          FROM audit_events e
@@ -191,6 +222,7 @@ const MAX_SEQ = 2n ** 63n - 1n;
 function decodeCursor(cursor: string): string {
   const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
   const match = /^AuditEvent:(\d{1,19})$/.exec(decoded);
-  if (!match || BigInt(match[1]) > MAX_SEQ) throw badInput('after is not a cursor of this log', 'after');
+  if (!match || BigInt(match[1]) > MAX_SEQ)
+    throw badInput('after is not a cursor of this log', 'after');
   return match[1];
 }

@@ -3,7 +3,13 @@ import type { GraphQLContext } from '../graphql-context';
 import { requireId } from '../../validation';
 import { teamChain } from './chain-walk';
 import { ApiKey } from '../api-key/api-key.entity';
-import { AuditChainHead, AuditChainVerification, AuditEventConnection, AuditEventFilter, ApiKeyUsageDay } from './audit.types';
+import {
+  AuditChainHead,
+  AuditChainVerification,
+  AuditEventConnection,
+  AuditEventFilter,
+  ApiKeyUsageDay,
+} from './audit.types';
 
 @Resolver()
 export class AuditResolver {
@@ -12,9 +18,19 @@ export class AuditResolver {
   })
   auditEvents(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
-    @Arg('filter', () => AuditEventFilter, { nullable: true, description: 'Conditions that every event returned meets.' }) filter: AuditEventFilter | null,
-    @Arg('first', () => Int, { nullable: true, defaultValue: 50, description: 'Page size, 0 to 500 (larger values give 500).' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after: string | null,
+    @Arg('filter', () => AuditEventFilter, {
+      nullable: true,
+      description: 'Conditions that every event returned meets.',
+    })
+    filter: AuditEventFilter | null,
+    @Arg('first', () => Int, {
+      nullable: true,
+      defaultValue: 50,
+      description: 'Page size, 0 to 500 (larger values give 500).',
+    })
+    first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' })
+    after: string | null,
     @Ctx() { services }: GraphQLContext,
   ): Promise<AuditEventConnection> {
     return services.auditLog.page(requireId(teamId, 'teamId'), filter, first, after);
@@ -43,7 +59,9 @@ export class AuditResolver {
 
 @Resolver(() => ApiKey)
 export class ApiKeyUsageResolver {
-  @FieldResolver(() => [ApiKeyUsageDay], { description: 'Uses of the key per UTC day and outcome, from the audit log (at most 366 days).' })
+  @FieldResolver(() => [ApiKeyUsageDay], {
+    description: 'Uses of the key per UTC day and outcome, from the audit log (at most 366 days).',
+  })
   usage(
     @Root() key: ApiKey,
     @Arg('from', () => Date, { description: 'Start of the period (UTC), included.' }) from: Date,

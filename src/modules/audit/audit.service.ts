@@ -5,8 +5,20 @@ import { principalId, principalLabel, type Principal } from '../../auth/principa
 import { storable } from '../../validation';
 import type { AuditAction } from './audit-actions';
 import { ActorType, AuditOutcome } from './audit-event.entity';
-import { AUDIT_COLUMN_LIST, AUDIT_FIELDS, insertValues, type AuditRecord, type WrittenFields } from './audit-fields';
-import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, sanitizeMetadata, type ChainTables } from './audit-hash';
+import {
+  AUDIT_COLUMN_LIST,
+  AUDIT_FIELDS,
+  insertValues,
+  type AuditRecord,
+  type WrittenFields,
+} from './audit-fields';
+import {
+  AUDIT_CHAINS,
+  hashEvent,
+  PLATFORM_CHAIN,
+  sanitizeMetadata,
+  type ChainTables,
+} from './audit-hash';
 
 /** What a service says about one event; the actor and request come from the Actor. */
 export interface AuditEntry {
@@ -34,7 +46,12 @@ export function actorFields(p: Principal): ActorFields {
 }
 
 /** The service itself, as the actor of what nobody asked for (start-up, archiving, counts). */
-export const SYSTEM_ACTOR: ActorFields = { actorType: ActorType.SYSTEM, actorUserId: null, actorApiKeyId: null, actorLabel: null };
+export const SYSTEM_ACTOR: ActorFields = {
+  actorType: ActorType.SYSTEM,
+  actorUserId: null,
+  actorApiKeyId: null,
+  actorLabel: null,
+};
 
 /** A client's User-Agent as a row keeps it: its start, as text PostgreSQL can store. */
 export function storedUserAgent(userAgent: string | null | undefined): string | null {
@@ -42,7 +59,9 @@ export function storedUserAgent(userAgent: string | null | undefined): string | 
 }
 
 /** An event the service caused by itself, outside any request: SUCCESS, by SYSTEM, from no client. */
-export function systemRow(event: Pick<AuditRow, 'teamId' | 'action' | 'requestId'> & Partial<AuditRow>): AuditRow {
+export function systemRow(
+  event: Pick<AuditRow, 'teamId' | 'action' | 'requestId'> & Partial<AuditRow>,
+): AuditRow {
   return {
     id: randomUUID(),
     occurredAt: new Date(),
@@ -78,12 +97,19 @@ export function rowFromActor(actor: Actor, entry: AuditEntry): AuditRow {
  * A platform admin acts as Owner in every team: its rows say so, to be easy to find. The id the
  * client gave its request (X-Request-Id, cleaned) is kept beside the server's own.
  */
-function withRequestMarks(actor: Actor, metadata: Record<string, unknown> | null): Record<string, unknown> | null {
+function withRequestMarks(
+  actor: Actor,
+  metadata: Record<string, unknown> | null,
+): Record<string, unknown> | null {
   const p = actor.principal;
   const admin = p.type === 'USER' && p.user.isPlatformAdmin;
   const { clientRequestId } = actor;
   if (!admin && !clientRequestId) return metadata;
-  return { ...(metadata ?? {}), ...(admin ? { actingAsPlatformAdmin: true } : {}), ...(clientRequestId ? { clientRequestId } : {}) };
+  return {
+    ...(metadata ?? {}),
+    ...(admin ? { actingAsPlatformAdmin: true } : {}),
+    ...(clientRequestId ? { clientRequestId } : {}),
+  };
 }
 
 /**
@@ -121,7 +147,12 @@ export class AuditService {
   }
 
   /** Appends rows, in their order, to one chain of `tables` (a team's, or the security log's). */
-  async appendToChain(manager: EntityManager, tables: ChainTables, chainKey: string, rows: AuditRow[]): Promise<void> {
+  async appendToChain(
+    manager: EntityManager,
+    tables: ChainTables,
+    chainKey: string,
+    rows: AuditRow[],
+  ): Promise<void> {
     const [head]: { last_seq: string; last_hash: string }[] = await manager.query(
       `INSERT INTO ${tables.heads} (chain_key, last_seq, last_hash) VALUES ($1, 0, '')
        ON CONFLICT (chain_key) DO UPDATE SET last_seq = ${tables.heads}.last_seq
@@ -141,12 +172,14 @@ export class AuditService {
       tuples.push(`(${AUDIT_FIELDS.map((_, i) => `$${base + i + 1}`).join(', ')})`);
       prevHash = event.hash;
     }
-    await manager.query(`INSERT INTO ${tables.events} (${AUDIT_COLUMN_LIST}) VALUES ${tuples.join(', ')}`, values);
-    await manager.query(`UPDATE ${tables.heads} SET last_seq = $2, last_hash = $3 WHERE chain_key = $1`, [
-      chainKey,
-      seq.toString(),
-      prevHash,
-    ]);
+    await manager.query(
+      `INSERT INTO ${tables.events} (${AUDIT_COLUMN_LIST}) VALUES ${tuples.join(', ')}`,
+      values,
+    );
+    await manager.query(
+      `UPDATE ${tables.heads} SET last_seq = $2, last_hash = $3 WHERE chain_key = $1`,
+      [chainKey, seq.toString(), prevHash],
+    );
   }
 }
 

@@ -22,19 +22,28 @@ export class AuditEventConnection {
 
 @InputType({ description: 'Narrows the audit log; all given conditions must hold.' })
 export class AuditEventFilter {
-  @Field(() => [String], { nullable: true, description: 'Only these actions, e.g. ["apiKey.revoked", "apiKey.secretRegenerated"].' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Only these actions, e.g. ["apiKey.revoked", "apiKey.secretRegenerated"].',
+  })
   actions?: string[] | null;
 
   @Field(() => ID, { nullable: true, description: 'Only events caused by this user.' })
   actorUserId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'Only events of this API key: its creation, changes and every use of it.' })
+  @Field(() => ID, {
+    nullable: true,
+    description: 'Only events of this API key: its creation, changes and every use of it.',
+  })
   apiKeyId?: string | null;
 
   @Field(() => ID, { nullable: true, description: 'Only events about this object.' })
   targetId?: string | null;
 
-  @Field(() => AuditOutcome, { nullable: true, description: 'Only events with this outcome, e.g. DENIED to see refusals.' })
+  @Field(() => AuditOutcome, {
+    nullable: true,
+    description: 'Only events with this outcome, e.g. DENIED to see refusals.',
+  })
   outcome?: AuditOutcome | null;
 
   @Field(() => Date, { nullable: true, description: 'Events at or after this time (UTC).' })
@@ -46,34 +55,53 @@ export class AuditEventFilter {
 
 @ObjectType({ description: "The result of walking a team's audit hash chain." })
 export class AuditChainVerification {
-  @Field({ description: 'true when every event links to the one before it and its hash matches its content.' })
+  @Field({
+    description:
+      'true when every event links to the one before it and its hash matches its content.',
+  })
   valid!: boolean;
 
   @Field(() => Int, { description: 'How many events were checked.' })
   checkedEvents!: number;
 
-  @Field(() => ID, { nullable: true, description: 'The first event found broken; null when the chain is whole or the break is at its end.' })
+  @Field(() => ID, {
+    nullable: true,
+    description:
+      'The first event found broken; null when the chain is whole or the break is at its end.',
+  })
   firstBrokenEventId!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Position of the first break in the chain (1 = oldest event).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Position of the first break in the chain (1 = oldest event).',
+  })
   firstBrokenPosition!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'What is wrong there: content edited, event missing or reordered, or events missing at the end.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'What is wrong there: content edited, event missing or reordered, or events missing at the end.',
+  })
   reason!: string | null;
 
   @Field(() => String, {
     nullable: true,
-    description: 'Position of the last archived event (npm run audit:archive): the walk started after it; null when nothing was archived.',
+    description:
+      'Position of the last archived event (npm run audit:archive): the walk started after it; null when nothing was archived.',
   })
   archivedThroughPosition!: string | null;
 }
 
-@ObjectType({ description: "The newest link of a team's audit chain, to record elsewhere and compare later." })
+@ObjectType({
+  description: "The newest link of a team's audit chain, to record elsewhere and compare later.",
+})
 export class AuditChainHead {
   @Field(() => ID, { description: 'The team.' })
   teamId!: string;
 
-  @Field({ description: "position of the newest event in the team's chain (a 64-bit integer, as a string)" })
+  @Field({
+    description: "position of the newest event in the team's chain (a 64-bit integer, as a string)",
+  })
   seq!: string;
 
   @Field({ description: 'its hash, hex' })

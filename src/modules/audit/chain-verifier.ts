@@ -2,7 +2,15 @@ import type { DataSource } from 'typeorm';
 import type { HeavyWorkGate } from '../../capacity/heavy-work';
 import type { OperationLeases } from '../../capacity/leases';
 import { notFound, rateLimited } from '../../errors';
-import { CHAIN_START, ChainLinks, readArchivedHead, readChainHead, walkChain, type Chain, type ChainPoint } from './chain-walk';
+import {
+  CHAIN_START,
+  ChainLinks,
+  readArchivedHead,
+  readChainHead,
+  walkChain,
+  type Chain,
+  type ChainPoint,
+} from './chain-walk';
 
 export interface ChainReport {
   valid: boolean;
@@ -54,22 +62,27 @@ export class ChainVerifier {
 
   /** The newest link of a team's chain, to record elsewhere and compare later. */
   async head(teamId: string): Promise<ChainHead> {
-    const [row]: { seq: string; hash: string; occurred_at: Date | null }[] = await this.dataSource.query(
-      `SELECT h.last_seq::text AS seq, h.last_hash AS hash, coalesce(e.occurred_at, a.archived_occurred_at) AS occurred_at
+    const [row]: { seq: string; hash: string; occurred_at: Date | null }[] =
+      await this.dataSource.query(
+        `SELECT h.last_seq::text AS seq, h.last_hash AS hash, coalesce(e.occurred_at, a.archived_occurred_at) AS occurred_at
          FROM audit_chain_heads h
          LEFT JOIN audit_events e ON e.team_id = h.chain_key AND e.chain_seq = h.last_seq
          LEFT JOIN audit_chain_archives a ON a.chain_key = h.chain_key AND a.archived_seq = h.last_seq
         WHERE h.chain_key = $1`,
-      [teamId],
-    );
+        [teamId],
+      );
     if (!row?.occurred_at) throw notFound('Audit chain');
     return { teamId, seq: row.seq, hash: row.hash, occurredAt: row.occurred_at };
   }
 
   private async leased(chain: Chain, waitMs: number): Promise<ChainReport> {
     const name = chainWalkLease(chain);
-    const lease = waitMs > 0 ? await this.leases.takeWaiting(name, waitMs) : await this.leases.take(name);
-    if (!lease) throw rateLimited('This audit chain is being checked right now; try again when that check has finished');
+    const lease =
+      waitMs > 0 ? await this.leases.takeWaiting(name, waitMs) : await this.leases.take(name);
+    if (!lease)
+      throw rateLimited(
+        'This audit chain is being checked right now; try again when that check has finished',
+      );
     try {
       return await this.walk(chain);
     } finally {
@@ -85,36 +98,61 @@ export class ChainVerifier {
     const anchor = await readArchivedHead(this.dataSource, chain);
     const start = anchor ?? CHAIN_START;
     const report = (fields: Partial<ChainReport>): ChainReport => ({
-      valid: true, checkedEvents: 0, firstBrokenEventId: null, firstBrokenPosition: null, reason: null,
-      archivedThroughPosition: anchor ? anchor.seq.toString() : null, ...fields,
+      valid: true,
+      checkedEvents: 0,
+      firstBrokenEventId: null,
+      firstBrokenPosition: null,
+      reason: null,
+      archivedThroughPosition: anchor ? anchor.seq.toString() : null,
+      ...fields,
     });
     const head = await readChainHead(this.dataSource, chain);
     if (!head) {
       // No head and no event: an empty chain. An event without a head: the head was removed.
       if (!(await this.eventAfter(chain, start))) return report({});
-      if (!(await readChainHead(this.dataSource, chain))) return report({ valid: false, reason: 'the chain head is missing' });
+      if (!(await readChainHead(this.dataSource, chain)))
+        return report({ valid: false, reason: 'the chain head is missing' });
       return this.walk(chain); // its first event arrived meanwhile
     }
     const leftOver = anchor && (await this.eventAtOrBefore(chain, anchor.seq));
     if (leftOver) {
       const reason = 'an event remains at or before the archived head';
-      return report({ valid: false, firstBrokenEventId: leftOver.id, firstBrokenPosition: leftOver.seq, reason });
+      return report({
+        valid: false,
+        firstBrokenEventId: leftOver.id,
+        firstBrokenPosition: leftOver.seq,
+        reason,
+      });
     }
     const links = new ChainLinks(start);
     const outcome: { broken?: ChainReport } = {};
-    await walkChain(this.dataSource, this.gate, chain, { after: start.seq, through: head.seq }, async (batch) => {
-      const found = await links.nextAll(batch, this.gate);
-      if (found) {
-        const { event, reason } = found;
-        const { checked } = links;
-        outcome.broken = report({ valid: false, checkedEvents: checked, firstBrokenEventId: event.id, firstBrokenPosition: event.chainSeq, reason });
-      }
-      return !found;
-    });
+    await walkChain(
+      this.dataSource,
+      this.gate,
+      chain,
+      { after: start.seq, through: head.seq },
+      async (batch) => {
+        const found = await links.nextAll(batch, this.gate);
+        if (found) {
+          const { event, reason } = found;
+          const { checked } = links;
+          outcome.broken = report({
+            valid: false,
+            checkedEvents: checked,
+            firstBrokenEventId: event.id,
+            firstBrokenPosition: event.chainSeq,
+            reason,
+          });
+        }
+        return !found;
+      },
+    );
     if (outcome.broken) return outcome.broken;
     if (links.point.seq !== head.seq || links.point.hash !== head.hash) {
       return report({
-        valid: false, checkedEvents: links.checked, firstBrokenPosition: (links.point.seq + 1n).toString(),
+        valid: false,
+        checkedEvents: links.checked,
+        firstBrokenPosition: (links.point.seq + 1n).toString(),
         reason: 'events are missing at the end of the chain',
       });
     }
@@ -130,7 +168,10 @@ export class ChainVerifier {
     return rows.length > 0;
   }
 
-  private async eventAtOrBefore(chain: Chain, seq: bigint): Promise<{ id: string; seq: string } | null> {
+  private async eventAtOrBefore(
+    chain: Chain,
+    seq: bigint,
+  ): Promise<{ id: string; seq: string } | null> {
     const { where, params } = chain;
     const [row]: { id: string; seq: string }[] = await this.dataSource.query(
       `SELECT e.id, e.chain_seq::text AS seq FROM ${chain.tables.events} e WHERE ${where} AND e.chain_seq <= $${params.length + 1}

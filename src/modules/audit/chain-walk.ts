@@ -1,7 +1,14 @@
 import type { DataSource } from 'typeorm';
 import type { HeavyWorkGate } from '../../capacity/heavy-work';
 import type { AuditEvent } from './audit-event.entity';
-import { AUDIT_CHAINS, hashEvent, PLATFORM_CHAIN, SECURITY_CHAIN, SECURITY_LOG, type ChainTables } from './audit-hash';
+import {
+  AUDIT_CHAINS,
+  hashEvent,
+  PLATFORM_CHAIN,
+  SECURITY_CHAIN,
+  SECURITY_LOG,
+  type ChainTables,
+} from './audit-hash';
 import { AUDIT_SELECT, type AuditRecord } from './audit-fields';
 import { eventFromRow } from './audit-query.service';
 
@@ -34,14 +41,18 @@ export class ChainLinks {
   next(event: AuditEvent): string | null {
     this.checked++;
     if (BigInt(event.chainSeq) !== this.last.seq + 1n) return 'an event is missing before this one';
-    if (event.prevHash !== this.last.hash) return 'does not link to the event before it (removed, inserted or reordered)';
+    if (event.prevHash !== this.last.hash)
+      return 'does not link to the event before it (removed, inserted or reordered)';
     if (hashEvent(event) !== event.hash) return 'its content does not match its hash (edited)';
     this.last = { seq: this.last.seq + 1n, hash: event.hash };
     return null;
   }
 
   /** Checks a batch in short slices of the event loop (gate.slice); the first broken event, if any. */
-  async nextAll(events: AuditEvent[], gate: HeavyWorkGate): Promise<{ event: AuditEvent; reason: string } | null> {
+  async nextAll(
+    events: AuditEvent[],
+    gate: HeavyWorkGate,
+  ): Promise<{ event: AuditEvent; reason: string } | null> {
     for (let from = 0; from < events.length; from += HASHES_PER_SLICE) {
       const found = await gate.slice(() => {
         for (const event of events.slice(from, from + HASHES_PER_SLICE)) {
@@ -68,13 +79,19 @@ export interface Chain {
 
 /** A team's chain in the audit log; null: the platform chain (events of no team). */
 export function teamChain(teamId: string | null): Chain {
-  if (!teamId) return { tables: AUDIT_CHAINS, key: PLATFORM_CHAIN, where: 'e.team_id IS NULL', params: [] };
+  if (!teamId)
+    return { tables: AUDIT_CHAINS, key: PLATFORM_CHAIN, where: 'e.team_id IS NULL', params: [] };
   const key = teamId.toLowerCase();
   return { tables: AUDIT_CHAINS, key, where: 'e.team_id = $1', params: [key] };
 }
 
 /** The platform security log: one chain of its own table. */
-export const SECURITY_LOG_CHAIN: Chain = { tables: SECURITY_LOG, key: SECURITY_CHAIN, where: 'TRUE', params: [] };
+export const SECURITY_LOG_CHAIN: Chain = {
+  tables: SECURITY_LOG,
+  key: SECURITY_CHAIN,
+  where: 'TRUE',
+  params: [],
+};
 
 /** A chain's head (its newest event, as writers record it), or null for a chain with no event yet. */
 export async function readChainHead(q: Queryable, chain: Chain): Promise<ChainPoint | null> {
@@ -114,7 +131,7 @@ export async function walkChain(
 ): Promise<void> {
   const { where, params } = chain;
   let after = range.after;
-  for (let more = after < range.through; more; ) {
+  for (let more = after < range.through; more;) {
     const raw: AuditRecord[] = await gate.run(() =>
       dataSource.query(
         `SELECT ${AUDIT_SELECT} FROM ${chain.tables.events} e

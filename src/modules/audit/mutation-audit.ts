@@ -32,16 +32,36 @@ export const MUTATION_ACTIONS: Record<MutationField, MutationAudit> = {
   acceptInvitation: { action: 'member.joined', targetType: 'Invitation', targetArg: 'id' },
   declineInvitation: { action: 'invitation.declined', targetType: 'Invitation', targetArg: 'id' },
   revokeInvitation: { action: 'invitation.revoked', targetType: 'Invitation', targetArg: 'id' },
-  changeMemberRole: { action: 'member.roleChanged', targetType: 'Membership', targetArg: 'membershipId' },
-  removeTeamMember: { action: 'member.removed', targetType: 'Membership', targetArg: 'membershipId' },
+  changeMemberRole: {
+    action: 'member.roleChanged',
+    targetType: 'Membership',
+    targetArg: 'membershipId',
+  },
+  removeTeamMember: {
+    action: 'member.removed',
+    targetType: 'Membership',
+    targetArg: 'membershipId',
+  },
   createRole: { action: 'role.created', targetType: 'Team', targetArg: 'teamId' },
   updateRole: { action: 'role.updated', targetType: 'Role', targetArg: 'id' },
   deleteRole: { action: 'role.deleted', targetType: 'Role', targetArg: 'id' },
-  grantPermission: { action: 'permission.granted', targetType: 'Membership', targetArg: 'membershipId' },
-  revokePermissionGrant: { action: 'permission.revoked', targetType: 'PermissionGrant', targetArg: 'id' },
+  grantPermission: {
+    action: 'permission.granted',
+    targetType: 'Membership',
+    targetArg: 'membershipId',
+  },
+  revokePermissionGrant: {
+    action: 'permission.revoked',
+    targetType: 'PermissionGrant',
+    targetArg: 'id',
+  },
   createApiKey: { action: 'apiKey.created', targetType: 'Team' },
   updateApiKey: { action: 'apiKey.updated', targetType: 'ApiKey', targetArg: 'id' },
-  regenerateApiKeySecret: { action: 'apiKey.secretRegenerated', targetType: 'ApiKey', targetArg: 'id' },
+  regenerateApiKeySecret: {
+    action: 'apiKey.secretRegenerated',
+    targetType: 'ApiKey',
+    targetArg: 'id',
+  },
   revokeApiKey: { action: 'apiKey.revoked', targetType: 'ApiKey', targetArg: 'id' },
   transferApiKey: { action: 'apiKey.transferred', targetType: 'ApiKey', targetArg: 'id' },
   updateTeam: { action: 'team.updated', targetType: 'Team', targetArg: 'id' },
@@ -68,12 +88,19 @@ const DENIED_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'RATE
  * (FAILURE). The change was rolled back, so the row goes in a transaction of its own; or, for a
  * caller with no stake in the team, it is counted in the security log instead (whereFiled).
  */
-export const auditRefusedMutations: IMiddlewareFunction = async (resolve, parent, args, ctx: GraphQLContext, info: GraphQLResolveInfo) => {
+export const auditRefusedMutations: IMiddlewareFunction = async (
+  resolve,
+  parent,
+  args,
+  ctx: GraphQLContext,
+  info: GraphQLResolveInfo,
+) => {
   if (info.parentType.name !== 'Mutation') return resolve(parent, args, ctx, info);
   // Key uses are written in batches; write those already seen before this change, so each
   // team's chain lists a key's uses and its changes in the order they happened. Not for the
   // hot verification path itself.
-  if (info.fieldName !== 'verifyApiCredentials' && ctx.services.usage.depth > 0) await ctx.services.usage.flush();
+  if (info.fieldName !== 'verifyApiCredentials' && ctx.services.usage.depth > 0)
+    await ctx.services.usage.flush();
   let outcome: unknown;
   try {
     outcome = await resolve(parent, args, ctx, info);
@@ -85,7 +112,12 @@ export const auditRefusedMutations: IMiddlewareFunction = async (resolve, parent
   return outcome;
 };
 
-async function recordFailure(ctx: GraphQLContext, field: string, args: Record<string, unknown>, error: unknown): Promise<void> {
+async function recordFailure(
+  ctx: GraphQLContext,
+  field: string,
+  args: Record<string, unknown>,
+  error: unknown,
+): Promise<void> {
   if (SELF_AUDITED_FAILURES.has(field)) return;
   const code = errorCode(error) ?? 'INTERNAL_SERVER_ERROR';
   const outcome = DENIED_CODES.has(code) ? AuditOutcome.DENIED : AuditOutcome.FAILURE;
@@ -95,14 +127,21 @@ async function recordFailure(ctx: GraphQLContext, field: string, args: Record<st
     if (!described) throw new Error(`mutation ${field} has no audit action`);
     const target = targetOf(described, args);
     const filed = await whereFiled(ctx, field, args);
-    if (filed.in === 'securityLog') return noteInSecurityLog(ctx, field, code, outcome, filed.teamId);
+    if (filed.in === 'securityLog')
+      return noteInSecurityLog(ctx, field, code, outcome, filed.teamId);
     await ctx.services.audit.recordAlone(ctx.actor, {
       teamId: filed.teamId,
       action: described.action,
       outcome,
       targetType: target ? described.targetType : null,
       targetId: target,
-      metadata: { mutation: field, code, ...(error instanceof GraphQLError && error.extensions?.field ? { field: error.extensions.field } : {}) },
+      metadata: {
+        mutation: field,
+        code,
+        ...(error instanceof GraphQLError && error.extensions?.field
+          ? { field: error.extensions.field }
+          : {}),
+      },
     });
   } catch (auditError) {
     // The refusal stands either way; a failed audit write is logged, not shown to the client.
@@ -129,7 +168,11 @@ interface Filed {
  * they are not in or one that does not exist, is counted in the security log (security-log.ts),
  * which an attacker's flood can't grow per request.
  */
-async function whereFiled(ctx: GraphQLContext, field: string, args: Record<string, unknown>): Promise<Filed> {
+async function whereFiled(
+  ctx: GraphQLContext,
+  field: string,
+  args: Record<string, unknown>,
+): Promise<Filed> {
   const operation = operationOf('Mutation', field);
   const teamId = await teamOf(operation, undefined, args, ctx);
   if (ctx.actor.principal.type === 'ANONYMOUS') return { in: 'securityLog', teamId };
@@ -138,7 +181,13 @@ async function whereFiled(ctx: GraphQLContext, field: string, args: Record<strin
   return { in: member ? 'chain' : 'securityLog', teamId };
 }
 
-function noteInSecurityLog(ctx: GraphQLContext, field: string, code: string, outcome: AuditOutcome, teamId: string | null): void {
+function noteInSecurityLog(
+  ctx: GraphQLContext,
+  field: string,
+  code: string,
+  outcome: AuditOutcome,
+  teamId: string | null,
+): void {
   const { principal, ip, userAgent, requestId, clientRequestId } = ctx.actor;
   ctx.services.securityLog.note({
     action: 'security.mutationRefused',

@@ -52,8 +52,8 @@ export class PlatformAdminReads {
 
   private async write(reads: readonly Read[]): Promise<void[]> {
     // one of each, in a fixed order: two instances inserting the same reads can't deadlock
-    const unique = [...new Map(reads.map((r) => [`${r.hour}:${r.key}`, r])).values()].sort((a, b) =>
-      a.hour !== b.hour ? a.hour - b.hour : a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+    const unique = [...new Map(reads.map((r) => [`${r.hour}:${r.key}`, r])).values()].sort(
+      (a, b) => (a.hour !== b.hour ? a.hour - b.hour : a.key < b.key ? -1 : a.key > b.key ? 1 : 0),
     );
     await this.dataSource.transaction(async (m) => {
       const inserted: { admin_id: string; team_id: string; hour: Date }[] = await m.query(
@@ -62,9 +62,15 @@ export class PlatformAdminReads {
            FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS r(admin_id, team_id, hour, n)
           ORDER BY n
          ON CONFLICT DO NOTHING RETURNING admin_id, team_id, hour`,
-        [unique.map((r) => r.adminId), unique.map((r) => r.teamId), unique.map((r) => new Date(r.hour))],
+        [
+          unique.map((r) => r.adminId),
+          unique.map((r) => r.teamId),
+          unique.map((r) => new Date(r.hour)),
+        ],
       );
-      const first = new Set(inserted.map((row) => `${row.hour.getTime()}:${row.admin_id}:${row.team_id}`));
+      const first = new Set(
+        inserted.map((row) => `${row.hour.getTime()}:${row.admin_id}:${row.team_id}`),
+      );
       const rows = unique
         .filter((r) => first.has(`${r.hour}:${r.key}`))
         .map((r) =>

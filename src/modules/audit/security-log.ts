@@ -4,7 +4,13 @@ import type { DataSource } from 'typeorm';
 import { principalId, type Principal } from '../../auth/principal';
 import type { AuditAction } from './audit-actions';
 import { AuditOutcome } from './audit-event.entity';
-import { actorFields, storedUserAgent, SYSTEM_ACTOR, type AuditRow, type AuditService } from './audit.service';
+import {
+  actorFields,
+  storedUserAgent,
+  SYSTEM_ACTOR,
+  type AuditRow,
+  type AuditService,
+} from './audit.service';
 import { PeriodicWriter } from './periodic-writer';
 import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
 
@@ -15,7 +21,10 @@ import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
  *   failure limit (429).
  * What comes past the per-minute cap is counted in one row of its own, security.overflow.
  */
-export type SecurityAction = Extract<AuditAction, 'security.mutationRefused' | 'security.authRefused'>;
+export type SecurityAction = Extract<
+  AuditAction,
+  'security.mutationRefused' | 'security.authRefused'
+>;
 
 /** One refusal, as the security log counts it. */
 export interface SecurityNote {
@@ -86,7 +95,14 @@ export class SecurityLog extends PeriodicWriter {
   note(note: SecurityNote): void {
     const now = new Date();
     const minute = Math.floor(now.getTime() / MINUTE) * MINUTE;
-    const key = [minute, note.action, note.outcome, note.ip, note.principal.type, principalId(note.principal)].join('|');
+    const key = [
+      minute,
+      note.action,
+      note.outcome,
+      note.ip,
+      note.principal.type,
+      principalId(note.principal),
+    ].join('|');
     let bucket = this.buckets.get(key);
     if (!bucket) {
       const rows = this.rowsOfMinute.get(minute) ?? 0;
@@ -94,7 +110,17 @@ export class SecurityLog extends PeriodicWriter {
       const bucketKey = overflow ? `${minute}|overflow` : key;
       bucket = this.buckets.get(bucketKey);
       if (!bucket) {
-        bucket = { minute, first: note, firstAt: now, lastAt: now, count: 0, tallies: {}, teams: [], otherTeams: 0, overflow };
+        bucket = {
+          minute,
+          first: note,
+          firstAt: now,
+          lastAt: now,
+          count: 0,
+          tallies: {},
+          teams: [],
+          otherTeams: 0,
+          overflow,
+        };
         this.buckets.set(bucketKey, bucket);
         if (!overflow) this.rowsOfMinute.set(minute, rows + 1);
       }
@@ -105,7 +131,8 @@ export class SecurityLog extends PeriodicWriter {
   /** Writes the counts of every minute that is over; `everything`: the current minute's too. */
   protected async write(everything: boolean): Promise<void> {
     const current = Math.floor(Date.now() / MINUTE) * MINUTE;
-    for (const minute of this.rowsOfMinute.keys()) if (minute < current) this.rowsOfMinute.delete(minute);
+    for (const minute of this.rowsOfMinute.keys())
+      if (minute < current) this.rowsOfMinute.delete(minute);
     const due = [...this.buckets.entries()].filter(([, b]) => everything || b.minute < current);
     if (due.length === 0) return;
     for (const [key] of due) this.buckets.delete(key);
@@ -113,7 +140,14 @@ export class SecurityLog extends PeriodicWriter {
     for (let i = 0; i < due.length; i += MAX_BATCH) {
       const batch = due.slice(i, i + MAX_BATCH);
       try {
-        await this.dataSource.transaction((m) => this.audit.appendToChain(m, SECURITY_LOG, SECURITY_CHAIN, batch.map(([, b]) => rowOf(b))));
+        await this.dataSource.transaction((m) =>
+          this.audit.appendToChain(
+            m,
+            SECURITY_LOG,
+            SECURITY_CHAIN,
+            batch.map(([, b]) => rowOf(b)),
+          ),
+        );
       } catch (error) {
         this.keep(due.slice(i), current);
         this.logFailure('security log not written; will retry', error);
@@ -165,7 +199,12 @@ function merged(older: Bucket, newer: Bucket): Bucket {
     if (older.teams.length < MAX_TEAMS) older.teams.push(team);
     else older.otherTeams++;
   }
-  return { ...older, count: older.count + newer.count, lastAt: newer.lastAt, otherTeams: older.otherTeams + newer.otherTeams };
+  return {
+    ...older,
+    count: older.count + newer.count,
+    lastAt: newer.lastAt,
+    otherTeams: older.otherTeams + newer.otherTeams,
+  };
 }
 
 /** One count as a row of the security log: the caller, address and request of its first refusal. */
@@ -173,7 +212,8 @@ function rowOf(bucket: Bucket): AuditRow {
   const { first, overflow } = bucket;
   return {
     id: randomUUID(),
-    teamId: !overflow && bucket.teams.length === 1 && bucket.otherTeams === 0 ? bucket.teams[0] : null,
+    teamId:
+      !overflow && bucket.teams.length === 1 && bucket.otherTeams === 0 ? bucket.teams[0] : null,
     occurredAt: bucket.firstAt,
     action: overflow ? 'security.overflow' : first.action,
     outcome: first.outcome,

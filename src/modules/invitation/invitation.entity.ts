@@ -24,7 +24,10 @@ registerEnumType(InvitationStatus, {
 /** What was decided about an invitation; EXPIRED is not a decision but the time passing. */
 export type InvitationState = Exclude<InvitationStatus, InvitationStatus.EXPIRED>;
 
-@ObjectType({ description: 'An invitation to join a team. The invitee sees it under myInvitations once signed in with that email.' })
+@ObjectType({
+  description:
+    'An invitation to join a team. The invitee sees it under myInvitations once signed in with that email.',
+})
 @Entity('invitations')
 export class Invitation {
   @Field(() => ID, { description: 'Stable identifier of the invitation (UUID).' })
@@ -34,7 +37,10 @@ export class Invitation {
   @Column('uuid')
   teamId!: string;
 
-  @Field({ description: 'The address invited, trimmed and lower-cased; whoever signs in with it may answer.' })
+  @Field({
+    description:
+      'The address invited, trimmed and lower-cased; whoever signs in with it may answer.',
+  })
   @Column('text')
   email!: string;
 
@@ -56,7 +62,10 @@ export class Invitation {
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;
 
-  @Field({ description: 'Until when it can be accepted (UTC); a new invitation to the same address renews it.' })
+  @Field({
+    description:
+      'Until when it can be accepted (UTC); a new invitation to the same address renews it.',
+  })
   @Column('timestamptz')
   expiresAt!: Date;
 
@@ -64,13 +73,20 @@ export class Invitation {
   @Column('timestamptz', { nullable: true })
   respondedAt!: Date | null;
 
-  @Field(() => InvitationStatus, { description: 'PENDING, ACCEPTED, DECLINED, REVOKED, or EXPIRED once past expiresAt unanswered.' })
+  @Field(() => InvitationStatus, {
+    description: 'PENDING, ACCEPTED, DECLINED, REVOKED, or EXPIRED once past expiresAt unanswered.',
+  })
   get status(): InvitationStatus {
     return invitationStatus(this);
   }
 }
 
-export function invitationStatus(invitation: Pick<Invitation, 'state' | 'expiresAt'>, now = new Date()): InvitationStatus {
+export function invitationStatus(
+  invitation: Pick<Invitation, 'state' | 'expiresAt'>,
+  now = new Date(),
+): InvitationStatus {
   if (invitation.state !== InvitationStatus.PENDING) return invitation.state;
-  return invitation.expiresAt.getTime() <= now.getTime() ? InvitationStatus.EXPIRED : InvitationStatus.PENDING;
+  return invitation.expiresAt.getTime() <= now.getTime()
+    ? InvitationStatus.EXPIRED
+    : InvitationStatus.PENDING;
 }

@@ -11,7 +11,8 @@ import { INVITATION_LIST_LIMIT } from './invitation.service';
 @Resolver(() => Invitation)
 export class InvitationResolver {
   @Query(() => [Invitation], {
-    description: "Open invitations addressed to the signed-in user's email (compared without case), newest first.",
+    description:
+      "Open invitations addressed to the signed-in user's email (compared without case), newest first.",
   })
   myInvitations(@Ctx() { actor, services }: GraphQLContext): Promise<Invitation[]> {
     return services.invitations.mine(actor);
@@ -25,14 +26,23 @@ export class InvitationResolver {
   })
   inviteTeamMember(
     @Arg('teamId', () => ID, { description: 'The team to join.' }) teamId: string,
-    @Arg('email', { description: 'The address to invite; it need not have an account yet.' }) email: string,
-    @Arg('roleId', () => ID, { description: 'Role of the same team to give on acceptance.' }) roleId: string,
+    @Arg('email', { description: 'The address to invite; it need not have an account yet.' })
+    email: string,
+    @Arg('roleId', () => ID, { description: 'Role of the same team to give on acceptance.' })
+    roleId: string,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<Invitation> {
-    return services.invitations.invite(actor, requireId(teamId, 'teamId'), email, requireId(roleId, 'roleId'));
+    return services.invitations.invite(
+      actor,
+      requireId(teamId, 'teamId'),
+      email,
+      requireId(roleId, 'roleId'),
+    );
   }
 
-  @Mutation(() => Membership, { description: 'Join the team of an open invitation addressed to you, with its role.' })
+  @Mutation(() => Membership, {
+    description: 'Join the team of an open invitation addressed to you, with its role.',
+  })
   acceptInvitation(
     @Arg('id', () => ID, { description: 'The invitation, from myInvitations.' }) id: string,
     @Ctx() { actor, services }: GraphQLContext,
@@ -48,7 +58,10 @@ export class InvitationResolver {
     return services.invitations.decline(actor, requireId(id, 'id'));
   }
 
-  @Mutation(() => Boolean, { description: 'Take back an unanswered invitation. The caller must hold every permission of its role.' })
+  @Mutation(() => Boolean, {
+    description:
+      'Take back an unanswered invitation. The caller must hold every permission of its role.',
+  })
   revokeInvitation(
     @Arg('id', () => ID, { description: 'The invitation, from Team.invitations.' }) id: string,
     @Ctx() { actor, services }: GraphQLContext,
@@ -56,19 +69,35 @@ export class InvitationResolver {
     return services.invitations.revoke(actor, requireId(id, 'id'));
   }
 
-  @FieldResolver(() => String, { description: "the team's name; the invitee is not a member yet, so it can't read the Team" })
-  async teamName(@Root() invitation: Invitation, @Ctx() { loaders }: GraphQLContext): Promise<string> {
+  @FieldResolver(() => String, {
+    description: "the team's name; the invitee is not a member yet, so it can't read the Team",
+  })
+  async teamName(
+    @Root() invitation: Invitation,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<string> {
     return (await loaders.team.load(invitation.teamId))?.name ?? Promise.reject(notFound('Team'));
   }
 
-  @FieldResolver(() => String, { description: 'Name of the role it gives (as it was offered, if the role was deleted since).' })
-  async roleName(@Root() invitation: Invitation, @Ctx() { loaders }: GraphQLContext): Promise<string> {
+  @FieldResolver(() => String, {
+    description: 'Name of the role it gives (as it was offered, if the role was deleted since).',
+  })
+  async roleName(
+    @Root() invitation: Invitation,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<string> {
     const role = invitation.roleId ? await loaders.role.load(invitation.roleId) : null;
     return role?.name ?? invitation.roleName;
   }
 
-  @FieldResolver(() => User, { nullable: true, description: 'Who sent it (or renewed it last); null if that account is gone.' })
-  invitedBy(@Root() invitation: Invitation, @Ctx() { loaders }: GraphQLContext): Promise<User | null> | null {
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: 'Who sent it (or renewed it last); null if that account is gone.',
+  })
+  invitedBy(
+    @Root() invitation: Invitation,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<User | null> | null {
     return invitation.invitedById ? loaders.user.load(invitation.invitedById) : null;
   }
 }
@@ -80,7 +109,10 @@ export class TeamInvitationsResolver {
   })
   invitations(
     @Root() team: Team,
-    @Arg('status', () => InvitationStatus, { nullable: true, description: 'Only invitations with this status.' })
+    @Arg('status', () => InvitationStatus, {
+      nullable: true,
+      description: 'Only invitations with this status.',
+    })
     status: InvitationStatus | null,
     @Ctx() { services }: GraphQLContext,
   ): Promise<Invitation[]> {

@@ -2,7 +2,11 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { personOf, type Actor } from '../../actor';
 import type { Config } from '../../config';
 import { conflict, notFound, rateLimited } from '../../errors';
-import { missingFrom, personPermissions, type PermissionSet } from '../../permissions/member-permissions';
+import {
+  missingFrom,
+  personPermissions,
+  type PermissionSet,
+} from '../../permissions/member-permissions';
 import { requireEmail } from '../../validation';
 import type { ApiKeyChangeFeed } from '../api-key/api-key-change-feed';
 import { AuditOutcome } from '../audit/audit-event.entity';
@@ -12,7 +16,12 @@ import { Role } from '../team/role.entity';
 import { changeTeam, insertMembership } from '../team/team-change';
 import { assertHoldsAll, lockTeam, permissionsOfMember } from '../team/team-permissions';
 import { User } from '../user/user.entity';
-import { Invitation, InvitationStatus, invitationStatus, type InvitationState } from './invitation.entity';
+import {
+  Invitation,
+  InvitationStatus,
+  invitationStatus,
+  type InvitationState,
+} from './invitation.entity';
 import { invitationAddress } from './open-invitation';
 
 /** The most invitations one list answers with, newest first. */
@@ -40,7 +49,12 @@ export class InvitationService {
    * inviter and expiry, same id). An address that already belongs to a member is invited like any
    * other: telling them apart would tell whether it has an account; accepting then answers CONFLICT.
    */
-  async invite(actor: Actor, teamId: string, rawEmail: string, roleId: string): Promise<Invitation> {
+  async invite(
+    actor: Actor,
+    teamId: string,
+    rawEmail: string,
+    roleId: string,
+  ): Promise<Invitation> {
     const email = requireEmail(rawEmail);
     const inviter = personOf(actor).user;
     const held = await actor.access.held(teamId);
@@ -50,10 +64,14 @@ export class InvitationService {
       if (!role) throw notFound('Role');
       assertHoldsAll(held, role.permissions, 'invite someone with a role');
       const now = new Date();
-      const open = await m.getRepository(Invitation).findOneBy({ teamId, email, state: InvitationStatus.PENDING });
-      if (open && invitationStatus(open, now) === InvitationStatus.PENDING) await this.assertMayReplace(m, held, open);
+      const open = await m
+        .getRepository(Invitation)
+        .findOneBy({ teamId, email, state: InvitationStatus.PENDING });
+      if (open && invitationStatus(open, now) === InvitationStatus.PENDING)
+        await this.assertMayReplace(m, held, open);
       else await this.assertRoomFor(m, teamId, now);
-      const invitation = open ?? m.create(Invitation, { teamId, email, state: InvitationStatus.PENDING });
+      const invitation =
+        open ?? m.create(Invitation, { teamId, email, state: InvitationStatus.PENDING });
       Object.assign(invitation, {
         roleId: role.id,
         roleName: role.name,
@@ -67,7 +85,13 @@ export class InvitationService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'Invitation',
         targetId: saved.id,
-        metadata: { email, roleId: role.id, role: role.name, expiresAt: saved.expiresAt.toISOString(), renewed: Boolean(open) },
+        metadata: {
+          email,
+          roleId: role.id,
+          role: role.name,
+          expiresAt: saved.expiresAt.toISOString(),
+          renewed: Boolean(open),
+        },
       });
       return saved;
     });
@@ -92,12 +116,21 @@ export class InvitationService {
 
   /** A team's invitations, newest first, optionally of one status (members:manage, checked by the rules). */
   ofTeam(teamId: string, status: InvitationStatus | null): Promise<Invitation[]> {
-    const query = this.dataSource.getRepository(Invitation).createQueryBuilder('i').where('i.team_id = :teamId', { teamId });
+    const query = this.dataSource
+      .getRepository(Invitation)
+      .createQueryBuilder('i')
+      .where('i.team_id = :teamId', { teamId });
     const now = new Date();
-    if (status === InvitationStatus.PENDING) query.andWhere(`i.state = 'PENDING' AND i.expires_at > :now`, { now });
-    else if (status === InvitationStatus.EXPIRED) query.andWhere(`i.state = 'PENDING' AND i.expires_at <= :now`, { now });
+    if (status === InvitationStatus.PENDING)
+      query.andWhere(`i.state = 'PENDING' AND i.expires_at > :now`, { now });
+    else if (status === InvitationStatus.EXPIRED)
+      query.andWhere(`i.state = 'PENDING' AND i.expires_at <= :now`, { now });
     else if (status) query.andWhere('i.state = :status', { status });
-    return query.orderBy('i.created_at', 'DESC').addOrderBy('i.id', 'DESC').limit(INVITATION_LIST_LIMIT).getMany();
+    return query
+      .orderBy('i.created_at', 'DESC')
+      .addOrderBy('i.id', 'DESC')
+      .limit(INVITATION_LIST_LIMIT)
+      .getMany();
   }
 
   /**
@@ -110,8 +143,15 @@ export class InvitationService {
     return changeTeam(this.dataSource, this.feed, actor, async (m, changed) => {
       const invitation = await this.lockedInvitation(m, id, user);
       assertOpen(invitation);
-      const role = invitation.roleId ? await m.getRepository(Role).findOneBy({ id: invitation.roleId, teamId: invitation.teamId }) : null;
-      if (!role) throw conflict('The role of this invitation no longer exists; ask the team for a new invitation');
+      const role = invitation.roleId
+        ? await m
+            .getRepository(Role)
+            .findOneBy({ id: invitation.roleId, teamId: invitation.teamId })
+        : null;
+      if (!role)
+        throw conflict(
+          'The role of this invitation no longer exists; ask the team for a new invitation',
+        );
       await this.assertSenderMayStillGive(m, invitation, role);
       const membership = await insertMembership(m, invitation.teamId, user.id, role.id);
       await this.answer(m, invitation, InvitationStatus.ACCEPTED);
@@ -121,7 +161,13 @@ export class InvitationService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'Membership',
         targetId: membership.id,
-        metadata: { invitationId: invitation.id, userId: user.id, roleId: role.id, role: role.name, invitedById: invitation.invitedById },
+        metadata: {
+          invitationId: invitation.id,
+          userId: user.id,
+          roleId: role.id,
+          role: role.name,
+          invitedById: invitation.invitedById,
+        },
       });
       // keys this person owned when they were last a member regain what they allow
       await changed(invitation.teamId);
@@ -154,9 +200,19 @@ export class InvitationService {
   async revoke(actor: Actor, id: string): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
       const invitation = await this.lockedInvitation(m, id);
-      if (invitation.state !== InvitationStatus.PENDING) throw conflict('This invitation was already answered or revoked');
-      const role = invitation.roleId ? await m.getRepository(Role).findOneBy({ id: invitation.roleId, teamId: invitation.teamId }) : null;
-      if (role) assertHoldsAll(await actor.access.held(invitation.teamId), role.permissions, 'revoke an invitation to a role');
+      if (invitation.state !== InvitationStatus.PENDING)
+        throw conflict('This invitation was already answered or revoked');
+      const role = invitation.roleId
+        ? await m
+            .getRepository(Role)
+            .findOneBy({ id: invitation.roleId, teamId: invitation.teamId })
+        : null;
+      if (role)
+        assertHoldsAll(
+          await actor.access.held(invitation.teamId),
+          role.permissions,
+          'revoke an invitation to a role',
+        );
       await this.answer(m, invitation, InvitationStatus.REVOKED);
       await this.audit.record(m, actor, {
         teamId: invitation.teamId,
@@ -171,8 +227,14 @@ export class InvitationService {
   }
 
   /** Renewing replaces an open invitation: as for revoking it, its role's permissions are needed. */
-  private async assertMayReplace(m: EntityManager, held: PermissionSet, open: Invitation): Promise<void> {
-    const role = open.roleId ? await m.getRepository(Role).findOneBy({ id: open.roleId, teamId: open.teamId }) : null;
+  private async assertMayReplace(
+    m: EntityManager,
+    held: PermissionSet,
+    open: Invitation,
+  ): Promise<void> {
+    const role = open.roleId
+      ? await m.getRepository(Role).findOneBy({ id: open.roleId, teamId: open.teamId })
+      : null;
     if (role) assertHoldsAll(held, role.permissions, 'replace an invitation to a role');
   }
 
@@ -183,15 +245,30 @@ export class InvitationService {
       [teamId, now],
     );
     if (n >= this.limits.maxPendingPerTeam) {
-      throw rateLimited('This team has as many open invitations as it may; revoke some or wait for them to expire');
+      throw rateLimited(
+        'This team has as many open invitations as it may; revoke some or wait for them to expire',
+      );
     }
   }
 
-  private async assertSenderMayStillGive(m: EntityManager, invitation: Invitation, role: Role): Promise<void> {
-    const sender = invitation.invitedById ? await m.getRepository(User).findOneBy({ id: invitation.invitedById }) : null;
-    const held = sender && personPermissions(sender, await permissionsOfMember(m, { teamId: invitation.teamId, userId: sender.id }));
+  private async assertSenderMayStillGive(
+    m: EntityManager,
+    invitation: Invitation,
+    role: Role,
+  ): Promise<void> {
+    const sender = invitation.invitedById
+      ? await m.getRepository(User).findOneBy({ id: invitation.invitedById })
+      : null;
+    const held =
+      sender &&
+      personPermissions(
+        sender,
+        await permissionsOfMember(m, { teamId: invitation.teamId, userId: sender.id }),
+      );
     if (!held || !held.has('members:manage') || missingFrom(held, role.permissions).length > 0) {
-      throw conflict('Whoever sent this invitation can no longer give this role; ask the team for a new invitation');
+      throw conflict(
+        'Whoever sent this invitation can no longer give this role; ask the team for a new invitation',
+      );
     }
   }
 
@@ -199,9 +276,14 @@ export class InvitationService {
    * The invitation, under the team lock. With `addressee`: NOT_FOUND unless it is addressed to them,
    * exactly as if it did not exist (and before anything is locked).
    */
-  private async lockedInvitation(m: EntityManager, id: string, addressee?: User): Promise<Invitation> {
+  private async lockedInvitation(
+    m: EntityManager,
+    id: string,
+    addressee?: User,
+  ): Promise<Invitation> {
     const found = await m.getRepository(Invitation).findOneBy({ id });
-    if (!found || (addressee && found.email !== invitationAddress(addressee.email))) throw notFound('Invitation');
+    if (!found || (addressee && found.email !== invitationAddress(addressee.email)))
+      throw notFound('Invitation');
     await lockTeam(m, found.teamId);
     // Re-read under the team lock: it may have been answered while we waited.
     const invitation = await m.getRepository(Invitation).findOneBy({ id });
@@ -209,16 +291,21 @@ export class InvitationService {
     return invitation;
   }
 
-  private async answer(m: EntityManager, invitation: Invitation, state: Exclude<InvitationState, InvitationStatus.PENDING>): Promise<void> {
+  private async answer(
+    m: EntityManager,
+    invitation: Invitation,
+    state: Exclude<InvitationState, InvitationStatus.PENDING>,
+  ): Promise<void> {
     invitation.state = state;
     invitation.respondedAt = new Date();
     await m.save(invitation);
   }
 }
 
-
 function assertOpen(invitation: Invitation): void {
   const status = invitationStatus(invitation);
-  if (status === InvitationStatus.EXPIRED) throw conflict('This invitation has expired; ask the team for a new one');
-  if (status !== InvitationStatus.PENDING) throw conflict('This invitation was already answered or revoked');
+  if (status === InvitationStatus.EXPIRED)
+    throw conflict('This invitation has expired; ask the team for a new one');
+  if (status !== InvitationStatus.PENDING)
+    throw conflict('This invitation was already answered or revoked');
 }

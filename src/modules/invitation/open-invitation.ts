@@ -9,10 +9,14 @@ export function invitationAddress(email: string): string {
 }
 
 /** Whether someone invited this address and the invitation is still open: it may then sign up. */
-export async function hasOpenInvitation(q: Pick<EntityManager, 'query'>, email: string, now = new Date()): Promise<boolean> {
-  const rows: unknown[] = await q.query(`SELECT 1 FROM invitations WHERE email = $1 AND state = 'PENDING' AND expires_at > $2 LIMIT 1`, [
-    invitationAddress(email),
-    now,
-  ]);
+export async function hasOpenInvitation(
+  q: Pick<EntityManager, 'query'>,
+  email: string,
+  now = new Date(),
+): Promise<boolean> {
+  const rows: unknown[] = await q.query(
+    `SELECT 1 FROM invitations WHERE email = $1 AND state = 'PENDING' AND expires_at > $2 LIMIT 1`,
+    [invitationAddress(email), now],
+  );
   return rows.length > 0;
 }

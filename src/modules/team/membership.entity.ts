@@ -1,7 +1,9 @@
 import { Field, ID, ObjectType } from 'type-graphql';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-@ObjectType({ description: "A user's place in a team: one role, plus single permissions granted on top." })
+@ObjectType({
+  description: "A user's place in a team: one role, plus single permissions granted on top.",
+})
 @Entity('memberships')
 export class Membership {
   @Field(() => ID, { description: 'Stable identifier of the membership (UUID).' })

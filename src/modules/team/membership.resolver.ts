@@ -10,27 +10,44 @@ import { Role } from './role.entity';
 @Resolver(() => Membership)
 export class MembershipResolver {
   @Mutation(() => Membership, {
-    description: 'Add an existing user to a team with a role, without asking them (teams invite people: inviteTeamMember).',
+    description:
+      'Add an existing user to a team with a role, without asking them (teams invite people: inviteTeamMember).',
   })
   addTeamMember(
     @Arg('teamId', () => ID, { description: 'Team to add to.' }) teamId: string,
-    @Arg('email', { description: 'Email of the user to add; the user must have an account.' }) email: string,
+    @Arg('email', { description: 'Email of the user to add; the user must have an account.' })
+    email: string,
     @Arg('roleId', () => ID, { description: 'Role of the team to give.' }) roleId: string,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<Membership> {
-    return services.memberships.add(actor, requireId(teamId, 'teamId'), email, requireId(roleId, 'roleId'));
+    return services.memberships.add(
+      actor,
+      requireId(teamId, 'teamId'),
+      email,
+      requireId(roleId, 'roleId'),
+    );
   }
 
-  @Mutation(() => Membership, { description: 'Give a member another role. A team always keeps at least one Owner.' })
+  @Mutation(() => Membership, {
+    description: 'Give a member another role. A team always keeps at least one Owner.',
+  })
   changeMemberRole(
-    @Arg('membershipId', () => ID, { description: 'The membership to change.' }) membershipId: string,
+    @Arg('membershipId', () => ID, { description: 'The membership to change.' })
+    membershipId: string,
     @Arg('roleId', () => ID, { description: 'Role of the same team to give.' }) roleId: string,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<Membership> {
-    return services.memberships.changeRole(actor, requireId(membershipId, 'membershipId'), requireId(roleId, 'roleId'));
+    return services.memberships.changeRole(
+      actor,
+      requireId(membershipId, 'membershipId'),
+      requireId(roleId, 'roleId'),
+    );
   }
 
-  @Mutation(() => Boolean, { description: 'Remove a member and their grants from the team. The last Owner cannot be removed.' })
+  @Mutation(() => Boolean, {
+    description:
+      'Remove a member and their grants from the team. The last Owner cannot be removed.',
+  })
   removeTeamMember(
     @Arg('membershipId', () => ID, { description: 'The membership to end.' }) membershipId: string,
     @Ctx() { actor, services }: GraphQLContext,
@@ -38,10 +55,14 @@ export class MembershipResolver {
     return services.memberships.remove(actor, requireId(membershipId, 'membershipId'));
   }
 
-  @Mutation(() => PermissionGrant, { description: 'Give one member one permission on top of their role. You can only grant what you hold.' })
+  @Mutation(() => PermissionGrant, {
+    description:
+      'Give one member one permission on top of their role. You can only grant what you hold.',
+  })
   grantPermission(
     @Arg('membershipId', () => ID, { description: 'The member to grant to.' }) membershipId: string,
-    @Arg('permission', { description: 'A name from permissionCatalog, e.g. apiKeys:create.' }) permission: string,
+    @Arg('permission', { description: 'A name from permissionCatalog, e.g. apiKeys:create.' })
+    permission: string,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<PermissionGrant> {
     return services.memberships.grant(actor, requireId(membershipId, 'membershipId'), permission);
@@ -65,8 +86,13 @@ export class MembershipResolver {
     return (await loaders.role.load(membership.roleId)) ?? Promise.reject(notFound('Role'));
   }
 
-  @FieldResolver(() => [PermissionGrant], { description: 'Single permissions given to the member on top of the role.' })
-  grants(@Root() membership: Membership, @Ctx() { loaders }: GraphQLContext): Promise<PermissionGrant[]> {
+  @FieldResolver(() => [PermissionGrant], {
+    description: 'Single permissions given to the member on top of the role.',
+  })
+  grants(
+    @Root() membership: Membership,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<PermissionGrant[]> {
     return loaders.grantsByMembership.load(membership.id);
   }
 }
@@ -80,8 +106,14 @@ export class PermissionGrantResolver {
     return user ?? Promise.reject(notFound('User'));
   }
 
-  @FieldResolver(() => User, { nullable: true, description: 'Who granted it; null if that account is gone.' })
-  async grantedBy(@Root() grant: PermissionGrant, @Ctx() { loaders }: GraphQLContext): Promise<User | null> {
+  @FieldResolver(() => User, {
+    nullable: true,
+    description: 'Who granted it; null if that account is gone.',
+  })
+  async grantedBy(
+    @Root() grant: PermissionGrant,
+    @Ctx() { loaders }: GraphQLContext,
+  ): Promise<User | null> {
     return grant.grantedById ? loaders.user.load(grant.grantedById) : null;
   }
 }

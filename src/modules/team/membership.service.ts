@@ -12,7 +12,13 @@ import { Membership } from './membership.entity';
 import { PermissionGrant } from './permission-grant.entity';
 import { Role } from './role.entity';
 import { changeTeam, insertMembership, type TeamChanged } from './team-change';
-import { assertHoldsAll, isUniqueViolation, lockTeam, ownerCount, permissionsOfMember } from './team-permissions';
+import {
+  assertHoldsAll,
+  isUniqueViolation,
+  lockTeam,
+  ownerCount,
+  permissionsOfMember,
+} from './team-permissions';
 
 /**
  * Members of a team, their roles and their single-permission grants. Who may call each method
@@ -30,7 +36,10 @@ export class MembershipService {
   ) {}
 
   /** A change to the team's memberships or grants, in one transaction, told to every instance. */
-  private changeTeam<T>(actor: Actor, work: (m: EntityManager, changed: TeamChanged) => Promise<T>): Promise<T> {
+  private changeTeam<T>(
+    actor: Actor,
+    work: (m: EntityManager, changed: TeamChanged) => Promise<T>,
+  ): Promise<T> {
     return changeTeam(this.dataSource, this.feed, actor, work);
   }
 
@@ -41,7 +50,11 @@ export class MembershipService {
       await lockTeam(m, teamId);
       const role = await this.roleOfTeam(m, roleId, teamId);
       assertHoldsAll(held, role.permissions, 'give a role');
-      const user = await m.getRepository(User).createQueryBuilder('u').where('lower(u.email) = :email', { email }).getOne();
+      const user = await m
+        .getRepository(User)
+        .createQueryBuilder('u')
+        .where('lower(u.email) = :email', { email })
+        .getOne();
       if (!user) throw notFound('User');
       const membership = await insertMembership(m, teamId, user.id, role.id);
       await this.audit.record(m, actor, {
@@ -75,7 +88,12 @@ export class MembershipService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'Membership',
         targetId: membership.id,
-        metadata: { userId: membership.userId, from: previous.name, to: role.name, roleId: role.id },
+        metadata: {
+          userId: membership.userId,
+          from: previous.name,
+          to: role.name,
+          roleId: role.id,
+        },
       });
       await changed(membership.teamId);
       return membership;
@@ -85,7 +103,11 @@ export class MembershipService {
   async remove(actor: Actor, membershipId: string): Promise<boolean> {
     return this.changeTeam(actor, async (m, changed) => {
       const membership = await this.lockedMembership(m, membershipId);
-      assertHoldsAll(await actor.access.held(membership.teamId), await permissionsOfMember(m, membership), 'remove a member');
+      assertHoldsAll(
+        await actor.access.held(membership.teamId),
+        await permissionsOfMember(m, membership),
+        'remove a member',
+      );
       await m.delete(Membership, { id: membership.id });
       await this.assertTeamKeepsOwner(m, membership.teamId);
       await this.audit.record(m, actor, {
@@ -105,7 +127,11 @@ export class MembershipService {
     const permission = requirePermission(rawPermission);
     return this.changeTeam(actor, async (m, changed) => {
       const membership = await this.lockedMembership(m, membershipId);
-      assertHoldsAll(await actor.access.held(membership.teamId), [permission], 'grant a permission');
+      assertHoldsAll(
+        await actor.access.held(membership.teamId),
+        [permission],
+        'grant a permission',
+      );
       const grantedById = personOf(actor).user.id;
       let grant: PermissionGrant;
       try {
@@ -135,7 +161,11 @@ export class MembershipService {
       // Re-read under the team lock: a concurrent revocation may have taken it meanwhile.
       const grant = await m.getRepository(PermissionGrant).findOneBy({ id: grantId });
       if (!grant) throw notFound('PermissionGrant');
-      assertHoldsAll(await actor.access.held(membership.teamId), [grant.permission], 'revoke a grant');
+      assertHoldsAll(
+        await actor.access.held(membership.teamId),
+        [grant.permission],
+        'revoke a grant',
+      );
       await m.delete(PermissionGrant, { id: grant.id });
       await this.audit.record(m, actor, {
         teamId: membership.teamId,
@@ -143,7 +173,11 @@ export class MembershipService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'PermissionGrant',
         targetId: grant.id,
-        metadata: { membershipId: membership.id, userId: membership.userId, permission: grant.permission },
+        metadata: {
+          membershipId: membership.id,
+          userId: membership.userId,
+          permission: grant.permission,
+        },
       });
       await changed(membership.teamId);
       return true;
@@ -162,7 +196,10 @@ export class MembershipService {
       const membership = await m.getRepository(Membership).findOneBy({ teamId, userId: user.id });
       if (!membership) throw notFound('Membership');
       await m.delete(Membership, { id: membership.id });
-      if ((await ownerCount(m, teamId)) < 1) throw conflict(`The last ${OWNER_ROLE} can't leave the team; make someone else ${OWNER_ROLE} first`);
+      if ((await ownerCount(m, teamId)) < 1)
+        throw conflict(
+          `The last ${OWNER_ROLE} can't leave the team; make someone else ${OWNER_ROLE} first`,
+        );
       await this.audit.record(m, actor, {
         teamId,
         action: 'member.left',
@@ -193,6 +230,7 @@ export class MembershipService {
   }
 
   private async assertTeamKeepsOwner(m: EntityManager, teamId: string): Promise<void> {
-    if ((await ownerCount(m, teamId)) < 1) throw conflict(`A team must keep at least one ${OWNER_ROLE}`);
+    if ((await ownerCount(m, teamId)) < 1)
+      throw conflict(`A team must keep at least one ${OWNER_ROLE}`);
   }
 }

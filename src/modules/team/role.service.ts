@@ -28,14 +28,21 @@ export class RoleService {
     private readonly feed: ApiKeyChangeFeed,
   ) {}
 
-  async create(actor: Actor, teamId: string, input: { name: string; permissions: string[]; description?: string | null }): Promise<Role> {
+  async create(
+    actor: Actor,
+    teamId: string,
+    input: { name: string; permissions: string[]; description?: string | null },
+  ): Promise<Role> {
     const name = requireName(input.name, 'name', 50);
     const permissions = requirePermissions(input.permissions);
     const description = optionalText(input.description, 'description');
     const held = await actor.access.held(teamId);
     return this.dataSource.transaction(async (m) => {
       assertHoldsAll(held, permissions, 'create a role');
-      const role = await this.saveUnique(m, m.create(Role, { teamId, name, permissions, description, builtIn: false }));
+      const role = await this.saveUnique(
+        m,
+        m.create(Role, { teamId, name, permissions, description, builtIn: false }),
+      );
       await this.audit.record(m, actor, {
         teamId,
         action: 'role.created',
@@ -50,14 +57,22 @@ export class RoleService {
 
   async update(actor: Actor, id: string, changes: RoleChanges): Promise<Role> {
     const name = changes.name != null ? requireName(changes.name, 'name', 50) : undefined;
-    const permissions = changes.permissions != null ? requirePermissions(changes.permissions) : undefined;
-    const description = changes.description !== undefined ? optionalText(changes.description, 'description') : undefined;
+    const permissions =
+      changes.permissions != null ? requirePermissions(changes.permissions) : undefined;
+    const description =
+      changes.description !== undefined
+        ? optionalText(changes.description, 'description')
+        : undefined;
     return this.feed.transaction(this.dataSource, async (m, tell) => {
       const role = await this.lockedCustomRole(m, id);
       const held = await actor.access.held(role.teamId);
       assertHoldsAll(held, role.permissions, 'change a role');
       if (permissions) assertHoldsAll(held, permissions, 'change a role');
-      const before = { name: role.name, permissions: role.permissions, description: role.description };
+      const before = {
+        name: role.name,
+        permissions: role.permissions,
+        description: role.description,
+      };
       if (name !== undefined) role.name = name;
       if (permissions !== undefined) role.permissions = permissions;
       if (description !== undefined) role.description = description;
@@ -68,7 +83,14 @@ export class RoleService {
         outcome: AuditOutcome.SUCCESS,
         targetType: 'Role',
         targetId: role.id,
-        metadata: { before, after: { name: saved.name, permissions: saved.permissions, description: saved.description } },
+        metadata: {
+          before,
+          after: {
+            name: saved.name,
+            permissions: saved.permissions,
+            description: saved.description,
+          },
+        },
       });
       actor.access.clear(role.teamId);
       await tell({ team: role.teamId });
@@ -102,7 +124,12 @@ export class RoleService {
     const found = await m.getRepository(Role).findOneBy({ id });
     if (!found) throw notFound('Role');
     await lockTeam(m, found.teamId);
-    const role = await m.getRepository(Role).createQueryBuilder('r').setLock('pessimistic_write').where('r.id = :id', { id }).getOne();
+    const role = await m
+      .getRepository(Role)
+      .createQueryBuilder('r')
+      .setLock('pessimistic_write')
+      .where('r.id = :id', { id })
+      .getOne();
     if (!role) throw notFound('Role');
     if (role.builtIn) throw badInput('Built-in roles cannot be changed or deleted', 'id');
     return role;

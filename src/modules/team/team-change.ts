@@ -27,7 +27,13 @@ export function changeTeam<T>(
 }
 
 /** Puts a user in a team with a role, under the team lock (lockTeam); CONFLICT if already in it. */
-export async function insertMembership(m: EntityManager, teamId: string, userId: string, roleId: string): Promise<Membership> {
-  if (await m.exists(Membership, { where: { teamId, userId } })) throw conflict('This user is already a member of the team');
+export async function insertMembership(
+  m: EntityManager,
+  teamId: string,
+  userId: string,
+  roleId: string,
+): Promise<Membership> {
+  if (await m.exists(Membership, { where: { teamId, userId } }))
+    throw conflict('This user is already a member of the team');
   return m.save(m.create(Membership, { teamId, userId, roleId }));
 }

@@ -1,12 +1,22 @@
 import type { EntityManager } from 'typeorm';
 import { forbidden } from '../../errors';
-import { memberKey, memberPermissions, missingFrom, NOTHING, type Member, type PermissionSet } from '../../permissions/member-permissions';
+import {
+  memberKey,
+  memberPermissions,
+  missingFrom,
+  NOTHING,
+  type Member,
+  type PermissionSet,
+} from '../../permissions/member-permissions';
 
 /**
  * What another member holds in a team, read inside the caller's transaction (after the team
  * lock), so a check about them and the change it guards see the same data.
  */
-export async function permissionsOfMember(m: EntityManager, member: Member): Promise<PermissionSet> {
+export async function permissionsOfMember(
+  m: EntityManager,
+  member: Member,
+): Promise<PermissionSet> {
   return (await memberPermissions(m, [member])).get(memberKey(member)) ?? NOTHING;
 }
 
@@ -15,7 +25,8 @@ export async function permissionsOfMember(m: EntityManager, member: Member): Pro
  * permissions the caller has itself. This is what stops an Admin from making anyone an Owner.
  */
 export function assertHoldsAll(held: PermissionSet, wanted: Iterable<string>, what: string): void {
-  if (missingFrom(held, wanted).length > 0) throw forbidden(`You can't ${what} with permissions you don't hold`);
+  if (missingFrom(held, wanted).length > 0)
+    throw forbidden(`You can't ${what} with permissions you don't hold`);
 }
 
 /** Serialises membership changes of one team, so "at least one Owner" can't be raced away. */

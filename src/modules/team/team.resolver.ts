@@ -9,22 +9,31 @@ import { PermissionInfo } from './team.types';
 
 @Resolver(() => Team)
 export class TeamResolver {
-  @Query(() => [Team], { description: 'Teams the caller belongs to (an API key: its own team; a platform admin: all).' })
+  @Query(() => [Team], {
+    description: 'Teams the caller belongs to (an API key: its own team; a platform admin: all).',
+  })
   teams(@Ctx() { actor, services }: GraphQLContext): Promise<Team[]> {
     return services.teams.listFor(actor);
   }
 
   @Query(() => Team, { description: 'One team; NOT_FOUND for a team the caller is not part of.' })
-  team(@Arg('id', () => ID, { description: 'Id of the team.' }) id: string, @Ctx() { services }: GraphQLContext): Promise<Team> {
+  team(
+    @Arg('id', () => ID, { description: 'Id of the team.' }) id: string,
+    @Ctx() { services }: GraphQLContext,
+  ): Promise<Team> {
     return services.teams.get(requireId(id, 'id'));
   }
 
-  @Query(() => [PermissionInfo], { description: 'Every permission that roles, grants and API key scopes can name.' })
+  @Query(() => [PermissionInfo], {
+    description: 'Every permission that roles, grants and API key scopes can name.',
+  })
   permissionCatalog(): PermissionInfo[] {
     return PERMISSION_CATALOG.map((p) => ({ ...p }));
   }
 
-  @Mutation(() => Team, { description: 'Create a team with the built-in roles; the caller becomes its Owner.' })
+  @Mutation(() => Team, {
+    description: 'Create a team with the built-in roles; the caller becomes its Owner.',
+  })
   createTeam(
     @Arg('name', { description: 'Name of the team, 1 to 100 characters.' }) name: string,
     @Ctx() { actor, services }: GraphQLContext,
@@ -42,20 +51,27 @@ export class TeamResolver {
   }
 
   @Mutation(() => Boolean, {
-    description: "Leave a team you belong to; never the last Owner. The keys you own keep their application scopes but lose this API's permissions until someone takes them over.",
+    description:
+      "Leave a team you belong to; never the last Owner. The keys you own keep their application scopes but lose this API's permissions until someone takes them over.",
   })
-  leaveTeam(@Arg('teamId', () => ID, { description: 'The team to leave.' }) teamId: string, @Ctx() { actor, services }: GraphQLContext): Promise<boolean> {
+  leaveTeam(
+    @Arg('teamId', () => ID, { description: 'The team to leave.' }) teamId: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<boolean> {
     return services.memberships.leave(actor, requireId(teamId, 'teamId'));
   }
 
   @FieldResolver(() => [String], {
-    description: "the permissions the caller holds in this team: its role's plus its grants (an API key: its API scopes that its owner holds now)",
+    description:
+      "the permissions the caller holds in this team: its role's plus its grants (an API key: its API scopes that its owner holds now)",
   })
   async viewerPermissions(@Root() team: Team, @Ctx() { actor }: GraphQLContext): Promise<string[]> {
     return [...((await actor.access.permissionsIn(team.id)) ?? [])].sort();
   }
 
-  @FieldResolver(() => [Membership], { description: 'Members of the team with their roles and grants. Needs members:read.' })
+  @FieldResolver(() => [Membership], {
+    description: 'Members of the team with their roles and grants. Needs members:read.',
+  })
   members(@Root() team: Team, @Ctx() { services }: GraphQLContext): Promise<Membership[]> {
     return services.teams.members(team.id);
   }

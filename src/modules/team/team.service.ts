@@ -19,16 +19,25 @@ export class TeamService {
   async create(actor: Actor, rawName: string): Promise<Team> {
     const name = requireName(rawName, 'name');
     const p = actor.principal;
-    if (p.type !== 'USER') throw new Error('createTeam needs a user; the permission rules ensure it');
+    if (p.type !== 'USER')
+      throw new Error('createTeam needs a user; the permission rules ensure it');
     return this.dataSource.transaction(async (m) => {
       const team = await m.save(m.create(Team, { name, createdById: p.user.id }));
       const roles = await m.save(
         BUILT_IN_ROLES.map((r) =>
-          m.create(Role, { teamId: team.id, name: r.name, description: r.description, builtIn: true, permissions: [...r.permissions] }),
+          m.create(Role, {
+            teamId: team.id,
+            name: r.name,
+            description: r.description,
+            builtIn: true,
+            permissions: [...r.permissions],
+          }),
         ),
       );
       const owner = roles.find((r) => r.name === OWNER_ROLE)!;
-      const membership = await m.save(m.create(Membership, { teamId: team.id, userId: p.user.id, roleId: owner.id }));
+      const membership = await m.save(
+        m.create(Membership, { teamId: team.id, userId: p.user.id, roleId: owner.id }),
+      );
       await this.audit.record(m, actor, {
         teamId: team.id,
         action: 'team.created',
@@ -45,7 +54,12 @@ export class TeamService {
   async update(actor: Actor, id: string, rawName: string): Promise<Team> {
     const name = requireName(rawName, 'name');
     return this.dataSource.transaction(async (m) => {
-      const team = await m.getRepository(Team).createQueryBuilder('t').setLock('pessimistic_write').where('t.id = :id', { id }).getOne();
+      const team = await m
+        .getRepository(Team)
+        .createQueryBuilder('t')
+        .setLock('pessimistic_write')
+        .where('t.id = :id', { id })
+        .getOne();
       if (!team) throw notFound('Team');
       const before = team.name;
       team.name = name;
@@ -67,13 +81,18 @@ export class TeamService {
     const p = actor.principal;
     const repo = this.dataSource.getRepository(Team);
     // A key sees its own team, and only with the team:read scope.
-    if (p.type === 'API_KEY') return p.permissions.has('team:read') ? repo.findBy({ id: p.apiKey.teamId }) : [];
+    if (p.type === 'API_KEY')
+      return p.permissions.has('team:read') ? repo.findBy({ id: p.apiKey.teamId }) : [];
     if (p.type !== 'USER') return [];
     if (p.user.isPlatformAdmin) return repo.find({ order: { createdAt: 'ASC' } });
-    const memberships = await this.dataSource.getRepository(Membership).findBy({ userId: p.user.id });
+    const memberships = await this.dataSource
+      .getRepository(Membership)
+      .findBy({ userId: p.user.id });
     // Only the teams it may read: a member whose role lacks team:read gets FORBIDDEN from
     // team(id), and must not read the team (its roles) through this list instead.
-    const readable = await Promise.all(memberships.map((mb) => actor.access.can(mb.teamId, 'team:read')));
+    const readable = await Promise.all(
+      memberships.map((mb) => actor.access.can(mb.teamId, 'team:read')),
+    );
     const ids = memberships.filter((_, i) => readable[i]).map((mb) => mb.teamId);
     if (ids.length === 0) return [];
     return repo.find({ where: { id: In(ids) }, order: { createdAt: 'ASC' } });
@@ -86,10 +105,14 @@ export class TeamService {
   }
 
   members(teamId: string): Promise<Membership[]> {
-    return this.dataSource.getRepository(Membership).find({ where: { teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return this.dataSource
+      .getRepository(Membership)
+      .find({ where: { teamId }, order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   roles(teamId: string): Promise<Role[]> {
-    return this.dataSource.getRepository(Role).find({ where: { teamId }, order: { builtIn: 'DESC', createdAt: 'ASC', name: 'ASC' } });
+    return this.dataSource
+      .getRepository(Role)
+      .find({ where: { teamId }, order: { builtIn: 'DESC', createdAt: 'ASC', name: 'ASC' } });
   }
 }

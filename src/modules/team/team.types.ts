@@ -1,6 +1,8 @@
 import { Field, ObjectType } from 'type-graphql';
 
-@ObjectType({ description: 'One permission of the catalogue, as roles, grants and API key scopes name it.' })
+@ObjectType({
+  description: 'One permission of the catalogue, as roles, grants and API key scopes name it.',
+})
 export class PermissionInfo {
   @Field({ description: 'e.g. apiKeys:create' })
   name!: string;
@@ -8,6 +10,9 @@ export class PermissionInfo {
   @Field({ description: 'What holding it allows.' })
   description!: string;
 
-  @Field({ description: 'false for permissions that an API key can never hold (every mutation of keys, members, roles)' })
+  @Field({
+    description:
+      'false for permissions that an API key can never hold (every mutation of keys, members, roles)',
+  })
   grantableToApiKeys!: boolean;
 }

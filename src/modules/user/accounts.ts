@@ -10,9 +10,17 @@ import { SignUpPolicy } from './sign-up-policy';
 import { UserService } from './user.service';
 
 /** The account services of one server: users, their sessions, and the bounded password hasher. */
-export function createAccountServices(dataSource: DataSource, audit: AuditService, failures: FailureStore, config: Config) {
+export function createAccountServices(
+  dataSource: DataSource,
+  audit: AuditService,
+  failures: FailureStore,
+  config: Config,
+) {
   const { limits } = config;
-  const passwords = new PasswordHasher({ concurrency: limits.hashConcurrency, queue: limits.hashQueue });
+  const passwords = new PasswordHasher({
+    concurrency: limits.hashConcurrency,
+    queue: limits.hashQueue,
+  });
   const sessions = new SessionService(dataSource, audit, config);
   const signUpPolicy = new SignUpPolicy(dataSource, config);
   const signInLimits = new SignInLimits(failures, {
@@ -26,6 +34,14 @@ export function createAccountServices(dataSource: DataSource, audit: AuditServic
     total: limits.signUpsTotal,
     windowSeconds: limits.signUpWindowMinutes * 60,
   });
-  const users = new UserService({ dataSource, audit, sessions, passwords, signInLimits, signUpLimits, signUpPolicy });
+  const users = new UserService({
+    dataSource,
+    audit,
+    sessions,
+    passwords,
+    signInLimits,
+    signUpLimits,
+    signUpPolicy,
+  });
   return { users, sessions, passwords, signUpPolicy };
 }

@@ -27,7 +27,10 @@ export class AuthResolver {
     return services.signUpPolicy.open;
   }
 
-  @Mutation(() => AuthPayload, { description: 'Create an account and sign in. When ALLOW_SIGNUP is false, only an address with an open invitation may.' })
+  @Mutation(() => AuthPayload, {
+    description:
+      'Create an account and sign in. When ALLOW_SIGNUP is false, only an address with an open invitation may.',
+  })
   signUp(
     @Arg('email', { description: 'Address to sign in with.' }) email: string,
     @Arg('password', { description: '12 to 256 characters.' }) password: string,
@@ -37,7 +40,10 @@ export class AuthResolver {
     return services.users.signUp(actor, { email, password, name });
   }
 
-  @Mutation(() => AuthPayload, { description: 'Sign in. A wrong password and an unknown email give the same UNAUTHENTICATED error.' })
+  @Mutation(() => AuthPayload, {
+    description:
+      'Sign in. A wrong password and an unknown email give the same UNAUTHENTICATED error.',
+  })
   logIn(
     @Arg('email', { description: 'Address of the account.' }) email: string,
     @Arg('password', { description: 'Password of the account.' }) password: string,
@@ -46,16 +52,20 @@ export class AuthResolver {
     return ctx.services.users.logIn(ctx.actor, { email, password });
   }
 
-  @Mutation(() => Boolean, { description: 'End the current session: its token stops working at once.' })
+  @Mutation(() => Boolean, {
+    description: 'End the current session: its token stops working at once.',
+  })
   logOut(@Ctx() { actor, services }: GraphQLContext): Promise<boolean> {
     return services.users.logOut(actor);
   }
 
   @Mutation(() => Boolean, {
-    description: 'Set a new password; every other session of the user ends. A wrong current password counts as a failed sign-in.',
+    description:
+      'Set a new password; every other session of the user ends. A wrong current password counts as a failed sign-in.',
   })
   changePassword(
-    @Arg('currentPassword', { description: 'The password the user signs in with now.' }) currentPassword: string,
+    @Arg('currentPassword', { description: 'The password the user signs in with now.' })
+    currentPassword: string,
     @Arg('newPassword', { description: '12 to 256 characters.' }) newPassword: string,
     @Ctx() { actor, services }: GraphQLContext,
   ): Promise<boolean> {

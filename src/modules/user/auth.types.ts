@@ -17,12 +17,18 @@ export class AuthPayload {
 
 @ObjectType({ description: 'Who is calling: a user, an API key, or nobody.' })
 export class Viewer {
-  @Field(() => ActorType, { description: 'ANONYMOUS without credentials, USER with a session, API_KEY with key credentials.' })
+  @Field(() => ActorType, {
+    description:
+      'ANONYMOUS without credentials, USER with a session, API_KEY with key credentials.',
+  })
   type!: ActorType;
 
   @Field(() => User, { nullable: true, description: 'The signed-in user, when type is USER.' })
   user!: User | null;
 
-  @Field(() => ApiKey, { nullable: true, description: 'The key the request authenticated with, when type is API_KEY.' })
+  @Field(() => ApiKey, {
+    nullable: true,
+    description: 'The key the request authenticated with, when type is API_KEY.',
+  })
   apiKey!: ApiKey | null;
 }

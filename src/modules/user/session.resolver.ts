@@ -6,13 +6,17 @@ import { SessionInfo } from './session.types';
 @Resolver()
 export class SessionResolver {
   @Query(() => [SessionInfo], {
-    description: "The signed-in user's live sessions: the current one first, then the newest (at most 100 in all).",
+    description:
+      "The signed-in user's live sessions: the current one first, then the newest (at most 100 in all).",
   })
   mySessions(@Ctx() { actor, services }: GraphQLContext): Promise<SessionInfo[]> {
     return services.sessions.mine(actor);
   }
 
-  @Mutation(() => Boolean, { description: 'End one of your sessions: its token stops working at once. Any other id is NOT_FOUND.' })
+  @Mutation(() => Boolean, {
+    description:
+      'End one of your sessions: its token stops working at once. Any other id is NOT_FOUND.',
+  })
   revokeSession(
     @Arg('id', () => ID, { description: 'A session of yours, from mySessions.' }) id: string,
     @Ctx() { actor, services }: GraphQLContext,

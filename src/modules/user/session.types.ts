@@ -8,13 +8,19 @@ export class SessionInfo {
   @Field({ description: 'When it was opened by signing in (UTC).' })
   createdAt!: Date;
 
-  @Field(() => Date, { nullable: true, description: 'When it was last used, to within five minutes (UTC).' })
+  @Field(() => Date, {
+    nullable: true,
+    description: 'When it was last used, to within five minutes (UTC).',
+  })
   lastSeenAt!: Date | null;
 
   @Field({ description: 'When it ends by itself (UTC).' })
   expiresAt!: Date;
 
-  @Field(() => String, { nullable: true, description: 'The User-Agent of the client that signed in, as it said.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The User-Agent of the client that signed in, as it said.',
+  })
   userAgent!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The address that signed in.' })

@@ -5,7 +5,14 @@ import { sha256 } from '../../auth/tokens';
 import { conflict, forbidden, rateLimited, unauthenticated } from '../../errors';
 import type { Lockout, SignInAttempt, SignInLimits } from '../../security/sign-in-limits';
 import type { SignUpLimits } from '../../security/sign-up-limits';
-import { PASSWORD_MAX, PASSWORD_MIN, requireEmail, requireName, requirePassword, storable } from '../../validation';
+import {
+  PASSWORD_MAX,
+  PASSWORD_MIN,
+  requireEmail,
+  requireName,
+  requirePassword,
+  storable,
+} from '../../validation';
 import type { AuditAction } from '../audit/audit-actions';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
@@ -70,13 +77,18 @@ export class UserService {
     this.signUpPolicy = parts.signUpPolicy;
   }
 
-  async signUp(actor: Actor, input: { email: string; password: string; name: string }): Promise<SignedIn> {
+  async signUp(
+    actor: Actor,
+    input: { email: string; password: string; name: string },
+  ): Promise<SignedIn> {
     const email = requireEmail(input.email);
     const name = requireName(input.name, 'name');
     const password = requirePassword(input.password);
-    if (!(await this.signUpPolicy.admits(email))) throw forbidden('Sign-up is disabled on this service');
+    if (!(await this.signUpPolicy.admits(email)))
+      throw forbidden('Sign-up is disabled on this service');
     // counted before the email is looked up, so that asking which emails are taken is limited too
-    if (!(await this.signUpLimits.admit(actor.ip))) throw rateLimited('Too many sign-ups; try again later');
+    if (!(await this.signUpLimits.admit(actor.ip)))
+      throw rateLimited('Too many sign-ups; try again later');
     if (await this.findByEmail(email)) throw conflict('An account with this email already exists');
     const passwordHash = await this.passwords.hash(password).catch(async (error: unknown) => {
       await this.signUpLimits.giveBack(actor.ip);
@@ -119,7 +131,12 @@ export class UserService {
     const user = await this.findByEmail(email);
     const matches = await this.passwordMatches(attempt, user, input.password);
     if (!matches || !user) {
-      await this.auditFailedSignIn(actor, user, { knownAccount: Boolean(user), locked: false }, attempt.reached);
+      await this.auditFailedSignIn(
+        actor,
+        user,
+        { knownAccount: Boolean(user), locked: false },
+        attempt.reached,
+      );
       throw wrongCredentials();
     }
     await attempt.succeeded();
@@ -134,13 +151,20 @@ export class UserService {
    * counts as a failed sign-in of the account from the caller's address, and while that is
    * locked the answer is the same without any hashing.
    */
-  async changePassword(actor: Actor, currentPassword: string, newPassword: string): Promise<boolean> {
+  async changePassword(
+    actor: Actor,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<boolean> {
     const { user, sessionId } = personOf(actor);
     const password = requirePassword(newPassword, 'newPassword');
     const attempt = await this.signInLimits.begin(normalizeLoginEmail(user.email), actor.ip);
     if (!attempt) throw wrongCurrentPassword();
     if (!(await this.passwordMatches(attempt, user, currentPassword))) {
-      if (attempt.reached.length) await this.dataSource.transaction((m) => this.auditLockouts(m, actor, user, attempt.reached));
+      if (attempt.reached.length)
+        await this.dataSource.transaction((m) =>
+          this.auditLockouts(m, actor, user, attempt.reached),
+        );
       throw wrongCurrentPassword();
     }
     await attempt.succeeded();
@@ -148,7 +172,10 @@ export class UserService {
     await this.dataSource.transaction(async (m) => {
       await m.update(User, { id: user.id }, { passwordHash });
       const sessionsEnded = await this.sessions.endOthers(m, user.id, sessionId);
-      await this.recordForAccount(m, actor, user, { action: 'user.passwordChanged', metadata: { sessionsEnded } });
+      await this.recordForAccount(m, actor, user, {
+        action: 'user.passwordChanged',
+        metadata: { sessionsEnded },
+      });
     });
     user.passwordHash = passwordHash;
     return true;
@@ -179,10 +206,11 @@ export class UserService {
   /** The user behind a bearer token, or null for an unknown, expired or logged-out one. */
   async authenticate(token: string): Promise<{ user: User; sessionId: string } | null> {
     if (!/^emst_[0-9A-Za-z]{43}$/.test(token)) return null;
-    const rows: { session_id: string; user_id: string; last_seen_at: Date | null }[] = await this.dataSource.query(
-      `SELECT s.id AS session_id, s.user_id, s.last_seen_at FROM sessions s WHERE s.token_digest = $1 AND s.expires_at > now()`,
-      [sha256(token)],
-    );
+    const rows: { session_id: string; user_id: string; last_seen_at: Date | null }[] =
+      await this.dataSource.query(
+        `SELECT s.id AS session_id, s.user_id, s.last_seen_at FROM sessions s WHERE s.token_digest = $1 AND s.expires_at > now()`,
+        [sha256(token)],
+      );
     if (rows.length === 0) return null;
     const user = await this.dataSource.getRepository(User).findOneBy({ id: rows[0].user_id });
     if (!user) return null;
@@ -203,7 +231,11 @@ export class UserService {
    * can have is wrong without hashing; an unknown account costs the same hashing as a known one.
    * No turn to hash (RATE_LIMITED): the attempt is given back, as nothing was tried.
    */
-  private async passwordMatches(attempt: SignInAttempt, user: User | null, password: string): Promise<boolean> {
+  private async passwordMatches(
+    attempt: SignInAttempt,
+    user: User | null,
+    password: string,
+  ): Promise<boolean> {
     if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) return false;
     try {
       if (user) return await this.passwords.verify(user.passwordHash, password);
@@ -215,22 +247,45 @@ export class UserService {
     }
   }
 
-  private async auditFailedSignIn(actor: Actor, user: User | null, metadata: Record<string, unknown>, reached: Lockout[]): Promise<void> {
+  private async auditFailedSignIn(
+    actor: Actor,
+    user: User | null,
+    metadata: Record<string, unknown>,
+    reached: Lockout[],
+  ): Promise<void> {
     await this.dataSource.transaction(async (m) => {
-      await this.recordForAccount(m, actor, user, { action: 'auth.loginFailed', outcome: AuditOutcome.DENIED, metadata });
+      await this.recordForAccount(m, actor, user, {
+        action: 'auth.loginFailed',
+        outcome: AuditOutcome.DENIED,
+        metadata,
+      });
       await this.auditLockouts(m, actor, user, reached);
     });
   }
 
   /** One auth.lockedOut row per limit a failed attempt took to its end. */
-  private async auditLockouts(m: EntityManager, actor: Actor, user: User | null, reached: Lockout[]): Promise<void> {
+  private async auditLockouts(
+    m: EntityManager,
+    actor: Actor,
+    user: User | null,
+    reached: Lockout[],
+  ): Promise<void> {
     for (const lockout of reached) {
-      await this.recordForAccount(m, actor, user, { action: 'auth.lockedOut', outcome: AuditOutcome.DENIED, metadata: { ...lockout } });
+      await this.recordForAccount(m, actor, user, {
+        action: 'auth.lockedOut',
+        outcome: AuditOutcome.DENIED,
+        metadata: { ...lockout },
+      });
     }
   }
 
   /** An event of an account (of `user`, when one is known): in the platform chain, as accounts belong to no team. */
-  private recordForAccount(m: EntityManager, actor: Actor, user: User | null, event: AccountEvent): Promise<void> {
+  private recordForAccount(
+    m: EntityManager,
+    actor: Actor,
+    user: User | null,
+    event: AccountEvent,
+  ): Promise<void> {
     const { action, outcome = AuditOutcome.SUCCESS, metadata } = event;
     const target = { targetType: user ? 'User' : null, targetId: user?.id ?? null };
     return this.audit.record(m, actor, { teamId: null, action, outcome, ...target, metadata });
