@@ -34,9 +34,11 @@ async function main(): Promise<number> {
       ? named
       : [
           null,
-          ...(await database.dataSource.query(`SELECT id FROM teams ORDER BY created_at`)).map(
-            (r: { id: string }) => r.id,
-          ),
+          ...(
+            await database.dataSource.query<{ id: string }[]>(
+              `SELECT id FROM teams ORDER BY created_at`,
+            )
+          ).map((r) => r.id),
           SECURITY,
         ];
     let broken = 0;

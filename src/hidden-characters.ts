@@ -19,7 +19,7 @@ const ZWJ = '\u200D';
 const ZWNJ = '\u200C';
 const EMOJI = /\p{Extended_Pictographic}/u;
 // what may stand between an emoji and a ZWJ joining it to the next: a skin tone, VARIATION SELECTOR-16
-const EMOJI_TAIL = /[\u{1F3FB}-\u{1F3FF}\uFE0F]/u;
+const EMOJI_TAIL = /[\u{1F3FB}-\u{1F3FF}]|\uFE0F/u;
 const KEYCAP_BASE = /[0-9#*]/;
 const KEYCAP = '\u20E3';
 const EMOJI_STYLE = /[\uFE0E\uFE0F]/;

@@ -12,6 +12,7 @@ const STOP_TIMEOUT_MS = 10_000;
 // Plain lines on the console, for the person starting the service: they come before the server
 // and its JSON logger exist (the database, the admin's one-time password), or tell that person
 // where the server listens and when it has stopped. What the server does runs through its logger.
+// eslint-disable-next-line no-console
 const log = (line: string) => console.log(line);
 
 /**
@@ -99,6 +100,7 @@ function stopOnSignals(server: BuiltServer, database: OpenDatabase): void {
 
 main().catch((error) => {
   // no logger here: the configuration or the database failed before there was a server
+  // eslint-disable-next-line no-console
   console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : error);
   process.exit(1);
 });

@@ -96,6 +96,9 @@ async function assemble(
 
 function createApp(config: Config, logger: Logger): FastifyInstance {
   return Fastify({
+    // typed as Fastify's logger, so the instance is FastifyInstance's default (pino's Logger would
+    // make it a FastifyInstance of its own logger type, which the routes' signatures don't take)
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, written by the onResponse hook (request-hooks.ts), instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

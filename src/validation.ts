@@ -9,9 +9,11 @@ import { hasHiddenCharacters, hasReorderingCharacters } from './hidden-character
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Control characters (C0, DEL, C1) and the Unicode line/paragraph separators have no place in a name.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // NUL and lone UTF-16 surrogates are not text: PostgreSQL refuses them (text: NUL; jsonb, where the
 // audit metadata lives: both), so they would fail deep inside a transaction as an internal error.
+// eslint-disable-next-line no-control-regex -- finding NUL is the point
 const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const EVERY_NOT_TEXT = new RegExp(NOT_TEXT.source, 'g');
 

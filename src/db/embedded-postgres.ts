@@ -78,7 +78,7 @@ export async function startEmbeddedPostgres(
     await pg.start();
   } catch (error) {
     throw new Error(
-      `embedded PostgreSQL did not start (data in ${dataDir}): ${String(error ?? 'exited early')}`,
+      `embedded PostgreSQL did not start (data in ${dataDir}): ${error instanceof Error ? error.message : 'exited early'}`,
     );
   }
   const urlFor = (database: string) =>

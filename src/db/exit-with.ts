@@ -12,6 +12,8 @@ export function exitWith(
   main().then(
     (code) => process.exit(code),
     (error) => {
+      // a command-line program, before or without a logger: its error goes to stderr as a line of text
+      // eslint-disable-next-line no-console
       console.error(describe(error));
       process.exit(2);
     },

@@ -11,7 +11,7 @@ const meter: IMiddlewareFunction = async (
   context: GraphQLContext,
   info: GraphQLResolveInfo,
 ) => {
-  const result = await resolve(parent, args, context, info);
+  const result: unknown = await resolve(parent, args, context, info);
   if (Array.isArray(result)) context.cost?.charge(info.fieldNodes[0], result.length);
   return result;
 };

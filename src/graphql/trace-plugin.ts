@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { Kind } from 'graphql';
 import { isDatabaseUnavailable } from '../database-unavailable';
 import type { GraphQLContext } from '../modules/graphql-context';
 
@@ -22,7 +23,7 @@ export function requestTracePlugin(metrics: OperationMetrics): ApolloServerPlugi
         async willSendResponse({ contextValue, response, operation, errors }) {
           // Every answer depends on who asks, and some carry a secret shown once: no cache may keep any.
           response.http.headers.set('cache-control', 'no-store');
-          const first = operation?.selectionSet.selections.find((s) => s.kind === 'Field');
+          const first = operation?.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
           const name = operation
             ? `${operation.operation}:${first && 'name' in first ? first.name.value : '?'}`
             : 'invalid';
@@ -31,9 +32,10 @@ export function requestTracePlugin(metrics: OperationMetrics): ApolloServerPlugi
             response.body.kind === 'single'
               ? response.body.singleResult.errors
               : response.body.initialResult.errors;
-          const codes = (sent ?? errors ?? []).map((e) =>
-            String(e.extensions?.code ?? 'INTERNAL_SERVER_ERROR'),
-          );
+          const codes = (sent ?? errors ?? []).map((e) => {
+            const code = e.extensions?.code;
+            return typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR';
+          });
           const outcome = codes.length ? codes[0] : 'ok';
           if ((errors ?? []).some(isDatabaseUnavailable)) response.http.status = 503;
           metrics.operations.inc({ operation: name, outcome });

@@ -34,7 +34,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     const timer = setTimeout(() => reject(new Error('timeout')), ms);
     promise.then(
       (value) => (clearTimeout(timer), resolve(value)),
-      (error) => (clearTimeout(timer), reject(error)),
+      (error: Error) => (clearTimeout(timer), reject(error)),
     );
   });
 }

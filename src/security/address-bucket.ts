@@ -7,7 +7,7 @@ function ipv6Groups(ip: string): number[] {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   // an embedded IPv4 tail (::ffff:1.2.3.4 is handled before) counts as two groups
-  const groups = [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
   return groups.slice(0, 8).map((g) => parseInt(g, 16) || 0);
 }
 

@@ -6,7 +6,6 @@ import {
   createTeam,
   logIn,
   PASSWORD,
-  signUp,
   type SignedInUser,
   type TeamFixture,
 } from '../helpers/factories';

@@ -8,7 +8,7 @@ import {
   UpdateApiKeyDocument,
 } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
-import { createTeam, grant, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { createTeam, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { codeOf, type Gql } from '../helpers/graphql';
 import { httpRequest, unissuedSecret, verifyWith } from '../helpers/http';
 import { selectRows } from '../helpers/db-dump';

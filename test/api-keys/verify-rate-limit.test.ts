@@ -1,6 +1,5 @@
 import { Client } from 'pg';
 import { basic, type CreatedKey } from '../helpers/api-keys';
-import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { graphqlClient } from '../helpers/graphql';
 import {
   httpRequest,
@@ -30,13 +29,11 @@ const GATEWAYS = '127.77.0.0/16';
 const gatewayAddress = () => uniqueLoopbackIn('127.77');
 let a: TestServer; // VERIFY_MAX_FAILURES=5
 let b: TestServer; // a second instance on the same database, same limits
-let owner: SignedInUser;
-let team: TeamFixture;
 let k: CreatedKey;
 
 beforeAll(async () => {
   const env = { VERIFY_MAX_FAILURES: String(MAX), TRUST_PROXY: GATEWAYS };
-  [{ t: a, owner, team, k }, b] = await Promise.all([
+  [{ t: a, k }, b] = await Promise.all([
     seed(env)
       .owner('limit-owner')
       .team('Rate limits')

@@ -14,13 +14,7 @@ import {
 } from '../clients/generated/graphql';
 import { VERIFY_CHAIN_QUERY } from '../helpers/audit';
 import { basic } from '../helpers/api-keys';
-import {
-  bearer,
-  createTeam,
-  signUp,
-  type SignedInUser,
-  type TeamFixture,
-} from '../helpers/factories';
+import { bearer, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { graphqlClient, type Gql } from '../helpers/graphql';
 import {
   startTestServer,
@@ -147,10 +141,10 @@ describe('audit_events is append-only for the service role', () => {
   });
 
   it('UPDATE, DELETE and TRUNCATE of audit_events are refused by the trigger, not by a missing privilege', async () => {
-    const before = (await su.dataSource.query(
+    const before = await su.dataSource.query<unknown[]>(
       `SELECT id, hash FROM audit_events WHERE team_id = $1 ORDER BY chain_seq`,
       [team.id],
-    )) as unknown[];
+    );
     expect(before.length).toBeGreaterThan(0);
 
     const attempts = [

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -312,7 +312,7 @@ describe('what the command refuses', () => {
       stderr: expect.stringContaining('No team has this id'),
     });
     const taken = archiveFile('taken');
-    require('node:fs').writeFileSync(taken, 'keep me');
+    writeFileSync(taken, 'keep me');
     const run = await archive(teamId, new Date(base + 5), taken);
     expect(run.code).toBe(2);
     expect(readFileSync(taken, 'utf8')).toBe('keep me');

@@ -2,7 +2,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { auditRowsOfRequest, chainOf, VERIFY_CHAIN_QUERY, type AuditDbRow } from '../helpers/audit';
 import { basic, createKey } from '../helpers/api-keys';
 import {
-  createTeam,
   invite,
   PASSWORD,
   platformAdmin,
@@ -36,7 +35,6 @@ let ip: string;
 let owner: SignedInUser;
 let member: SeededMember;
 let team: TeamFixture;
-let memberMembershipId: string;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -47,7 +45,6 @@ beforeAll(async () => {
     .owner('atomic-owner')
     .team('Atomicity')
     .member('member', 'Member', { prefix: 'atomic-member' }));
-  memberMembershipId = member.membershipId;
 });
 afterAll(() => t.close());
 

@@ -309,7 +309,7 @@ describe('filters', () => {
       expect(paged).toEqual(expected);
       // and the export streams them oldest first
       const res = await fetch(
-        `${t.url}/v1/audit/export?${new URLSearchParams({ teamId: team.id, format: 'ndjson', ...f })}`,
+        `${t.url}/v1/audit/export?${new URLSearchParams({ teamId: team.id, format: 'ndjson', ...f }).toString()}`,
         { headers: owner.headers },
       );
       expect(res.status).toBe(200);

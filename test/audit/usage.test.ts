@@ -433,7 +433,9 @@ describe('usage events are flushed when the server closes', () => {
         ...Array(4).fill('verifyApiCredentials'),
       ]);
       expect(
-        rows.every((r) => r.api_key_id === key.id && r.outcome === 'SUCCESS' && r.ip === from),
+        rows.every(
+          (r) => r.api_key_id === key.id && r.outcome === AuditOutcome.SUCCESS && r.ip === from,
+        ),
       ).toBe(true);
       break;
     }

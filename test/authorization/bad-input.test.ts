@@ -1,13 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CreateRoleDocument } from '../clients/generated/graphql';
-import {
-  createTeam,
-  grant,
-  PASSWORD,
-  type SignedInUser,
-  signUp,
-  type TeamFixture,
-} from '../helpers/factories';
+import { PASSWORD, type SignedInUser, type TeamFixture } from '../helpers/factories';
 import { codeOf, type GraphQLAnswer } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';

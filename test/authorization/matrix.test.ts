@@ -247,8 +247,8 @@ function keyChangeRows(spec: {
   field: string;
   document: string;
   variables?(cell: Cell): Promise<Vars> | Vars;
-  check(cell: Cell, data: Record<string, unknown>): void;
-  effect(cell: Cell, allowed: boolean): Promise<void>;
+  check: (cell: Cell, data: Record<string, unknown>) => void;
+  effect: (cell: Cell, allowed: boolean) => Promise<void>;
   /** what the caller's own key answers (default: keyManagers, plus the apiKeys:create grantee) */
   own?: Record<PrincipalName, Outcome>;
   /** what the audit:read key answers for the apiKeys:manage grantee */
@@ -1263,7 +1263,7 @@ describe('scripted: a platform admin sets up a team and grants apiKeys:create', 
     const team = await createTeam(t, admin, 'Acme');
     const [dev, plain] = await Promise.all([signUp(t, 'acme-dev'), signUp(t, 'acme-plain')]);
     const devMembership = await addMember(t, admin, team.id, dev.email, team.roles.Member);
-    const plainMembership = await addMember(t, admin, team.id, plain.email, team.roles.Member);
+    await addMember(t, admin, team.id, plain.email, team.roles.Member);
     await grant(t, admin, devMembership, 'apiKeys:create');
 
     const read = await t.gql(TeamDocument, { id: team.id }, dev.headers);

@@ -13,8 +13,9 @@ import {
 // @apollo/client 3 is an ES module package with CommonJS builds (core/core.cjs), which jest's
 // CommonJS runtime loads; its types are ESM only, hence the resolution-mode type import.
 import type * as Apollo from '@apollo/client/core' with { 'resolution-mode': 'import' };
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+
 const { ApolloClient, ApolloError, HttpLink, InMemoryCache } =
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the CommonJS build, as said above
   require('@apollo/client/core') as typeof Apollo;
 type Client = Apollo.ApolloClient<Apollo.NormalizedCacheObject>;
 

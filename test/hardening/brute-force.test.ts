@@ -329,7 +329,6 @@ describe('sign-in lockout (defaults: 10 per account and address, 30 per address,
 describe('sign-in lockout with REDIS_URL (counters in Redis)', () => {
   const itRedis = REDIS_UP ? it : it.skip;
   if (!REDIS_UP) {
-    // eslint-disable-next-line no-console
     console.warn(`Redis is not reachable at ${REDIS_URL}: the Redis lockout test is skipped`);
   }
 

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { buildSchema, isEnumType, isInputObjectType, isObjectType } from 'graphql';
 import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createKey } from '../helpers/api-keys';
-import { createTeam, signUp, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import type { GraphQLErrorEntry } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, type HttpAnswer } from '../helpers/http';
 import { seed } from '../helpers/seed';

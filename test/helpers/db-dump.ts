@@ -22,6 +22,8 @@ function render(value: unknown): string {
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(render).join(' ');
   if (typeof value === 'object') return JSON.stringify(value);
+  // what is left is a primitive (string, number, boolean, bigint) or undefined
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string
   return String(value);
 }
 
@@ -41,7 +43,7 @@ export async function dumpAllTables(): Promise<TableDump[]> {
     const dumps: TableDump[] = [];
     for (const { table_name } of tables) {
       const ident = client.escapeIdentifier(table_name);
-      const { rows } = await client.query(`SELECT * FROM public.${ident}`);
+      const { rows } = await client.query<Record<string, unknown>>(`SELECT * FROM public.${ident}`);
       const { rows: asText } = await client.query<{ row: string }>(
         `SELECT t::text AS row FROM public.${ident} t`,
       );

@@ -85,7 +85,7 @@ export function graphqlClient(baseUrl: string, options: ClientOptions = {}): Gql
       ...options,
       headers: { ...options.headers, ...headers },
     });
-  return send as Gql;
+  return send;
 }
 
 /**

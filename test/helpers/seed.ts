@@ -87,7 +87,7 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
     this: Seed<M>,
     name: Name,
     role: string,
-    { prefix = name as string, grants = [] as string[] } = {},
+    { prefix = name, grants = [] as string[] } = {},
   ): Seed<M & Record<Name, SeededMember>> {
     return this.add(async ({ t, owner, team }) => {
       const user = await signUp(t, prefix);
@@ -131,7 +131,7 @@ export class Seed<Made extends { t: TestServer }> implements PromiseLike<Made> {
   }
 
   private add<Added extends object>(step: (made: Made) => Promise<Added>): Seed<Made & Added> {
-    return new Seed<Made & Added>([...this.steps, step as Step], this.ownsServer);
+    return new Seed<Made & Added>([...this.steps, step], this.ownsServer);
   }
 
   private async run(): Promise<Made> {

@@ -31,8 +31,8 @@ export class StoppablePostgres {
       },
     );
     const log: string[] = [];
-    child.stderr!.on('data', (c: Buffer) => log.push(c.toString()));
-    const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+    child.stderr.on('data', (c: Buffer) => log.push(c.toString()));
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const first = await StoppablePostgres.answer(lines, log, 'STARTED');
     return new StoppablePostgres(child, lines, first.split(' ')[1], port, log);
   }
@@ -112,13 +112,14 @@ async function child(dir: string, port: number): Promise<void> {
     (queue = queue
       .then(task)
       .catch((error) => void process.stdout.write(`FAILED ${String(error)}\n`)));
-  run(start);
+  void run(start);
   const input = createInterface({ input: process.stdin });
   input.on('line', (command) => {
-    if (command === 'stop') run(async () => (await stop(), void process.stdout.write('STOPPED\n')));
-    else if (command === 'start') run(start);
+    if (command === 'stop')
+      void run(async () => (await stop(), void process.stdout.write('STOPPED\n')));
+    else if (command === 'start') void run(start);
   });
-  input.on('close', () => run(async () => (await stop(), process.exit(0))));
+  input.on('close', () => void run(async () => (await stop(), process.exit(0))));
 }
 
 if (require.main === module) {

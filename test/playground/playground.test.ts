@@ -15,7 +15,6 @@ import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from './br
 const availability = chromiumAvailability();
 const describeWithBrowser = availability.available ? describe : describe.skip;
 if (!availability.available) {
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPED playground browser test: ${availability.reason}`);
 }
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { CreateRoleDocument } from '../clients/generated/graphql';
 import { createKey } from '../helpers/api-keys';
-import { createTeam, PASSWORD, type SignedInUser, signUp, uniqueEmail } from '../helpers/factories';
+import { createTeam, PASSWORD, type SignedInUser, uniqueEmail } from '../helpers/factories';
 import { codeOf, type GraphQLAnswer, graphqlClient, typed } from '../helpers/graphql';
 import { uniqueLoopback } from '../helpers/http';
 import { seed } from '../helpers/seed';

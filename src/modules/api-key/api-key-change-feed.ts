@@ -183,7 +183,7 @@ export class ApiKeyChangeFeed {
     if (channel !== CHANNEL) return;
     let payload: KeyChange & { nonce?: string } = {};
     try {
-      payload = JSON.parse(payloadText ?? '{}');
+      payload = JSON.parse(payloadText ?? '{}') as KeyChange & { nonce?: string };
     } catch {
       // a malformed payload still means "something changed": drop everything
     }

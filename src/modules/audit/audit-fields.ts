@@ -14,7 +14,7 @@ interface Codec<T> {
 const AS_IS: Codec<unknown> = { toSql: (value) => value, toPlain: (value) => value };
 
 function asIs<T>(): Codec<T> {
-  return AS_IS as Codec<T>;
+  return AS_IS;
 }
 
 /** timestamptz: a Date (pg reads it as one), plain as its ISO string */
@@ -184,5 +184,5 @@ export function exportedRow(event: AuditRecord): Record<keyof AuditRecord, unkno
   const fields = event as unknown as Record<string, unknown>;
   const row: Record<string, unknown> = {};
   for (const field of EXPORTED) row[field.name] = field.codec.toPlain(fields[field.name]);
-  return row as Record<keyof AuditRecord, unknown>;
+  return row;
 }

@@ -54,7 +54,7 @@ const SECRET_KEY = /(secret|password|passwd|token|authorization|credentials?)$/i
  */
 export function sanitizeMetadata(metadata: Record<string, unknown>): Record<string, unknown> {
   return JSON.parse(
-    JSON.stringify(metadata, (key, value) =>
+    JSON.stringify(metadata, (key, value: unknown) =>
       key !== '' && SECRET_KEY.test(key) ? undefined : value,
     ),
   ) as Record<string, unknown>;

@@ -47,8 +47,8 @@ export async function archiveChain(
   file: string,
 ): Promise<ArchiveOutcome> {
   // a team's chain only (the platform chain has no team row)
-  if (!(await dataSource.query(`SELECT 1 FROM teams WHERE id = $1`, [teamId])).length)
-    throw new Error('No team has this id');
+  const team: unknown[] = await dataSource.query(`SELECT 1 FROM teams WHERE id = $1`, [teamId]);
+  if (!team.length) throw new Error('No team has this id');
   const lease = await new OperationLeases(dataSource).takeWaiting(
     chainWalkLease(teamChain(teamId)),
     WAIT_FOR_WALK_MS,
