@@ -186,24 +186,29 @@ export function loadConfig(env: Env = process.env): Config {
       ttlHours: int(env, 'INVITATION_TTL_HOURS', 7 * 24, 1, 90 * 24),
       maxPendingPerTeam: int(env, 'INVITATION_MAX_PENDING', 100, 1, 10000),
     },
-    limits: {
-      queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),
-      queryAliases: int(env, 'MAX_QUERY_ALIASES', 15, 1, 1000),
-      queryTokens: int(env, 'MAX_QUERY_TOKENS', 2000, 10, 100000),
-      queryCost: int(env, 'MAX_QUERY_COST', 5000, 1, 10000000),
-      queryDirectives: int(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1000),
-      ...loginLimits(env),
-      signUpsPerAddress: int(env, 'SIGNUP_MAX_PER_ADDRESS', 10, 1, 1000000),
-      signUpsTotal: int(env, 'SIGNUP_MAX_TOTAL', 100, 1, 10000000),
-      signUpWindowMinutes: int(env, 'SIGNUP_WINDOW_MINUTES', 60, 1, 24 * 60),
-      hashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
-      hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10000),
-      verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
-      verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
-      securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
-      // below the pool's 20 connections: the rest stay free for everything else
-      heavyWorkConnections: int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 19),
-      exportsPerTeam: int(env, 'MAX_EXPORTS_PER_TEAM', 2, 1, 100),
-    },
+    limits: limits(env),
+  };
+}
+
+/** Ceilings on what one request, one address or one team may ask of the service. */
+function limits(env: Env): Config['limits'] {
+  return {
+    queryDepth: int(env, 'MAX_QUERY_DEPTH', 10, 1, 100),
+    queryAliases: int(env, 'MAX_QUERY_ALIASES', 15, 1, 1000),
+    queryTokens: int(env, 'MAX_QUERY_TOKENS', 2000, 10, 100000),
+    queryCost: int(env, 'MAX_QUERY_COST', 5000, 1, 10000000),
+    queryDirectives: int(env, 'MAX_QUERY_DIRECTIVES', 10, 0, 1000),
+    ...loginLimits(env),
+    signUpsPerAddress: int(env, 'SIGNUP_MAX_PER_ADDRESS', 10, 1, 1000000),
+    signUpsTotal: int(env, 'SIGNUP_MAX_TOTAL', 100, 1, 10000000),
+    signUpWindowMinutes: int(env, 'SIGNUP_WINDOW_MINUTES', 60, 1, 24 * 60),
+    hashConcurrency: int(env, 'PASSWORD_HASH_CONCURRENCY', 2, 1, 64),
+    hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 32, 0, 10000),
+    verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
+    verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
+    securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
+    // below the pool's 20 connections: the rest stay free for everything else
+    heavyWorkConnections: int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 19),
+    exportsPerTeam: int(env, 'MAX_EXPORTS_PER_TEAM', 2, 1, 100),
   };
 }

@@ -3,7 +3,9 @@ import { GraphQLError } from 'graphql';
 import { Readable } from 'node:stream';
 import type { DataSource } from 'typeorm';
 import type { HeavyWorkGate } from '../capacity/heavy-work';
+import type { Actor } from '../actor';
 import { actorFromRequest } from '../context/request-context';
+import { errorCode } from '../errors';
 import { AuditOutcome, type AuditEvent } from '../modules/audit/audit-event.entity';
 import { auditWhere, type AuditFilterInput } from '../modules/audit/audit-filter';
 import { EXPORT_COLUMNS, exportedRow } from '../modules/audit/audit-fields';
@@ -109,88 +111,112 @@ export function registerAuditExportRoute(
   exportsPerTeam: number,
 ): void {
   app.get('/v1/audit/export', async (request: FastifyRequest<{ Querystring: Query }>, reply) => {
-    let context;
-    try {
-      context = await actorFromRequest(request, services, dataSource, 'auditExport');
-    } catch (error) {
-      const code =
-        (error as GraphQLError).extensions?.code === 'RATE_LIMITED'
-          ? 'RATE_LIMITED'
-          : 'UNAUTHENTICATED';
-      return fail(
-        reply,
-        code === 'RATE_LIMITED' ? 429 : 401,
-        code,
-        'Authentication required or credentials are invalid',
-      );
-    }
-    const { teamId, format = 'ndjson' } = request.query;
-    // who may export: the rule map's row, as for any GraphQL operation
-    const decision = await decide(ROUTE_OPERATIONS.auditExport, undefined, { teamId }, context);
-    if (decision !== true) {
-      const code = String(decision.extensions.code);
-      return fail(reply, STATUS_OF[code] ?? 403, code, decision.message);
-    }
-    if (format !== 'ndjson' && format !== 'csv')
-      return fail(reply, 400, 'BAD_USER_INPUT', 'format must be ndjson or csv');
-    const filter = parseFilter(request.query);
-    if (typeof filter === 'string') return fail(reply, 400, 'BAD_USER_INPUT', filter);
-    const team = teamId!.toLowerCase();
-    try {
-      // The same checks the stream will make (action names, ids): fail now with a 400, not
-      // once the 200 and the headers are gone.
-      auditWhere(team, filter);
-    } catch (error) {
-      return fail(
-        reply,
-        400,
-        'BAD_USER_INPUT',
-        error instanceof GraphQLError ? error.message : 'bad filter',
-      );
-    }
-
-    const place = await services.leases.takeAny(exportPlaces(team, exportsPerTeam));
+    const asked = await readExportRequest(request, services, dataSource);
+    if ('status' in asked) return fail(reply, asked.status, asked.code, asked.message);
+    const place = await services.leases.takeAny(exportPlaces(asked.team, exportsPerTeam));
     if (!place) {
       reply.header('retry-after', '10');
-      return fail(
-        reply,
-        429,
-        'RATE_LIMITED',
-        'Too many exports of this team are running; try again when one has finished',
-      );
+      const message = 'Too many exports of this team are running; try again when one has finished';
+      return fail(reply, 429, 'RATE_LIMITED', message);
     }
     // freed when the answer is complete or the client went away, whichever comes first (or
     // already went away while the place was being taken)
     reply.raw.once('close', () => void place.release());
     if (request.raw.socket.destroyed) await place.release();
     try {
-      await services.audit.recordAlone(context.actor, {
-        teamId: team,
-        action: 'audit.exported',
-        outcome: AuditOutcome.SUCCESS,
-        targetType: 'Team',
-        targetId: team,
-        metadata: { format, filter: { ...filter } },
-      });
+      await recordExport(services, asked);
     } catch (error) {
       await place.release();
       throw error;
     }
-    const stream = Readable.from(
-      lines(services.auditLog.batches(team, filter), format, services.heavyWork),
-    );
-    return reply
-      .header(
-        'content-type',
-        format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      )
-      .header(
-        'content-disposition',
-        `attachment; filename="audit-${team}.${format === 'csv' ? 'csv' : 'ndjson'}"`,
-      )
-      .header('cache-control', 'no-store')
-      .send(stream);
+    return sendExport(reply, services, asked);
   });
+}
+
+interface ExportRequest {
+  actor: Actor;
+  team: string;
+  format: 'ndjson' | 'csv';
+  filter: AuditFilterInput;
+}
+
+interface Refusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * Who asks, for which team, in which format, with which filter; or the refusal to answer with,
+ * before anything streams (a 400 once the 200 and the headers are gone would be too late).
+ */
+async function readExportRequest(
+  request: FastifyRequest<{ Querystring: Query }>,
+  services: Services,
+  dataSource: DataSource,
+): Promise<ExportRequest | Refusal> {
+  let context;
+  try {
+    context = await actorFromRequest(request, services, dataSource, 'auditExport');
+  } catch (error) {
+    const limited = errorCode(error) === 'RATE_LIMITED';
+    const message = 'Authentication required or credentials are invalid';
+    return {
+      status: limited ? 429 : 401,
+      code: limited ? 'RATE_LIMITED' : 'UNAUTHENTICATED',
+      message,
+    };
+  }
+  const { teamId, format = 'ndjson' } = request.query;
+  // who may export: the rule map's row, as for any GraphQL operation
+  const decision = await decide(ROUTE_OPERATIONS.auditExport, undefined, { teamId }, context);
+  if (decision !== true) {
+    const code = String(decision.extensions.code);
+    return { status: STATUS_OF[code] ?? 403, code, message: decision.message };
+  }
+  if (format !== 'ndjson' && format !== 'csv') return badRequest('format must be ndjson or csv');
+  const filter = parseFilter(request.query);
+  if (typeof filter === 'string') return badRequest(filter);
+  const team = teamId!.toLowerCase();
+  try {
+    // the same checks the stream will make (action names, ids)
+    auditWhere(team, filter);
+  } catch (error) {
+    return badRequest(error instanceof GraphQLError ? error.message : 'bad filter');
+  }
+  return { actor: context.actor, team, format, filter };
+}
+
+const badRequest = (message: string): Refusal => ({ status: 400, code: 'BAD_USER_INPUT', message });
+
+function recordExport(
+  services: Services,
+  { actor, team, format, filter }: ExportRequest,
+): Promise<void> {
+  return services.audit.recordAlone(actor, {
+    teamId: team,
+    action: 'audit.exported',
+    outcome: AuditOutcome.SUCCESS,
+    targetType: 'Team',
+    targetId: team,
+    metadata: { format, filter: { ...filter } },
+  });
+}
+
+function sendExport(
+  reply: FastifyReply,
+  services: Services,
+  { team, format, filter }: ExportRequest,
+) {
+  const stream = Readable.from(
+    lines(services.auditLog.batches(team, filter), format, services.heavyWork),
+  );
+  const type = format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8';
+  return reply
+    .header('content-type', type)
+    .header('content-disposition', `attachment; filename="audit-${team}.${format}"`)
+    .header('cache-control', 'no-store')
+    .send(stream);
 }
 
 /** HTTP status of a refusal by its code. */

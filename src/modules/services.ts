@@ -20,11 +20,24 @@ import { RoleService } from './team/role.service';
 import { TeamService } from './team/team.service';
 import { createAccountServices } from './user/accounts';
 import { FailureLimiter } from '../security/failure-limiter';
-import { createFailureStore } from '../security/failure-store';
+import { createFailureStore, type FailureStore } from '../security/failure-store';
 import { proxyTrust } from '../security/trusted-proxies';
 
 /** A gateway asking for many clients may fail this many times more than a single address. */
 const GATEWAY_FACTOR = 20;
+
+/** Failed verifications counted per address (or client), and per gateway over all its clients. */
+function verificationLimits(failures: FailureStore, limits: Config['limits']) {
+  const windowSeconds = limits.verifyWindowSeconds;
+  return {
+    address: new FailureLimiter(failures, { max: limits.verifyFailures, windowSeconds }, 'verify'),
+    gateway: new FailureLimiter(
+      failures,
+      { max: limits.verifyFailures * GATEWAY_FACTOR, windowSeconds },
+      'verify-gateway',
+    ),
+  };
+}
 
 /**
  * The domain services of one server, wired once. Resolvers reach them through the context.
@@ -42,21 +55,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     logger,
   );
   const failures = createFailureStore(dataSource, config.redisUrl);
-  const verifyLimits = {
-    address: new FailureLimiter(
-      failures,
-      { max: config.limits.verifyFailures, windowSeconds: config.limits.verifyWindowSeconds },
-      'verify',
-    ),
-    gateway: new FailureLimiter(
-      failures,
-      {
-        max: config.limits.verifyFailures * GATEWAY_FACTOR,
-        windowSeconds: config.limits.verifyWindowSeconds,
-      },
-      'verify-gateway',
-    ),
-  };
+  const verifyLimits = verificationLimits(failures, config.limits);
   const maintenance = new MaintenanceJob(dataSource, config.maintenanceIntervalSeconds, logger);
   // heavy work (chain walks, export batches, large audit pages) shares a few pool connections
   const heavyWork = new HeavyWorkGate(config.limits.heavyWorkConnections);

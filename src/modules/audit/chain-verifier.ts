@@ -29,6 +29,21 @@ export interface ChainHead {
   occurredAt: Date;
 }
 
+type Reporter = (fields: Partial<ChainReport>) => ChainReport;
+
+/** A walk's report: valid unless said, and starting after the archived head when there is one. */
+function reporter(anchor: ChainPoint | null): Reporter {
+  return (fields) => ({
+    valid: true,
+    checkedEvents: 0,
+    firstBrokenEventId: null,
+    firstBrokenPosition: null,
+    reason: null,
+    archivedThroughPosition: anchor ? anchor.seq.toString() : null,
+    ...fields,
+  });
+}
+
 /** The lease that one walk of a chain holds, on every instance; archiving a chain takes it too. */
 export function chainWalkLease(chain: Chain): string {
   return `chain-walk:${chain.tables.events}:${chain.key}`;
@@ -97,15 +112,7 @@ export class ChainVerifier {
   private async walk(chain: Chain): Promise<ChainReport> {
     const anchor = await readArchivedHead(this.dataSource, chain);
     const start = anchor ?? CHAIN_START;
-    const report = (fields: Partial<ChainReport>): ChainReport => ({
-      valid: true,
-      checkedEvents: 0,
-      firstBrokenEventId: null,
-      firstBrokenPosition: null,
-      reason: null,
-      archivedThroughPosition: anchor ? anchor.seq.toString() : null,
-      ...fields,
-    });
+    const report = reporter(anchor);
     const head = await readChainHead(this.dataSource, chain);
     if (!head) {
       // No head and no event: an empty chain. An event without a head: the head was removed.
@@ -124,8 +131,18 @@ export class ChainVerifier {
         reason,
       });
     }
+    return this.checkLinks(chain, start, head, report);
+  }
+
+  /** Each event after `start` up to `head` carries the next number, links on and hashes to itself. */
+  private async checkLinks(
+    chain: Chain,
+    start: ChainPoint,
+    head: ChainPoint,
+    report: Reporter,
+  ): Promise<ChainReport> {
     const links = new ChainLinks(start);
-    const outcome: { broken?: ChainReport } = {};
+    let broken: ChainReport | undefined;
     await walkChain(
       this.dataSource,
       this.gate,
@@ -135,10 +152,9 @@ export class ChainVerifier {
         const found = await links.nextAll(batch, this.gate);
         if (found) {
           const { event, reason } = found;
-          const { checked } = links;
-          outcome.broken = report({
+          broken = report({
             valid: false,
-            checkedEvents: checked,
+            checkedEvents: links.checked,
             firstBrokenEventId: event.id,
             firstBrokenPosition: event.chainSeq,
             reason,
@@ -147,7 +163,7 @@ export class ChainVerifier {
         return !found;
       },
     );
-    if (outcome.broken) return outcome.broken;
+    if (broken) return broken;
     if (links.point.seq !== head.seq || links.point.hash !== head.hash) {
       return report({
         valid: false,
