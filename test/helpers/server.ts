@@ -86,3 +86,18 @@ export async function startTestServer(
     },
   };
 }
+
+/**
+ * Runs this instance's maintenance until `done` holds. Other test files' servers share the
+ * database and its maintenance lock, so a run of ours may be skipped, or another instance may do
+ * the purge: what a test can rely on is the outcome, not which run got there.
+ */
+export async function maintainUntil(t: TestServer, done: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await t.server.services.maintenance.runOnce();
+    if (await done()) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
