@@ -61,16 +61,8 @@ export class FailureLimiter {
    * (a lockout starts now: callers audit it).
    */
   async recordFailure(buckets: readonly string[]): Promise<string[]> {
-    const reached: string[] = [];
-    for (const bucket of buckets) {
-      const { count, ends } = await this.store.increment(
-        this.key(bucket),
-        this.limit.windowSeconds,
-      );
-      if (count >= this.limit.max) this.blockedUntil.set(this.key(bucket), ends);
-      if (count === this.limit.max) reached.push(bucket);
-    }
-    return reached;
+    // counting a failure after the fact is counting an attempt that is kept
+    return (await this.reserve(buckets)).reached;
   }
 
   /**

@@ -65,7 +65,10 @@ export class ChainVerifier {
     private readonly leases: OperationLeases,
   ) {}
 
-  /** A team's chain (teamChain), the platform's or the security log's; waitMs: wait that long for a running walk to end instead of refusing. */
+  /**
+   * A team's chain (teamChain), the platform's or the security log's; waitMs: wait that long for a
+   * running walk to end instead of refusing.
+   */
   verify(chain: Chain, options: { waitMs?: number } = {}): Promise<ChainReport> {
     const name = chainWalkLease(chain);
     const running = this.running.get(name);
