@@ -15,6 +15,7 @@ export default defineConfig(
       'test-artifacts/',
       '.data/',
       'test/clients/generated/',
+      'web/src/graphql/generated.ts',
     ],
   },
   {
@@ -36,6 +37,13 @@ export default defineConfig(
         'error',
         { ignoreRestSiblings: true, argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
+    },
+  },
+  {
+    // The web app is type-checked against its own tsconfig (DOM, JSX, bundler resolution).
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { project: './web/tsconfig.json', tsconfigRootDir: import.meta.dirname },
     },
   },
   {

@@ -6,6 +6,7 @@ import type { User } from '../modules/user/user.entity';
 import type { RequestClient } from '../request/client';
 import { firstHeader } from '../request/headers';
 import { ANONYMOUS, type Principal } from './principal';
+import { isSameOriginRequest, sessionCookieOf } from './session-cookie';
 
 export type Credentials =
   | { kind: 'none' }
@@ -17,7 +18,10 @@ export type Credentials =
  * Reads credentials from the request headers:
  * - `Authorization: Bearer <session token>` (people, from logIn/signUp);
  * - `Authorization: Basic base64(<api key>:<api secret>)` (applications);
- * - `X-Api-Key` + `X-Api-Secret` (applications whose client can't set Basic auth).
+ * - `X-Api-Key` + `X-Api-Secret` (applications whose client can't set Basic auth);
+ * - the session cookie (people in the web app and the playground), only on a request from this
+ *   origin: a page elsewhere that makes the browser send it gets no credentials at all.
+ * Headers come first: a client that sends one means it, whatever cookie the browser adds.
  */
 export function readCredentials(headers: IncomingHttpHeaders): Credentials {
   const authorization = firstHeader(headers, 'authorization');
@@ -39,6 +43,9 @@ export function readCredentials(headers: IncomingHttpHeaders): Credentials {
   if (xKey !== undefined || xSecret !== undefined) {
     return xKey && xSecret ? { kind: 'apiKey', key: xKey, secret: xSecret } : { kind: 'malformed' };
   }
+  const cookie = sessionCookieOf(headers);
+  if (cookie !== undefined && isSameOriginRequest(headers))
+    return { kind: 'session', token: cookie };
   return { kind: 'none' };
 }
 

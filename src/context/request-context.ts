@@ -46,12 +46,25 @@ export async function actorFromRequest(
     noteRefusal(services, request, client, credentials, error);
     throw error;
   }
+  return actorAs(principal, request, services, dataSource);
+}
+
+/**
+ * The request's caller as the given principal, whatever credentials it carries: the session route
+ * signs people in as ANONYMOUS, so a stale cookie can't stand in the way of a new session.
+ */
+export function actorAs(
+  principal: Principal,
+  request: FastifyRequest,
+  services: Pick<CallerServices, 'adminReads'>,
+  dataSource: DataSource,
+): { actor: Actor; loaders: Loaders } {
   traceOf(request).principal = principalInLog(principal);
   const loaders = createLoaders(dataSource);
   const access = new TeamAccess(principal, loaders, (teamId) =>
     services.adminReads.record(actor, teamId),
   );
-  const actor: Actor = { principal, access, ...client };
+  const actor: Actor = { principal, access, ...clientOf(request) };
   return { actor, loaders };
 }
 

@@ -13,6 +13,7 @@ import { ROUTE_OPERATIONS } from '../permissions/rule-map';
 import { decide } from '../permissions/rules';
 import type { Services } from '../modules/services';
 import { isUuid } from '../validation';
+import { fail, STATUS_OF } from './refusal';
 
 type Query = Record<string, string | undefined>;
 
@@ -85,10 +86,6 @@ function parseFilter(query: Query): AuditFilterInput | string {
     from,
     to,
   };
-}
-
-function fail(reply: FastifyReply, status: number, code: string, message: string) {
-  return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
 }
 
 /** The places for a team's exports: a lease each, so the cap holds across instances. */
@@ -218,12 +215,3 @@ function sendExport(
     .header('cache-control', 'no-store')
     .send(stream);
 }
-
-/** HTTP status of a refusal by its code. */
-const STATUS_OF: Record<string, number> = {
-  UNAUTHENTICATED: 401,
-  FORBIDDEN: 403,
-  NOT_FOUND: 404,
-  BAD_USER_INPUT: 400,
-  INTERNAL_SERVER_ERROR: 503,
-};

@@ -13,29 +13,13 @@ import { DEFAULT_HEADERS, WALKTHROUGH_VARIABLES, walkthroughDocument } from './w
  * - an Apollo plugin whose `renderLandingPage()` is the GraphiQL page: Apollo answers GET /graphql
  *   with `Accept: text/html` with it (no CDN, unlike Apollo's default landing page);
  * - Fastify routes under /playground/assets/ serving the page's scripts and styles from
- *   node_modules (graphiql 3 UMD, React 18 UMD) plus its start-up script, and a hook that puts a
- *   strict Content-Security-Policy on every HTML answer of the service (the page is its only HTML).
+ *   node_modules (graphiql 3 UMD, React 18 UMD) plus its start-up script.
  *
- * The start-up code is a served file (playground.js), so `script-src 'self'` holds: no inline
- * script, no eval. Styles need 'unsafe-inline': GraphiQL injects <style> elements at run time
- * (seen in Chromium: with `style-src 'self'` they are blocked).
+ * The start-up code is a served file (playground.js), so the Content-Security-Policy of the
+ * service's pages (`script-src 'self'`: no inline script, no eval) holds here too.
  */
 
 const PLAYGROUND_ASSET_PREFIX = '/playground/assets/';
-
-const PLAYGROUND_CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
 
 /** Start-up code of the page: renders GraphiQL with the walkthrough as its default tab. */
 function bootstrapScript(schema?: GraphQLSchema): string {
@@ -187,7 +171,7 @@ export class Playground {
     };
   }
 
-  /** GET /playground/assets/:name, and the page's security headers on every HTML answer. */
+  /** GET /playground/assets/:name (the page's headers are the service's: security-headers.ts). */
   registerRoutes(app: FastifyInstance): void {
     app.get<{ Params: { name: string } }>(
       `${PLAYGROUND_ASSET_PREFIX}:name`,
@@ -204,19 +188,6 @@ export class Playground {
         return reply.send(found.body);
       },
     );
-
-    app.addHook('onSend', async (_request, reply, payload) => {
-      const type = reply.getHeader('content-type');
-      if (typeof type === 'string' && type.startsWith('text/html')) {
-        reply
-          .header('content-security-policy', PLAYGROUND_CSP)
-          .header('x-content-type-options', 'nosniff')
-          .header('x-frame-options', 'DENY')
-          .header('referrer-policy', 'no-referrer')
-          .header('cache-control', 'no-store');
-      }
-      return payload;
-    });
   }
 }
 

@@ -9,6 +9,9 @@ import { registerAuthorizeRoute } from './authorize';
 import { registerGraphQLRoute } from './graphql-route';
 import { registerHealthRoutes } from './health';
 import { registerMetricsRoute, type Metrics } from './metrics';
+import { registerPageSecurityHeaders } from './security-headers';
+import { registerSessionRoutes } from './session';
+import { registerWebApp } from './web-app';
 
 export interface RouteParts {
   apollo: ApolloServer<GraphQLContext>;
@@ -19,7 +22,10 @@ export interface RouteParts {
   stopping: () => boolean;
 }
 
-/** Every route of the service (the playground's assets come with its Apollo plugin). */
+/**
+ * Every route of the service (the playground's assets come with its Apollo plugin), and the web
+ * app at `/` with the headers of its pages.
+ */
 export async function registerRoutes(
   app: FastifyInstance,
   config: Config,
@@ -31,4 +37,7 @@ export async function registerRoutes(
   registerAuthorizeRoute(app, services);
   registerAuditExportRoute(app, services, dataSource, config.limits.exportsPerTeam);
   registerMetricsRoute(app, metrics, config.metricsToken);
+  registerSessionRoutes(app, services, dataSource);
+  registerPageSecurityHeaders(app);
+  await registerWebApp(app, app.log);
 }

@@ -21,6 +21,9 @@ export type Permission = (typeof PERMISSIONS)[number];
 
 export interface PermissionDescription {
   name: Permission;
+  /** a few plain words for screens, e.g. "See API keys" */
+  label: string;
+  /** what holding it allows, in a sentence */
   description: string;
   /** read permissions only: a key never holds one that mutates keys, members, roles or teams */
   grantableToApiKeys: boolean;
@@ -29,47 +32,56 @@ export interface PermissionDescription {
 export const PERMISSION_CATALOG: readonly PermissionDescription[] = [
   {
     name: 'team:read',
+    label: 'See the team',
     description: 'See the team, its roles and your own permissions in it.',
     grantableToApiKeys: true,
   },
   {
     name: 'team:manage',
+    label: 'Manage the team',
     description: 'Rename the team and manage its ownership.',
     grantableToApiKeys: false,
   },
   {
     name: 'members:read',
+    label: "See the team's members",
     description: 'See who belongs to the team, their roles and grants.',
     grantableToApiKeys: true,
   },
   {
     name: 'members:manage',
+    label: 'Manage members',
     description:
       'Invite and remove members, revoke invitations, change roles and grant single permissions.',
     grantableToApiKeys: false,
   },
   {
     name: 'roles:manage',
+    label: 'Manage roles',
     description: 'Create, change and delete the custom roles of the team.',
     grantableToApiKeys: false,
   },
   {
     name: 'apiKeys:read',
+    label: 'See API keys',
     description: "See the team's API keys (never their secrets).",
     grantableToApiKeys: true,
   },
   {
     name: 'apiKeys:create',
+    label: 'Create API keys',
     description: 'Create API keys, and update, regenerate and revoke the keys you own.',
     grantableToApiKeys: false,
   },
   {
     name: 'apiKeys:manage',
+    label: 'Manage all API keys',
     description: 'Update, regenerate, revoke and transfer every API key of the team.',
     grantableToApiKeys: false,
   },
   {
     name: 'audit:read',
+    label: 'Read the activity log',
     description: "Read and export the team's audit log and verify its hash chain.",
     grantableToApiKeys: true,
   },

@@ -1,5 +1,6 @@
 import type { CodegenConfig } from '@graphql-codegen/cli';
 import path from 'node:path';
+import { TYPED_OPERATIONS } from '../../web/codegen.config';
 
 /**
  * GraphQL Code Generator for the typed client tests: `npm run codegen` writes
@@ -22,20 +23,7 @@ export function clientCodegenConfig(output: string = GENERATED): CodegenConfig {
     errorsOnly: true,
     generates: {
       [output]: {
-        plugins: ['typescript', 'typescript-operations', 'typed-document-node'],
-        config: {
-          // only what the operations use: enums, inputs and scalars
-          onlyOperationTypes: true,
-          strictScalars: true,
-          scalars: {
-            ID: 'string',
-            DateTimeISO: 'string',
-            JSONObject: 'Record<string, unknown>',
-          },
-          enumsAsTypes: true,
-          useTypeImports: true,
-          avoidOptionals: false,
-        },
+        ...TYPED_OPERATIONS,
       },
     },
   };

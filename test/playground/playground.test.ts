@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { verify } from '../helpers/api-keys';
 import { PASSWORD, signUp } from '../helpers/factories';
 import { startTestServer, type TestServer } from '../helpers/server';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from './browser';
+import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 
 /**
  * GraphiQL in a real headless Chromium, driven as a person would: the ready walkthrough's

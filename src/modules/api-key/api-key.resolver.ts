@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../graphql-context';
 import { badInput, notFound } from '../../errors';
 import { effectiveScopes } from '../../permissions/key-permissions';
@@ -7,10 +7,11 @@ import { normalizeIp } from '../../security/ip-allowlist';
 import { isIpAddress, requireId } from '../../validation';
 import { Team } from '../team/team.entity';
 import { User } from '../user/user.entity';
-import { ApiKey, ApiKeyStatus } from './api-key.entity';
+import { ApiKey } from './api-key.entity';
 import { ownerOf, ownerPermissions } from './key-owner';
 import {
   ApiKeyConnection,
+  ApiKeysArgs,
   ApiKeyVerification,
   ApiKeyWithSecret,
   CreateApiKeyInput,
@@ -30,29 +31,10 @@ export class ApiKeyResolver {
 
   @Query(() => ApiKeyConnection, { description: "A page of a team's API keys, newest first." })
   apiKeys(
-    @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
-    @Arg('status', () => ApiKeyStatus, {
-      nullable: true,
-      description: 'Only keys with this status.',
-    })
-    status: ApiKeyStatus | null,
-    @Arg('needsOwner', () => Boolean, {
-      nullable: true,
-      description:
-        'true: only keys whose owner has left the team (they need a new owner: transferApiKey); false: only the others.',
-    })
-    needsOwner: boolean | null,
-    @Arg('first', () => Int, {
-      nullable: true,
-      defaultValue: 50,
-      description: 'Page size, 0 to 100 (larger values give 100).',
-    })
-    first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' })
-    after: string | null,
+    @Args() { teamId, ...filterAndPage }: ApiKeysArgs,
     @Ctx() { services }: GraphQLContext,
   ): Promise<ApiKeyConnection> {
-    return services.apiKeys.list(requireId(teamId, 'teamId'), { status, needsOwner, first, after });
+    return services.apiKeys.list(requireId(teamId, 'teamId'), filterAndPage);
   }
 
   @Mutation(() => ApiKeyWithSecret, {

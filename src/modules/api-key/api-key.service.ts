@@ -14,7 +14,8 @@ import { lockTeam, permissionsOfMember } from '../team/team-permissions';
 import { checkAllowedIps, checkExpiry, checkScopes } from './api-key-input';
 import { lastFour, newApiKey, newApiSecret } from './api-key-format';
 import type { ApiKeyChangeFeed } from './api-key-change-feed';
-import { ApiKey, ApiKeyStatus } from './api-key.entity';
+import { apiKeyWhere, type ApiKeyFilter } from './api-key-filter';
+import { ApiKey } from './api-key.entity';
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './api-key.types';
 
 export interface KeyWithSecret {
@@ -29,10 +30,6 @@ export interface KeyPage {
 }
 
 export const MAX_API_KEY_PAGE = 100;
-
-/** The key's owner is gone from its team (a platform admin never is): the key needs a new owner. */
-const OWNER_LEFT = `NOT EXISTS (SELECT 1 FROM memberships m WHERE m.team_id = k.team_id AND m.user_id = k.owner_id)
-  AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = k.owner_id AND u.is_platform_admin)`;
 
 /**
  * The life of an API key: create (secret shown once), list, update, regenerate (old secret dead
@@ -186,26 +183,12 @@ export class ApiKeyService {
   /** Newest first; keyset pagination on (created_at, id), so pages hold steady as keys are added. */
   async list(
     teamId: string,
-    options: {
-      status?: ApiKeyStatus | null;
-      needsOwner?: boolean | null;
-      first?: number | null;
-      after?: string | null;
-    },
+    options: ApiKeyFilter & { first?: number | null; after?: string | null },
   ): Promise<KeyPage> {
     const first = options.first ?? 50;
     if (!Number.isInteger(first) || first < 0) throw badInput('first must be 0 or more', 'first');
     const limit = Math.min(first, MAX_API_KEY_PAGE);
-    const conditions = ['k.team_id = $1'];
-    const params: unknown[] = [teamId];
-    if (options.status === ApiKeyStatus.ACTIVE)
-      conditions.push('k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())');
-    if (options.status === ApiKeyStatus.EXPIRED)
-      conditions.push('k.revoked_at IS NULL AND k.expires_at <= now()');
-    if (options.status === ApiKeyStatus.REVOKED) conditions.push('k.revoked_at IS NOT NULL');
-    if (options.needsOwner != null)
-      conditions.push(`${options.needsOwner ? '' : 'NOT '}(${OWNER_LEFT})`);
-    const where = conditions.join(' AND ');
+    const { where, params } = apiKeyWhere(teamId, options);
     const [{ total }]: { total: number }[] = await this.dataSource.query(
       `SELECT count(*)::int AS total FROM api_keys k WHERE ${where}`,
       params,

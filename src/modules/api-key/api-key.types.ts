@@ -1,5 +1,6 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { ApiKey } from './api-key.entity';
+import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { ApiKeyFilter } from './api-key-filter';
+import { ApiKey, ApiKeyStatus } from './api-key.entity';
 
 export enum VerificationCode {
   VALID = 'VALID',
@@ -76,6 +77,53 @@ export class ApiKeyConnection {
 
   @Field(() => Int, { description: 'How many keys match the filter, on all pages.' })
   totalCount!: number;
+}
+
+/** The arguments of the apiKeys list: the team, what to narrow it to, and the page. */
+@ArgsType()
+export class ApiKeysArgs implements ApiKeyFilter {
+  @Field(() => ID, { description: 'The team.' })
+  teamId!: string;
+
+  @Field(() => ApiKeyStatus, { nullable: true, description: 'Only keys with this status.' })
+  status?: ApiKeyStatus | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'true: only keys whose owner has left the team (they need a new owner: transferApiKey); false: only the others.',
+  })
+  needsOwner?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Only keys whose name holds this text (any case) or whose public key starts with it; at most 100 characters.',
+  })
+  search?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'true: only keys never used; false: only keys used at least once.',
+  })
+  neverUsed?: boolean | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description:
+      'Only keys that expire before this time (UTC); keys that never expire are left out.',
+  })
+  expiresBefore?: Date | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    defaultValue: 50,
+    description: 'Page size, 0 to 100 (larger values give 100).',
+  })
+  first!: number;
+
+  @Field(() => String, { nullable: true, description: 'endCursor of the previous page.' })
+  after?: string | null;
 }
 
 @ObjectType({ description: 'The answer to verifyApiCredentials.' })

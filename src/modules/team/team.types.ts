@@ -7,6 +7,9 @@ export class PermissionInfo {
   @Field({ description: 'e.g. apiKeys:create' })
   name!: string;
 
+  @Field({ description: 'A few plain words for screens, e.g. "See API keys".' })
+  label!: string;
+
   @Field({ description: 'What holding it allows.' })
   description!: string;
 

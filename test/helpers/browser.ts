@@ -58,11 +58,17 @@ function isLocal(url: string): boolean {
   );
 }
 
+export interface LaunchOptions {
+  /** let pages write and read the clipboard (copy buttons, read back by the test) */
+  clipboard?: boolean;
+  viewport?: { width: number; height: number };
+}
+
 /**
  * Headless Chromium with a fresh profile, where every request is routed: local ones go through,
  * anything else is aborted and counted.
  */
-export async function launchIsolated(): Promise<IsolatedBrowser> {
+export async function launchIsolated(options: LaunchOptions = {}): Promise<IsolatedBrowser> {
   // A new, empty profile for every run (Playwright takes it as launchPersistentContext's folder,
   // which is how it passes --user-data-dir).
   const userDataDir = mkdtempSync(path.join(tmpdir(), 'empress-chromium-'));
@@ -80,7 +86,8 @@ export async function launchIsolated(): Promise<IsolatedBrowser> {
       headless: true,
       args: CHROMIUM_ARGS,
       timeout: 60_000,
-      viewport: { width: 1400, height: 900 },
+      viewport: options.viewport ?? { width: 1400, height: 900 },
+      permissions: options.clipboard ? ['clipboard-read', 'clipboard-write'] : [],
       serviceWorkers: 'block',
     });
     await context.route('**/*', async (route) => {

@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { createKey } from '../helpers/api-keys';
+import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { httpRequest } from '../helpers/http';
+import { seed } from '../helpers/seed';
+import type { TestServer } from '../helpers/server';
+import { screenshot, signInThroughPage } from '../helpers/web-app';
+
+/**
+ * The business users' guide, click by click, in a real Chromium against the real server: sign in
+ * → Dashboard → Settings → Profile & Team → API Access → Create New API Key → copy the secret
+ * (read back from the clipboard) → the copied key and secret pass /v1/authorize → regenerate: the
+ * old secret is refused, the new one accepted → revoke: refused. The Activity page then shows
+ * those steps with their actor, and its download holds them. No request leaves the machine.
+ */
+const availability = chromiumAvailability();
+const describeWithBrowser = availability.available ? describe : describe.skip;
+if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
+
+describeWithBrowser("the guide's journey in the web app", () => {
+  let t: TestServer;
+  let owner: SignedInUser;
+  let team: TeamFixture;
+  let b: IsolatedBrowser;
+  let page: Page;
+
+  beforeAll(async () => {
+    ({ t, owner, team } = await seed().owner('journey-owner').team('Journey Inc'));
+    b = await launchIsolated({ clipboard: true });
+    page = b.page;
+  }, 90_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await t?.close();
+  });
+
+  /** Whether /v1/authorize lets this key and secret in (as a gateway would ask). */
+  const authorized = async (key: string, secret: string) =>
+    (
+      await httpRequest(`${t.url}/v1/authorize`, {
+        headers: { authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}` },
+      })
+    ).status;
+
+  const clipboard = () =>
+    page.evaluate(() =>
+      (
+        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+      ).navigator.clipboard.readText(),
+    );
+
+  /** Copy a field of the one-time dialog with its button; the live region says so. */
+  async function copyFromDialog(field: 'API key' | 'API secret'): Promise<string> {
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: `Copy ${field}` }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
+    const copied = await clipboard();
+    expect(copied).toBe(await dialog.getByLabel(field, { exact: true }).inputValue());
+    return copied;
+  }
+
+  it('signs in, finds API Access through Settings, creates a key and copies its secret', async () => {
+    await signInThroughPage(page, t.url, owner.email);
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    await screenshot(page, 'dashboard');
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('link', { name: 'Profile & Team', exact: true }).click();
+    await page.getByRole('heading', { name: 'Profile & Team', level: 1 }).waitFor();
+    await page.getByRole('link', { name: 'API Access', exact: true }).click();
+    await page.getByRole('heading', { name: 'API Access', level: 1 }).waitFor();
+
+    await page.getByRole('button', { name: 'Create New API Key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create New API Key' });
+    await dialog.getByLabel('Name').fill('Billing app');
+    await dialog.getByRole('checkbox', { name: 'See API keys' }).check();
+    await dialog.getByLabel('Application permissions').fill('orders:read');
+    await screenshot(page, 'create-key-dialog');
+    await dialog.getByRole('button', { name: 'Create API key' }).click();
+    await dialog.getByText("You can't view it again").waitFor();
+    await screenshot(page, 'secret-dialog');
+
+    const key = await copyFromDialog('API key');
+    const secret = await copyFromDialog('API secret');
+    expect(key).toMatch(/^empk_/);
+    expect(secret).toMatch(/^emps_/);
+    expect(await authorized(key, secret)).toBe(200);
+
+    await dialog.getByRole('button', { name: 'I have stored the secret' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('row', { name: /Billing app/ }).waitFor();
+    await screenshot(page, 'api-access');
+
+    // regenerate: asked first, then the new secret once; the old one is dead everywhere
+    await page
+      .getByRole('row', { name: /Billing app/ })
+      .getByRole('button', { name: 'Regenerate secret' })
+      .click();
+    const regenerate = page.getByRole('dialog', { name: 'Regenerate secret' });
+    await regenerate.getByText('stops working at once, everywhere').waitFor();
+    await regenerate.getByRole('button', { name: 'Regenerate secret' }).click();
+    await regenerate.getByText("You can't view it again").waitFor();
+    const newSecret = await copyFromDialog('API secret');
+    expect(newSecret).not.toBe(secret);
+    await regenerate.getByRole('button', { name: 'I have stored the secret' }).click();
+    expect(await authorized(key, secret)).toBe(401);
+    expect(await authorized(key, newSecret)).toBe(200);
+
+    // revoke: asked first; then refused
+    await page
+      .getByRole('row', { name: /Billing app/ })
+      .getByRole('button', { name: 'Revoke' })
+      .click();
+    const revoke = page.getByRole('dialog', { name: 'Revoke API key' });
+    await revoke.getByText("can't be undone").waitFor();
+    await revoke.getByRole('button', { name: 'Revoke API key' }).click();
+    await revoke.waitFor({ state: 'hidden' });
+    expect(await authorized(key, newSecret)).toBe(401);
+    await page
+      .getByRole('row', { name: /Billing app/ })
+      .getByText('Revoked', { exact: true })
+      .first()
+      .waitFor();
+    expect(b.external).toEqual([]);
+    expect(b.cspViolations).toEqual([]);
+  });
+
+  it('Activity shows those steps with their actor, checks the log, and the download holds them', async () => {
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByRole('heading', { name: 'Activity', level: 1 }).waitFor();
+    const table = page.getByRole('table');
+    for (const what of ['Created an API key', 'Regenerated the secret', 'Revoked an API key']) {
+      await table.getByRole('row').filter({ hasText: what }).first().waitFor();
+    }
+    const created = table.getByRole('row').filter({ hasText: 'Created an API key' }).first();
+    expect(await created.textContent()).toContain('journey-owner');
+    await page.getByRole('button', { name: 'Check for tampering' }).click();
+    await page.getByText(/The log is intact/).waitFor();
+    await screenshot(page, 'activity');
+
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'Download CSV' }).click();
+    const csv = readFileSync(await (await download).path(), 'utf8');
+    for (const action of ['apiKey.created', 'apiKey.secretRegenerated', 'apiKey.revoked'])
+      expect(csv).toContain(action);
+    expect(csv).toContain(owner.id);
+    expect(b.external).toEqual([]);
+  });
+
+  it('a page of 50 keys renders within 200 ms of its data arriving', async () => {
+    for (let i = 0; i < 50; i++) await createKey(t, owner, team.id, { name: `Bulk key ${i}` });
+    await page.goto(`${t.url}/teams/${team.id}/settings/profile-team/api-access`);
+    await page.getByRole('row', { name: /Bulk key 49/ }).waitFor();
+    const ms = await page.waitForFunction(() => {
+      const [measure] = performance.getEntriesByName('keys:render');
+      return measure ? measure.duration : false;
+    });
+    const duration = (await ms.jsonValue()) as number;
+    console.log(`50 keys rendered ${duration.toFixed(1)} ms after their data arrived`);
+    expect(duration).toBeLessThanOrEqual(200);
+    expect(await page.getByRole('row').count()).toBeGreaterThanOrEqual(51);
+  });
+});

@@ -1,0 +1,150 @@
+import { daysFromNow, endOfLocalDay, oneYearFromNow, toInputValue } from '../../format/dates';
+import { checkAddresses, MAX_ALLOWED_ADDRESSES } from '../../format/ip-addresses';
+import type { CatalogEntry } from '../../format/permissions';
+
+/**
+ * The fields of the create and edit dialogs of a key, and how they turn into the API's input.
+ * Checks here only help people type: the server checks everything again.
+ */
+export type ExpiryChoice = 'keep' | 'never' | '30' | '90' | '365' | 'date';
+
+export interface KeyFormValues {
+  name: string;
+  description: string;
+  /** catalogue permissions ticked under "What this key can do" */
+  permissions: string[];
+  /** "Application permissions", as typed */
+  appScopes: string;
+  expiry: ExpiryChoice;
+  /** YYYY-MM-DD when expiry is "date" */
+  expiryDate: string;
+  /** "Allowed addresses", as typed */
+  addresses: string;
+}
+
+export const EXPIRY_CHOICES: { value: ExpiryChoice; label: string }[] = [
+  { value: 'never', label: 'Never' },
+  { value: '30', label: 'In 30 days' },
+  { value: '90', label: 'In 90 days' },
+  { value: '365', label: 'In 1 year' },
+  { value: 'date', label: 'On a date…' },
+];
+
+export const KEEP_EXPIRY = { value: 'keep' as const, label: 'Keep as it is' };
+
+export function emptyKeyForm(): KeyFormValues {
+  return {
+    name: '',
+    description: '',
+    permissions: [],
+    appScopes: '',
+    expiry: 'never',
+    expiryDate: '',
+    addresses: '',
+  };
+}
+
+interface ExistingKey {
+  name: string;
+  description?: string | null;
+  scopes: string[];
+  allowedIps: string[];
+  expiresAt?: string | null;
+}
+
+/** The form filled from a key, for the edit dialog. */
+export function keyFormOf(key: ExistingKey, catalog: readonly CatalogEntry[]): KeyFormValues {
+  const known = new Set(catalog.map((entry) => entry.name));
+  return {
+    name: key.name,
+    description: key.description ?? '',
+    permissions: key.scopes.filter((s) => known.has(s)),
+    appScopes: key.scopes.filter((s) => !known.has(s)).join(', '),
+    expiry: 'keep',
+    expiryDate: key.expiresAt ? toInputValue(new Date(key.expiresAt)) : '',
+    addresses: key.allowedIps.join('\n'),
+  };
+}
+
+// The shape the server accepts for a scope: resource:action, e.g. orders:read.
+const SCOPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}:[A-Za-z0-9_.*-]{1,63}$/;
+
+export function splitScopes(text: string): string[] {
+  return text
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** What is wrong with "Application permissions", in words; null when nothing is. */
+export function appScopesProblem(text: string, catalog: readonly CatalogEntry[]): string | null {
+  for (const scope of splitScopes(text)) {
+    if (catalog.some((entry) => entry.name === scope)) {
+      return `“${scope}” is a permission of this service: tick it under “What this key can do” instead.`;
+    }
+    if (!SCOPE.test(scope)) {
+      return `“${scope}” doesn't look like an application permission. Write it as name:action, for example orders:read.`;
+    }
+  }
+  return null;
+}
+
+/** What is wrong with "Allowed addresses", in words; null when nothing is. */
+export function addressesProblem(text: string): string | null {
+  const { entries, invalid } = checkAddresses(text);
+  if (invalid) {
+    return `“${invalid}” is not an address or a range. Use addresses such as 203.0.113.7 or 2001:db8::1, or ranges such as 10.0.0.0/24.`;
+  }
+  if (entries.length > MAX_ALLOWED_ADDRESSES) {
+    return `List at most ${MAX_ALLOWED_ADDRESSES} addresses or ranges.`;
+  }
+  return null;
+}
+
+/**
+ * The expiry as the API wants it: an ISO time, null for never, undefined to leave it as it is;
+ * not ok when "On a date…" has no date from today on.
+ */
+export type Expiry = { ok: true; expiresAt: string | null | undefined } | { ok: false };
+
+export function expiryOf(values: KeyFormValues, now: number = Date.now()): Expiry {
+  switch (values.expiry) {
+    case 'keep':
+      return { ok: true, expiresAt: undefined };
+    case 'never':
+      return { ok: true, expiresAt: null };
+    case '30':
+    case '90':
+      return { ok: true, expiresAt: daysFromNow(Number(values.expiry), now).toISOString() };
+    case '365':
+      return { ok: true, expiresAt: oneYearFromNow(new Date(now)).toISOString() };
+    case 'date': {
+      const end = endOfLocalDay(values.expiryDate);
+      return end && end.getTime() > now
+        ? { ok: true, expiresAt: end.toISOString() }
+        : { ok: false };
+    }
+  }
+}
+
+/** The first problem of the form, in words; null when it can be sent. */
+export function formProblem(
+  values: KeyFormValues,
+  catalog: readonly CatalogEntry[],
+): string | null {
+  if (!values.name.trim())
+    return 'Give the key a name, for example the application that will use it.';
+  if (values.name.trim().length > 100) return 'Use a name of at most 100 characters.';
+  const scopes = appScopesProblem(values.appScopes, catalog);
+  if (scopes) return scopes;
+  if (!expiryOf(values).ok) return 'Choose an expiry date from today on.';
+  return addressesProblem(values.addresses);
+}
+
+export function scopesOf(values: KeyFormValues): string[] {
+  return [...new Set([...values.permissions, ...splitScopes(values.appScopes)])];
+}
+
+export function addressesOf(values: KeyFormValues): string[] {
+  return checkAddresses(values.addresses).entries;
+}
