@@ -24,7 +24,9 @@ describe('README.md', () => {
   it('never sends a reader outside the repository for the API', () => {
     for (const page of [
       'README.md',
-      ...readdirSync(path.join(ROOT, 'docs')).map((f) => `docs/${f}`),
+      ...readdirSync(path.join(ROOT, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
     ]) {
       expect({
         page,

@@ -10,8 +10,8 @@ import { PASSWORD } from './factories';
 
 export const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts', 'web');
 
-/** Sign in through the sign-in page, as a person would; resolves on the dashboard. */
-export async function signInThroughPage(
+/** Fill in the sign-in page and press "Sign in", as a person would. */
+export async function submitSignIn(
   page: Page,
   baseUrl: string,
   email: string,
@@ -21,6 +21,11 @@ export async function signInThroughPage(
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Sign in through the sign-in page; resolves on the dashboard. */
+export async function signInThroughPage(page: Page, baseUrl: string, email: string) {
+  await submitSignIn(page, baseUrl, email);
   await page.waitForURL(/\/teams\/[^/]+\/dashboard|\/dashboard/);
 }
 

@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { verify } from '../helpers/api-keys';
 import { PASSWORD, signUp } from '../helpers/factories';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { signInThroughPage } from '../helpers/web-app';
 import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 
 /**
@@ -221,4 +222,25 @@ describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
     expect(b!.cspViolations).toEqual([]);
     expect(b!.pageErrors.filter((e) => e.startsWith('pageerror'))).toEqual([]);
   }, 120_000);
+
+  test('signed in to the web app, an admin is signed in here too: no token to paste', async () => {
+    const { page } = b!;
+    const admin = await signUp(t, 'playground-cookie');
+    await signInThroughPage(page, t.url, admin.email);
+    await page.goto(`${t.url}/graphql`, { waitUntil: 'load' });
+    await page.locator(`${QUERY_EDITOR} .CodeMirror`).waitFor({ timeout: 30_000 });
+    await replaceEditorText(page, QUERY_EDITOR, '{ me { email } }');
+    // GraphiQL ignores the run button until it has read the schema: press it until it runs
+    for (let attempt = 1; ; attempt++) {
+      await page.locator('.graphiql-execute-button').click();
+      try {
+        await waitForEditorText(page, RESULT, { matches: /"email"/ }, 3_000);
+        break;
+      } catch (error) {
+        if (attempt === 6) throw error;
+      }
+    }
+    expect(await editorText(page, RESULT)).toContain(admin.email);
+    expect(b!.external).toEqual([]);
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { createKey, type CreatedKey } from '../helpers/api-keys';
+import { createKey, verify, type CreatedKey } from '../helpers/api-keys';
 import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { seed } from '../helpers/seed';
@@ -56,7 +56,7 @@ function screens(keyId: string): Screen[] {
       path: apiAccess,
       open: async (page) => {
         await button('Create New API Key')(page);
-        await page.getByRole('dialog').getByLabel('Name').fill(`Shown ${Date.now()}`);
+        await page.getByRole('dialog').getByLabel('Name').fill('Checkout service');
         await page.getByRole('button', { name: 'Create API key' }).click();
         await page.getByRole('button', { name: 'Copy API secret' }).waitFor();
       },
@@ -66,7 +66,7 @@ function screens(keyId: string): Screen[] {
       path: apiAccess,
       open: async (page) => {
         await button('Create New API Key')(page);
-        await page.getByRole('dialog').getByLabel('Name').fill(`Unstored ${Date.now()}`);
+        await page.getByRole('dialog').getByLabel('Name').fill('Mobile app');
         await page.getByRole('button', { name: 'Create API key' }).click();
         await page.getByRole('button', { name: 'Copy API secret' }).waitFor();
         await page.keyboard.press('Escape');
@@ -104,9 +104,13 @@ describeWithBrowser('every page and dialog, at 375 and 1280 px', () => {
       .member('colleague', 'Member', { prefix: 'a11y-member' })
       .key('k', { name: 'Reporting', scopes: ['apiKeys:read', 'orders:read'] }));
     await createKey(t, owner, team.id, {
-      name: 'Expiring soon',
+      name: 'Warehouse sync',
+      description: 'Stock levels for the warehouse',
+      scopes: ['orders:read'],
       expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
     });
+    // some use of the key, so that its page has a chart and its row a last use
+    for (let i = 0; i < 5; i++) await verify(t, k.key, k.secret);
     b = await launchIsolated({ clipboard: true });
     await signInThroughPage(b.page, t.url, owner.email);
   }, 90_000);

@@ -6,7 +6,7 @@ import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { httpRequest } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { screenshot, signInThroughPage } from '../helpers/web-app';
+import { screenshot, signInThroughPage, submitSignIn } from '../helpers/web-app';
 
 /**
  * The business users' guide, click by click, in a real Chromium against the real server: sign in
@@ -45,6 +45,17 @@ describeWithBrowser("the guide's journey in the web app", () => {
       })
     ).status;
 
+  /** Cookies visible to scripts, localStorage and sessionStorage, as one text. */
+  const browserStorage = () =>
+    page.evaluate(() => {
+      const w = globalThis as unknown as {
+        document: { cookie: string };
+        localStorage: object;
+        sessionStorage: object;
+      };
+      return JSON.stringify([w.document.cookie, { ...w.localStorage }, { ...w.sessionStorage }]);
+    });
+
   const clipboard = () =>
     page.evaluate(() =>
       (
@@ -63,6 +74,8 @@ describeWithBrowser("the guide's journey in the web app", () => {
   }
 
   it('signs in, finds API Access through Settings, creates a key and copies its secret', async () => {
+    await submitSignIn(page, t.url, owner.email, 'not the password, surely');
+    await page.getByRole('alert').filter({ hasText: 'The email or password is wrong' }).waitFor();
     await signInThroughPage(page, t.url, owner.email);
     await page.getByRole('link', { name: 'Dashboard' }).click();
     await page.getByRole('heading', { level: 1 }).waitFor();
@@ -124,6 +137,8 @@ describeWithBrowser("the guide's journey in the web app", () => {
       .getByText('Revoked', { exact: true })
       .first()
       .waitFor();
+    // the page never held the session token or a secret anywhere a script could read them
+    expect(await browserStorage()).not.toMatch(/emst_|emps_/);
     expect(b.external).toEqual([]);
     expect(b.cspViolations).toEqual([]);
   });

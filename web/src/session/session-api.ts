@@ -77,9 +77,12 @@ function userOf(json: unknown): SessionUser | undefined {
   return { id, email, name };
 }
 
+/** The code of a refusal, in the API's shape: `{ errors: [{ message, extensions: { code } }] }`. */
 function errorCodeOf(json: unknown): string | undefined {
-  if (!isObject(json) || !isObject(json.error)) return undefined;
-  return typeof json.error.code === 'string' ? json.error.code : undefined;
+  if (!isObject(json) || !Array.isArray(json.errors)) return undefined;
+  const first: unknown = (json.errors as unknown[])[0];
+  if (!isObject(first) || !isObject(first.extensions)) return undefined;
+  return typeof first.extensions.code === 'string' ? first.extensions.code : undefined;
 }
 
 // When the body says nothing usable (a proxy's error page), the status still does.
