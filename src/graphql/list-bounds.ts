@@ -1,5 +1,6 @@
 import { MAX_ALLOWED_IPS, MAX_SCOPES } from '../modules/api-key/api-key-input';
 import { MAX_API_KEY_PAGE } from '../modules/api-key/api-key.service';
+import { AUDIT_ACTIONS } from '../modules/audit/audit-actions';
 import { AuditOutcome } from '../modules/audit/audit-event.entity';
 import { MAX_AUDIT_PAGE, MAX_USAGE_DAYS } from '../modules/audit/audit-query.service';
 import { PERMISSION_CATALOG } from '../permissions/catalog';
@@ -54,6 +55,11 @@ export const LIST_SIZES: Record<string, ListSize> = {
     kind: 'bound',
     max: CATALOG,
     source: 'the permission catalogue (catalog.ts)',
+  },
+  'Query.auditActions': {
+    kind: 'bound',
+    max: Object.keys(AUDIT_ACTIONS).length,
+    source: 'the catalogue of audit actions (audit-actions.ts)',
   },
   'Team.viewerPermissions': { kind: 'bound', max: CATALOG, source: 'permissions of the catalogue' },
   'Role.permissions': {

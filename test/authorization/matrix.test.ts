@@ -462,6 +462,17 @@ const OPERATIONS: OperationRow[] = [
     check: (_cell, data) => expect(data.permissionCatalog).toHaveLength(9),
   },
   {
+    covers: ['Query.auditActions'],
+    document: `{ auditActions { name label } }`,
+    variables: () => ({}),
+    expect: everyone,
+    check: (_cell, data) =>
+      expect(data.auditActions).toContainEqual({
+        name: 'apiKey.revoked',
+        label: 'Revoked an API key',
+      }),
+  },
+  {
     covers: ['Mutation.signUp'],
     document: `mutation($e: String!, $p: String!, $n: String!) { signUp(email: $e, password: $p, name: $n) { token user { id } } }`,
     variables: (cell) => {

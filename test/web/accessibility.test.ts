@@ -13,12 +13,17 @@ import {
 
 /**
  * Every page and every dialog of the web app, at a phone's width (375 px) and a laptop's
- * (1280 px): axe-core finds no serious or critical violation of WCAG 2.2 A/AA, nothing scrolls
- * sideways on the phone, and each is photographed under test-artifacts/web/ (not committed).
+ * (1280 px): axe-core finds no serious or critical violation of WCAG 2.2 A/AA, no page speaks the
+ * API's jargon, nothing scrolls sideways on the phone, and each is photographed under
+ * test-artifacts/web/ (not committed).
  */
 const availability = chromiumAvailability();
 const describeWithBrowser = availability.available ? describe : describe.skip;
 if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
+
+/** Words of the API's makers that a business user should never have to read. */
+const JARGON =
+  /\b(graphql|mutation|resolver|scopes?|UNAUTHENTICATED|FORBIDDEN|BAD_USER_INPUT|NOT_FOUND|RATE_LIMITED|INTERNAL_SERVER_ERROR|null|undefined)\b/i;
 
 const WIDTHS = [
   { name: 'phone', width: 375, height: 812 },
@@ -135,6 +140,8 @@ describeWithBrowser('every page and dialog, at 375 and 1280 px', () => {
         if (screen.open) await screen.open(page);
         for (const finding of await seriousAccessibilityFindings(page))
           problems.push(`${screen.name}: ${finding.id} (${finding.impact}) ${finding.targets[0]}`);
+        const words = JARGON.exec(await page.locator('body').innerText());
+        if (words) problems.push(`${screen.name}: says "${words[0]}"`);
         if (size.width === 375 && !screen.open && (await scrollsSideways(page)))
           problems.push(`${screen.name}: scrolls sideways`);
         await screenshot(page, `${screen.name}-${size.width}`);

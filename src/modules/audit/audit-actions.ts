@@ -8,99 +8,182 @@
  * renaming an entry here leaves the old name in existing chains: add, don't rename.
  */
 export interface AuditActionDescription {
+  /** what a person reads in the activity log: a few plain words, e.g. "Revoked an API key" */
+  label: string;
+  /** what it means, for auditors */
   description: string;
 }
 
 export const AUDIT_ACTIONS = {
   // accounts and sessions (the platform chain: they belong to no team)
   'user.bootstrapAdminCreated': {
+    label: 'Created the first administrator account',
     description: 'At start-up on an empty database, the service created the platform admin.',
   },
-  'user.signedUp': { description: 'Someone created an account by signing up.' },
+  'user.signedUp': {
+    label: 'Created an account',
+    description: 'Someone created an account by signing up.',
+  },
   'user.passwordChanged': {
+    label: 'Changed their password',
     description: 'A person changed their password; their other sessions ended.',
   },
-  'user.profileUpdated': { description: 'A person changed their name.' },
-  'auth.loggedIn': { description: 'A person signed in.' },
+  'user.profileUpdated': {
+    label: 'Changed their name',
+    description: 'A person changed their name.',
+  },
+  'auth.loggedIn': {
+    label: 'Signed in',
+    description: 'A person signed in.',
+  },
   'auth.loginFailed': {
+    label: 'Tried to sign in',
     description: 'A sign-in was refused: unknown email, wrong password or a locked account.',
   },
   'auth.lockedOut': {
+    label: 'Was locked out after failed sign-ins',
     description:
       'Failed sign-ins reached a limit: sign-ins of that account or address are refused for a while.',
   },
-  'auth.loggedOut': { description: 'A person signed out of the session they used.' },
-  'auth.loggedOutEverywhere': { description: 'A person ended every one of their sessions.' },
-  'auth.sessionRevoked': { description: 'A person ended one of their sessions.' },
+  'auth.loggedOut': {
+    label: 'Signed out',
+    description: 'A person signed out of the session they used.',
+  },
+  'auth.loggedOutEverywhere': {
+    label: 'Signed out everywhere',
+    description: 'A person ended every one of their sessions.',
+  },
+  'auth.sessionRevoked': {
+    label: 'Ended a session',
+    description: 'A person ended one of their sessions.',
+  },
 
   // teams, members and invitations
-  'team.created': { description: 'A person created a team and became its Owner.' },
-  'team.updated': { description: 'The team was renamed.' },
+  'team.created': {
+    label: 'Created the team',
+    description: 'A person created a team and became its Owner.',
+  },
+  'team.updated': {
+    label: 'Renamed the team',
+    description: 'The team was renamed.',
+  },
   'team.readByPlatformAdmin': {
+    label: "A platform administrator looked at the team's data",
     description:
       "A platform admin read the team's data without being a member (one entry per admin, team and hour).",
   },
-  'member.added': { description: 'A platform admin added a person to the team directly.' },
-  'member.invited': { description: 'An email address was invited to join the team with a role.' },
+  'member.added': {
+    label: 'Added a member',
+    description: 'A platform admin added a person to the team directly.',
+  },
+  'member.invited': {
+    label: 'Invited someone to join',
+    description: 'An email address was invited to join the team with a role.',
+  },
   'member.joined': {
+    label: 'Joined the team',
     description: 'An invited person accepted the invitation and joined the team.',
   },
-  'member.roleChanged': { description: "A member's role was changed." },
-  'member.removed': { description: 'A member was removed from the team.' },
-  'member.left': { description: 'A member left the team.' },
-  'invitation.declined': { description: 'An invited person declined the invitation.' },
-  'invitation.revoked': { description: 'The team took back an invitation nobody had answered.' },
+  'member.roleChanged': {
+    label: "Changed a member's role",
+    description: "A member's role was changed.",
+  },
+  'member.removed': {
+    label: 'Removed a member',
+    description: 'A member was removed from the team.',
+  },
+  'member.left': {
+    label: 'Left the team',
+    description: 'A member left the team.',
+  },
+  'invitation.declined': {
+    label: 'Declined an invitation',
+    description: 'An invited person declined the invitation.',
+  },
+  'invitation.revoked': {
+    label: 'Took back an invitation',
+    description: 'The team took back an invitation nobody had answered.',
+  },
 
   // roles and single permissions
-  'role.created': { description: 'A custom role was created.' },
-  'role.updated': { description: "A custom role's name, description or permissions changed." },
-  'role.deleted': { description: 'A custom role was deleted.' },
+  'role.created': {
+    label: 'Created a role',
+    description: 'A custom role was created.',
+  },
+  'role.updated': {
+    label: 'Changed a role',
+    description: "A custom role's name, description or permissions changed.",
+  },
+  'role.deleted': {
+    label: 'Deleted a role',
+    description: 'A custom role was deleted.',
+  },
   'permission.granted': {
+    label: 'Gave a member a permission',
     description: 'One permission was granted to a member, on top of their role.',
   },
-  'permission.revoked': { description: 'A grant of one permission to a member was revoked.' },
+  'permission.revoked': {
+    label: "Took back a member's permission",
+    description: 'A grant of one permission to a member was revoked.',
+  },
 
   // API keys
-  'apiKey.created': { description: 'An API key was created (its secret is never recorded).' },
+  'apiKey.created': {
+    label: 'Created an API key',
+    description: 'An API key was created (its secret is never recorded).',
+  },
   'apiKey.updated': {
+    label: 'Changed an API key',
     description: "A key's name, description, scopes, allowed addresses or expiry changed.",
   },
   'apiKey.secretRegenerated': {
+    label: 'Regenerated the secret of an API key',
     description: 'A key was given a new secret; the old one stopped working at once.',
   },
-  'apiKey.revoked': { description: 'A key was revoked: it is refused from then on.' },
+  'apiKey.revoked': {
+    label: 'Revoked an API key',
+    description: 'A key was revoked: it is refused from then on.',
+  },
   'apiKey.transferred': {
+    label: 'Gave an API key to another member',
     description: 'A key was handed to another member of the team, who now owns it.',
   },
   'apiKey.used': {
+    label: 'Used an API key',
     description:
       'A key was presented to this API, to verifyApiCredentials or to /v1/authorize: SUCCESS if accepted, DENIED if not.',
   },
   'apiKey.verified': {
+    label: 'Checked API key credentials',
     description:
       'A verifyApiCredentials call was itself refused or failed (a limit, bad input); keys it checked are apiKey.used.',
   },
 
   // the audit log
   'audit.exported': {
+    label: 'Downloaded the activity log',
     description: "The team's audit log was exported; the metadata holds the format and the filter.",
   },
   'audit.archived': {
+    label: 'Archived the oldest activity',
     description:
       "The start of the team's chain was archived to a file and removed from the table (npm run audit:archive).",
   },
 
   // the platform security log (security_events): counts per minute, never a row per request
   'security.mutationRefused': {
+    label: 'Refused changes from outside the team',
     description:
       'Mutations refused or failed for callers with no stake in the team they named: anonymous, of another team, ' +
       'or naming no team that exists.',
   },
   'security.authRefused': {
+    label: 'Refused sign-in details or credentials',
     description:
       'Credentials refused before anything ran (401), or callers over their failure limit (429).',
   },
   'security.overflow': {
+    label: 'Refused many more requests',
     description:
       "Refusals past the security log's rows for one minute, counted together in one row.",
   },

@@ -3,7 +3,9 @@ import type { GraphQLContext } from '../graphql-context';
 import { requireId } from '../../validation';
 import { teamChain } from './chain-walk';
 import { ApiKey } from '../api-key/api-key.entity';
+import { AUDIT_ACTIONS } from './audit-actions';
 import {
+  AuditActionInfo,
   AuditChainHead,
   AuditChainVerification,
   AuditEventConnection,
@@ -13,6 +15,18 @@ import {
 
 @Resolver()
 export class AuditResolver {
+  @Query(() => [AuditActionInfo], {
+    description:
+      'Every action the audit log records, with a plain label and its meaning. Older logs may hold names no longer in it.',
+  })
+  auditActions(): AuditActionInfo[] {
+    return Object.entries(AUDIT_ACTIONS).map(([name, { label, description }]) => ({
+      name,
+      label,
+      description,
+    }));
+  }
+
   @Query(() => AuditEventConnection, {
     description: "A team's audit log, newest first; `first` is capped at 500.",
   })

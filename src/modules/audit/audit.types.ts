@@ -122,3 +122,15 @@ export class ApiKeyUsageDay {
   @Field(() => Int, { description: 'Number of uses.' })
   count!: number;
 }
+
+@ObjectType({ description: 'An action the audit log records, with its meaning.' })
+export class AuditActionInfo {
+  @Field({ description: 'e.g. apiKey.revoked, as AuditEvent.action holds it' })
+  name!: string;
+
+  @Field({ description: 'A few plain words for screens, e.g. "Revoked an API key".' })
+  label!: string;
+
+  @Field({ description: 'What it means, for auditors.' })
+  description!: string;
+}

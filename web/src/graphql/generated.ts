@@ -202,6 +202,13 @@ export type VerifyAuditChainQuery = {
   };
 };
 
+export type AuditActionsQueryVariables = Exact<{ [key: string]: never }>;
+
+export type AuditActionsQuery = {
+  __typename?: 'Query';
+  auditActions: Array<{ __typename?: 'AuditActionInfo'; name: string; label: string }>;
+};
+
 export type KeyRowFragment = {
   __typename?: 'ApiKey';
   id: string;
@@ -1128,6 +1135,32 @@ export const VerifyAuditChainDocument = {
     },
   ],
 } as unknown as DocumentNode<VerifyAuditChainQuery, VerifyAuditChainQueryVariables>;
+export const AuditActionsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'AuditActions' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'auditActions' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'label' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<AuditActionsQuery, AuditActionsQueryVariables>;
 export const ApiKeysDocument = {
   kind: 'Document',
   definitions: [

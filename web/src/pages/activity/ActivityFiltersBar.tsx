@@ -1,5 +1,6 @@
 import { Group, Select, TextInput } from '@mantine/core';
-import { ACTION_CHOICES, OUTCOME_WORDS } from '../../format/audit-actions';
+import { useAuditActions } from '../../app/use-audit-actions';
+import { OUTCOME_WORDS } from '../../format/audit-actions';
 import type { ActivityFilters } from './activity-filters';
 import { outcomeOf } from './activity-filters';
 import type { AuditDirectory } from './use-audit-names';
@@ -16,6 +17,7 @@ const fromChoice = (value: string | null) => (value && value !== ANY ? value : '
 
 /** Person, key, action, outcome and a range of days. */
 export function ActivityFiltersBar({ filters, onChange, directory }: Props) {
+  const { choices } = useAuditActions();
   const people = [
     { value: ANY, label: 'Anyone' },
     ...directory.members.map((m) => ({ value: m.id, label: `${m.name} (${m.email})` })),
@@ -31,7 +33,7 @@ export function ActivityFiltersBar({ filters, onChange, directory }: Props) {
   if (filters.actorUserId && !people.some((p) => p.value === filters.actorUserId)) {
     people.push({ value: filters.actorUserId, label: 'The chosen person' });
   }
-  const actions = [{ value: ANY, label: 'Any action' }, ...ACTION_CHOICES];
+  const actions = [{ value: ANY, label: 'Any action' }, ...choices];
   const outcomes = [
     { value: ANY, label: 'Any outcome' },
     ...Object.entries(OUTCOME_WORDS).map(([value, label]) => ({ value, label })),

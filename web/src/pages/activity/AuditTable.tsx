@@ -2,6 +2,7 @@ import { Anchor, Table, Text } from '@mantine/core';
 import { Link } from 'react-router';
 import { OutcomeBadge } from '../../components/StatusBadge';
 import { RelativeTime } from '../../components/RelativeTime';
+import { useAuditActions } from '../../app/use-audit-actions';
 import { describeAction } from '../../format/audit-actions';
 import type { AuditRowFragment } from '../../graphql/generated';
 import { actorText, keyOfEvent, type AuditNames } from './audit-names';
@@ -19,6 +20,7 @@ interface Props {
 
 /** Audit events: who, what, which key, outcome, when (full date on hover and focus), from where. */
 export function AuditTable({ events, names, keysPath, withKey = true, label }: Props) {
+  const actions = useAuditActions();
   return (
     <Table.ScrollContainer minWidth={withKey ? 980 : 760} type="native">
       <Table striped verticalSpacing="xs" aria-label={label}>
@@ -41,7 +43,7 @@ export function AuditTable({ events, names, keysPath, withKey = true, label }: P
                   <RelativeTime iso={event.occurredAt} />
                 </Table.Td>
                 <Table.Td>{actorText(event, names)}</Table.Td>
-                <Table.Td>{describeAction(event.action)}</Table.Td>
+                <Table.Td>{describeAction(event.action, actions.labels)}</Table.Td>
                 {withKey ? (
                   <Table.Td>
                     {key ? (
