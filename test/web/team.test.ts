@@ -98,7 +98,7 @@ describeWithBrowser('a team, managed in the web app', () => {
     const dialog = page.getByRole('dialog', { name: `Extra permissions of ${invitee.name}` });
     await choose('Permission to give', 'Create API keys');
     await dialog.getByRole('button', { name: 'Give permission' }).click();
-    const { id } = (await membership())!;
+    const { id } = await membership();
     expect(await eventually(async () => (await grants(id)).join() === 'apiKeys:create')).toBe(true);
     await dialog.getByRole('button', { name: 'Withdraw' }).click();
     expect(await eventually(async () => (await grants(id)).length === 0)).toBe(true);
