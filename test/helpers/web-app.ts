@@ -29,6 +29,12 @@ export async function signInThroughPage(page: Page, baseUrl: string, email: stri
   await page.waitForURL(/\/teams\/[^/]+\/dashboard|\/dashboard/);
 }
 
+/** Choose an option of a select (a Mantine Select: a text box and a list box) by its label. */
+export async function choose(page: Page, label: string, option: string): Promise<void> {
+  await page.getByRole('textbox', { name: label }).or(page.getByLabel(label)).first().click();
+  await page.getByRole('option', { name: option, exact: true }).click();
+}
+
 export interface AxeFinding {
   id: string;
   impact: string;

@@ -3,10 +3,10 @@ import type { Page } from 'playwright-core';
 import { createKey } from '../helpers/api-keys';
 import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
-import { httpRequest } from '../helpers/http';
+import { eventually, httpRequest } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { screenshot, signInThroughPage, submitSignIn } from '../helpers/web-app';
+import { choose, screenshot, signInThroughPage, submitSignIn } from '../helpers/web-app';
 
 /**
  * The business users' guide, click by click, in a real Chromium against the real server: sign in
@@ -91,6 +91,13 @@ describeWithBrowser("the guide's journey in the web app", () => {
     await dialog.getByLabel('Name').fill('Billing app');
     await dialog.getByRole('checkbox', { name: 'See API keys' }).check();
     await dialog.getByLabel('Application permissions').fill('orders:read');
+    await choose(page, 'Expiry', 'In 90 days');
+    // allowed addresses are checked as they are typed, naming the entry that is wrong
+    const addresses = dialog.getByLabel('Allowed addresses');
+    await addresses.fill('10.0.0.300');
+    await dialog.getByText('“10.0.0.300” is not an address or a range').waitFor();
+    await addresses.fill('127.0.0.0/8, ::1');
+    await dialog.getByText('is not an address or a range').waitFor({ state: 'hidden' });
     await screenshot(page, 'create-key-dialog');
     await dialog.getByRole('button', { name: 'Create API key' }).click();
     await dialog.getByText("You can't view it again").waitFor();
@@ -155,13 +162,24 @@ describeWithBrowser("the guide's journey in the web app", () => {
     await page.getByRole('button', { name: 'Check for tampering' }).click();
     await page.getByText(/The log is intact/).waitFor();
     await screenshot(page, 'activity');
-
-    const download = page.waitForEvent('download');
-    await page.getByRole('link', { name: 'Download CSV' }).click();
-    const csv = readFileSync(await (await download).path(), 'utf8');
+    const downloaded = async () => {
+      const download = page.waitForEvent('download');
+      await page.getByRole('link', { name: 'Download CSV' }).click();
+      return readFileSync(await (await download).path(), 'utf8');
+    };
+    const csv = await downloaded();
     for (const action of ['apiKey.created', 'apiKey.secretRegenerated', 'apiKey.revoked'])
       expect(csv).toContain(action);
     expect(csv).toContain(owner.id);
+
+    // one action, chosen in plain words: the table and the download narrow alike
+    await choose(page, 'Action', 'Revoked an API key');
+    const createdRows = () => table.getByRole('row').filter({ hasText: 'Created an API key' });
+    expect(await eventually(async () => (await createdRows().count()) === 0)).toBe(true);
+    await table.getByRole('row').filter({ hasText: 'Revoked an API key' }).first().waitFor();
+    const narrowed = await downloaded();
+    expect(narrowed).toContain('apiKey.revoked');
+    expect(narrowed).not.toContain('apiKey.created');
     expect(b.external).toEqual([]);
   });
 

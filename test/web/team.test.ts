@@ -1,10 +1,16 @@
 import type { Page } from 'playwright-core';
 import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
-import { PASSWORD, uniqueEmail, type SignedInUser, type TeamFixture } from '../helpers/factories';
+import {
+  logIn,
+  PASSWORD,
+  uniqueEmail,
+  type SignedInUser,
+  type TeamFixture,
+} from '../helpers/factories';
 import { eventually } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { signInThroughPage } from '../helpers/web-app';
+import { choose, signInThroughPage } from '../helpers/web-app';
 
 /**
  * Settings → Profile & Team in a real Chromium: an owner invites a person by email; that person
@@ -57,17 +63,11 @@ describeWithBrowser('a team, managed in the web app', () => {
       )
     ).map((g) => g.permission);
 
-  /** Choose an option of a Mantine select by the select's label. */
-  async function choose(label: string, option: string) {
-    await page.getByRole('textbox', { name: label }).or(page.getByLabel(label)).first().click();
-    await page.getByRole('option', { name: option, exact: true }).click();
-  }
-
   it('the owner invites; the person signs up, sees the invitation and accepts it', async () => {
     await signInThroughPage(page, t.url, owner.email);
     await openTeamTab();
     await page.getByLabel('Email address').fill(invitee.email);
-    await choose('Role', 'Member');
+    await choose(page, 'Role', 'Member');
     await page.getByRole('button', { name: 'Send invitation' }).click();
     await page.getByText(invitee.email).first().waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -90,13 +90,13 @@ describeWithBrowser('a team, managed in the web app', () => {
   it('the owner changes the role, gives and withdraws a permission, and removes the member', async () => {
     await signInThroughPage(page, t.url, owner.email);
     await openTeamTab();
-    await choose(`Role of ${invitee.name}`, 'Auditor');
+    await choose(page, `Role of ${invitee.name}`, 'Auditor');
     expect(await eventually(async () => (await membership())?.role === 'Auditor')).toBe(true);
 
     const row = page.getByRole('row', { name: new RegExp(invitee.name) });
     await row.getByRole('button', { name: 'Extra permissions' }).click();
     const dialog = page.getByRole('dialog', { name: `Extra permissions of ${invitee.name}` });
-    await choose('Permission to give', 'Create API keys');
+    await choose(page, 'Permission to give', 'Create API keys');
     await dialog.getByRole('button', { name: 'Give permission' }).click();
     const { id } = await membership();
     expect(await eventually(async () => (await grants(id)).join() === 'apiKeys:create')).toBe(true);
@@ -128,6 +128,41 @@ describeWithBrowser('a team, managed in the web app', () => {
     );
     expect([...role.permissions].sort()).toEqual(['apiKeys:create', 'apiKeys:read']);
     expect(b.external).toEqual([]);
+  });
+
+  it('the profile: a new name, a new password, and signing out everywhere', async () => {
+    await page.goto(`${t.url}/teams/${team.id}/settings/profile-team`);
+    await page.getByRole('heading', { name: 'Profile & Team', level: 1 }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Olga Owner');
+    await page.getByRole('button', { name: 'Save name' }).click();
+    const name = async () =>
+      (
+        await t.dataSource.query<{ name: string }[]>('SELECT name FROM users WHERE id = $1', [
+          owner.id,
+        ])
+      )[0].name;
+    expect(await eventually(async () => (await name()) === 'Olga Owner')).toBe(true);
+
+    const newPassword = 'a brand new passphrase for Olga';
+    await page.getByLabel('Current password').fill(PASSWORD);
+    await page.getByLabel('New password', { exact: true }).fill(newPassword);
+    await page.getByLabel('Repeat new password').fill(newPassword);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    const signsIn = (password: string) =>
+      logIn(t, owner.email, password).then(
+        () => true,
+        () => false,
+      );
+    expect(await eventually(() => signsIn(newPassword))).toBe(true);
+
+    // the Bearer session of the seed ended with the password change; this one ends now
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.waitForURL(/\/sign-in/);
+    const sessions = await t.dataSource.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM sessions WHERE user_id = $1',
+      [owner.id],
+    );
+    expect(sessions[0].n).toBe(0);
   });
 
   it('where sign-up is closed, the sign-in page says whom to ask instead of offering it', async () => {
