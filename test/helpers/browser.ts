@@ -29,6 +29,14 @@ export function chromiumAvailability(): { available: true } | { available: false
   return { available: false, reason };
 }
 
+/** describe() where Chromium is installed; elsewhere describe.skip, saying why (under CI: fails). */
+export function describeWithChromium(name: string, body: () => void): void {
+  const availability = chromiumAvailability();
+  if (availability.available) return describe(name, body);
+  console.warn(`SKIPPED ${name}: ${availability.reason}`);
+  describe.skip(name, body);
+}
+
 export interface IsolatedBrowser {
   context: BrowserContext;
   page: Page;

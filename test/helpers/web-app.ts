@@ -35,6 +35,15 @@ export async function choose(page: Page, label: string, option: string): Promise
   await page.getByRole('option', { name: option, exact: true }).click();
 }
 
+/** What the page's clipboard holds (the browser must be launched with `clipboard: true`). */
+export function readClipboard(page: Page): Promise<string> {
+  return page.evaluate(() =>
+    (
+      globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
+    ).navigator.clipboard.readText(),
+  );
+}
+
 export interface AxeFinding {
   id: string;
   impact: string;

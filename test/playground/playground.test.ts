@@ -5,7 +5,7 @@ import { verify } from '../helpers/api-keys';
 import { PASSWORD, signUp } from '../helpers/factories';
 import { startTestServer, type TestServer } from '../helpers/server';
 import { signInThroughPage } from '../helpers/web-app';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 
 /**
  * GraphiQL in a real headless Chromium, driven as a person would: the ready walkthrough's
@@ -13,11 +13,6 @@ import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../h
  * and the API secret is read off the result pane. Every request that is not to this machine
  * is aborted and counted: the page must work, and make none, offline.
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) {
-  console.warn(`SKIPPED playground browser test: ${availability.reason}`);
-}
 
 const ARTIFACTS = path.resolve(__dirname, '..', '..', 'test-artifacts');
 
@@ -99,7 +94,7 @@ async function showEditorTool(page: Page, tool: 'Variables' | 'Headers'): Promis
   await page.locator(`section.graphiql-editor-tool[aria-label="${tool}"]`).waitFor();
 }
 
-describeWithBrowser('GraphiQL in headless Chromium, offline', () => {
+describeWithChromium('GraphiQL in headless Chromium, offline', () => {
   let t: TestServer;
   let b: IsolatedBrowser | undefined;
 

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { createKey, verify, type CreatedKey } from '../helpers/api-keys';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
@@ -17,9 +17,6 @@ import {
  * API's jargon, nothing scrolls sideways on the phone, and each is photographed under
  * test-artifacts/web/ (not committed).
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
 
 /** Words of the API's makers that a business user should never have to read. */
 const JARGON =
@@ -95,7 +92,7 @@ function screens(keyId: string): Screen[] {
   ];
 }
 
-describeWithBrowser('every page and dialog, at 375 and 1280 px', () => {
+describeWithChromium('every page and dialog, at 375 and 1280 px', () => {
   let t: TestServer;
   let owner: SignedInUser;
   let team: TeamFixture;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { PASSWORD } from '../helpers/factories';
 import { seed } from '../helpers/seed';
@@ -13,11 +13,8 @@ import type { TestServer } from '../helpers/server';
  * anything. The same request from the app's own page works, so the forged one failed for the
  * right reason.
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
 
-describeWithBrowser('a page of another origin and the session cookie', () => {
+describeWithChromium('a page of another origin and the session cookie', () => {
   let t: TestServer;
   let owner: SignedInUser;
   let team: TeamFixture;

@@ -1,12 +1,18 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { createKey } from '../helpers/api-keys';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { eventually, httpRequest } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { choose, screenshot, signInThroughPage, submitSignIn } from '../helpers/web-app';
+import {
+  choose,
+  screenshot,
+  signInThroughPage,
+  submitSignIn,
+  readClipboard,
+} from '../helpers/web-app';
 
 /**
  * The business users' guide, click by click, in a real Chromium against the real server: sign in
@@ -15,11 +21,8 @@ import { choose, screenshot, signInThroughPage, submitSignIn } from '../helpers/
  * old secret is refused, the new one accepted → revoke: refused. The Activity page then shows
  * those steps with their actor, and its download holds them. No request leaves the machine.
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
 
-describeWithBrowser("the guide's journey in the web app", () => {
+describeWithChromium("the guide's journey in the web app", () => {
   let t: TestServer;
   let owner: SignedInUser;
   let team: TeamFixture;
@@ -56,12 +59,7 @@ describeWithBrowser("the guide's journey in the web app", () => {
       return JSON.stringify([w.document.cookie, { ...w.localStorage }, { ...w.sessionStorage }]);
     });
 
-  const clipboard = () =>
-    page.evaluate(() =>
-      (
-        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
-      ).navigator.clipboard.readText(),
-    );
+  const clipboard = () => readClipboard(page);
 
   /** Copy a field of the one-time dialog with its button; the live region says so. */
   async function copyFromDialog(field: 'API key' | 'API secret'): Promise<string> {

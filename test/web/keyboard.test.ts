@@ -1,9 +1,9 @@
 import type { Page } from 'playwright-core';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { signInThroughPage } from '../helpers/web-app';
+import { signInThroughPage, readClipboard } from '../helpers/web-app';
 
 /**
  * The whole create-and-copy flow with the keyboard only: Tab to "Create New API Key", Enter, type,
@@ -11,9 +11,6 @@ import { signInThroughPage } from '../helpers/web-app';
  * focus inside while open; Escape closes them and the focus returns to what opened them; the
  * secret's dialog asks before it closes.
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
 
 interface FocusedElement {
   tag: string;
@@ -50,7 +47,7 @@ async function tabTo(page: Page, name: string, limit = 60): Promise<void> {
   throw new Error(`no "${name}" within ${limit} presses of Tab`);
 }
 
-describeWithBrowser('the keyboard only', () => {
+describeWithChromium('the keyboard only', () => {
   let t: TestServer;
   let owner: SignedInUser;
   let team: TeamFixture;
@@ -69,12 +66,7 @@ describeWithBrowser('the keyboard only', () => {
     await t?.close();
   });
 
-  const clipboard = () =>
-    page.evaluate(() =>
-      (
-        globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }
-      ).navigator.clipboard.readText(),
-    );
+  const clipboard = () => readClipboard(page);
 
   it('creates a key and copies its secret without a mouse', async () => {
     await page.goto(`${t.url}/teams/${team.id}/settings/profile-team/api-access`);

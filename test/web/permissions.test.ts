@@ -1,5 +1,5 @@
 import { CreateApiKeyDocument } from '../clients/generated/graphql';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { codeOf } from '../helpers/graphql';
 import { seed } from '../helpers/seed';
@@ -12,11 +12,8 @@ import { signInThroughPage } from '../helpers/web-app';
  * its reason, as the server's own answers (viewerPermissions, viewerCan…) say. The server stays
  * the authority: the same person's direct call is refused, and the key stays as it was.
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
 
-describeWithBrowser('a member without the permission', () => {
+describeWithChromium('a member without the permission', () => {
   let t: TestServer;
   let team: TeamFixture;
   let member: SignedInUser;

@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { chromiumAvailability, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
+import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import {
   logIn,
   PASSWORD,
@@ -19,11 +19,8 @@ import { choose, signInThroughPage } from '../helpers/web-app';
  * Each step is read back from the database, where the server put it. Where sign-up is closed, the
  * sign-in page says whom to ask instead of offering it.
  */
-const availability = chromiumAvailability();
-const describeWithBrowser = availability.available ? describe : describe.skip;
-if (!availability.available) console.warn(`SKIPPED: ${availability.reason}`);
 
-describeWithBrowser('a team, managed in the web app', () => {
+describeWithChromium('a team, managed in the web app', () => {
   let t: TestServer;
   let owner: SignedInUser;
   let team: TeamFixture;

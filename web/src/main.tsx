@@ -4,7 +4,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router';
 import { ClientProvider } from './app/ClientProvider';
-import { router } from './app/router';
+import { router } from './routes';
 import { cssVariablesResolver, theme } from './app/theme';
 
 const root = document.getElementById('root');

@@ -16,8 +16,7 @@ import { CreateKeyDialog } from './CreateKeyDialog';
 import { keyQueryFilter, useKeyFilters } from './key-filters';
 import { KeyFiltersBar } from './KeyFiltersBar';
 import { KeysTable } from './KeysTable';
-import { RegenerateDialog, type KeyTarget } from './RegenerateDialog';
-import { RevokeDialog } from './RevokeDialog';
+import { KeyChangeDialogs, useKeyChanges } from './KeyChangeDialogs';
 import { useKeysRenderTiming } from './use-render-timing';
 
 const PAGE_SIZE = 50;
@@ -32,8 +31,7 @@ export function ApiAccessPage() {
   const [filters, setFilters] = useKeyFilters();
   const pages = useCursorPages();
   const [creating, setCreating] = useState(false);
-  const [regenerating, setRegenerating] = useState<KeyTarget | null>(null);
-  const [revoking, setRevoking] = useState<KeyTarget | null>(null);
+  const changes = useKeyChanges();
   const [status, setStatus] = useState<string | null>(null);
   const canRead = can(team, 'apiKeys:read');
 
@@ -89,8 +87,8 @@ export function ApiAccessPage() {
                   keys={keys}
                   labels={catalog.labels}
                   basePath={basePath}
-                  onRegenerate={setRegenerating}
-                  onRevoke={setRevoking}
+                  onRegenerate={changes.setRegenerating}
+                  onRevoke={changes.setRevoking}
                 />
               ) : null}
               <CursorPager
@@ -114,20 +112,7 @@ export function ApiAccessPage() {
         onClose={() => setCreating(false)}
         onCreated={reload}
       />
-      <RegenerateDialog
-        target={regenerating}
-        onClose={() => setRegenerating(null)}
-        onDone={reload}
-      />
-      <RevokeDialog
-        target={revoking}
-        onClose={() => setRevoking(null)}
-        onDone={(message) => {
-          setRevoking(null);
-          setStatus(message);
-          reload();
-        }}
-      />
+      <KeyChangeDialogs changes={changes} reload={reload} onStatus={setStatus} />
     </Stack>
   );
 }

@@ -14,8 +14,7 @@ import { EditKeyDialog } from './EditKeyDialog';
 import { KeyActions } from './KeyActions';
 import { KeyActivity } from './KeyActivity';
 import { KeyDetails } from './KeyDetails';
-import { RegenerateDialog, type KeyTarget } from './RegenerateDialog';
-import { RevokeDialog } from './RevokeDialog';
+import { KeyChangeDialogs, useKeyChanges } from './KeyChangeDialogs';
 import { usagePeriod } from './usage';
 import { UsageSection } from './UsageSection';
 
@@ -38,8 +37,7 @@ export default function KeyPage() {
     variables: { id: keyId, ...period },
   });
   const [editing, setEditing] = useState(false);
-  const [regenerating, setRegenerating] = useState<KeyTarget | null>(null);
-  const [revoking, setRevoking] = useState<KeyTarget | null>(null);
+  const changes = useKeyChanges();
   const [status, setStatus] = useState<string | null>(null);
   const reload = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
   const apiKey = data?.apiKey;
@@ -81,8 +79,8 @@ export default function KeyPage() {
           <KeyActions
             apiKey={apiKey}
             size="sm"
-            onRegenerate={setRegenerating}
-            onRevoke={setRevoking}
+            onRegenerate={changes.setRegenerating}
+            onRevoke={changes.setRevoking}
           />
         </Group>
       </Stack>
@@ -106,20 +104,7 @@ export default function KeyPage() {
           reload();
         }}
       />
-      <RegenerateDialog
-        target={regenerating}
-        onClose={() => setRegenerating(null)}
-        onDone={reload}
-      />
-      <RevokeDialog
-        target={revoking}
-        onClose={() => setRevoking(null)}
-        onDone={(message) => {
-          setRevoking(null);
-          setStatus(message);
-          reload();
-        }}
-      />
+      <KeyChangeDialogs changes={changes} reload={reload} onStatus={setStatus} />
     </Stack>
   );
 }

@@ -1,10 +1,8 @@
-import { Button, Group, Stack, Text, TextInput, Title } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { Stack, Text, Title } from '@mantine/core';
 import { useNavigate } from 'react-router';
 import { useMutation } from 'urql';
 import { useShell } from '../../app/shell-context';
-import { ErrorAlert } from '../../components/ErrorAlert';
-import { describeError } from '../../format/error-messages';
+import { NameForm } from '../../components/NameForm';
 import { CreateTeamDocument } from '../../graphql/generated';
 import { rememberTeam } from '../../session/last-team';
 
@@ -12,57 +10,26 @@ import { rememberTeam } from '../../session/last-team';
 export function CreateTeamForm({ heading = 'Create a team' }: { heading?: string }) {
   const shell = useShell();
   const navigate = useNavigate();
-  const [name, setName] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
-  const [{ fetching }, createTeam] = useMutation(CreateTeamDocument);
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setFailure(null);
-    if (!name.trim()) {
-      setFailure('Enter a name for the team, then press “Create team”.');
-      return;
-    }
-    const result = await createTeam({ name: name.trim() });
-    if (result.error || !result.data) {
-      setFailure(
-        result.error
-          ? describeError(result.error, {
-              BAD_USER_INPUT: 'Use a team name of 1 to 100 characters.',
-            })
-          : null,
-      );
-      return;
-    }
-    const team = result.data.createTeam;
-    await shell.refresh();
-    rememberTeam(team.id);
-    await navigate(`/teams/${team.id}/dashboard`);
-  };
-
+  const [, createTeam] = useMutation(CreateTeamDocument);
   return (
     <Stack gap="sm" component="section" aria-labelledby="create-team-heading">
       <Title order={2} id="create-team-heading">
         {heading}
       </Title>
       <Text>You become its Owner and can invite others.</Text>
-      <form onSubmit={(event) => void submit(event)} noValidate>
-        <Stack gap="sm" maw={420}>
-          <ErrorAlert message={failure} />
-          <TextInput
-            label="Team name"
-            required
-            maxLength={100}
-            value={name}
-            onChange={(event) => setName(event.currentTarget.value)}
-          />
-          <Group>
-            <Button type="submit" loading={fetching}>
-              Create team
-            </Button>
-          </Group>
-        </Stack>
-      </form>
+      <NameForm
+        label="Team name"
+        submitLabel="Create team"
+        what="a name for the team"
+        onSubmit={async (name) => {
+          const { data, error } = await createTeam({ name });
+          if (error || !data) return { error };
+          await shell.refresh();
+          rememberTeam(data.createTeam.id);
+          await navigate(`/teams/${data.createTeam.id}/dashboard`);
+          return { done: null };
+        }}
+      />
     </Stack>
   );
 }

@@ -1,21 +1,21 @@
 import { lazy } from 'react';
 import { Navigate, createBrowserRouter } from 'react-router';
-import { NotFoundPage } from '../pages/NotFoundPage';
-import { SignInPage } from '../pages/auth/SignInPage';
-import { SignUpPage } from '../pages/auth/SignUpPage';
-import { DashboardPage } from '../pages/dashboard/DashboardPage';
-import { DashboardRedirect } from '../pages/dashboard/DashboardRedirect';
-import { SettingsPage } from '../pages/settings/SettingsPage';
-import { ProfileTeamPage } from '../pages/settings/ProfileTeamPage';
-import { ApiAccessPage } from '../pages/api-access/ApiAccessPage';
-import { currentPath, signInPath } from '../session/return-path';
-import { onSessionExpired } from '../session/session-expired';
-import { AppLayout } from './AppLayout';
-import { TeamRoute } from './TeamRoute';
+import { NotFoundPage } from './pages/NotFoundPage';
+import { SignInPage } from './pages/auth/SignInPage';
+import { SignUpPage } from './pages/auth/SignUpPage';
+import { DashboardPage } from './pages/dashboard/DashboardPage';
+import { DashboardRedirect } from './pages/dashboard/DashboardRedirect';
+import { SettingsPage } from './pages/settings/SettingsPage';
+import { ProfileTeamPage } from './pages/settings/ProfileTeamPage';
+import { ApiAccessPage } from './pages/api-access/ApiAccessPage';
+import { currentPath, signInPath } from './session/return-path';
+import { onSessionExpired } from './session/session-expired';
+import { AppLayout } from './app/AppLayout';
+import { TeamRoute } from './app/TeamRoute';
 
 // Pages most people open less often load on demand, keeping the first load small.
-const KeyPage = lazy(() => import('../pages/api-access/KeyPage'));
-const ActivityPage = lazy(() => import('../pages/activity/ActivityPage'));
+const KeyPage = lazy(() => import('./pages/api-access/KeyPage'));
+const ActivityPage = lazy(() => import('./pages/activity/ActivityPage'));
 
 const API_ACCESS = 'settings/profile-team/api-access';
 
