@@ -142,6 +142,19 @@ describeWithChromium("the guide's journey in the web app", () => {
       .getByText('Revoked', { exact: true })
       .first()
       .waitFor();
+    // the last use, with its address on focus (the usage recorder writes within a second or two)
+    const lastUsed = page
+      .getByRole('row', { name: /Billing app/ })
+      .getByText(/^(just now|.* ago)$/);
+    const shown = await eventually(async () => {
+      await page.reload();
+      await page.getByRole('row', { name: /Billing app/ }).waitFor();
+      return (await lastUsed.count()) > 0;
+    }, 10_000);
+    expect(shown).toBe(true);
+    await lastUsed.first().focus();
+    await page.getByRole('tooltip').filter({ hasText: 'From 127.0.0.1' }).waitFor();
+
     // the page never held the session token or a secret anywhere a script could read them
     expect(await browserStorage()).not.toMatch(/emst_|emps_/);
     expect(b.external).toEqual([]);
@@ -193,5 +206,9 @@ describeWithChromium("the guide's journey in the web app", () => {
     console.log(`50 keys rendered ${duration.toFixed(1)} ms after their data arrived`);
     expect(duration).toBeLessThanOrEqual(200);
     expect(await page.getByRole('row').count()).toBeGreaterThanOrEqual(51);
+    // searching narrows the page to what matches
+    await page.getByLabel('Search by name or API key').fill('Bulk key 49');
+    expect(await eventually(async () => (await page.getByRole('row').count()) === 2)).toBe(true);
+    await page.getByRole('row', { name: /Bulk key 49/ }).waitFor();
   });
 });
