@@ -1,5 +1,5 @@
 import { MAX_ALLOWED_IPS, MAX_SCOPES } from '../modules/api-key/api-key-input';
-import { MAX_API_KEY_PAGE } from '../modules/api-key/api-key.service';
+import { MAX_API_KEY_PAGE } from '../modules/api-key/api-key-page';
 import { AUDIT_ACTIONS } from '../modules/audit/audit-actions';
 import { AuditOutcome } from '../modules/audit/audit-event.entity';
 import { MAX_AUDIT_PAGE, MAX_USAGE_DAYS } from '../modules/audit/audit-query.service';
@@ -42,7 +42,7 @@ export const LIST_SIZES: Record<string, ListSize> = {
   'Query.apiKeys': {
     kind: 'page',
     max: MAX_API_KEY_PAGE,
-    source: 'ApiKeyService.list clamps first at MAX_API_KEY_PAGE',
+    source: 'readKeyPage clamps first at MAX_API_KEY_PAGE',
   },
   'Query.auditEvents': {
     kind: 'page',

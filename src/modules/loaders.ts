@@ -7,12 +7,8 @@ import { PermissionGrant } from './team/permission-grant.entity';
 import { Role } from './team/role.entity';
 import { Team } from './team/team.entity';
 import { User } from './user/user.entity';
-import {
-  memberKey,
-  memberPermissions,
-  type Member,
-  type PermissionSet,
-} from '../permissions/member-permissions';
+import { hydrate } from './hydrate';
+import { memberKey, type Member, type PermissionSet } from '../permissions/member-permissions';
 
 function byId<T extends ObjectLiteral & { id: string }>(
   ds: DataSource,
@@ -40,14 +36,45 @@ function groupedBy<T extends ObjectLiteral>(
 }
 
 /**
+ * Members' permissions (as memberPermissions() reads them) and, in the same statement, the teams
+ * they are asked about.
+ */
+async function permissionsAndTeams(ds: DataSource, members: readonly Member[]) {
+  const rows: {
+    team_id: string;
+    user_id: string;
+    permissions: string[] | null;
+    team: object | null;
+  }[] = await ds.query(
+    `SELECT q.team_id, q.user_id, mp.permissions, to_jsonb(t) AS team
+         FROM unnest($1::uuid[], $2::uuid[]) AS q(team_id, user_id)
+         LEFT JOIN member_permissions mp ON mp.team_id = q.team_id AND mp.user_id = q.user_id
+         LEFT JOIN teams t ON t.id = q.team_id`,
+    [members.map((m) => m.teamId), members.map((m) => m.userId)],
+  );
+  const permissions = new Map<string, PermissionSet>();
+  const teams = new Map<string, Team>();
+  for (const row of rows) {
+    if (row.permissions)
+      permissions.set(
+        memberKey({ teamId: row.team_id, userId: row.user_id }),
+        new Set(row.permissions),
+      );
+    if (row.team) teams.set(row.team_id, hydrate(ds, Team, row.team as Record<string, unknown>));
+  }
+  return { permissions, teams: [...teams.values()] };
+}
+
+/**
  * Per-request batching and caching of lookups by id. The permission rules use them to find the
  * team of the object an argument names, and the field resolvers reuse the same rows, so a
  * check costs no extra query.
  */
 export function createLoaders(ds: DataSource) {
+  const team = byId(ds, Team);
   return {
     user: byId(ds, User),
-    team: byId(ds, Team),
+    team,
     role: byId(ds, Role),
     membership: byId(ds, Membership),
     grant: byId(ds, PermissionGrant),
@@ -57,8 +84,10 @@ export function createLoaders(ds: DataSource) {
     /** a member's permissions in a team (null: not a member); the caller's and key owners' alike */
     memberPermissions: new DataLoader<Member, PermissionSet | null, string>(
       async (members) => {
-        const found = await memberPermissions(ds, members);
-        return members.map((member) => found.get(memberKey(member)) ?? null);
+        const { permissions, teams } = await permissionsAndTeams(ds, members);
+        // whoever asks what a member holds in a team is about to show or check that team
+        for (const row of teams) team.prime(row.id, row);
+        return members.map((member) => permissions.get(memberKey(member)) ?? null);
       },
       { cacheKeyFn: memberKey },
     ),

@@ -30,11 +30,15 @@ export class ApiKeyResolver {
   }
 
   @Query(() => ApiKeyConnection, { description: "A page of a team's API keys, newest first." })
-  apiKeys(
+  async apiKeys(
     @Args() { teamId, ...filterAndPage }: ApiKeysArgs,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { services, loaders }: GraphQLContext,
   ): Promise<ApiKeyConnection> {
-    return services.apiKeys.list(requireId(teamId, 'teamId'), filterAndPage);
+    const page = await services.apiKeys.list(requireId(teamId, 'teamId'), filterAndPage);
+    // the page brought its owners' permissions: the fields that need them read them from here
+    for (const { member, permissions } of page.ownerPermissions)
+      loaders.memberPermissions.prime(member, permissions);
+    return page;
   }
 
   @Mutation(() => ApiKeyWithSecret, {

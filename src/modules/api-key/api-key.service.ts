@@ -1,11 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { personOf, type Actor } from '../../actor';
 import { sha256 } from '../../auth/tokens';
-import { badInput, conflict, forbidden, notFound } from '../../errors';
+import { conflict, forbidden, notFound } from '../../errors';
 import { apiPermissionsOf } from '../../permissions/key-permissions';
 import { keyActionRefusal, type KeyAction } from '../../permissions/key-policy';
 import { missingFrom } from '../../permissions/member-permissions';
-import { isUuid, optionalText, requireId, requireName } from '../../validation';
+import { optionalText, requireId, requireName } from '../../validation';
 import type { AuditAction } from '../audit/audit-actions';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
@@ -14,7 +14,8 @@ import { lockTeam, permissionsOfMember } from '../team/team-permissions';
 import { checkAllowedIps, checkExpiry, checkScopes } from './api-key-input';
 import { lastFour, newApiKey, newApiSecret } from './api-key-format';
 import type { ApiKeyChangeFeed } from './api-key-change-feed';
-import { apiKeyWhere, type ApiKeyFilter } from './api-key-filter';
+import type { ApiKeyFilter } from './api-key-filter';
+import { readKeyPage, type KeyPage } from './api-key-page';
 import { ApiKey } from './api-key.entity';
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './api-key.types';
 
@@ -22,14 +23,6 @@ export interface KeyWithSecret {
   apiKey: ApiKey;
   secret: string;
 }
-
-export interface KeyPage {
-  edges: { cursor: string; node: ApiKey }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
-}
-
-export const MAX_API_KEY_PAGE = 100;
 
 /**
  * The life of an API key: create (secret shown once), list, update, regenerate (old secret dead
@@ -180,64 +173,12 @@ export class ApiKeyService {
     return key;
   }
 
-  /** Newest first; keyset pagination on (created_at, id), so pages hold steady as keys are added. */
-  async list(
+  /** A page of the team's keys, newest first (api-key-page.ts: one statement whatever its size). */
+  list(
     teamId: string,
     options: ApiKeyFilter & { first?: number | null; after?: string | null },
   ): Promise<KeyPage> {
-    const first = options.first ?? 50;
-    if (!Number.isInteger(first) || first < 0) throw badInput('first must be 0 or more', 'first');
-    const limit = Math.min(first, MAX_API_KEY_PAGE);
-    const { where, params } = apiKeyWhere(teamId, options);
-    const [{ total }]: { total: number }[] = await this.dataSource.query(
-      `SELECT count(*)::int AS total FROM api_keys k WHERE ${where}`,
-      params,
-    );
-
-    let pageWhere = where;
-    const pageParams = [...params];
-    if (options.after) {
-      const afterId = decodeCursor(options.after);
-      await this.requireKeyOfTeam(teamId, afterId);
-      pageParams.push(afterId);
-      // compared in SQL: created_at has microseconds, which a JavaScript Date would round off
-      pageWhere += ` AND (k.created_at, k.id) < (SELECT created_at, id FROM api_keys WHERE id = $${pageParams.length} AND team_id = $1)`;
-    }
-    pageParams.push(limit + 1);
-    const ids: { id: string }[] = await this.dataSource.query(
-      `SELECT k.id FROM api_keys k WHERE ${pageWhere} ORDER BY k.created_at DESC, k.id DESC LIMIT $${pageParams.length}`,
-      pageParams,
-    );
-    const pageIds = ids.slice(0, limit).map((r) => r.id);
-    const keys = pageIds.length
-      ? await this.dataSource
-          .getRepository(ApiKey)
-          .createQueryBuilder('k')
-          .whereInIds(pageIds)
-          .getMany()
-      : [];
-    const byId = new Map(keys.map((k) => [k.id, k]));
-    const edges = pageIds.map((id) => ({ cursor: encodeCursor(id), node: byId.get(id)! }));
-    return {
-      edges,
-      pageInfo: {
-        hasNextPage: ids.length > limit,
-        endCursor: edges.length ? edges[edges.length - 1].cursor : null,
-      },
-      totalCount: total,
-    };
-  }
-
-  /**
-   * A cursor names a key of this team. Any other key (another team's, one that never was) is not a
-   * cursor of this list: bad input, not a silently empty page.
-   */
-  private async requireKeyOfTeam(teamId: string, keyId: string): Promise<void> {
-    const rows: unknown[] = await this.dataSource.query(
-      `SELECT 1 FROM api_keys WHERE id = $1 AND team_id = $2`,
-      [keyId, teamId],
-    );
-    if (rows.length === 0) throw badInput('after is not a cursor of this list', 'after');
+    return readKeyPage(this.dataSource, teamId, options);
   }
 
   /**
@@ -285,15 +226,4 @@ export class ApiKeyService {
       return result;
     });
   }
-}
-
-function encodeCursor(id: string): string {
-  return Buffer.from(`ApiKey:${id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): string {
-  const decoded = Buffer.from(cursor, 'base64url').toString('utf8');
-  const id = decoded.startsWith('ApiKey:') ? decoded.slice(7) : '';
-  if (!isUuid(id)) throw badInput('after is not a cursor of this list', 'after');
-  return id.toLowerCase();
 }

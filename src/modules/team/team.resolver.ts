@@ -1,6 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { GraphQLContext } from '../graphql-context';
 import { PERMISSION_CATALOG } from '../../permissions/catalog';
+import { notFound } from '../../errors';
 import { requireId } from '../../validation';
 import { Membership } from './membership.entity';
 import { Role } from './role.entity';
@@ -17,11 +18,12 @@ export class TeamResolver {
   }
 
   @Query(() => Team, { description: 'One team; NOT_FOUND for a team the caller is not part of.' })
-  team(
+  async team(
     @Arg('id', () => ID, { description: 'Id of the team.' }) id: string,
-    @Ctx() { services }: GraphQLContext,
+    @Ctx() { loaders }: GraphQLContext,
   ): Promise<Team> {
-    return services.teams.get(requireId(id, 'id'));
+    // the rule that let the caller in has read the team already (loaders.ts)
+    return (await loaders.team.load(requireId(id, 'id'))) ?? Promise.reject(notFound('Team'));
   }
 
   @Query(() => [PermissionInfo], {
@@ -72,8 +74,18 @@ export class TeamResolver {
   @FieldResolver(() => [Membership], {
     description: 'Members of the team with their roles and grants. Needs members:read.',
   })
-  members(@Root() team: Team, @Ctx() { services }: GraphQLContext): Promise<Membership[]> {
-    return services.teams.members(team.id);
+  async members(
+    @Root() team: Team,
+    @Ctx() { services, loaders }: GraphQLContext,
+  ): Promise<Membership[]> {
+    const members = await services.teams.members(team.id);
+    // each member came with its user, role and grants: the fields below read them from here
+    for (const { membership, user, role, grants } of members) {
+      loaders.user.prime(user.id, user);
+      loaders.role.prime(role.id, role);
+      loaders.grantsByMembership.prime(membership.id, grants);
+    }
+    return members.map((m) => m.membership);
   }
 
   @FieldResolver(() => [Role], { description: 'Built-in and custom roles of the team.' })
