@@ -11,7 +11,7 @@ import { createDataSource } from '../src/db/data-source';
 import { ensureDatabase } from '../src/db/database';
 import { exitWith } from '../src/db/exit-with';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded-postgres';
-import { buildServer, type BuiltServer } from '../src/server';
+import { buildServer, type BuildOptions, type BuiltServer } from '../src/server';
 import { CreateTeamDocument, SignUpDocument } from '../test/clients/generated/graphql';
 import { documentText, graphqlClient, type Variables } from '../test/helpers/graphql';
 
@@ -43,7 +43,11 @@ export interface Bench {
  * (buildServer, as in production) with `config` on a random port of 127.0.0.1, runs `run`, then
  * closes the server and drops the database (or stops the embedded PostgreSQL), whatever happens.
  */
-export async function withBench<T>(config: Config, run: (bench: Bench) => Promise<T>): Promise<T> {
+export async function withBench<T>(
+  config: Config,
+  run: (bench: Bench) => Promise<T>,
+  options: BuildOptions = {},
+): Promise<T> {
   const db = await openBenchDatabase();
   let dataSource: DataSource | undefined;
   let server: BuiltServer | undefined;
@@ -52,7 +56,7 @@ export async function withBench<T>(config: Config, run: (bench: Bench) => Promis
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'each' });
 
-    server = await buildServer(config, dataSource);
+    server = await buildServer(config, dataSource, options);
     await server.app.listen({ port: 0, host: '127.0.0.1' });
     const address = server.app.server.address();
     const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

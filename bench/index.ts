@@ -1,0 +1,278 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../src/config';
+import { newApiSecret } from '../src/modules/api-key/api-key-format';
+import { CreateApiKeyDocument } from '../test/clients/generated/graphql';
+import type { Load, LoadResult } from './autocannon-run';
+import {
+  createBenchTeam,
+  gql,
+  log,
+  markdownTable,
+  runBench,
+  signUpBenchUser,
+  withBench,
+} from './bench-kit';
+
+/**
+ * `npm run bench`: the project's hot paths against the floors of the machine and the stack, in one
+ * run. Floors (bench/floors.ts) and the project (the real server, NODE_ENV=production, default
+ * logging to /dev/null) are loaded by autocannon from a process of its own (bench/autocannon-run.ts),
+ * 32 connections, ROUNDS interleaved rounds of SECONDS seconds, medians. Prints the table with the
+ * ratios and the targets, writes it into docs/benchmarks.md, and exits 1 when a target is missed.
+ *
+ * Environment: DATABASE_URL (optional; else an embedded PostgreSQL), BENCH_SECONDS (6),
+ * BENCH_ROUNDS (3), BENCH_CONNECTIONS (32).
+ */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const KEYS = 200;
+const ROOT = path.resolve(__dirname, '..');
+const basic = (key: string, secret: string) =>
+  `Basic ${Buffer.from(`${key}:${secret}`).toString('base64')}`;
+const json = (query: string, variables: object = {}) => JSON.stringify({ query, variables });
+const VERIFY = `mutation($k: String!, $s: String!) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: ["orders:read"]) { valid code } }`;
+const KEY_PAGE = `query($t: ID!) { apiKeys(teamId: $t, first: 50) { totalCount edges { node {
+  id key name status scopes effectiveScopes secretLast4 expiresAt createdAt lastUsedAt lastUsedIp
+  owner { id name } createdBy { id name } viewerCanUpdate viewerCanRegenerate viewerCanRevoke } } } }`;
+
+interface Path {
+  name: string;
+  load: Omit<Load, 'connections' | 'seconds'>;
+}
+
+/** A floor server in a child process; resolves with its URL once it listens. */
+function startFloor(mode: string, dbUrl: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', 'bench/floors.ts', mode, dbUrl],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const port = /LISTENING (\d+)/.exec(chunk.toString())?.[1];
+      if (port) resolve({ url: `http://127.0.0.1:${port}`, child });
+    });
+    child.once('exit', (code) => reject(new Error(`floor ${mode} exited with ${code}`)));
+  });
+}
+
+/** One autocannon run from a process of its own. */
+function loadOnce(load: Load): Promise<LoadResult> {
+  const child = spawn(
+    process.execPath,
+    ['-r', '@swc-node/register', 'bench/autocannon-run.ts', JSON.stringify(load)],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load ${code}`)),
+    ),
+  );
+}
+
+const median = (values: number[]) =>
+  [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function measure(paths: Path[]): Promise<Map<string, LoadResult>> {
+  const runs = new Map<string, LoadResult[]>(paths.map((p) => [p.name, []]));
+  for (const p of paths) await loadOnce({ ...p.load, connections: CONNECTIONS, seconds: 1 });
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const p of paths) {
+      const result = await loadOnce({ ...p.load, connections: CONNECTIONS, seconds: SECONDS });
+      if (result.failures)
+        throw new Error(`${p.name}: ${result.failures} of ${result.total} failed`);
+      runs.get(p.name)!.push(result);
+      log(`round ${round} ${p.name}: ${Math.round(result.requestsPerSecond)} req/s`);
+    }
+  }
+  return new Map(
+    [...runs].map(([name, results]) => [
+      name,
+      {
+        requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+        p50: median(results.map((r) => r.p50)),
+        p99: median(results.map((r) => r.p99)),
+        failures: 0,
+        total: results.reduce((sum, r) => sum + r.total, 0),
+      },
+    ]),
+  );
+}
+
+interface Target {
+  name: string;
+  ratio: number;
+  wanted: number;
+  /** higher is better (throughput); false: lower is better (latency) */
+  atLeast: boolean;
+}
+
+function targets(r: Map<string, LoadResult>): Target[] {
+  const rps = (name: string) => r.get(name)!.requestsPerSecond;
+  const p99 = (name: string) => r.get(name)!.p99;
+  return [
+    {
+      name: '/v1/authorize ÷ /healthz (req/s)',
+      ratio: rps('authorize') / rps('healthz'),
+      wanted: 0.8,
+      atLeast: true,
+    },
+    {
+      name: '/v1/authorize ÷ warm floor (req/s)',
+      ratio: rps('authorize') / rps('floor memory'),
+      wanted: 0.4,
+      atLeast: true,
+    },
+    {
+      name: '/v1/authorize p99 ÷ /healthz p99',
+      ratio: p99('authorize') / Math.max(p99('healthz'), 1),
+      wanted: 2,
+      atLeast: false,
+    },
+    {
+      name: 'verifyApiCredentials ÷ { __typename }',
+      ratio: rps('verify') / rps('typename'),
+      wanted: 0.8,
+      atLeast: true,
+    },
+    {
+      name: '{ __typename } ÷ bare Apollo',
+      ratio: rps('typename') / rps('floor apollo'),
+      wanted: 0.9,
+      atLeast: true,
+    },
+    {
+      name: 'wrong secret ÷ right secret (cost)',
+      ratio: rps('verify') / rps('verify wrong secret'),
+      wanted: 2,
+      atLeast: false,
+    },
+    {
+      name: 'apiKeys(first: 50) ÷ { __typename }',
+      ratio: rps('apiKeys 50') / rps('typename'),
+      wanted: 0.3,
+      atLeast: true,
+    },
+  ];
+}
+
+function report(results: Map<string, LoadResult>, checks: Target[]): string[] {
+  const rows = [...results].map(([name, r]) => [
+    name,
+    Math.round(r.requestsPerSecond).toLocaleString('en'),
+    `${r.p50} / ${r.p99}`,
+  ]);
+  const table = markdownTable(['path', 'req/s', 'p50 / p99 ms'], [false, true, true], rows);
+  const goals = markdownTable(
+    ['target', 'measured', 'wanted', ''],
+    [false, true, true, false],
+    checks.map((c) => [
+      c.name,
+      `${c.ratio.toFixed(2)}×`,
+      `${c.atLeast ? '≥' : '≤'} ${c.wanted}×`,
+      met(c) ? 'met' : '**missed**',
+    ]),
+  );
+  return [...table, '', ...goals];
+}
+
+const met = (c: Target) => (c.atLeast ? c.ratio >= c.wanted : c.ratio <= c.wanted);
+
+function writeDocs(lines: string[]): void {
+  const file = path.join(ROOT, 'docs', 'benchmarks.md');
+  const text = readFileSync(file, 'utf8');
+  const block = ['<!-- npm run bench: start -->', ...lines, '<!-- npm run bench: end -->'].join(
+    '\n',
+  );
+  const marked = /<!-- npm run bench: start -->[\s\S]*<!-- npm run bench: end -->/;
+  writeFileSync(
+    file,
+    marked.test(text) ? text.replace(marked, block) : `${text.trimEnd()}\n\n${block}\n`,
+  );
+}
+
+async function main(): Promise<number> {
+  const config = loadConfig({ NODE_ENV: 'production', ALLOW_SIGNUP: 'true' });
+  config.limits.verifyFailures = 100_000_000;
+  const logStream = pino.destination({ dest: '/dev/null', sync: false });
+  return withBench(
+    config,
+    async ({ url, dbUrl }) => {
+      const owner = await signUpBenchUser(url);
+      const teamId = await createBenchTeam(url, owner, 'Bench team');
+      let first = { key: '', secret: '' };
+      for (let i = 0; i < KEYS; i++) {
+        const input = { teamId, name: `bench key ${i}`, scopes: ['orders:read'] };
+        const made = await gql(url, CreateApiKeyDocument, { input }, owner.headers);
+        if (i === 0)
+          first = { key: made.createApiKey.apiKey.key, secret: made.createApiKey.secret };
+      }
+      const floors = await Promise.all(
+        ['hello', 'memory', 'postgres', 'apollo'].map((mode) => startFloor(mode, dbUrl)),
+      );
+      try {
+        const [hello, memory, postgres, apollo] = floors.map((f) => f.url);
+        const graphql = (body: string, headers: Record<string, string> = {}) => ({
+          url: `${url}/graphql`,
+          method: 'POST' as const,
+          headers: { 'content-type': 'application/json', ...headers },
+          body,
+        });
+        const paths: Path[] = [
+          { name: 'floor hello', load: { url: hello } },
+          {
+            name: 'floor memory',
+            load: { url: memory, headers: { authorization: basic('floor_7', 'secret_7') } },
+          },
+          {
+            name: 'floor postgres',
+            load: { url: postgres, headers: { authorization: basic('floor_7', 'secret_7') } },
+          },
+          {
+            name: 'floor apollo',
+            load: { ...graphql('{"query":"{ __typename }"}'), url: `${apollo}/graphql` },
+          },
+          { name: 'healthz', load: { url: `${url}/healthz` } },
+          {
+            name: 'authorize',
+            load: {
+              url: `${url}/v1/authorize`,
+              headers: {
+                authorization: basic(first.key, first.secret),
+                'x-required-scopes': 'orders:read',
+              },
+            },
+          },
+          { name: 'typename', load: graphql('{"query":"{ __typename }"}') },
+          { name: 'verify', load: graphql(json(VERIFY, { k: first.key, s: first.secret })) },
+          {
+            name: 'verify wrong secret',
+            load: graphql(json(VERIFY, { k: first.key, s: newApiSecret() })),
+          },
+          { name: 'apiKeys 50', load: graphql(json(KEY_PAGE, { t: teamId }), owner.headers) },
+        ];
+        const results = await measure(paths);
+        const checks = targets(results);
+        const lines = report(results, checks);
+        process.stdout.write(`${lines.join('\n')}\n`);
+        writeDocs([
+          `Measured ${new Date().toISOString().slice(0, 10)}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians.`,
+          '',
+          ...lines,
+        ]);
+        return checks.every(met) ? 0 : 1;
+      } finally {
+        for (const f of floors) f.child.kill('SIGTERM');
+      }
+    },
+    { logStream },
+  );
+}
+
+runBench(main);
