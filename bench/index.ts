@@ -52,7 +52,7 @@ function startFloor(mode: string, dbUrl: string): Promise<{ url: string; child: 
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       const port = /LISTENING (\d+)/.exec(chunk.toString())?.[1];
       if (port) resolve({ url: `http://127.0.0.1:${port}`, child });
     });
