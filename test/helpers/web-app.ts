@@ -31,7 +31,11 @@ export async function signInThroughPage(page: Page, baseUrl: string, email: stri
 
 /** Choose an option of a select (a Mantine Select: a text box and a list box) by its label. */
 export async function choose(page: Page, label: string, option: string): Promise<void> {
-  await page.getByRole('textbox', { name: label }).or(page.getByLabel(label)).first().click();
+  const select = page.getByRole('textbox', { name: label, exact: true });
+  await select
+    .or(page.getByLabel(label, { exact: true }))
+    .first()
+    .click();
   await page.getByRole('option', { name: option, exact: true }).click();
 }
 

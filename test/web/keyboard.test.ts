@@ -1,6 +1,7 @@
 import type { Page } from 'playwright-core';
 import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { eventually } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
 import { signInThroughPage, readClipboard } from '../helpers/web-app';
@@ -102,8 +103,10 @@ describeWithChromium('the keyboard only', () => {
     await tabTo(page, 'I have stored the secret');
     await page.keyboard.press('Enter');
     await dialog.waitFor({ state: 'hidden' });
-    // back where the person started
-    expect((await focused(page)).name).toBe('Create New API Key');
+    // back where the person started (once the dialog's closing transition has ended)
+    expect(await eventually(async () => (await focused(page)).name === 'Create New API Key')).toBe(
+      true,
+    );
   });
 
   it('Escape closes an ordinary dialog and gives the focus back to its opener', async () => {
@@ -116,7 +119,7 @@ describeWithChromium('the keyboard only', () => {
     expect((await focused(page)).inDialog).toBe(true);
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });
-    expect((await focused(page)).name).toBe('Revoke');
+    expect(await eventually(async () => (await focused(page)).name === 'Revoke')).toBe(true);
     // nothing was revoked
     await page
       .getByRole('row', { name: /Typed key/ })
