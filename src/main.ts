@@ -41,6 +41,7 @@ async function main(): Promise<void> {
   const address = server.app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   log(`Empress API Access listening on http://localhost:${port}/graphql`);
+  log(`The web app for business users: http://localhost:${port}/`);
   stopOnSignals(server, database);
 }
 
