@@ -1,6 +1,7 @@
 import { serialize } from 'cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+import type { Actor } from '../actor';
 import { ANONYMOUS } from '../auth/principal';
 import {
   isSameOriginRequest,
@@ -75,8 +76,9 @@ export function registerSessionRoutes(
   clearRefusedCookies(app);
 }
 
+/** Signs in or signs up the anonymous caller with the request's body: a new session. */
 type OpenSession = (
-  actor: ReturnType<typeof actorAs>['actor'],
+  actor: Actor,
   body: unknown,
 ) => Promise<{ token: string; expiresAt: Date; user: User }>;
 
