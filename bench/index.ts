@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../src/config';
@@ -24,11 +25,14 @@ import {
  * ratios and the targets, writes it into docs/benchmarks.md, and exits 1 when a target is missed.
  *
  * Environment: DATABASE_URL (optional; else an embedded PostgreSQL), BENCH_SECONDS (6),
- * BENCH_ROUNDS (3), BENCH_CONNECTIONS (32).
+ * BENCH_ROUNDS (3), BENCH_CONNECTIONS (32); BENCH_ONLY (comma-separated path names: a quick look
+ * at some paths while working on them; it checks no target and writes nothing); BENCH_PROFILE (a
+ * file: the server's CPU profile while the load runs, for Chrome DevTools or speedscope).
  */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ONLY = process.env.BENCH_ONLY?.split(',').map((name) => name.trim());
 const KEYS = 200;
 const ROOT = path.resolve(__dirname, '..');
 const basic = (key: string, secret: string) =>
@@ -103,6 +107,26 @@ async function measure(paths: Path[]): Promise<Map<string, LoadResult>> {
       },
     ]),
   );
+}
+
+/** Runs `run` under the CPU profiler when `file` is set, and writes the profile there. */
+async function profiled<T>(file: string | undefined, run: () => Promise<T>): Promise<T> {
+  if (!file) return run();
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: object };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 interface Target {
@@ -237,6 +261,12 @@ async function main(): Promise<number> {
           },
           { name: 'apiKeys 50', load: graphql(json(KEY_PAGE, { t: teamId }), owner.headers) },
         ];
+        if (ONLY) {
+          const chosen = paths.filter((p) => ONLY.includes(p.name));
+          const results = await profiled(process.env.BENCH_PROFILE, () => measure(chosen));
+          process.stdout.write(`${report(results, []).join('\n')}\n`);
+          return 0;
+        }
         const results = await measure(paths);
         const checks = targets(results);
         const lines = report(results, checks);

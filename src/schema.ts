@@ -51,7 +51,12 @@ export async function buildBareSchema(): Promise<GraphQLSchema> {
 export async function buildGuardedSchema(): Promise<GraphQLSchema> {
   const bare = await buildBareSchema();
   // Outermost first: the audit middleware sees what shield refused; only allowed lists are metered.
-  return applyMiddleware(bare, auditRefusedMutations, permissionsShield(), listMeter(bare));
+  return applyMiddleware(
+    bare,
+    { Mutation: auditRefusedMutations },
+    permissionsShield(bare),
+    listMeter(bare),
+  );
 }
 
 /** schema.graphql as committed: sorted, so a diff shows real changes, not reordering. */

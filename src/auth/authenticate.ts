@@ -64,7 +64,8 @@ export async function authenticate(
   services: Authenticators,
   credentials: Credentials,
   client: RequestClient,
-  operation: string | null,
+  /** told which key the credentials named and the answer, for the request's log line */
+  onKeyChecked: (checked: { id: string; code: string }) => void = () => undefined,
 ): Promise<Principal> {
   switch (credentials.kind) {
     case 'none':
@@ -76,13 +77,13 @@ export async function authenticate(
     }
     case 'apiKey': {
       const { key, secret } = credentials;
-      const { code, principal } = await services.verifier.verify({
+      const { code, keyId, principal } = await services.verifier.verify({
         key,
         secret,
         via: 'graphql',
         caller: client,
-        operation,
       });
+      if (keyId) onKeyChecked({ id: keyId, code });
       if (code === VerificationCode.RATE_LIMITED) throw rateLimitedWholeRequest();
       if (!principal) throw unauthenticatedWholeRequest();
       return principal;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -29,7 +29,8 @@ export function base62Fixed(value: number, width: number): string {
 }
 
 export function sha256(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  // the one-shot form: half the cost of createHash() for a short input, on every verification
+  return hash('sha256', value, 'buffer');
 }
 
 /** Constant-time comparison of two digests of equal length. */

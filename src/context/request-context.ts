@@ -35,13 +35,14 @@ export async function actorFromRequest(
   request: FastifyRequest,
   services: CallerServices,
   dataSource: DataSource,
-  operation: string | null,
 ): Promise<{ actor: Actor; loaders: Loaders }> {
   const client = clientOf(request);
   const credentials = readCredentials(request.headers);
   let principal: Principal;
   try {
-    principal = await authenticate(services, credentials, client, operation);
+    principal = await authenticate(services, credentials, client, (checked) => {
+      traceOf(request).checkedKey = checked;
+    });
   } catch (error) {
     noteRefusal(services, request, client, credentials, error);
     throw error;

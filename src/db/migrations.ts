@@ -7,6 +7,7 @@ import { Invitations1764210000000 } from './migrations/1764210000000-Invitations
 import { SecurityLog1764220000000 } from './migrations/1764220000000-SecurityLog';
 import { ChainLimits1764230000000 } from './migrations/1764230000000-ChainLimits';
 import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLimitExpiry';
+import { KeyAddresses1764250000000 } from './migrations/1764250000000-KeyAddresses';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SecurityLog1764220000000,
   ChainLimits1764230000000,
   RateLimitExpiry1764240000000,
+  KeyAddresses1764250000000,
 ];

@@ -154,7 +154,7 @@ async function readExportRequest(
 ): Promise<ExportRequest | Refusal> {
   let context;
   try {
-    context = await actorFromRequest(request, services, dataSource, 'auditExport');
+    context = await actorFromRequest(request, services, dataSource);
   } catch (error) {
     const limited = errorCode(error) === 'RATE_LIMITED';
     const message = 'Authentication required or credentials are invalid';

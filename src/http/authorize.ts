@@ -8,6 +8,7 @@ import { clientOf } from '../request/client';
 import { firstHeader } from '../request/headers';
 import { traceOf } from '../request/trace';
 import { normalizeIp } from '../security/ip-allowlist';
+import { storable } from '../validation';
 
 const STATUS: Record<VerificationCode, number> = {
   VALID: 200,
@@ -18,6 +19,14 @@ const STATUS: Record<VerificationCode, number> = {
   INSUFFICIENT_SCOPE: 403,
   RATE_LIMITED: 429,
 };
+
+/** Each answer's body, serialised once: this route answers every request of a platform. */
+const BODY = Object.fromEntries(
+  Object.values(VerificationCode).map((code) => [
+    code,
+    JSON.stringify({ code: code === VerificationCode.VALID ? 'VALID' : denialCode(code) }),
+  ]),
+) as Record<VerificationCode, string>;
 
 /**
  * GET /v1/authorize: forward authentication for nginx `auth_request`, Traefik ForwardAuth and
@@ -35,7 +44,10 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
       credentials.kind !== 'apiKey'
         ? NO_KEY
         : await services.verifier.verify(verifyRequest(request, credentials));
-    if (result.principal) traceOf(request).principal = principalInLog(result.principal);
+    const trace = traceOf(request);
+    if (result.principal) trace.principal = principalInLog(result.principal);
+    if (result.keyId) trace.checkedKey = { id: result.keyId, code: result.code };
+    trace.forwarded = forwardedRequest(request);
     if (result.code === VerificationCode.VALID && result.apiKey) {
       reply.header('x-empress-team-id', result.apiKey.teamId);
       reply.header('x-empress-key-id', result.apiKey.id);
@@ -50,7 +62,8 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
     }
     return reply
       .code(STATUS[result.code])
-      .send({ code: result.code === VerificationCode.VALID ? 'VALID' : denialCode(result.code) });
+      .type('application/json; charset=utf-8')
+      .send(BODY[result.code]);
   };
   app.get('/v1/authorize', handler);
   // Envoy ext_authz and some proxies forward the original method: accept them all.
@@ -60,6 +73,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
 const NO_KEY: VerifyResult = {
   code: VerificationCode.INVALID,
   apiKey: null,
+  keyId: null,
   scopes: [],
   principal: null,
 };
@@ -77,20 +91,28 @@ function verifyRequest(
 ): VerifyRequest {
   const header = (name: string) => firstHeader(request.headers, name);
   const callerIp = request.socket.remoteAddress ? normalizeIp(request.socket.remoteAddress) : null;
-  const forwarded =
-    `${header('x-forwarded-method') ?? ''} ${header('x-forwarded-uri') ?? header('x-original-uri') ?? ''}`.trim();
   return {
     key,
     secret,
     via: 'authorize',
     caller: { ...clientOf(request), ip: callerIp },
-    operation: forwarded || null,
     requiredScopes: (header('x-required-scopes') ?? '')
       .split(/[\s,]+/)
       .filter(Boolean)
       .slice(0, 50),
     clientIp: request.ip ? normalizeIp(request.ip) : callerIp,
   };
+}
+
+/**
+ * The request the proxy forwards, for the log line: its method and path, never its query string
+ * (where tokens travel). Cut to 200 characters.
+ */
+function forwardedRequest(request: FastifyRequest): string | undefined {
+  const header = (name: string) => firstHeader(request.headers, name);
+  const uri = header('x-forwarded-uri') ?? header('x-original-uri') ?? '';
+  const forwarded = `${header('x-forwarded-method') ?? ''} ${uri.split('?')[0]}`.trim();
+  return forwarded ? storable(forwarded.slice(0, 200)) : undefined;
 }
 
 /** 401s all look alike: expired and revoked are only told to verifyApiCredentials callers. */

@@ -34,15 +34,8 @@ function graphqlContext(
 ): (request: FastifyRequest) => Promise<GraphQLContext> {
   return async (request) => {
     const trace = traceOf(request);
-    const body = request.body as { operationName?: unknown } | undefined;
-    const operationName = typeof body?.operationName === 'string' ? body.operationName : null;
     try {
-      const { actor, loaders } = await actorFromRequest(
-        request,
-        services,
-        dataSource,
-        operationName,
-      );
+      const { actor, loaders } = await actorFromRequest(request, services, dataSource);
       return { actor, loaders, services, trace, log: request.log };
     } catch (error) {
       if (isDatabaseUnavailable(error)) {

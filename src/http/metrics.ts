@@ -47,7 +47,15 @@ export class Metrics {
   /** Counts what the services report (key checks, password hashing) and reads their queues and pools when scraped. */
   constructor(services: Services, dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'empress_' });
-    services.verifier.observer = (via, code) => this.verifications.inc({ via, code });
+    // one labelled child per route and answer, made once: inc({ via, code }) would look the
+    // labels up on every verification
+    const byAnswer = new Map<string, Counter.Internal>();
+    services.verifier.observer = (via, code) => {
+      const name = `${via}|${code}`;
+      let child = byAnswer.get(name);
+      if (!child) byAnswer.set(name, (child = this.verifications.labels({ via, code })));
+      child.inc();
+    };
     services.passwords.observer = (event) => this.passwordHashing.inc({ event });
     this.gaugeQueues(services);
     this.gaugeConnections(services, dataSource);
@@ -65,7 +73,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'empress_audit_usage_queue_depth',
-      help: 'apiKey.used events waiting to be written',
+      help: 'apiKey.used rows (a key and a minute of its uses) counted and waiting to be written',
       registers: [this.registry],
       collect() {
         this.set(services.usage.depth);
@@ -73,7 +81,7 @@ export class Metrics {
     });
     new Gauge({
       name: 'empress_audit_usage_dropped_total',
-      help: 'apiKey.used events dropped because the queue was full (database down too long)',
+      help: 'key uses counted but never written (database down for more than 10 minutes)',
       registers: [this.registry],
       collect() {
         this.set(services.usage.dropped);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { clientRequestIdOf } from '../request/request-id';
-import { traceOf } from '../request/trace';
+import { traceOf, type RequestTrace } from '../request/trace';
 import type { Metrics } from './metrics';
 
 /**
@@ -34,8 +34,17 @@ export function registerRequestHooks(
         operation: trace.operation ?? `${request.method} ${route}`,
         principal: trace.principal ?? 'anonymous',
         outcome: trace.outcome ?? (reply.statusCode < 400 ? 'ok' : `http_${reply.statusCode}`),
+        ...keyFields(trace),
+        ...(trace.forwarded ? { forwarded: trace.forwarded } : {}),
       },
       'request',
     );
   });
+}
+
+/** The key a request checked, for its log line: its id, the answer, the client address named. */
+function keyFields({ checkedKey }: RequestTrace): Record<string, string> {
+  if (!checkedKey) return {};
+  const { id, code, clientIp } = checkedKey;
+  return { apiKeyId: id, keyCode: code, ...(clientIp ? { namedClientIp: clientIp } : {}) };
 }

@@ -65,7 +65,7 @@ export function registerSessionRoutes(
     traceOf(request).operation = 'session.signOut';
     reply.header('cache-control', 'no-store');
     try {
-      const { actor } = await actorFromRequest(request, services, dataSource, 'session.signOut');
+      const { actor } = await actorFromRequest(request, services, dataSource);
       await services.users.logOut(actor);
     } catch (error) {
       // a session that already ended is signed out too: only the cookie is left to clear

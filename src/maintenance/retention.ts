@@ -39,6 +39,10 @@ export const RETENTION: readonly Retention[] = [
     table: 'api_keys',
     kept: 'for ever: a revoked or expired key stays, so that the audit log can name it',
   },
+  {
+    table: 'api_key_addresses',
+    kept: 'for as long as the key: the addresses it was used from, so a new one is noticed',
+  },
   { table: 'migrations', kept: 'one row per applied migration' },
   {
     table: 'security_events',

@@ -19,7 +19,7 @@ import { MembershipService } from './team/membership.service';
 import { RoleService } from './team/role.service';
 import { TeamService } from './team/team.service';
 import { createAccountServices } from './user/accounts';
-import { FailureLimiter } from '../security/failure-limiter';
+import { BatchedFailureLimiter } from '../security/batched-failure-limiter';
 import { createFailureStore, type FailureStore } from '../security/failure-store';
 import { proxyTrust } from '../security/trusted-proxies';
 
@@ -30,8 +30,12 @@ const GATEWAY_FACTOR = 20;
 function verificationLimits(failures: FailureStore, limits: Config['limits']) {
   const windowSeconds = limits.verifyWindowSeconds;
   return {
-    address: new FailureLimiter(failures, { max: limits.verifyFailures, windowSeconds }, 'verify'),
-    gateway: new FailureLimiter(
+    address: new BatchedFailureLimiter(
+      failures,
+      { max: limits.verifyFailures, windowSeconds },
+      'verify',
+    ),
+    gateway: new BatchedFailureLimiter(
       failures,
       { max: limits.verifyFailures * GATEWAY_FACTOR, windowSeconds },
       'verify-gateway',
@@ -87,11 +91,15 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       usage.start();
       maintenance.start();
       securityLog.start();
+      verifyLimits.address.start();
+      verifyLimits.gateway.start();
     },
     async stop() {
       await maintenance.stop();
       await usage.stop();
       await securityLog.stop();
+      await verifyLimits.address.stop();
+      await verifyLimits.gateway.stop();
       await feed.stop();
       await failures.close();
     },

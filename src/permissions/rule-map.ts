@@ -1,4 +1,5 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { IMiddlewareTypeMap } from 'graphql-middleware';
 import { allow, deny, shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import {
@@ -143,11 +144,34 @@ export const ruleMap: IRules = {
 const fallbackError = () =>
   new GraphQLError('You are not allowed to do this', { extensions: { code: 'FORBIDDEN' } });
 
-export function permissionsShield() {
-  return shield(ruleMap, {
+/**
+ * The shield, as field middleware only where a rule decides something. A field whose rule is
+ * `allow` is left unwrapped: shield would otherwise run an always-true rule, through promises, on
+ * every field of every object it resolves (a page of 50 keys is about a thousand fields). Every
+ * other field, a rule's or one the map doesn't name (deny), is guarded.
+ */
+export function permissionsShield(schema: GraphQLSchema): IMiddlewareTypeMap {
+  const generator = shield(ruleMap, {
     fallbackRule: deny,
     // Errors of our resolvers (NOT_FOUND, BAD_USER_INPUT, ...) reach the client as they are.
     allowExternalErrors: true,
     fallbackError,
   });
+  const generated = generator.generate(schema) as Record<string, Record<string, unknown>>;
+  const guarded: Record<string, Record<string, unknown>> = {};
+  for (const [typeName, fields] of Object.entries(generated)) {
+    const kept = Object.entries(fields).filter(([field]) => ruleOf(typeName, field) !== allow);
+    if (kept.length) guarded[typeName] = Object.fromEntries(kept);
+  }
+  return guarded as IMiddlewareTypeMap;
+}
+
+/** The rule that decides a field, as shield reads the map: the field's, the type's '*', or deny. */
+function ruleOf(typeName: string, field: string): unknown {
+  const entry = (ruleMap as Record<string, unknown>)[typeName];
+  if (entry === undefined) return deny;
+  // a rule for the whole type is a class instance (Rule, ...); a field map is a plain object
+  if (Object.getPrototypeOf(entry) !== Object.prototype) return entry;
+  const fields = entry as Record<string, unknown>;
+  return fields[field] ?? fields['*'] ?? deny;
 }

@@ -8,6 +8,13 @@ export interface RequestTrace {
   principal?: string;
   /** `ok` or the first error code; unset: from the HTTP status */
   outcome?: string;
+  /**
+   * the key whose credentials were checked, the answer, and the client address the caller named
+   * (its usage is counted per minute: this is the request's own detail)
+   */
+  checkedKey?: { id: string; code: string; clientIp?: string | null };
+  /** at /v1/authorize: the method and path of the request the proxy forwards */
+  forwarded?: string;
 }
 
 const traces = new WeakMap<FastifyRequest, RequestTrace>();

@@ -15,11 +15,11 @@ export interface FailureLimit {
  * credentials a second is never slowed by this.
  */
 export class FailureLimiter {
-  private readonly blockedUntil = new Map<string, number>();
+  protected readonly blockedUntil = new Map<string, number>();
   private readonly local = new Map<string, { count: number; ends: number }>();
 
   constructor(
-    private readonly store: FailureStore,
+    protected readonly store: FailureStore,
     readonly limit: FailureLimit,
     private readonly name: string,
   ) {}
@@ -121,7 +121,7 @@ export class FailureLimiter {
     await this.store.reset(this.key(bucket));
   }
 
-  private key(bucket: string): string {
+  protected key(bucket: string): string {
     return `${this.name}:${bucket}`;
   }
 }

@@ -16,6 +16,11 @@ export interface WindowCount {
  */
 export interface FailureStore {
   increment(bucket: string, windowSeconds: number): Promise<WindowCount>;
+  /** adds each bucket's failures in one round trip; the counts after */
+  incrementBy(
+    failures: readonly { bucket: string; by: number }[],
+    windowSeconds: number,
+  ): Promise<WindowCount[]>;
   read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]>;
   /** take one back from a bucket's current window (never below 0); returns the count left */
   decrement(bucket: string, windowSeconds: number): Promise<number>;
@@ -27,17 +32,33 @@ class PostgresFailureStore implements FailureStore {
   constructor(private readonly dataSource: DataSource) {}
 
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
-    const [row]: { count: number; ends: Date }[] = await this.dataSource.query(
-      `INSERT INTO rate_limits (bucket, window_start, count, expires_at) VALUES ($1, now(), 1, now() + make_interval(secs => $2))
+    const [count] = await this.incrementBy([{ bucket, by: 1 }], windowSeconds);
+    return count;
+  }
+
+  async incrementBy(
+    failures: readonly { bucket: string; by: number }[],
+    windowSeconds: number,
+  ): Promise<WindowCount[]> {
+    // In a fixed order: two instances adding to the same buckets can't deadlock.
+    const sorted = [...failures].sort((a, b) => (a.bucket < b.bucket ? -1 : 1));
+    const rows: { bucket: string; count: number; ends: Date }[] = await this.dataSource.query(
+      `INSERT INTO rate_limits (bucket, window_start, count, expires_at)
+       SELECT u.bucket, now(), u.by, now() + make_interval(secs => $3)
+         FROM unnest($1::text[], $2::int[]) AS u(bucket, by)
        ON CONFLICT (bucket) DO UPDATE SET
-         count = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE rate_limits.count + 1 END,
-         window_start = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN now() ELSE rate_limits.window_start END,
-         expires_at = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $2) THEN now() ELSE rate_limits.window_start END
-           + make_interval(secs => $2)
-       RETURNING count, expires_at AS ends`,
-      [bucket, windowSeconds],
+         count = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $3) THEN EXCLUDED.count ELSE rate_limits.count + EXCLUDED.count END,
+         window_start = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $3) THEN now() ELSE rate_limits.window_start END,
+         expires_at = CASE WHEN rate_limits.window_start <= now() - make_interval(secs => $3) THEN now() ELSE rate_limits.window_start END
+           + make_interval(secs => $3)
+       RETURNING bucket, count, expires_at AS ends`,
+      [sorted.map((f) => f.bucket), sorted.map((f) => f.by), windowSeconds],
     );
-    return { bucket, count: row.count, ends: new Date(row.ends).getTime() };
+    return rows.map((r) => ({
+      bucket: r.bucket,
+      count: r.count,
+      ends: new Date(r.ends).getTime(),
+    }));
   }
 
   async read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]> {
@@ -73,17 +94,29 @@ class RedisFailureStore implements FailureStore {
   constructor(private readonly redis: Redis) {}
 
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
-    const key = `empress:rl:${bucket}`;
-    // INCR, then start the window's clock only if it has none (NX): one round trip.
-    const results = await this.redis
-      .multi()
-      .incr(key)
-      .pexpire(key, windowSeconds * 1000, 'NX')
-      .pttl(key)
-      .exec();
-    const count = Number(results?.[0]?.[1] ?? 1);
-    const ttl = Number(results?.[2]?.[1] ?? windowSeconds * 1000);
-    return { bucket, count, ends: Date.now() + Math.max(ttl, 0) };
+    const [count] = await this.incrementBy([{ bucket, by: 1 }], windowSeconds);
+    return count;
+  }
+
+  async incrementBy(
+    failures: readonly { bucket: string; by: number }[],
+    windowSeconds: number,
+  ): Promise<WindowCount[]> {
+    // INCRBY, then start the window's clock only if it has none (NX): one round trip for all.
+    const batch = this.redis.multi();
+    for (const { bucket, by } of failures) {
+      const key = `empress:rl:${bucket}`;
+      batch
+        .incrby(key, by)
+        .pexpire(key, windowSeconds * 1000, 'NX')
+        .pttl(key);
+    }
+    const results = (await batch.exec()) ?? [];
+    return failures.map(({ bucket }, i) => {
+      const count = Number(results[i * 3]?.[1] ?? 1);
+      const ttl = Number(results[i * 3 + 2]?.[1] ?? windowSeconds * 1000);
+      return { bucket, count, ends: Date.now() + Math.max(ttl, 0) };
+    });
   }
 
   async read(buckets: readonly string[]): Promise<WindowCount[]> {

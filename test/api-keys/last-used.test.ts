@@ -17,9 +17,11 @@ import type { TestServer } from '../helpers/server';
 
 /**
  * Every use of a key is traced: lastUsedAt / lastUsedIp follow within seconds (the usage
- * recorder writes in batches every second), and each use leaves one apiKey.used audit row with
- * its outcome (SUCCESS when the key was accepted, DENIED when not), address, request id (the
- * server's, as answered in X-Request-Id) and the client's own request id.
+ * recorder writes them every second); the uses of each minute are one apiKey.used audit row
+ * counting them by address, answer (code) and route, carrying the address, request id (the
+ * server's, as answered in X-Request-Id) and the client's own request id of the minute's first
+ * use; the first use with the right secret from an address new to the key is an
+ * apiKey.usedFromNewAddress row of its own, with that request's outcome, address and ids.
  */
 let t: TestServer;
 let owner: SignedInUser;
@@ -97,7 +99,7 @@ it('verifyApiCredentials with clientIp, from a gateway the deployment trusts, re
   );
 });
 
-it("each use leaves one apiKey.used audit row with its outcome, address, the server's request id and the client's", async () => {
+it("a minute's uses are one apiKey.used row counting them by address, code and route, with the first use's request; each new address a right secret comes from is an apiKey.usedFromNewAddress row", async () => {
   const gateway = uniqueLoopbackIn('127.77');
   const app = uniqueLoopback();
   type Answer = { headers: Headers | Record<string, unknown> };
@@ -173,36 +175,76 @@ it("each use leaves one apiKey.used audit row with its outcome, address, the ser
       localAddress: gateway,
     }),
   );
+  // the earlier tests' uses are written first: this test's uses start a minute row of their own
+  await t.server.services.usage.flush(true);
+  const start = new Date();
   for (const use of uses) use.id = serverIdOf(await use.send());
+  await t.server.services.usage.flush(true);
 
   const ids = uses.map((u) => u.id!);
   expect(new Set([...ids, ...uses.map((u) => u.clientId)]).size).toBe(2 * uses.length);
-  const rows = await eventually(async () => {
-    const found = await selectRows(
-      `SELECT request_id, outcome, ip, action, actor_type, actor_api_key_id, actor_label, target_id, team_id, metadata
-         FROM audit_events WHERE action = 'apiKey.used' AND request_id = ANY($1)`,
-      [ids],
-    );
-    return found.length >= ids.length ? found : null;
-  }, 5_000);
-  expect(rows).not.toBeNull();
-  expect(rows!).toHaveLength(ids.length);
+  const keyColumns = {
+    actor_type: 'API_KEY',
+    actor_api_key_id: k.id,
+    actor_label: k.key,
+    target_id: k.id,
+    team_id: team.id,
+  };
+
+  // One row per minute: a row more only if the uses straddle the turn of a minute.
+  const minutes = await selectRows(
+    `SELECT request_id, outcome, ip, actor_type, actor_api_key_id, actor_label, target_id, team_id, metadata
+       FROM audit_events WHERE action = 'apiKey.used' AND api_key_id = $1 AND occurred_at >= $2
+      ORDER BY chain_seq`,
+    [k.id, start],
+  );
+  expect(minutes.length).toBeGreaterThanOrEqual(1);
+  expect(minutes.length).toBeLessThanOrEqual(2);
+  expect(minutes[0].request_id).toBe(ids[0]);
+  const counted: Record<string, number> = {};
+  for (const row of minutes) {
+    const metadata = row.metadata as {
+      count: number;
+      clientRequestId?: string;
+      uses: { address: string; code: string; via: string; count: number }[];
+    };
+    // the row carries its minute's first use: its request, address and client request id
+    const first = uses.find((u) => u.id === row.request_id);
+    expect(first).toBeDefined();
+    expect(row).toMatchObject({ ...keyColumns, ip: first!.ip });
+    expect(metadata.clientRequestId).toBe(first!.clientId);
+    expect(metadata.count).toBe(metadata.uses.reduce((n, u) => n + u.count, 0));
+    expect(row.outcome).toBe(metadata.uses.every((u) => u.code === 'VALID') ? 'SUCCESS' : 'DENIED');
+    for (const u of metadata.uses) {
+      const name = `${u.address}|${u.code}|${u.via}`;
+      counted[name] = (counted[name] ?? 0) + u.count;
+    }
+  }
+  const expected: Record<string, number> = {};
   for (const use of uses) {
-    const row = rows!.find((r) => r.request_id === use.id);
-    expect({ what: use.clientId, ...row }).toMatchObject({
+    const name = `${use.ip}|${use.code}|${use.via}`;
+    expected[name] = (expected[name] ?? 0) + 1;
+  }
+  expect(counted).toEqual(expected);
+
+  // Each address the right secret came from for the first time: one event with that request;
+  // a wrong secret (INVALID) never makes one.
+  const fresh = await selectRows(
+    `SELECT request_id, outcome, ip, actor_type, actor_api_key_id, actor_label, target_id, team_id, metadata
+       FROM audit_events WHERE action = 'apiKey.usedFromNewAddress' AND api_key_id = $1 AND occurred_at >= $2`,
+    [k.id, start],
+  );
+  const rightSecret = uses.filter((u) => u.code !== 'INVALID');
+  expect(fresh.map((r) => r.request_id).sort()).toEqual(rightSecret.map((u) => u.id).sort());
+  for (const use of rightSecret) {
+    const row = fresh.find((r) => r.request_id === use.id);
+    expect({ what: use.clientId, ...row }).toEqual({
       what: use.clientId,
+      request_id: use.id,
       outcome: use.outcome,
       ip: use.ip,
-      actor_type: 'API_KEY',
-      actor_api_key_id: k.id,
-      actor_label: k.key,
-      target_id: k.id,
-      team_id: team.id,
-      metadata: expect.objectContaining({
-        via: use.via,
-        code: use.code,
-        clientRequestId: use.clientId,
-      }),
+      ...keyColumns,
+      metadata: { code: use.code, via: use.via, clientRequestId: use.clientId },
     });
   }
 });

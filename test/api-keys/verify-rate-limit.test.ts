@@ -2,6 +2,7 @@ import { Client } from 'pg';
 import { basic, type CreatedKey } from '../helpers/api-keys';
 import { graphqlClient } from '../helpers/graphql';
 import {
+  eventually,
   httpRequest,
   uniqueLoopback,
   uniqueLoopbackIn,
@@ -11,6 +12,7 @@ import {
 } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { statementsDuring } from '../helpers/statements';
 
 /**
  * Throttling of credential checks:
@@ -206,7 +208,7 @@ describe('a bad checksum costs no database query', () => {
     const gql = graphqlClient(c.url, { from: uniqueLoopback() });
     // nothing queued in any server's usage recorder (the spy sees every server of this file),
     // whose timer would otherwise write during the count
-    await Promise.all([a, b, c].map((server) => server.server.services.usage.flush()));
+    await Promise.all([a, b, c].map((server) => server.server.services.usage.flush(true)));
     // The spy sees queries: an unknown key with a well-formed secret needs at least the lookup.
     const control = await queriesDuring(async () => {
       expect((await verifyWith(gql, `empk_${'Q'.repeat(24)}`, unissuedSecret())).code).toBe(
@@ -231,5 +233,52 @@ describe('a bad checksum costs no database query', () => {
     });
     expect(seen).toEqual([...Array(21).fill('INVALID'), 'authorize 401']);
     expect(count).toBe(0);
+  });
+});
+
+describe('wrong secrets are counted in memory and shared in batches', () => {
+  it("50 wrong secrets from one address: one write for the window's first, then a batch; the shared count holds all 50 soon after", async () => {
+    const c = await startTestServer({ VERIFY_MAX_FAILURES: '1000' });
+    try {
+      const address = uniqueLoopback();
+      const gql = graphqlClient(c.url, { from: address });
+      const { statements } = await statementsDuring(c.dataSource, async () => {
+        for (let i = 0; i < 50; i++)
+          expect((await verifyWith(gql, k.key, unissuedSecret())).code).toBe('INVALID');
+      });
+      const writes = statements.filter((s) => s.includes('rate_limits'));
+      // the first failure learns the shared count; the rest wait for a batch (every 200 ms),
+      // where a write per failure would be 50
+      expect(writes.length).toBeGreaterThanOrEqual(2);
+      expect(writes.length).toBeLessThan(10);
+      const shared = await eventually(async () => {
+        const [row] = await c.dataSource.query<{ count: number }[]>(
+          `SELECT count FROM rate_limits WHERE bucket = $1`,
+          [`verify:caller:${address}`],
+        );
+        return row?.count === 50 ? row : null;
+      }, 2_000);
+      expect(shared?.count).toBe(50);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it(`the limit still holds across instances: failures alternating between two stop at most ${2 * MAX}, then both refuse the right secret`, async () => {
+    const address = uniqueLoopback();
+    const onA = graphqlClient(a.url, { from: address });
+    const onB = graphqlClient(b.url, { from: address });
+    let invalid = 0;
+    for (let i = 0; i < 4 * MAX; i++) {
+      const { code } = await verifyWith(i % 2 ? onB : onA, k.key, unissuedSecret());
+      if (code === 'INVALID') invalid++;
+      else expect(code).toBe('RATE_LIMITED');
+    }
+    // each instance stops at the limit as far as it knows (the shared count and its own)
+    expect(invalid).toBeGreaterThanOrEqual(MAX);
+    expect(invalid).toBeLessThanOrEqual(2 * MAX);
+    await new Promise((r) => setTimeout(r, 300)); // a batch later, both know the whole count
+    expect((await verifyWith(onA, k.key, k.secret)).code).toBe('RATE_LIMITED');
+    expect((await verifyWith(onB, k.key, k.secret)).code).toBe('RATE_LIMITED');
   });
 });

@@ -215,7 +215,7 @@ describe('the catalogue of audit actions', () => {
     const admin = await logIn(t, adminEmail);
     await accountsAndSessions();
     const teamId = await teamMembersAndKeys(admin);
-    await t.server.services.usage.flush();
+    await t.server.services.usage.flush(true);
     await securityLog(teamId);
     await archiveATeam();
 

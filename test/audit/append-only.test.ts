@@ -134,7 +134,7 @@ describe('audit_events is append-only for the service role', () => {
     expect(
       (await gql(RevokeApiKeyDocument, { id: apiKey.id }, owner.headers)).data!.revokeApiKey.status,
     ).toBe('REVOKED');
-    await app!.server.services.usage.flush();
+    await app!.server.services.usage.flush(true);
     const verified = await gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers);
     expect(verified.data!.verifyAuditChain).toMatchObject({ valid: true });
     expect(verified.data!.verifyAuditChain.checkedEvents).toBeGreaterThanOrEqual(4);

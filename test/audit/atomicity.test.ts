@@ -27,7 +27,9 @@ import type { TestServer } from '../helpers/server';
  * audit_events row, found by the X-Request-Id of its response, with the right outcome, actor,
  * target, address, user agent and metadata; a change whose audit row can't be written does not
  * happen; and no audit row ever holds a secret, password or token. Refusals of anonymous callers
- * are the exception: they have no stake in any chain, and are counted in the security log.
+ * are the exception: they have no stake in any chain, and are counted in the security log. Key
+ * use is traced apart from the mutation: one apiKey.used row per key and minute carries the
+ * minute's first request, and a key's first use from an address is an apiKey.usedFromNewAddress row.
  */
 let t: TestServer;
 let gql: Gql;
@@ -86,6 +88,12 @@ interface Expected {
   metadata: Record<string, unknown> | null;
   /** the address the row must carry; the caller's by default */
   ip?: string;
+}
+
+/** Waits out the end of the minute when less than `ms` of it is left. */
+async function clearOfMinuteTurn(ms: number): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < ms) await new Promise((r) => setTimeout(r, left + 50));
 }
 
 /** The request wrote exactly one audit row, and it says exactly this. */
@@ -944,7 +952,9 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
     expect((await keyRow(key.id)).secret_version).toBe(2);
   });
 
-  it('verifyApiCredentials (its trace is batched: one apiKey.used row, once flushed)', async () => {
+  it("verifyApiCredentials (the first use from an address is a row of its own; every use is counted in the key's minute row, once flushed)", async () => {
+    // the new-address row and the second it is watched for fall in one minute: no minute row meanwhile
+    await clearOfMinuteTurn(10_000);
     const ok = await send(M.verifyApiCredentials, {
       k: key.key,
       s: key.secret,
@@ -952,25 +962,48 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
       ip: '203.0.113.9',
     });
     expect(ok.data!.verifyApiCredentials).toEqual({ valid: true, code: 'VALID' });
+    const keyRowOf = {
+      actor: { apiKey: key },
+      teamId: team.id,
+      targetType: 'ApiKey',
+      targetId: key.id,
+    };
+    // the key's first use, from this file's address: written within a second, not per minute.
+    // The caller is no gateway named in TRUST_PROXY: its own address is recorded, not the client it names.
     await expectOneRow(
       ok,
       {
-        action: 'apiKey.used',
+        action: 'apiKey.usedFromNewAddress',
         outcome: 'SUCCESS',
-        actor: { apiKey: key },
-        teamId: team.id,
-        targetType: 'ApiKey',
-        targetId: key.id,
-        // the caller is no gateway named in TRUST_PROXY: its own address is recorded, the client it named as a claim
-        metadata: {
-          code: 'VALID',
-          via: 'verifyApiCredentials',
-          requiredScopes: ['orders:read'],
-          claimedClientIp: '203.0.113.9',
-        },
+        ...keyRowOf,
+        metadata: { code: 'VALID', via: 'verifyApiCredentials' },
       },
       true,
     );
+    // the minute's uses, written once it is over (here: at once), as the first use's request
+    await t.server.services.usage.flush(true);
+    const rows = await auditRowsOfRequest(t, ok.requestId);
+    expect(rows.map((r) => r.action)).toEqual(['apiKey.usedFromNewAddress', 'apiKey.used']);
+    const used = rows[1];
+    expect(used).toMatchObject({
+      outcome: 'SUCCESS',
+      actor_type: 'API_KEY',
+      actor_user_id: null,
+      actor_api_key_id: key.id,
+      actor_label: key.key,
+      team_id: team.id,
+      target_type: 'ApiKey',
+      target_id: key.id,
+      ip,
+      user_agent: ok.userAgent,
+    });
+    const minute = new Date(Math.floor(new Date(used.occurred_at).getTime() / 60_000) * 60_000);
+    expect(used.metadata).toEqual({
+      count: 1,
+      minute: minute.toISOString(),
+      lastAt: new Date(used.occurred_at).toISOString(),
+      uses: [{ address: ip, code: 'VALID', via: 'verifyApiCredentials', count: 1 }],
+    });
 
     const no = await send(M.verifyApiCredentials, { k: key.key, s: key.secret, ip: 'not-an-ip' });
     expect(code(no)).toBe('BAD_USER_INPUT');
@@ -1016,16 +1049,23 @@ describe('every mutation, allowed and refused, writes exactly one audit row', ()
       basic(reader.key, reader.secret),
     );
     expect(code(no)).toBe('FORBIDDEN');
+    // the key's only use so far: its minute row and its first address carry this request
+    await t.server.services.usage.flush(true);
     const rows = await auditRowsOfRequest(t, no.requestId);
     expect(
       rows.map((r) => `${r.action}:${r.outcome}:${r.actor_type}:${r.actor_api_key_id}`).sort(),
     ).toEqual([
       `apiKey.used:SUCCESS:API_KEY:${reader.id}`,
+      `apiKey.usedFromNewAddress:SUCCESS:API_KEY:${reader.id}`,
       `role.created:DENIED:API_KEY:${reader.id}`,
     ]);
     expect(rows.find((r) => r.action === 'apiKey.used')!.metadata).toMatchObject({
-      via: 'graphql',
+      count: 1,
+      uses: [{ address: ip, code: 'VALID', via: 'graphql', count: 1 }],
+    });
+    expect(rows.find((r) => r.action === 'apiKey.usedFromNewAddress')!.metadata).toEqual({
       code: 'VALID',
+      via: 'graphql',
     });
   });
 

@@ -33,12 +33,14 @@ describe('audit trail', () => {
     const key = await createKey(t, owner, team.id, { scopes: ['orders:read'] });
     await t.gql(RegenerateApiKeySecretDocument, { id: key.id }, owner.headers);
     await verify(t, key.key, key.secret); // the old secret: refused
+    // the use is counted in its minute's row, written once the minute is over: here at once
+    await t.server.services.usage.flush(true);
     const member = await signUp(t, 'member');
     await addMember(t, owner, team.id, member.email, team.roles.Member);
     const refused = await t.gql(RevokeApiKeyDocument, { id: key.id }, member.headers);
     expect(codeOf(refused)).toBe('FORBIDDEN');
     await t.gql(RevokeApiKeyDocument, { id: key.id }, owner.headers);
-    await t.server.services.usage.flush();
+    await t.server.services.usage.flush(true); // nothing more to come
 
     const trail = (await events({ apiKeyId: key.id })).reverse();
     expect(trail.map((e) => `${e.action}:${e.outcome}`)).toEqual([
@@ -56,6 +58,11 @@ describe('audit trail', () => {
     });
     expect(trail[3].actor.userId).toBe(member.id);
     expect(trail[2].actor).toMatchObject({ type: 'API_KEY', apiKeyId: key.id, label: key.key });
+    // a wrong secret: counted, and no new address for the key
+    expect(trail[2].metadata).toMatchObject({
+      count: 1,
+      uses: [{ address: '127.0.0.1', code: 'INVALID', via: 'verifyApiCredentials', count: 1 }],
+    });
     expect(JSON.stringify(trail)).not.toContain(key.secret);
   });
 

@@ -77,10 +77,12 @@ describe('keyset pagination while events keep arriving', () => {
       expect((await createRole(team.id, `before ${i}`)).errors).toBeUndefined();
 
     // A writer that keeps adding events to the same team: role changes (in the request's
-    // transaction) and key uses (batched by the usage recorder).
+    // transaction) and key uses (counted by the usage recorder, here made to write its counts
+    // after each use rather than once the minute is over).
     let stop = false;
     let paused = false;
-    let written = 0;
+    let roles = 0;
+    let uses = 0;
     let inFlight: Promise<void> = Promise.resolve();
     const writer = (async () => {
       for (let i = 0; !stop; i++) {
@@ -89,27 +91,30 @@ describe('keyset pagination while events keep arriving', () => {
           continue;
         }
         inFlight = (async () => {
-          const [role] = await Promise.all([
+          const [role, use] = await Promise.all([
             createRole(team.id, `live ${i}`),
             t.gql(`{ viewer { type } }`, {}, basic(key.key, key.secret)),
           ]);
           expect(role.errors).toBeUndefined();
-          written += 2;
+          expect(use.errors).toBeUndefined();
+          roles++;
+          uses++;
+          await t.server.services.usage.flush(true);
         })();
         await inFlight;
       }
     })();
-    while (written < 10) await new Promise((r) => setTimeout(r, 10));
+    while (roles < 5) await new Promise((r) => setTimeout(r, 10));
 
     // The moment paging starts: writer held, pending key uses written, then the snapshot and page 1.
     paused = true;
     await inFlight;
-    await t.server.services.usage.flush();
+    await t.server.services.usage.flush(true);
     const snapshot = await idsBySql(team.id);
     const pages: Page[] = [await page(team.id, { first: 7 })];
     expect(await idsBySql(team.id)).toEqual(snapshot);
     paused = false;
-    const writtenAtStart = written;
+    const [rolesAtStart, usesAtStart] = [roles, uses];
 
     while (pages.at(-1)!.hasNextPage) {
       await new Promise((r) => setTimeout(r, 20));
@@ -117,7 +122,7 @@ describe('keyset pagination while events keep arriving', () => {
     }
     stop = true;
     await writer;
-    await t.server.services.usage.flush();
+    await t.server.services.usage.flush(true);
 
     const seen = pages.flatMap((p) => p.ids);
     expect(pages.slice(0, -1).every((p) => p.ids.length === 7)).toBe(true);
@@ -125,11 +130,19 @@ describe('keyset pagination while events keep arriving', () => {
     expect(new Set(seen).size).toBe(seen.length); // no repeats
     expect(seen).toEqual(snapshot); // nothing skipped, nothing new, newest first
     expect(pages.length).toBe(Math.ceil(snapshot.length / 7));
-    // and events did arrive meanwhile
-    expect(written - writtenAtStart).toBeGreaterThanOrEqual(4);
+    // and events did arrive meanwhile: the roles, and the rows counting the key's uses
+    expect(roles - rolesAtStart).toBeGreaterThanOrEqual(2);
     const after = await idsBySql(team.id);
-    expect(after.length).toBeGreaterThanOrEqual(snapshot.length + written - writtenAtStart);
     expect(after.slice(after.length - snapshot.length)).toEqual(snapshot);
+    const added: { action: string; metadata: { count?: number } }[] = await t.dataSource.query(
+      `SELECT action, metadata FROM audit_events WHERE team_id = $1 AND NOT (id = ANY($2))`,
+      [team.id, snapshot],
+    );
+    expect(added.filter((r) => r.action === 'role.created')).toHaveLength(roles - rolesAtStart);
+    const used = added.filter((r) => r.action === 'apiKey.used');
+    expect(used.length).toBeGreaterThanOrEqual(1);
+    expect(used.reduce((n, r) => n + r.metadata.count!, 0)).toBe(uses - usesAtStart);
+    expect(added).toHaveLength(roles - rolesAtStart + used.length);
     expect(
       (await t.gql(VERIFY_CHAIN_QUERY, { t: team.id }, owner.headers)).data!.verifyAuditChain.valid,
     ).toBe(true);
@@ -203,14 +216,14 @@ describe('filters', () => {
     ); // DENIED
     await createRole(team.id, 'Filtered role 2', member.headers); // DENIED
     await createRole(team.id, 'renamed ROLE', admin.headers); // CONFLICT: FAILURE
-    await t.gql(`{ viewer { type } }`, {}, basic(keyA.key, keyA.secret)); // apiKey.used by A
+    await t.gql(`{ viewer { type } }`, {}, basic(keyA.key, keyA.secret)); // a use of A
     await t.gql(
       `mutation($id: ID!) { revokeApiKey(id: $id) { id } }`,
       { id: keyB.id },
       admin.headers,
     );
     await t.gql(`mutation($id: ID!) { deleteRole(id: $id) }`, { id: roleId }, owner.headers);
-    await t.server.services.usage.flush();
+    await t.server.services.usage.flush(true);
     // three events on known days, for from/to
     await appendSyntheticEvents(t, team.id, 3, (i) => ({
       occurredAt: new Date(Date.UTC(2020, 0, 1 + i, 12)),
@@ -241,9 +254,11 @@ describe('filters', () => {
     const actions = (await chainOf(t, team.id))
       .filter((r) => ids.includes(r.id))
       .map((r) => `${r.action}:${r.outcome}`);
+    // its one use: the first from this address, and the minute that counts it
     expect(actions).toEqual([
       'apiKey.created:SUCCESS',
       'apiKey.secretRegenerated:DENIED',
+      'apiKey.usedFromNewAddress:SUCCESS',
       'apiKey.used:SUCCESS',
     ]);
   });

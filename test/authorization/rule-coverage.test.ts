@@ -133,6 +133,32 @@ describe('rule coverage (default deny)', () => {
     );
   });
 
+  it('guards only where a rule decides: fields open to all are left unwrapped, rules and unnamed fields are guarded', () => {
+    const extended = extendSchema(
+      schema,
+      parse(
+        `type UnmappedSecret { value: String } extend type Query { unmappedObject: UnmappedSecret }`,
+      ),
+    );
+    const guarded = permissionsShield(extended) as Record<string, Record<string, unknown>>;
+    const has = (type: string, field: string) => Boolean(guarded[type]?.[field]);
+    // open: no middleware on the fields a page of keys or events is made of
+    expect(has('ApiKey', 'name')).toBe(false);
+    expect(has('ApiKey', 'secretLast4')).toBe(false);
+    expect(guarded.AuditEvent).toBeUndefined();
+    expect(guarded.User).toBeUndefined();
+    // decided by a rule
+    expect(has('ApiKey', 'owner')).toBe(true);
+    expect(has('ApiKey', 'usage')).toBe(true);
+    expect(has('Team', 'members')).toBe(true);
+    expect(has('Team', 'name')).toBe(true); // the type's '*' rule
+    expect(has('Query', 'viewer')).toBe(true); // every root field, even those open to anyone
+    expect(has('Mutation', 'verifyApiCredentials')).toBe(true);
+    // named nowhere: deny
+    expect(has('Query', 'unmappedObject')).toBe(true);
+    expect(has('UnmappedSecret', 'value')).toBe(true);
+  });
+
   it('a field without a rule is refused with FORBIDDEN (the fallback is deny)', async () => {
     // Add a root field and an object type that the rule map does not know, then run the shield.
     const extended = extendSchema(
@@ -142,7 +168,7 @@ describe('rule coverage (default deny)', () => {
         extend type Query { unmappedField: String unmappedObject: UnmappedSecret }
       `),
     );
-    const guarded = applyMiddleware(extended, permissionsShield());
+    const guarded = applyMiddleware(extended, permissionsShield(extended));
     const result = await execute({
       schema: guarded,
       document: parse('{ unmappedField }'),

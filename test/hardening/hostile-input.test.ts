@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { buildSchema, isEnumType, isInputObjectType, isObjectType } from 'graphql';
 import { CreateRoleDocument } from '../clients/generated/graphql';
+import type { AuditColumns } from '../../src/modules/audit/audit-fields';
 import { createKey } from '../helpers/api-keys';
 import { type SignedInUser, type TeamFixture } from '../helpers/factories';
 import type { GraphQLErrorEntry } from '../helpers/graphql';
@@ -885,25 +886,54 @@ describe('hostile input', () => {
     expect(failures).toEqual([]);
   });
 
-  it('writes key uses whose operation name and required scopes hold NUL and lone surrogates, and keeps writing the ones after them (usage queue not poisoned)', async () => {
+  it('counts key uses whose operation name, required scopes, X-Request-Id and user agent are hostile, and keeps writing the usage rows after them (usage not poisoned)', async () => {
     const key = await createKey(t, owner, team.id, { scopes: ['team:read'] });
     const basic = {
       authorization: `Basic ${Buffer.from(`${key.key}:${key.secret}`).toString('base64')}`,
     };
+    // in the JSON body: NUL and lone surrogates
     const hostile = ['\u0000', '\udfff', 'a\ud800b', '\u0000\ud83d'];
-    for (const name of hostile) {
-      // the client's operationName travels into the apiKey.used event
+    // in headers, what HTTP lets through: tab, C1 controls, the bytes of a lone surrogate and of
+    // an overlong NUL in UTF-8 (the server reads header bytes as Latin-1); a long value
+    const headerValues = [
+      'hostile-0\t\x80\x9f',
+      'hostile-1\xed\xa0\x80',
+      'hostile-2\xc0\x80',
+      `hostile-3${'x'.repeat(2_000)}\xff`,
+    ];
+    type Use = { address: string; code: string; via: string; count: number };
+    const usesOf = async (): Promise<{ seq: string; count: number; uses: Use[] }[]> =>
+      t.dataSource.query(
+        `SELECT chain_seq AS seq, (metadata->>'count')::int AS count, metadata->'uses' AS uses
+           FROM audit_events WHERE action = 'apiKey.used' AND api_key_id = $1 ORDER BY chain_seq`,
+        [key.id],
+      );
+    /** address|code|via -> uses, over the rows */
+    const byName = (rows: { uses: Use[] }[]) => {
+      const counted: Record<string, number> = {};
+      for (const { address, code, via, count } of rows.flatMap((r) => r.uses)) {
+        const name = `${address}|${code}|${via}`;
+        counted[name] = (counted[name] ?? 0) + count;
+      }
+      return counted;
+    };
+    const droppedBefore = t.server.services.usage.dropped;
+    let firstRequestId = '';
+    for (const [i, name] of hostile.entries()) {
+      const headers = { 'x-request-id': headerValues[i], 'user-agent': headerValues[i] };
+      // the client's operationName: a request with a key whose operation is nonsense
       const res = await httpRequest(`${t.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...basic },
+        headers: { 'content-type': 'application/json', ...basic, ...headers },
         body: JSON.stringify({ query: `query { viewer { type } }`, operationName: name }),
         localAddress: from,
       });
       expect(res.status).toBeLessThan(500);
-      // and so do the scopes a gateway asks about
+      if (i === 0) firstRequestId = res.headers['x-request-id'] as string;
+      // and the scopes a gateway asks about: the answer is still right
       const verified = await httpRequest(`${t.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...headers },
         body: JSON.stringify({
           query: `mutation($k: String!, $s: String!, $r: [String!]) { verifyApiCredentials(key: $k, secret: $s, requiredScopes: $r) { code } }`,
           variables: { k: key.key, s: key.secret, r: [name, 'team:read'] },
@@ -912,27 +942,52 @@ describe('hostile input', () => {
       });
       expect(JSON.parse(verified.text).data.verifyApiCredentials.code).toBe('INSUFFICIENT_SCOPE');
     }
+    await t.server.services.usage.flush(true);
+    const hostileRows = await usesOf();
+    expect(hostileRows.reduce((n, r) => n + r.count, 0)).toBe(8);
+    expect(byName(hostileRows)).toEqual({
+      [`${from}|VALID|graphql`]: 4,
+      [`${from}|INSUFFICIENT_SCOPE|verifyApiCredentials`]: 4,
+    });
+    // the first use's request, agent and (cleaned) client request id
+    const [first]: AuditColumns[] = await t.dataSource.query(
+      `SELECT * FROM audit_events WHERE action = 'apiKey.used' AND api_key_id = $1 ORDER BY chain_seq LIMIT 1`,
+      [key.id],
+    );
+    expect(first).toMatchObject({
+      request_id: firstRequestId,
+      ip: from,
+      user_agent: expect.stringMatching(/^hostile-0\t/),
+    });
+    expect(first.metadata).toMatchObject({ clientRequestId: 'hostile-0' });
+    const fresh: AuditColumns[] = await t.dataSource.query(
+      `SELECT * FROM audit_events WHERE action = 'apiKey.usedFromNewAddress' AND api_key_id = $1`,
+      [key.id],
+    );
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).toMatchObject({
+      request_id: firstRequestId,
+      ip: from,
+      user_agent: expect.stringMatching(/^hostile-0\t/),
+    });
+
+    // the uses after them are written too
     for (let i = 0; i < 5; i++) {
-      await httpRequest(`${t.url}/graphql`, {
+      const res = await httpRequest(`${t.url}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...basic },
         body: JSON.stringify({ query: '{ viewer { type } }' }),
         localAddress: from,
       });
+      expect(res.status).toBe(200);
     }
-    // 4 + 4 hostile uses and 5 plain ones, all in the audit log within a few flushes
-    let rows: { n: number }[] = [{ n: 0 }];
-    const deadline = Date.now() + 5_000;
-    while (rows[0].n < 13 && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      rows = await t.dataSource.query(
-        `SELECT count(*)::int AS n FROM audit_events WHERE action = 'apiKey.used' AND target_id = $1`,
-        [key.id],
-      );
-    }
-    expect(rows[0].n).toBe(13);
+    await t.server.services.usage.flush(true);
+    const after = (await usesOf()).filter((r) => BigInt(r.seq) > BigInt(hostileRows.at(-1)!.seq));
+    expect(after.reduce((n, r) => n + r.count, 0)).toBe(5);
+    expect(byName(after)).toEqual({ [`${from}|VALID|graphql`]: 5 });
     expect(t.server.services.usage.depth).toBe(0);
-    expect(serverLog.filter((line) => /usage events not written/.test(line))).toEqual([]);
+    expect(t.server.services.usage.dropped).toBe(droppedBefore);
+    expect(serverLog.filter((line) => /key usage/.test(line))).toEqual([]);
   });
 
   it('still serves a normal query, a signed-in query and a key verification at the end', async () => {

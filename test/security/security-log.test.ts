@@ -229,16 +229,31 @@ describe('refusals of callers with no stake in the team', () => {
           code: expect.stringMatching(/^(UNAUTHENTICATED|FORBIDDEN|NOT_FOUND)$/),
         });
       }
+      // key uses are counted per minute: written now, so that none is still to come
+      await t.server.services.usage.flush(true);
       // the team's chain: not one row more, still intact
       expect(await chainState(team.id)).toEqual(before);
-      // in no chain under the forged address, nor under the real one (a key's own team traces its uses)
+      // in no chain under the forged address, nor under the real one (a key's own team traces its
+      // uses: its minute rows and its first use from this address)
       const chained = await t.dataSource.query(
         `SELECT team_id, action FROM audit_events WHERE ip = ANY($1)`,
         [[FORGED, from]],
       );
       const ownKeyUse = (r: { team_id: string; action: string }) =>
-        r.action === 'apiKey.used' && r.team_id === otherTeam.id;
+        (r.action === 'apiKey.used' || r.action === 'apiKey.usedFromNewAddress') &&
+        r.team_id === otherTeam.id;
       expect(chained.filter((r: { team_id: string; action: string }) => !ownKeyUse(r))).toEqual([]);
+      if (actor().actor_type === 'API_KEY') {
+        // ... where each of its uses is counted, under its real address
+        const [{ uses }] = await t.dataSource.query(
+          `SELECT coalesce(sum((u->>'count')::int), 0)::int AS uses
+             FROM audit_events, jsonb_array_elements(metadata->'uses') AS u
+            WHERE action = 'apiKey.used' AND team_id = $1 AND api_key_id = $2
+              AND u->>'address' = $3 AND u->>'code' = 'VALID' AND u->>'via' = 'graphql'`,
+          [otherTeam.id, otherKey.id, from],
+        );
+        expect(uses).toBe(mutations.length);
+      }
 
       const rows = await securityRows(from);
       expect(rows.length).toBeGreaterThanOrEqual(1);

@@ -17,8 +17,6 @@ export interface VerifyRequest {
   via: 'graphql' | 'verifyApiCredentials' | 'authorize';
   /** who asks: the address the request came from (a gateway, or the application), its agent and ids */
   caller: RequestClient;
-  /** what the key is used for: the GraphQL operation, the request a gateway forwards */
-  operation?: string | null;
   requiredScopes?: readonly string[];
   /** the end client's address, when a gateway asks on its behalf */
   clientIp?: string | null;
@@ -28,6 +26,8 @@ export interface VerifyResult {
   code: VerificationCode;
   /** set only when the secret matched */
   apiKey: ApiKey | null;
+  /** the id of the key the credentials named, when it exists (for the request log) */
+  keyId: string | null;
   /** what the key can do now (its effective scopes); empty unless the secret matched */
   scopes: string[];
   /** the caller these credentials stand for: set only for VALID */
@@ -42,9 +42,10 @@ interface Asking {
   buckets: { address: string[]; gateway: string[] };
 }
 
-const REFUSED = (code: VerificationCode): VerifyResult => ({
+const REFUSED = (code: VerificationCode, keyId: string | null = null): VerifyResult => ({
   code,
   apiKey: null,
+  keyId,
   scopes: [],
   principal: null,
 });
@@ -68,7 +69,7 @@ export interface VerifyLimits {
  *    IP_NOT_ALLOWED, INSUFFICIENT_SCOPE (against what it can do now: its scopes, its API
  *    permissions cut to its owner's), or VALID.
  * Only INVALID counts against the limit: a gateway sending thousands of good credentials a
- * second is never slowed. Each answer about a real key is traced (batched) as apiKey.used.
+ * second is never slowed. Each answer about a real key is counted for its usage (UsageRecorder).
  */
 export class ApiKeyVerifier {
   /** told of every answer, for metrics */
@@ -111,8 +112,9 @@ export class ApiKeyVerifier {
     if (!found || !matches) {
       await this.limits.address.recordFailure(buckets.address);
       if (buckets.gateway.length) await this.limits.gateway.recordFailure(buckets.gateway);
-      if (found) this.trace(request, found.key, VerificationCode.INVALID, asking);
-      return REFUSED(VerificationCode.INVALID);
+      if (!found) return REFUSED(VerificationCode.INVALID);
+      this.trace(request, found.key, VerificationCode.INVALID, asking);
+      return REFUSED(VerificationCode.INVALID, found.key.id);
     }
 
     const apiKey = found.key;
@@ -124,9 +126,11 @@ export class ApiKeyVerifier {
       asking.clientIp ?? request.caller.ip,
     );
     this.trace(request, apiKey, code, asking);
-    if (code !== VerificationCode.VALID) return { code, apiKey, scopes, principal: null };
+    const keyId = apiKey.id;
+    if (code !== VerificationCode.VALID) return { code, apiKey, keyId, scopes, principal: null };
     const permissions = keyPermissions(apiKey.scopes, found.owner);
-    return { code, apiKey, scopes, principal: { type: 'API_KEY', apiKey, permissions, scopes } };
+    const principal = { type: 'API_KEY' as const, apiKey, permissions, scopes };
+    return { code, apiKey, keyId, scopes, principal };
   }
 
   /**
@@ -173,6 +177,7 @@ export class ApiKeyVerifier {
     return VerificationCode.VALID;
   }
 
+  /** Counted for the key's usage; the request's own detail is in the request log. */
   private trace(
     request: VerifyRequest,
     apiKey: ApiKey,
@@ -184,11 +189,7 @@ export class ApiKeyVerifier {
       apiKey,
       code,
       via: request.via,
-      operation: request.operation,
-      requiredScopes: request.requiredScopes ? [...request.requiredScopes] : undefined,
       ip: asking.clientTrusted ? asking.clientIp : caller.ip,
-      claimedClientIp:
-        asking.clientTrusted || asking.clientIp === caller.ip ? null : asking.clientIp,
       userAgent: caller.userAgent,
       requestId: caller.requestId,
       clientRequestId: caller.clientRequestId,

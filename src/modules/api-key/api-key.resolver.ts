@@ -123,11 +123,11 @@ export class ApiKeyResolver {
       description: "The end client's address, checked against allowedIps.",
     })
     clientIp: string | null,
-    @Ctx() { actor, services }: GraphQLContext,
+    @Ctx() { actor, services, trace }: GraphQLContext,
   ): Promise<ApiKeyVerification> {
     if (clientIp != null && !isIpAddress(normalizeIp(clientIp)))
       throw badInput('clientIp is not an IP address', 'clientIp');
-    const { code, apiKey, scopes } = await services.verifier.verify({
+    const { code, apiKey, keyId, scopes } = await services.verifier.verify({
       key,
       secret,
       via: 'verifyApiCredentials',
@@ -135,6 +135,7 @@ export class ApiKeyResolver {
       requiredScopes: (requiredScopes ?? []).slice(0, 50),
       clientIp,
     });
+    if (keyId) trace.checkedKey = { id: keyId, code, clientIp };
     return {
       valid: code === VerificationCode.VALID,
       code,

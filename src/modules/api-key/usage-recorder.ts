@@ -1,47 +1,49 @@
-import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { isDatabaseUnavailable } from '../../database-unavailable';
-import { ActorType, AuditOutcome } from '../audit/audit-event.entity';
-import { storedUserAgent, type AuditRow, type AuditService } from '../audit/audit.service';
+import type { AuditService } from '../audit/audit.service';
+import { minuteOf, MinuteBuckets } from '../audit/minute-buckets';
 import { PeriodicWriter } from '../audit/periodic-writer';
-import { storable } from '../../validation';
-import type { ApiKey } from './api-key.entity';
+import { KnownAddresses } from './known-addresses';
+import {
+  type KeyUse,
+  mergedUsage,
+  newAddressRow,
+  tally,
+  usageRow,
+  type UsageBucket,
+} from './usage-rows';
 
-export interface KeyUse {
-  apiKey: Pick<ApiKey, 'id' | 'teamId' | 'key'>;
-  /** VALID, INVALID (wrong secret), EXPIRED, ... */
-  code: string;
-  /** graphql, verifyApiCredentials or authorize */
-  via: string;
-  operation?: string | null;
-  requiredScopes?: string[];
-  ip: string | null;
-  /** a client address named by a caller not trusted to speak for clients: kept as its claim */
-  claimedClientIp?: string | null;
-  userAgent: string | null;
-  requestId: string;
-  /** the id the client gave its request (X-Request-Id, cleaned) */
-  clientRequestId?: string | null;
+/** A use with the right secret from an address not known for its key (yet). */
+interface AddressUse {
+  use: KeyUse;
+  at: Date;
 }
 
 const FLUSH_INTERVAL_MS = 1_000;
 const MAX_BATCH = 1_000;
-const MAX_QUEUE = 50_000;
+/** minutes of counts kept while the database is away; older ones are dropped (and counted) */
+const MAX_PENDING_MINUTES = 10;
+/** new addresses waiting to be checked; past it, more wait for the next use from them */
+const MAX_ADDRESS_CHECKS = 10_000;
 
 /**
- * Traces every use of a key as an `apiKey.used` audit event and keeps lastUsedAt/lastUsedIp.
- *
- * Verification is the hot path, so nothing is written there: uses are queued in memory and
- * written in batches (one transaction per batch: the audit rows and the lastUsed update) every
- * second, or sooner when a batch is full. stop() flushes what is left. A crash loses at most the
- * uses queued since the last write began, about a second's worth (the queue is bounded at
- * MAX_QUEUE; past that, the oldest are dropped and counted in `dropped`).
+ * Traces the use of keys without a write per use. Verification is the hot path, so it only
+ * counts, in memory:
+ * - per key and minute, uses by address, answer and route: one hash-chained `apiKey.used` row
+ *   per key and minute (per instance), written in batches once the minute is over;
+ * - lastUsedAt/lastUsedIp, written every second;
+ * - a right secret from an address not known for the key: checked against api_key_addresses
+ *   every second, and the first use from a truly new address is an `apiKey.usedFromNewAddress`
+ *   event of its own (written once, whichever instance sees it first).
+ * So the writes grow with keys × time, not with requests. stop() writes everything; a crash
+ * loses the counts of the current minute (the request log still has each request).
  */
 export class UsageRecorder extends PeriodicWriter {
-  private queue: AuditRow[] = [];
+  private readonly minutes = new MinuteBuckets<UsageBucket>(MAX_PENDING_MINUTES, mergedUsage);
   private lastUse = new Map<string, { at: Date; ip: string | null }>();
-  dropped = 0;
+  private addressChecks = new Map<string, AddressUse>();
+  private readonly known = new KnownAddresses();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -51,126 +53,162 @@ export class UsageRecorder extends PeriodicWriter {
     super(FLUSH_INTERVAL_MS, logger);
   }
 
+  /** key-minutes counted and not yet written */
   get depth(): number {
-    return this.queue.length;
+    return this.minutes.size;
   }
 
+  /** uses dropped: counted, but kept past MAX_PENDING_MINUTES without a database */
+  get dropped(): number {
+    return this.minutes.dropped;
+  }
+
+  /** Counts one use. Synchronous and in memory: a use costs no write of its own. */
   record(use: KeyUse): void {
-    const now = new Date();
-    this.queue.push({
-      id: randomUUID(),
-      teamId: use.apiKey.teamId,
-      occurredAt: now,
-      action: 'apiKey.used',
-      outcome: use.code === 'VALID' ? AuditOutcome.SUCCESS : AuditOutcome.DENIED,
-      actorType: ActorType.API_KEY,
-      actorUserId: null,
-      actorApiKeyId: use.apiKey.id,
-      actorLabel: use.apiKey.key,
-      targetType: 'ApiKey',
-      targetId: use.apiKey.id,
-      ip: use.ip,
-      userAgent: storedUserAgent(use.userAgent),
-      requestId: use.requestId,
-      metadata: {
-        code: use.code,
-        via: use.via,
-        ...(use.operation ? { operation: storable(use.operation.slice(0, 200)) } : {}),
-        ...(use.requiredScopes?.length
-          ? {
-              requiredScopes: use.requiredScopes
-                .slice(0, 50)
-                .map((scope) => storable(scope.slice(0, 200))),
-            }
-          : {}),
-        ...(use.claimedClientIp ? { claimedClientIp: use.claimedClientIp } : {}),
-        ...(use.clientRequestId ? { clientRequestId: use.clientRequestId } : {}),
-      },
-    });
-    if (use.code === 'VALID') this.lastUse.set(use.apiKey.id, { at: now, ip: use.ip });
-    if (this.queue.length > MAX_QUEUE) {
-      const excess = this.queue.length - MAX_QUEUE;
-      this.queue.splice(0, excess);
-      this.dropped += excess;
+    const at = new Date();
+    const minute = minuteOf(at.getTime());
+    const key = `${minute}|${use.apiKey.id}`;
+    let bucket = this.minutes.get(key);
+    if (!bucket) {
+      bucket = { minute, first: use, firstAt: at, lastAt: at, count: 0, uses: new Map() };
+      this.minutes.set(key, bucket);
     }
-    // A full batch goes at once, unless a write is under way: what it leaves waits for the tick.
-    if (this.queue.length >= MAX_BATCH && !this.busy) void this.flush();
+    tally(bucket, use, at);
+    if (use.code === 'INVALID') return;
+    if (use.code === 'VALID') this.lastUse.set(use.apiKey.id, { at, ip: use.ip });
+    const { ip } = use;
+    if (ip !== null && !this.known.has(use.apiKey.id, ip)) {
+      const check = checkKey(use);
+      if (!this.addressChecks.has(check) && this.addressChecks.size < MAX_ADDRESS_CHECKS)
+        this.addressChecks.set(check, { use, at });
+    }
   }
 
   protected override hasWork(): boolean {
-    return this.queue.length > 0 || this.lastUse.size > 0;
+    return this.minutes.size > 0 || this.lastUse.size > 0 || this.addressChecks.size > 0;
+  }
+
+  /** Every second: new addresses, lastUsedAt; the minutes that are over (`everything`: all). */
+  protected async write(everything: boolean): Promise<void> {
+    await this.attempt('new key addresses not written; will retry', () => this.writeNewAddresses());
+    await this.attempt('lastUsedAt not written; will retry', () => this.writeLastUse());
+    await this.writeMinutes(everything);
+  }
+
+  /** Runs one kind of write; a failure is logged and leaves the others to run. */
+  private async attempt(message: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.logFailure(message, error);
+    }
   }
 
   /**
-   * Writes what is queued now. Uses that arrive during the write wait for the next tick (or a full
-   * batch): under steady traffic, a write that chased them would go on in a stream of small
-   * transactions instead of one batch a second. `untilEmpty` (shutdown) writes those too.
+   * Addresses first seen here. A batch refused for anything but the database being away holds a
+   * check that can't be written: the others go one by one rather than wait behind it for ever.
    */
-  protected write(untilEmpty: boolean): Promise<void> {
-    return this.writeUses(untilEmpty ? Infinity : this.queue.length);
-  }
-
-  /** Writes `count` queued uses (oldest first) in batches, then lastUsedAt/lastUsedIp. */
-  private async writeUses(count: number): Promise<void> {
-    let left = count;
-    do {
-      const batch = this.queue.splice(0, Math.min(left, MAX_BATCH));
-      left -= batch.length;
-      const uses = [...this.lastUse.entries()].sort(([a], [b]) => (a < b ? -1 : 1));
-      this.lastUse.clear();
-      // Two transactions, each taking one kind of lock: the audit rows take chain-head locks,
-      // the lastUsed update takes key-row locks. Mutations take a key row and then a chain head;
-      // doing both here in one transaction, in the other order, could deadlock.
-      try {
-        if (batch.length) await this.dataSource.transaction((m) => this.audit.append(m, batch));
-      } catch (error) {
-        // Anything but the database being away means some event of the batch can't be written:
-        // write them one by one rather than retry a batch that will never pass (and hold up
-        // every event behind it).
-        const written = !isDatabaseUnavailable(error) && (await this.writeOneByOne(batch));
-        if (!written) {
-          // Database unavailable: put everything back and try again on the next tick.
-          if (isDatabaseUnavailable(error)) this.queue.unshift(...batch);
-          this.restoreLastUse(uses);
-          this.logFailure('usage events not written; will retry', error);
-          return;
-        }
+  private async writeNewAddresses(): Promise<void> {
+    if (this.addressChecks.size === 0) return;
+    const checks = [...this.addressChecks.values()];
+    this.addressChecks = new Map();
+    try {
+      await this.recordAddresses(checks);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        for (const check of checks) this.addressChecks.set(checkKey(check.use), check);
+        throw error;
       }
-      try {
-        if (uses.length) {
-          await this.dataSource.query(
-            `UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip
-               FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(id, at, ip)
-              WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
-            [uses.map(([id]) => id), uses.map(([, u]) => u.at), uses.map(([, u]) => u.ip)],
-          );
-        }
-      } catch (error) {
-        this.restoreLastUse(uses);
-        this.logFailure('lastUsedAt not updated; will retry', error);
-        return;
-      }
-    } while (left > 0 && (this.queue.length > 0 || this.lastUse.size > 0));
-  }
-
-  /** false when the database went away on the way (what is left is queued again) */
-  private async writeOneByOne(batch: AuditRow[]): Promise<boolean> {
-    for (let i = 0; i < batch.length; i++) {
-      try {
-        await this.dataSource.transaction((m) => this.audit.append(m, [batch[i]]));
-      } catch (error) {
-        if (isDatabaseUnavailable(error)) {
-          this.queue.unshift(...batch.slice(i));
-          return false;
-        }
-        this.dropped++;
-        this.logFailure('usage event dropped: it cannot be written', error);
+      for (const check of checks) {
+        await this.recordAddresses([check]).catch((e: unknown) =>
+          this.logFailure('a new key address cannot be written: dropped', e),
+        );
       }
     }
-    return true;
   }
 
-  private restoreLastUse(uses: [string, { at: Date; ip: string | null }][]): void {
-    for (const [id, use] of uses) if (!this.lastUse.has(id)) this.lastUse.set(id, use);
+  /**
+   * The addresses the database did not know either are recorded, each with its audit event, in
+   * one transaction (so an address is reported once, by one instance).
+   */
+  private async recordAddresses(checks: AddressUse[]): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const fresh: { api_key_id: string; address: string }[] = await m.query(
+        `INSERT INTO api_key_addresses (api_key_id, address, first_used_at)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[])
+         ON CONFLICT DO NOTHING RETURNING api_key_id, address`,
+        [checks.map((c) => c.use.apiKey.id), checks.map((c) => c.use.ip), checks.map((c) => c.at)],
+      );
+      const isFresh = new Set(fresh.map((r) => `${r.api_key_id}|${r.address}`));
+      const rows = checks
+        .filter((c) => isFresh.has(checkKey(c.use)))
+        .map((c) => newAddressRow(c.use, c.at));
+      if (rows.length) await this.audit.append(m, rows);
+    });
+    for (const { use } of checks) this.known.add(use.apiKey.id, use.ip!);
   }
+
+  /** lastUsedAt/lastUsedIp of the keys used since the last write; never moved backwards. */
+  private async writeLastUse(): Promise<void> {
+    if (this.lastUse.size === 0) return;
+    const uses = [...this.lastUse.entries()];
+    this.lastUse = new Map();
+    try {
+      await this.dataSource.query(
+        `UPDATE api_keys k SET last_used_at = u.at, last_used_ip = u.ip
+           FROM unnest($1::uuid[], $2::timestamptz[], $3::text[]) AS u(id, at, ip)
+          WHERE k.id = u.id AND (k.last_used_at IS NULL OR k.last_used_at < u.at)`,
+        [uses.map(([id]) => id), uses.map(([, u]) => u.at), uses.map(([, u]) => u.ip)],
+      );
+    } catch (error) {
+      for (const [id, use] of uses) if (!this.lastUse.has(id)) this.lastUse.set(id, use);
+      throw error;
+    }
+  }
+
+  /** One apiKey.used row per key and minute that is over, in batches on the teams' chains. */
+  private async writeMinutes(everything: boolean): Promise<void> {
+    const due = this.minutes.takeDue(everything);
+    for (let i = 0; i < due.length; i += MAX_BATCH) {
+      const batch = due.slice(i, i + MAX_BATCH);
+      try {
+        await this.dataSource.transaction((m) =>
+          this.audit.append(
+            m,
+            batch.map(([, b]) => usageRow(b)),
+          ),
+        );
+      } catch (error) {
+        const left = isDatabaseUnavailable(error) ? batch : await this.writeOneByOne(batch);
+        if (left.length === 0) continue;
+        this.minutes.putBack([...left, ...due.slice(i + MAX_BATCH)]);
+        this.logFailure('key usage not written; will retry', error);
+        return;
+      }
+    }
+  }
+
+  /**
+   * A batch refused for anything but the database being away holds a row that can't be written:
+   * the others go one by one rather than wait behind it for ever. Returns what is left when the
+   * database went away on the way.
+   */
+  private async writeOneByOne(batch: [string, UsageBucket][]): Promise<[string, UsageBucket][]> {
+    for (let i = 0; i < batch.length; i++) {
+      const [, bucket] = batch[i];
+      try {
+        await this.dataSource.transaction((m) => this.audit.append(m, [usageRow(bucket)]));
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) return batch.slice(i);
+        this.minutes.dropped += bucket.count;
+        this.logFailure('key usage dropped: it cannot be written', error);
+      }
+    }
+    return [];
+  }
+}
+
+/** A key and the address it was used from. */
+function checkKey(use: KeyUse): string {
+  return `${use.apiKey.id}|${use.ip}`;
 }

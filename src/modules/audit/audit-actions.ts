@@ -151,7 +151,12 @@ export const AUDIT_ACTIONS = {
   'apiKey.used': {
     label: 'Used an API key',
     description:
-      'A key was presented to this API, to verifyApiCredentials or to /v1/authorize: SUCCESS if accepted, DENIED if not.',
+      'Uses of a key in one minute (to this API, verifyApiCredentials or /v1/authorize), counted by address, answer and route: SUCCESS if every use was accepted, DENIED if any was not.',
+  },
+  'apiKey.usedFromNewAddress': {
+    label: 'Used an API key from a new address',
+    description:
+      'A key was presented with its right secret from an address it had never been used from: the first such use, with its request.',
   },
   'apiKey.verified': {
     label: 'Checked API key credentials',

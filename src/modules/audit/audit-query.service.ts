@@ -181,7 +181,11 @@ export class AuditQueryService {
     };
   }
 
-  /** Uses of one key per UTC day and outcome, from its apiKey.used events. */
+  /**
+   * Uses of one key per UTC day and outcome, from its apiKey.used rows: each counts a minute's
+   * uses by code (VALID is SUCCESS, any other DENIED); a row written before uses were counted per
+   * minute stands for one use, with its own outcome.
+   */
   async usage(
     apiKeyId: string,
     from: Date,
@@ -193,8 +197,12 @@ export class AuditQueryService {
     if (to.getTime() - from.getTime() > MAX_USAGE_DAYS * 86_400_000)
       throw badInput(`the period may be at most ${MAX_USAGE_DAYS} days`, 'to');
     return this.dataSource.query(
-      `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, e.outcome, count(*)::int AS count
+      `SELECT to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day,
+              CASE WHEN u.code IS NULL THEN e.outcome
+                   WHEN u.code = 'VALID' THEN 'SUCCESS' ELSE 'DENIED' END AS outcome,
+              sum(coalesce(u.count, 1))::int AS count
          FROM audit_events e
+         LEFT JOIN LATERAL jsonb_to_recordset(e.metadata->'uses') AS u(code text, count int) ON true
         WHERE e.api_key_id = $1 AND e.action = '${KEY_USED}' AND e.occurred_at >= $2 AND e.occurred_at < $3
         GROUP BY 1, 2 ORDER BY 1, 2`,
       [apiKeyId, from, to],

@@ -95,12 +95,6 @@ export const auditRefusedMutations: IMiddlewareFunction = async (
   ctx: GraphQLContext,
   info: GraphQLResolveInfo,
 ) => {
-  if (info.parentType.name !== 'Mutation') return resolve(parent, args, ctx, info) as unknown;
-  // Key uses are written in batches; write those already seen before this change, so each
-  // team's chain lists a key's uses and its changes in the order they happened. Not for the
-  // hot verification path itself.
-  if (info.fieldName !== 'verifyApiCredentials' && ctx.services.usage.depth > 0)
-    await ctx.services.usage.flush();
   const fieldArgs = args as Record<string, unknown>;
   let outcome: unknown;
   try {

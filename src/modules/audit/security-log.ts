@@ -13,6 +13,7 @@ import {
 } from './audit.service';
 import { PeriodicWriter } from './periodic-writer';
 import { SECURITY_CHAIN, SECURITY_LOG } from './audit-hash';
+import { minuteOf, MinuteBuckets } from './minute-buckets';
 
 /**
  * - security.mutationRefused: a mutation refused (or failed) for a caller with no stake in the
@@ -62,7 +63,6 @@ interface Bucket {
 
 const FLUSH_INTERVAL_MS = 5_000;
 const MAX_BATCH = 500;
-const MINUTE = 60_000;
 /** teams listed in one row; more are counted */
 const MAX_TEAMS = 20;
 /** minutes of counts kept while the database is away; older ones are dropped (and counted) */
@@ -77,10 +77,8 @@ const MAX_PENDING_MINUTES = 10;
  * rest is counted in one security.overflow row. A crash loses the counts of the current minute.
  */
 export class SecurityLog extends PeriodicWriter {
-  private buckets = new Map<string, Bucket>();
+  private buckets = new MinuteBuckets<Bucket>(MAX_PENDING_MINUTES, merged);
   private rowsOfMinute = new Map<number, number>();
-  /** counts dropped: kept past MAX_PENDING_MINUTES without a database to write them to */
-  dropped = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -91,10 +89,15 @@ export class SecurityLog extends PeriodicWriter {
     super(FLUSH_INTERVAL_MS, logger);
   }
 
+  /** refusals dropped: kept past MAX_PENDING_MINUTES without a database to write them to */
+  get dropped(): number {
+    return this.buckets.dropped;
+  }
+
   /** Counts one refusal. Synchronous and in memory: the cost of a refusal stays flat. */
   note(note: SecurityNote): void {
     const now = new Date();
-    const minute = Math.floor(now.getTime() / MINUTE) * MINUTE;
+    const minute = minuteOf(now.getTime());
     const key = [
       minute,
       note.action,
@@ -130,13 +133,10 @@ export class SecurityLog extends PeriodicWriter {
 
   /** Writes the counts of every minute that is over; `everything`: the current minute's too. */
   protected async write(everything: boolean): Promise<void> {
-    const current = Math.floor(Date.now() / MINUTE) * MINUTE;
+    const current = minuteOf(Date.now());
     for (const minute of this.rowsOfMinute.keys())
       if (minute < current) this.rowsOfMinute.delete(minute);
-    const due = [...this.buckets.entries()].filter(([, b]) => everything || b.minute < current);
-    if (due.length === 0) return;
-    for (const [key] of due) this.buckets.delete(key);
-    due.sort(([, a], [, b]) => a.firstAt.getTime() - b.firstAt.getTime());
+    const due = this.buckets.takeDue(everything);
     for (let i = 0; i < due.length; i += MAX_BATCH) {
       const batch = due.slice(i, i + MAX_BATCH);
       try {
@@ -149,22 +149,10 @@ export class SecurityLog extends PeriodicWriter {
           ),
         );
       } catch (error) {
-        this.keep(due.slice(i), current);
+        this.buckets.putBack(due.slice(i));
         this.logFailure('security log not written; will retry', error);
         return;
       }
-    }
-  }
-
-  /** Counts that could not be written go back, to be tried again, unless they are too old. */
-  private keep(unwritten: [string, Bucket][], current: number): void {
-    for (const [key, bucket] of unwritten) {
-      if (bucket.minute < current - MAX_PENDING_MINUTES * MINUTE) {
-        this.dropped += bucket.count;
-        continue;
-      }
-      const newer = this.buckets.get(key);
-      this.buckets.set(key, newer ? merged(bucket, newer) : bucket);
     }
   }
 }
