@@ -7,6 +7,7 @@ import { loadConfig } from '../src/config';
 import { newApiSecret } from '../src/modules/api-key/api-key-format';
 import { CreateApiKeyDocument } from '../test/clients/generated/graphql';
 import type { Load, LoadResult } from './autocannon-run';
+import { coldLatency } from './cold-latency';
 import {
   createBenchTeam,
   gql,
@@ -151,13 +152,20 @@ const atMost = (name: string, ratio: number, wanted: number): Target => ({
   atLeast: false,
 });
 
-function targets(r: Map<string, LoadResult>): Target[] {
+/** Median latency (ms) of first uses: the project's /v1/authorize, and the PostgreSQL floor's. */
+interface Cold {
+  project: number;
+  floor: number;
+}
+
+function targets(r: Map<string, LoadResult>, cold: Cold): Target[] {
   const rps = (name: string) => r.get(name)!.requestsPerSecond;
   const p99 = (name: string) => Math.max(r.get(name)!.p99, 1);
   return [
     atLeast('/v1/authorize ÷ /healthz (req/s)', rps('authorize') / rps('healthz'), 0.8),
     atLeast('/v1/authorize ÷ warm floor (req/s)', rps('authorize') / rps('floor memory'), 0.4),
     atMost('/v1/authorize p99 ÷ /healthz p99', p99('authorize') / p99('healthz'), 2),
+    atMost('cold /v1/authorize ÷ cold floor (latency)', cold.project / cold.floor, 1.3),
     atLeast('verifyApiCredentials ÷ { __typename }', rps('verify') / rps('typename'), 0.8),
     atLeast('{ __typename } ÷ bare Apollo', rps('typename') / rps('floor apollo'), 0.9),
     // a request's cost is the inverse of the rate it is answered at
@@ -166,12 +174,16 @@ function targets(r: Map<string, LoadResult>): Target[] {
   ];
 }
 
-function report(results: Map<string, LoadResult>, checks: Target[]): string[] {
+function report(results: Map<string, LoadResult>, cold: Cold, checks: Target[]): string[] {
   const rows = [...results].map(([name, r]) => [
     name,
     Math.round(r.requestsPerSecond).toLocaleString('en'),
     `${r.p50} / ${r.p99}`,
   ]);
+  rows.push(
+    ['cold floor (first use, one at a time)', '', `${cold.floor} / –`],
+    ['cold authorize (first use, one at a time)', '', `${cold.project} / –`],
+  );
   const table = markdownTable(['path', 'req/s', 'p50 / p99 ms'], [false, true, true], rows);
   const goals = markdownTable(
     ['target', 'measured', 'wanted', ''],
@@ -210,13 +222,13 @@ async function main(): Promise<number> {
     async ({ url, dbUrl }) => {
       const owner = await signUpBenchUser(url);
       const teamId = await createBenchTeam(url, owner, 'Bench team');
-      let first = { key: '', secret: '' };
+      const keys: { key: string; secret: string }[] = [];
       for (let i = 0; i < KEYS; i++) {
         const input = { teamId, name: `bench key ${i}`, scopes: ['orders:read'] };
         const made = await gql(url, CreateApiKeyDocument, { input }, owner.headers);
-        if (i === 0)
-          first = { key: made.createApiKey.apiKey.key, secret: made.createApiKey.secret };
+        keys.push({ key: made.createApiKey.apiKey.key, secret: made.createApiKey.secret });
       }
+      const [first] = keys;
       const floors = await Promise.all(
         ['hello', 'memory', 'postgres', 'apollo'].map((mode) => startFloor(mode, dbUrl)),
       );
@@ -261,15 +273,27 @@ async function main(): Promise<number> {
           },
           { name: 'apiKeys 50', load: graphql(json(KEY_PAGE, { t: teamId }), owner.headers) },
         ];
+        // first uses since start: every key but the first, which the load below warms
+        const cold = {
+          project: await coldLatency(
+            `${url}/v1/authorize`,
+            keys.slice(1).map((k) => basic(k.key, k.secret)),
+          ),
+          floor: await coldLatency(
+            postgres,
+            keys.slice(1).map((_, i) => basic(`floor_${i}`, `secret_${i}`)),
+          ),
+        };
+        log(`cold /v1/authorize p50 ${cold.project} ms, cold floor p50 ${cold.floor} ms`);
         if (ONLY) {
           const chosen = paths.filter((p) => ONLY.includes(p.name));
           const results = await profiled(process.env.BENCH_PROFILE, () => measure(chosen));
-          process.stdout.write(`${report(results, []).join('\n')}\n`);
+          process.stdout.write(`${report(results, cold, []).join('\n')}\n`);
           return 0;
         }
         const results = await measure(paths);
-        const checks = targets(results);
-        const lines = report(results, checks);
+        const checks = targets(results, cold);
+        const lines = report(results, cold, checks);
         process.stdout.write(`${lines.join('\n')}\n`);
         writeDocs([
           `Measured ${new Date().toISOString().slice(0, 10)}: ${ROUNDS} interleaved rounds of ${SECONDS} s, ${CONNECTIONS} connections, medians.`,

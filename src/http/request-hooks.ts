@@ -18,14 +18,18 @@ export function registerRequestHooks(
     reply.header('x-request-id', request.id);
     if (stopping()) reply.header('connection', 'close');
   });
+  // The line is made of fixed fields, never of an object a client sent, so the logger's redaction
+  // paths (a second line of defence for the other lines) can't match anything in it: skipping
+  // them saves a third of the line's cost, on every request.
+  const lines = app.log.child({}, { redact: [] });
   app.addHook('onResponse', async (request, reply) => {
     const trace = traceOf(request);
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
-    // reqId (the server's own) comes from the request's child logger: once per line
     const clientRequestId = clientRequestIdOf(request.headers);
-    request.log.info(
+    lines.info(
       {
+        reqId: request.id,
         ...(clientRequestId ? { clientRequestId } : {}),
         method: request.method,
         route,

@@ -8,8 +8,10 @@ const MAX_BUCKETS = 100_000;
 interface Count {
   /** the shared count, as of this instance's last write to it */
   shared: number;
-  /** failures counted here since */
+  /** failures counted here since, not yet sent */
   pending: number;
+  /** failures sent in a batch whose answer has not come back yet */
+  sending: number;
   /** when the window ends (ms since epoch) */
   ends: number;
 }
@@ -50,12 +52,12 @@ export class BatchedFailureLimiter extends FailureLimiter {
         const { count: shared, ends } = await this.store.increment(key, this.limit.windowSeconds);
         const known = this.learn(key, shared, ends);
         if (shared === this.limit.max) reached.push(bucket);
-        if (known.shared + known.pending >= this.limit.max) this.blockedUntil.set(key, ends);
+        if (seen(known) >= this.limit.max) this.blockedUntil.set(key, ends);
         continue;
       }
       count.pending++;
-      if (count.shared + count.pending === this.limit.max) reached.push(bucket);
-      if (count.shared + count.pending >= this.limit.max) {
+      if (seen(count) === this.limit.max) reached.push(bucket);
+      if (seen(count) >= this.limit.max) {
         this.blockedUntil.set(key, count.ends);
         atLimit.push(key);
       }
@@ -74,18 +76,22 @@ export class BatchedFailureLimiter extends FailureLimiter {
     const due = [...this.counts].filter(([, c]) => c.pending > 0);
     if (due.length === 0) return;
     const failures = due.map(([bucket, c]) => ({ bucket, by: c.pending }));
-    for (const [, c] of due) c.pending = 0;
+    for (const [, c] of due) {
+      c.sending += c.pending;
+      c.pending = 0;
+    }
     try {
       const shared = await this.store.incrementBy(failures, this.limit.windowSeconds);
+      for (const [, c] of due) c.sending = 0;
       for (const { bucket, count, ends } of shared) {
         const known = this.learn(bucket, count, ends);
-        if (known.shared + known.pending >= this.limit.max) this.blockedUntil.set(bucket, ends);
+        if (seen(known) >= this.limit.max) this.blockedUntil.set(bucket, ends);
       }
     } catch {
       // the store is away: keep the failures for the next batch (this instance still limits)
-      for (const { bucket, by } of failures) {
-        const known = this.counts.get(bucket);
-        if (known) known.pending += by;
+      for (const [, c] of due) {
+        c.pending += c.sending;
+        c.sending = 0;
       }
     }
   }
@@ -101,7 +107,7 @@ export class BatchedFailureLimiter extends FailureLimiter {
       known.shared = Math.max(known.shared, shared);
       return known;
     }
-    const fresh = { shared, pending: 0, ends };
+    const fresh = { shared, pending: 0, sending: 0, ends };
     this.remember(key, fresh);
     return fresh;
   }
@@ -113,4 +119,9 @@ export class BatchedFailureLimiter extends FailureLimiter {
     }
     this.counts.set(key, count);
   }
+}
+
+/** The failures this instance knows of: the shared count, and its own not yet in it. */
+function seen(count: Count): number {
+  return count.shared + count.sending + count.pending;
 }
