@@ -15,6 +15,7 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json ormconfig.ts ./
 COPY src ./src
 COPY scripts ./scripts
+COPY web ./web
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled code only ----
@@ -33,4 +34,5 @@ EXPOSE 4000
 # No curl in the slim image: ask /healthz with node itself.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT||4000,path:'/healthz',timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
-CMD ["node", "dist/src/main.js"]
+# The heap's size as npm start gives it (docs/operations.md#memory): RSS stays under 250 MB.
+CMD ["node", "--max-old-space-size=160", "dist/src/main.js"]

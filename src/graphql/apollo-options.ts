@@ -1,15 +1,16 @@
-import type { ApolloServerOptionsWithSchema, ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerOptionsWithGateway, ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { Config } from '../config';
 import type { GraphQLContext } from '../modules/graphql-context';
+import { compiledExecution } from './compiled-executor';
 import { formatError } from './format-error';
 import { queryCostPlugin } from './query-cost';
 import { queryLimitRules } from './query-limits';
 
 /**
- * How Apollo serves the schema: what it tells (introspection, suggestions, stack traces, errors),
+ * How Apollo serves the schema (executed by compiled operations: compiled-executor.ts): what it tells (introspection, suggestions, stack traces, errors),
  * what it accepts (CSRF prevention, no batches, the limits on a document and its cost), and its
  * plugins: the server's own (`first`: draining, the playground, the request trace) and then ours.
  */
@@ -18,9 +19,9 @@ export function apolloOptions(
   config: Config,
   logger: Logger,
   first: ApolloServerPlugin<GraphQLContext>[],
-): ApolloServerOptionsWithSchema<GraphQLContext> {
+): ApolloServerOptionsWithGateway<GraphQLContext> {
   return {
-    schema,
+    gateway: compiledExecution(schema),
     introspection: config.nodeEnv !== 'production',
     // No "Did you mean ...?" field suggestions in production: they map the schema for an attacker.
     hideSchemaDetailsFromClientErrors: config.nodeEnv === 'production',
