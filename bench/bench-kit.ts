@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,26 @@ import { documentText, graphqlClient, type Variables } from '../test/helpers/gra
  */
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * Runs a bench script in a process of its own (a load generator must never share a thread with
+ * what it measures) and resolves with the JSON it writes to stdout.
+ */
+export function jsonFromProcess<T>(script: string, args: string[]): Promise<T> {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', script, ...args], {
+    cwd: path.resolve(__dirname, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  return new Promise((resolve, reject) =>
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out) as T)
+        : reject(new Error(`${script} exited with ${code}`)),
+    ),
+  );
+}
 
 /** Runs a benchmark's main and exits with the code it returns (see exitWith); a throw shows its stack. */
 export function runBench(main: () => Promise<number>): void {

@@ -11,6 +11,7 @@ import { coldLatency } from './cold-latency';
 import {
   createBenchTeam,
   gql,
+  jsonFromProcess,
   log,
   markdownTable,
   runBench,
@@ -67,18 +68,7 @@ function startFloor(mode: string, dbUrl: string): Promise<{ url: string; child: 
 
 /** One autocannon run from a process of its own. */
 function loadOnce(load: Load): Promise<LoadResult> {
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', 'bench/autocannon-run.ts', JSON.stringify(load)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load ${code}`)),
-    ),
-  );
+  return jsonFromProcess<LoadResult>('bench/autocannon-run.ts', [JSON.stringify(load)]);
 }
 
 const median = (values: number[]) =>

@@ -15,6 +15,7 @@ import { startServerProcess, type ServerProcess } from '../test/helpers/server-p
 import {
   createBenchTeam,
   gql,
+  jsonFromProcess,
   log,
   markdownTable,
   openBenchDatabase,
@@ -61,7 +62,6 @@ const CACHE_TTL_S = 30;
 /** load before the counters are read: the caches fill, and the counts of that reach the counters */
 const LEAD_S = 15;
 const LOAD_FLAG = '--load';
-const ROOT = path.resolve(__dirname, '..');
 
 const SERVER_ENV = {
   NODE_ENV: 'production',
@@ -132,18 +132,7 @@ async function runLoad(load: Load): Promise<void> {
 
 /** One load from a process of its own, so that it never shares a thread with what it measures. */
 function loadFrom(load: Load): Promise<LoadResult> {
-  const child = spawn(
-    process.execPath,
-    ['-r', '@swc-node/register', 'bench/scaling.ts', LOAD_FLAG, JSON.stringify(load)],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  return new Promise((resolve, reject) =>
-    child.once('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load ${code}`)),
-    ),
-  );
+  return jsonFromProcess<LoadResult>('bench/scaling.ts', [LOAD_FLAG, JSON.stringify(load)]);
 }
 
 /** The bench database's counters (pg_stat_database): transactions, rows written, blocks read. */

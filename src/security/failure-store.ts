@@ -28,12 +28,26 @@ export interface FailureStore {
   close(): Promise<void>;
 }
 
-class PostgresFailureStore implements FailureStore {
-  constructor(private readonly dataSource: DataSource) {}
-
+/** One failure is a batch of one: each store writes batches only. */
+abstract class BatchWritingStore implements FailureStore {
   async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
     const [count] = await this.incrementBy([{ bucket, by: 1 }], windowSeconds);
     return count;
+  }
+
+  abstract incrementBy(
+    failures: readonly { bucket: string; by: number }[],
+    windowSeconds: number,
+  ): Promise<WindowCount[]>;
+  abstract read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]>;
+  abstract decrement(bucket: string, windowSeconds: number): Promise<number>;
+  abstract reset(bucket: string): Promise<void>;
+  abstract close(): Promise<void>;
+}
+
+class PostgresFailureStore extends BatchWritingStore {
+  constructor(private readonly dataSource: DataSource) {
+    super();
   }
 
   async incrementBy(
@@ -90,12 +104,9 @@ class PostgresFailureStore implements FailureStore {
   async close(): Promise<void> {}
 }
 
-class RedisFailureStore implements FailureStore {
-  constructor(private readonly redis: Redis) {}
-
-  async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
-    const [count] = await this.incrementBy([{ bucket, by: 1 }], windowSeconds);
-    return count;
+class RedisFailureStore extends BatchWritingStore {
+  constructor(private readonly redis: Redis) {
+    super();
   }
 
   async incrementBy(
