@@ -1,9 +1,10 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
 
 /**
- * An entity from a row that came as JSON (`to_jsonb(t)` in a statement that also fetched other
- * things), with its columns converted as TypeORM converts them when it loads the entity itself
- * (timestamps to Dates, and so on). Lets one statement bring back several kinds of rows.
+ * An entity from a row of a written-out statement (its columns, or `to_jsonb(t)` in a statement
+ * that also fetched other things), with its columns converted as TypeORM converts them when it
+ * loads the entity itself (timestamps to Dates, and so on). Lets one statement bring back several
+ * kinds of rows, without the query builder's cost.
  */
 export function hydrate<T extends ObjectLiteral>(
   dataSource: DataSource,

@@ -53,13 +53,11 @@ export class ApiKeyCache {
    * cost more than running it.
    */
   private async load(publicKey: string): Promise<VerifiableKey | null> {
-    const rows: {
-      key: Record<string, unknown>;
-      secret_digest: Buffer;
+    const rows: (Record<string, unknown> & {
       owner_is_platform_admin: boolean | null;
       owner_permissions: string[] | null;
-    }[] = await this.dataSource.query(
-      `SELECT to_jsonb(k) AS key, k.secret_digest, owner.is_platform_admin AS owner_is_platform_admin,
+    })[] = await this.dataSource.query(
+      `SELECT k.*, owner.is_platform_admin AS owner_is_platform_admin,
               mp.permissions AS owner_permissions
          FROM api_keys k
          LEFT JOIN users owner ON owner.id = k.owner_id
@@ -74,10 +72,7 @@ export class ApiKeyCache {
       isPlatformAdmin === null
         ? null
         : personPermissions({ isPlatformAdmin }, permissions ? new Set(permissions) : null);
-    // bytea comes through JSON as hex text: the digest is taken as it is, a Buffer
-    const key = hydrate(this.dataSource, ApiKey, row.key);
-    key.secretDigest = row.secret_digest;
-    return { key, owner };
+    return { key: hydrate(this.dataSource, ApiKey, row), owner };
   }
 
   private evict(change: KeyChange | null): void {
