@@ -18,6 +18,8 @@ export interface Config {
   host: string;
   /** unset: start the embedded PostgreSQL under dataDir */
   databaseUrl?: string;
+  /** connections this instance keeps to PostgreSQL at most (its pool) */
+  databasePoolSize: number;
   dataDir: string;
   allowSignup: boolean;
   bootstrapAdminEmail?: string;
@@ -145,6 +147,17 @@ function loginLimits(env: Env) {
   };
 }
 
+/**
+ * DATABASE_POOL_SIZE, which must leave room beside the heavy work's share: below it, the rest of
+ * the pool stays free for everything else.
+ */
+function poolSize(env: Env): number {
+  const size = int(env, 'DATABASE_POOL_SIZE', 20, 2, 200);
+  if (int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 199) >= size)
+    throw new ConfigError('HEAVY_WORK_CONNECTIONS must be below DATABASE_POOL_SIZE');
+  return size;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnvSet = str(env, 'NODE_ENV');
   const nodeEnvRaw = nodeEnvSet ?? 'development';
@@ -167,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     port: int(env, 'PORT', 4000, 0, 65535),
     host: str(env, 'HOST') ?? '0.0.0.0',
     databaseUrl,
+    databasePoolSize: poolSize(env),
     dataDir: str(env, 'DATA_DIR') ?? '.data',
     allowSignup: bool(env, 'ALLOW_SIGNUP', nodeEnv !== 'production'),
     bootstrapAdminEmail,
@@ -207,8 +221,7 @@ function limits(env: Env): Config['limits'] {
     verifyFailures: int(env, 'VERIFY_MAX_FAILURES', 100, 1, 1000000),
     verifyWindowSeconds: int(env, 'VERIFY_WINDOW_SECONDS', 60, 1, 86400),
     securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
-    // below the pool's 20 connections: the rest stay free for everything else
-    heavyWorkConnections: int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 19),
+    heavyWorkConnections: int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 199),
     exportsPerTeam: int(env, 'MAX_EXPORTS_PER_TEAM', 2, 1, 100),
   };
 }

@@ -22,7 +22,7 @@ export async function openDatabase(
   log: (line: string) => void,
 ): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    const dataSource = await initialise(createDataSource({ url: config.databaseUrl }));
+    const dataSource = await initialise(createDataSource({ url: config.databaseUrl, poolSize: config.databasePoolSize }));
     return { dataSource, source: 'DATABASE_URL', close: () => dataSource.destroy() };
   }
   const dir = path.resolve(config.dataDir);
@@ -32,7 +32,10 @@ export async function openDatabase(
   try {
     await ensureDatabase(embedded.adminUrl, EMBEDDED_DATABASE);
     const dataSource = await initialise(
-      createDataSource({ url: embedded.urlFor(EMBEDDED_DATABASE) }),
+      createDataSource({
+        url: embedded.urlFor(EMBEDDED_DATABASE),
+        poolSize: config.databasePoolSize,
+      }),
     );
     return {
       dataSource,
