@@ -22,7 +22,9 @@ export async function openDatabase(
   log: (line: string) => void,
 ): Promise<OpenDatabase> {
   if (config.databaseUrl) {
-    const dataSource = await initialise(createDataSource({ url: config.databaseUrl, poolSize: config.databasePoolSize }));
+    const dataSource = await initialise(
+      createDataSource({ url: config.databaseUrl, poolSize: config.databasePoolSize }),
+    );
     return { dataSource, source: 'DATABASE_URL', close: () => dataSource.destroy() };
   }
   const dir = path.resolve(config.dataDir);
