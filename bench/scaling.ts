@@ -1,16 +1,17 @@
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { Client } from 'pg';
 import { createDataSource } from '../src/db/data-source';
 import { newApiSecret } from '../src/modules/api-key/api-key-format';
 import { CreateApiKeyDocument, RevokeApiKeyDocument } from '../test/clients/generated/graphql';
-import { freePort, NGINX_BIN, nginxAvailable } from '../test/helpers/nginx';
+import {
+  NGINX_BIN,
+  nginxAvailable,
+  nginxFrame,
+  startNginx,
+  type RunningNginx,
+} from '../test/helpers/nginx';
 import { startServerProcess, type ServerProcess } from '../test/helpers/server-process';
 import {
   createBenchTeam,
@@ -283,20 +284,10 @@ async function seed(url: string): Promise<{ owner: BenchUser; keys: BenchKey[] }
 
 /** nginx in front of the instances: one upstream, round-robin, connections kept open to them. */
 function balancerConf(dir: string, port: number, upstreams: number[]): string {
-  return `
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  return nginxFrame(
+    dir,
+    1024,
+    `
   upstream empress {
     ${upstreams.map((p) => `server 127.0.0.1:${p};`).join('\n    ')}
     keepalive 64;
@@ -310,48 +301,13 @@ http {
       proxy_pass_request_body off;
       proxy_set_header Content-Length "";
     }
-  }
-}
-`;
-}
-
-/** Resolves once something listens on the port of 127.0.0.1 (gives up after 10 s). */
-async function listening(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    await sleep(50);
-  }
-  throw new Error(`nothing listens on ${port}`);
+  }`,
+  );
 }
 
 /** The real nginx (test/helpers/nginx.ts has the gateway's conf; this one balances). */
-async function startBalancer(upstreams: number[]): Promise<{ url: string; stop(): void }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'empress-scaling-nginx-'));
-  for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
-    mkdirSync(path.join(dir, sub));
-  const port = await freePort();
-  const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, balancerConf(dir, port, upstreams));
-  const child = spawn(NGINX_BIN, ['-c', conf, '-p', `${dir}/`, '-e', `${dir}/error.log`], {
-    stdio: 'ignore',
-  });
-  const stop = () => {
-    child.kill('SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
-  };
-  await listening(port).catch((error: unknown) => {
-    stop();
-    throw error;
-  });
-  return { url: `http://127.0.0.1:${port}`, stop };
+function startBalancer(upstreams: number[]): Promise<RunningNginx> {
+  return startNginx({ conf: (dir, port) => balancerConf(dir, port, upstreams) });
 }
 
 const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -639,7 +595,7 @@ async function main(): Promise<number> {
   adminUrl.pathname = '/postgres';
   const admin = new Client({ connectionString: adminUrl.toString() });
   const servers: ServerProcess[] = [];
-  let balancer: { url: string; stop(): void } | undefined;
+  let balancer: RunningNginx | undefined;
   try {
     await migrate(db.url);
     await admin.connect();
@@ -672,7 +628,7 @@ async function main(): Promise<number> {
       );
       rounds = await revocations(servers, balancer.url, owner, keys);
     } else log(`no nginx at ${NGINX_BIN}: three instances and revocations skipped`);
-    balancer?.stop();
+    await balancer?.stop();
     balancer = undefined;
     await Promise.all(servers.splice(0).map((s) => s.stop()));
     log('PostgreSQL floors');
@@ -683,7 +639,7 @@ async function main(): Promise<number> {
     report(phases, rounds, limits);
     return 0;
   } finally {
-    balancer?.stop();
+    await balancer?.stop();
     await Promise.all(servers.map((s) => s.stop()));
     await admin.end().catch(() => undefined);
     await db.close();

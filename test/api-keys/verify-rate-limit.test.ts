@@ -249,8 +249,8 @@ describe('wrong secrets are counted in memory and shared in batches', () => {
       });
       const writes = statements.filter((s) => s.includes('rate_limits'));
       // the first failure learns the shared count; the rest wait for a batch (every 200 ms),
-      // where a write per failure would be 50
-      expect(writes.length).toBeGreaterThanOrEqual(2);
+      // which may come after the 50 were answered; a write per failure would be 50
+      expect(writes.length).toBeGreaterThanOrEqual(1);
       expect(writes.length).toBeLessThan(10);
       const shared = await eventually(async () => {
         const [row] = await c.dataSource.query<{ count: number }[]>(

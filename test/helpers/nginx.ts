@@ -90,20 +90,10 @@ export function nginxConf(options: {
       proxy_set_header X-Empress-Scopes $empress_scopes;
       proxy_pass http://127.0.0.1:${upstreamPort};
     }`;
-  return `
-daemon off;
-master_process off;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+  return nginxFrame(
+    dir,
+    64,
+    `
   server {
     listen 127.0.0.1:${port};
     ${authLocation('/_auth', null)}
@@ -114,22 +104,51 @@ http {
     }
     ${protectedLocation('/admin/', '/_auth_write')}
     ${protectedLocation('/', '/_auth')}
-  }
+  }`,
+  );
+}
+
+/**
+ * An nginx that runs as a child of this process in a folder of its own (no daemon, no master,
+ * every temporary path inside `dir`), around the `http` block's own lines.
+ */
+export function nginxFrame(dir: string, workerConnections: number, http: string): string {
+  return `
+daemon off;
+master_process off;
+worker_processes 1;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log warn;
+events { worker_connections ${workerConnections}; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy;
+  fastcgi_temp_path ${dir}/fastcgi;
+  uwsgi_temp_path ${dir}/uwsgi;
+  scgi_temp_path ${dir}/scgi;
+${http}
 }
 `;
 }
 
-/** nginx as a child of this process, in a temporary folder of its own; stop() kills it and cleans up. */
-export async function startNginx(options: {
-  servicePort: number;
-  upstreamPort: number;
-}): Promise<RunningNginx> {
+/**
+ * nginx as a child of this process, in a temporary folder of its own; stop() kills it and cleans
+ * up. Its configuration: the gateway example's (nginxConf), or one of the caller's (`conf`).
+ */
+export async function startNginx(
+  options:
+    { servicePort: number; upstreamPort: number } | { conf: (dir: string, port: number) => string },
+): Promise<RunningNginx> {
   const dir = mkdtempSync(path.join(tmpdir(), 'empress-nginx-'));
   for (const sub of ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'])
     mkdirSync(path.join(dir, sub));
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
-  writeFileSync(conf, nginxConf({ dir, port, ...options }));
+  writeFileSync(
+    conf,
+    'conf' in options ? options.conf(dir, port) : nginxConf({ dir, port, ...options }),
+  );
   const child = spawn(NGINX_BIN, ['-c', conf, '-p', `${dir}/`, '-e', path.join(dir, 'error.log')], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
