@@ -1,4 +1,5 @@
 import { FailureLimiter } from './failure-limiter';
+import { incrementOne } from './failure-store';
 
 /** how often failures counted here are added to the shared counts */
 const SHARE_INTERVAL_MS = 200;
@@ -49,7 +50,11 @@ export class BatchedFailureLimiter extends FailureLimiter {
       const key = this.key(bucket);
       const count = this.counts.get(key);
       if (!count || count.ends <= now) {
-        const { count: shared, ends } = await this.store.increment(key, this.limit.windowSeconds);
+        const { count: shared, ends } = await incrementOne(
+          this.store,
+          key,
+          this.limit.windowSeconds,
+        );
         const known = this.learn(key, shared, ends);
         if (shared === this.limit.max) reached.push(bucket);
         if (seen(known) >= this.limit.max) this.blockedUntil.set(key, ends);

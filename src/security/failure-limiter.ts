@@ -1,4 +1,4 @@
-import type { FailureStore } from './failure-store';
+import { incrementOne, type FailureStore } from './failure-store';
 
 export interface FailureLimit {
   /** failures allowed in one window; once reached, the bucket is blocked until the window ends */
@@ -77,7 +77,8 @@ export class FailureLimiter {
     const reached: string[] = [];
     let allowed = true;
     for (const bucket of buckets) {
-      const { count, ends } = await this.store.increment(
+      const { count, ends } = await incrementOne(
+        this.store,
         this.key(bucket),
         this.limit.windowSeconds,
       );

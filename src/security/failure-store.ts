@@ -1,6 +1,12 @@
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
 
+/** failures to add to a bucket's count */
+export interface NewFailures {
+  bucket: string;
+  by: number;
+}
+
 export interface WindowCount {
   bucket: string;
   count: number;
@@ -15,12 +21,8 @@ export interface WindowCount {
  * (expires_at): past it the row is spent, and the maintenance job deletes it (Redis keys expire).
  */
 export interface FailureStore {
-  increment(bucket: string, windowSeconds: number): Promise<WindowCount>;
   /** adds each bucket's failures in one round trip; the counts after */
-  incrementBy(
-    failures: readonly { bucket: string; by: number }[],
-    windowSeconds: number,
-  ): Promise<WindowCount[]>;
+  incrementBy(failures: readonly NewFailures[], windowSeconds: number): Promise<WindowCount[]>;
   read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]>;
   /** take one back from a bucket's current window (never below 0); returns the count left */
   decrement(bucket: string, windowSeconds: number): Promise<number>;
@@ -28,30 +30,21 @@ export interface FailureStore {
   close(): Promise<void>;
 }
 
-/** One failure is a batch of one: each store writes batches only. */
-abstract class BatchWritingStore implements FailureStore {
-  async increment(bucket: string, windowSeconds: number): Promise<WindowCount> {
-    const [count] = await this.incrementBy([{ bucket, by: 1 }], windowSeconds);
-    return count;
-  }
-
-  abstract incrementBy(
-    failures: readonly { bucket: string; by: number }[],
-    windowSeconds: number,
-  ): Promise<WindowCount[]>;
-  abstract read(buckets: readonly string[], windowSeconds: number): Promise<WindowCount[]>;
-  abstract decrement(bucket: string, windowSeconds: number): Promise<number>;
-  abstract reset(bucket: string): Promise<void>;
-  abstract close(): Promise<void>;
+/** One failure added to a bucket: a batch of one. */
+export async function incrementOne(
+  store: FailureStore,
+  bucket: string,
+  windowSeconds: number,
+): Promise<WindowCount> {
+  const [count] = await store.incrementBy([{ bucket, by: 1 }], windowSeconds);
+  return count;
 }
 
-class PostgresFailureStore extends BatchWritingStore {
-  constructor(private readonly dataSource: DataSource) {
-    super();
-  }
+class PostgresFailureStore implements FailureStore {
+  constructor(private readonly dataSource: DataSource) {}
 
   async incrementBy(
-    failures: readonly { bucket: string; by: number }[],
+    failures: readonly NewFailures[],
     windowSeconds: number,
   ): Promise<WindowCount[]> {
     // In a fixed order: two instances adding to the same buckets can't deadlock.
@@ -104,13 +97,11 @@ class PostgresFailureStore extends BatchWritingStore {
   async close(): Promise<void> {}
 }
 
-class RedisFailureStore extends BatchWritingStore {
-  constructor(private readonly redis: Redis) {
-    super();
-  }
+class RedisFailureStore implements FailureStore {
+  constructor(private readonly redis: Redis) {}
 
   async incrementBy(
-    failures: readonly { bucket: string; by: number }[],
+    failures: readonly NewFailures[],
     windowSeconds: number,
   ): Promise<WindowCount[]> {
     // INCRBY, then start the window's clock only if it has none (NX): one round trip for all.
