@@ -16,7 +16,11 @@ import { Pool } from 'pg';
  * - memory: node:http + a Basic header parsed + a map lookup + SHA-256 + timingSafeEqual (a warm
  *   verification with nothing else);
  * - postgres: node:http + one indexed lookup in PostgreSQL + SHA-256 (a cold verification);
- * - apollo: a bare Apollo Server 5 on Fastify, one-field schema, no plugins (the GraphQL stack's floor).
+ * - apollo: a bare Apollo Server 5 on Fastify, one-field schema, no plugins (the GraphQL stack's floor);
+ * - page: node:http + pg answering the bench's page of API keys (`{ "t": teamId }` in the body's
+ *   variables, the caller's bearer token) with the statements the project sends for it, on the
+ *   project's own database, serialised to the same JSON: the floor of that page, what is left
+ *   when GraphQL, the ORM and the project's code cost nothing.
  * Keys: `floor_<i>` with secret `secret_<i>`, i < 200.
  */
 const KEYS = 200;
@@ -95,12 +99,109 @@ async function apollo(): Promise<void> {
   process.stdout.write(`LISTENING ${(app.server.address() as AddressInfo).port}\n`);
 }
 
+/** The statements the project sends for the bench's page (see test/performance/statement-count.test.ts). */
+const PAGE_SQL = {
+  session: `SELECT s.id AS session_id, s.last_seen_at, to_jsonb(u) AS user FROM sessions s JOIN users u ON u.id = s.user_id
+    WHERE s.token_digest = $1 AND s.expires_at > now()`,
+  caller: `SELECT q.team_id, q.user_id, mp.permissions, to_jsonb(t) AS team FROM unnest($1::uuid[], $2::uuid[]) AS q(team_id, user_id)
+    LEFT JOIN member_permissions mp ON mp.team_id = q.team_id AND mp.user_id = q.user_id LEFT JOIN teams t ON t.id = q.team_id`,
+  page: `SELECT (SELECT count(*)::int FROM api_keys k WHERE k.team_id = $1) AS total, true AS cursor_ok, p.key, mp.permissions AS owner_permissions
+    FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT to_jsonb(k) AS key, k.created_at, k.id, k.team_id, k.owner_id FROM api_keys k
+    WHERE k.team_id = $1 ORDER BY k.created_at DESC, k.id DESC LIMIT $2) p ON true
+    LEFT JOIN member_permissions mp ON mp.team_id = p.team_id AND mp.user_id = p.owner_id ORDER BY p.created_at DESC, p.id DESC`,
+  users: `SELECT id, email, name, password_hash, is_platform_admin, created_at FROM users WHERE id = ANY($1::uuid[])`,
+};
+
+type Row = Record<string, unknown>;
+
+/** One key of the page, with the fields the bench asks for. */
+function keyNode(
+  key: Row,
+  ownerPermissions: string[] | null,
+  users: Map<string, Row>,
+  held: Set<string>,
+) {
+  const person = (id: unknown) => {
+    const user = typeof id === 'string' ? users.get(id) : undefined;
+    return user ? { id: user.id, name: user.name } : null;
+  };
+  const revoked = key.revoked_at !== null;
+  const expired = key.expires_at !== null && new Date(key.expires_at as string) < new Date();
+  const scopes = key.scopes as string[];
+  return {
+    id: key.id,
+    key: key.key,
+    name: key.name,
+    status: revoked ? 'REVOKED' : expired ? 'EXPIRED' : 'ACTIVE',
+    scopes,
+    effectiveScopes: scopes.filter(
+      (s) => !s.startsWith('apiKeys:') || ownerPermissions?.includes(s),
+    ),
+    secretLast4: key.secret_last4,
+    expiresAt: key.expires_at ? new Date(key.expires_at as string).toISOString() : null,
+    createdAt: new Date(key.created_at as string).toISOString(),
+    lastUsedAt: key.last_used_at ? new Date(key.last_used_at as string).toISOString() : null,
+    lastUsedIp: key.last_used_ip,
+    owner: ownerPermissions ? person(key.owner_id) : null,
+    createdBy: person(key.created_by_id),
+    viewerCanUpdate: !revoked && held.has('apiKeys:update'),
+    viewerCanRegenerate: !revoked && held.has('apiKeys:regenerate'),
+    viewerCanRevoke: held.has('apiKeys:revoke'),
+  };
+}
+
+/** Prepared, as the project prepares its hot reads: parsed and planned once per connection. */
+const prepared = (pool: Pool, name: keyof typeof PAGE_SQL, values: unknown[]) =>
+  pool.query({ name, text: PAGE_SQL[name], values });
+
+async function pageAnswer(pool: Pool, token: string, teamId: string): Promise<string> {
+  const [session] = (await prepared(pool, 'session', [digest(token)])).rows as Row[];
+  if (!session) throw new Error('unauthenticated');
+  const [caller] = (await prepared(pool, 'caller', [[teamId], [(session.user as Row).id]]))
+    .rows as Row[];
+  const held = new Set((caller?.permissions as string[] | null) ?? []);
+  const rows = (await prepared(pool, 'page', [teamId, 51])).rows as Row[];
+  const keys = rows.filter((r) => r.key !== null).slice(0, 50);
+  const ids = new Set(
+    keys.flatMap(({ key }) => [(key as Row).owner_id, (key as Row).created_by_id]),
+  );
+  const users = new Map(
+    ((await prepared(pool, 'users', [[...ids].filter(Boolean)])).rows as Row[]).map((u) => [
+      u.id as string,
+      u,
+    ]),
+  );
+  const edges = keys.map((r) => ({
+    node: keyNode(r.key as Row, r.owner_permissions as string[] | null, users, held),
+  }));
+  return JSON.stringify({ data: { apiKeys: { totalCount: rows[0].total, edges } } });
+}
+
+function page(url: string): void {
+  const pool = new Pool({ connectionString: url, max: 20 });
+  listen(
+    http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString()) as { variables: { t: string } };
+        const token = (req.headers.authorization ?? '').replace(/^Bearer /, '');
+        pageAnswer(pool, token, body.variables.t).then(
+          (json) => res.writeHead(200, { 'content-type': 'application/json' }).end(json),
+          () => res.writeHead(401).end(),
+        );
+      });
+    }),
+  );
+}
+
 const [mode, url] = process.argv.slice(2);
 const start: Record<string, () => void | Promise<void>> = {
   hello,
   memory,
   postgres: () => postgres(url),
   apollo,
+  page: () => page(url),
 };
 if (!start[mode]) throw new Error(`unknown floor ${mode}`);
 void Promise.resolve(start[mode]());

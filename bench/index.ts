@@ -164,6 +164,23 @@ function targets(r: Map<string, LoadResult>, cold: Cold): Target[] {
   ];
 }
 
+/**
+ * Where the floors put the page's target: the page answered with the project's own statements and
+ * nothing else (floor page) against { __typename }, and how much of that floor the project reaches.
+ */
+function bounds(r: Map<string, LoadResult>): string[][] {
+  const rps = (name: string) => r.get(name)?.requestsPerSecond;
+  const [floor, project, typename] = [rps('floor page'), rps('apiKeys 50'), rps('typename')];
+  if (!floor || !project || !typename) return [];
+  return [
+    [
+      'floor page ÷ { __typename }: the most the page can reach with its statements',
+      floor / typename,
+    ],
+    ['apiKeys(first: 50) ÷ floor page', project / floor],
+  ].map(([name, ratio]) => [name as string, `${(ratio as number).toFixed(2)}×`]);
+}
+
 function report(results: Map<string, LoadResult>, cold: Cold, checks: Target[]): string[] {
   const rows = [...results].map(([name, r]) => [
     name,
@@ -185,7 +202,11 @@ function report(results: Map<string, LoadResult>, cold: Cold, checks: Target[]):
       met(c) ? 'met' : '**missed**',
     ]),
   );
-  return [...table, '', ...goals];
+  const limits = bounds(results);
+  const floors = limits.length
+    ? ['', ...markdownTable(['bound', 'ratio'], [false, true], limits)]
+    : [];
+  return [...table, '', ...goals, ...floors];
 }
 
 const met = (c: Target) => (c.atLeast ? c.ratio >= c.wanted : c.ratio <= c.wanted);
@@ -220,10 +241,10 @@ async function main(): Promise<number> {
       }
       const [first] = keys;
       const floors = await Promise.all(
-        ['hello', 'memory', 'postgres', 'apollo'].map((mode) => startFloor(mode, dbUrl)),
+        ['hello', 'memory', 'postgres', 'apollo', 'page'].map((mode) => startFloor(mode, dbUrl)),
       );
       try {
-        const [hello, memory, postgres, apollo] = floors.map((f) => f.url);
+        const [hello, memory, postgres, apollo, pageFloor] = floors.map((f) => f.url);
         const graphql = (body: string, headers: Record<string, string> = {}) => ({
           url: `${url}/graphql`,
           method: 'POST' as const,
@@ -260,6 +281,10 @@ async function main(): Promise<number> {
           {
             name: 'verify wrong secret',
             load: graphql(json(VERIFY, { k: first.key, s: newApiSecret() })),
+          },
+          {
+            name: 'floor page',
+            load: { ...graphql(json(KEY_PAGE, { t: teamId }), owner.headers), url: pageFloor },
           },
           { name: 'apiKeys 50', load: graphql(json(KEY_PAGE, { t: teamId }), owner.headers) },
         ];

@@ -1,4 +1,21 @@
-import type { DataSource, EntityTarget, ObjectLiteral } from 'typeorm';
+import type { DataSource, EntityMetadata, EntityTarget, ObjectLiteral } from 'typeorm';
+
+const metadata = new WeakMap<DataSource, Map<EntityTarget<ObjectLiteral>, EntityMetadata>>();
+
+/** An entity's metadata, found once per DataSource: TypeORM's own lookup walks every entity. */
+export function metadataOf<T extends ObjectLiteral>(
+  dataSource: DataSource,
+  entity: EntityTarget<T>,
+): EntityMetadata {
+  let found = metadata.get(dataSource);
+  if (!found) {
+    found = new Map<EntityTarget<ObjectLiteral>, EntityMetadata>();
+    metadata.set(dataSource, found);
+  }
+  let entityMetadata = found.get(entity);
+  if (!entityMetadata) found.set(entity, (entityMetadata = dataSource.getMetadata(entity)));
+  return entityMetadata;
+}
 
 /**
  * An entity from a row of a written-out statement (its columns, or `to_jsonb(t)` in a statement
@@ -11,9 +28,9 @@ export function hydrate<T extends ObjectLiteral>(
   entity: EntityTarget<T>,
   row: Record<string, unknown>,
 ): T {
-  const metadata = dataSource.getMetadata(entity);
-  const target = metadata.create() as T;
-  for (const column of metadata.columns) {
+  const entityMetadata = metadataOf(dataSource, entity);
+  const target = entityMetadata.create() as T;
+  for (const column of entityMetadata.columns) {
     const value = row[column.databaseName];
     column.setEntityValue(target, dataSource.driver.prepareHydratedValue(value, column));
   }

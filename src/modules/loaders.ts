@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { preparedQuery } from '../db/prepared-query';
 import { In, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { ApiKey } from './api-key/api-key.entity';
 import { Invitation } from './invitation/invitation.entity';
@@ -7,7 +8,7 @@ import { PermissionGrant } from './team/permission-grant.entity';
 import { Role } from './team/role.entity';
 import { Team } from './team/team.entity';
 import { User } from './user/user.entity';
-import { hydrate } from './hydrate';
+import { hydrate, metadataOf } from './hydrate';
 import { memberKey, type Member, type PermissionSet } from '../permissions/member-permissions';
 
 function byId<T extends ObjectLiteral & { id: string }>(
@@ -15,8 +16,11 @@ function byId<T extends ObjectLiteral & { id: string }>(
   entity: EntityTarget<T>,
 ): DataLoader<string, T | null> {
   return new DataLoader(async (ids) => {
-    const rows = await ds.getRepository(entity).findBy({ id: In([...ids]) } as never);
-    const map = new Map(rows.map((row) => [row.id, row]));
+    const { tableName } = metadataOf(ds, entity);
+    const rows = await preparedQuery(ds, `SELECT * FROM ${tableName} WHERE id = ANY($1::uuid[])`, [
+      [...ids],
+    ]);
+    const map = new Map(rows.map((row) => [row.id as string, hydrate(ds, entity, row)]));
     return ids.map((id) => map.get(id) ?? null);
   });
 }
@@ -45,7 +49,8 @@ async function permissionsAndTeams(ds: DataSource, members: readonly Member[]) {
     user_id: string;
     permissions: string[] | null;
     team: object | null;
-  }[] = await ds.query(
+  }[] = await preparedQuery(
+    ds,
     `SELECT q.team_id, q.user_id, mp.permissions, to_jsonb(t) AS team
          FROM unnest($1::uuid[], $2::uuid[]) AS q(team_id, user_id)
          LEFT JOIN member_permissions mp ON mp.team_id = q.team_id AND mp.user_id = q.user_id

@@ -1,3 +1,4 @@
+import { preparedQuery } from '../../db/prepared-query';
 import type { DataSource } from 'typeorm';
 import { personPermissions, type PermissionSet } from '../../permissions/member-permissions';
 import type { ApiKeyChangeFeed, KeyChange } from './api-key-change-feed';
@@ -48,15 +49,16 @@ export class ApiKeyCache {
   }
 
   /**
-   * The key and its owner's standing in one statement, written out rather than built by the query
-   * builder: this is the cold path of every verification, and building and mapping the query
-   * cost more than running it.
+   * The key and its owner's standing in one prepared statement, written out rather than built by
+   * the query builder: this is the cold path of every verification, and building, planning and
+   * mapping the query cost more than running it.
    */
   private async load(publicKey: string): Promise<VerifiableKey | null> {
     const rows: (Record<string, unknown> & {
       owner_is_platform_admin: boolean | null;
       owner_permissions: string[] | null;
-    })[] = await this.dataSource.query(
+    })[] = await preparedQuery(
+      this.dataSource,
       `SELECT k.*, owner.is_platform_admin AS owner_is_platform_admin,
               mp.permissions AS owner_permissions
          FROM api_keys k

@@ -1,3 +1,4 @@
+import { preparedQuery } from '../../db/prepared-query';
 import type { DataSource } from 'typeorm';
 import { hydrate } from '../hydrate';
 import { badInput } from '../../errors';
@@ -52,7 +53,8 @@ export async function readKeyPage(
     pageWhere += ` AND (k.created_at, k.id) < (SELECT created_at, id FROM api_keys WHERE id = ${cursor} AND team_id = $1)`;
   }
   params.push(limit + 1);
-  const rows: PageRow[] = await dataSource.query(
+  const rows = await preparedQuery<PageRow>(
+    dataSource,
     `SELECT (SELECT count(*)::int FROM api_keys k WHERE ${where}) AS total, ${cursorOk} AS cursor_ok,
             p.key, mp.permissions AS owner_permissions
        FROM (SELECT 1) AS one

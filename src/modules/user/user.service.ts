@@ -1,3 +1,5 @@
+import { preparedQuery } from '../../db/prepared-query';
+import { hydrate } from '../hydrate';
 import type { DataSource, EntityManager } from 'typeorm';
 import { personOf, type Actor } from '../../actor';
 import type { PasswordHasher } from '../../auth/password';
@@ -206,16 +208,21 @@ export class UserService {
   /** The user behind a bearer token, or null for an unknown, expired or logged-out one. */
   async authenticate(token: string): Promise<{ user: User; sessionId: string } | null> {
     if (!/^emst_[0-9A-Za-z]{43}$/.test(token)) return null;
-    const rows: { session_id: string; user_id: string; last_seen_at: Date | null }[] =
-      await this.dataSource.query(
-        `SELECT s.id AS session_id, s.user_id, s.last_seen_at FROM sessions s WHERE s.token_digest = $1 AND s.expires_at > now()`,
-        [sha256(token)],
-      );
-    if (rows.length === 0) return null;
-    const user = await this.dataSource.getRepository(User).findOneBy({ id: rows[0].user_id });
-    if (!user) return null;
-    await this.sessions.seen(rows[0].session_id, rows[0].last_seen_at);
-    return { user, sessionId: rows[0].session_id };
+    // every signed-in request starts here: one prepared statement for the session and its user
+    const [row] = await preparedQuery<{
+      session_id: string;
+      last_seen_at: Date | null;
+      user: Record<string, unknown>;
+    }>(
+      this.dataSource,
+      `SELECT s.id AS session_id, s.last_seen_at, to_jsonb(u) AS user
+         FROM sessions s JOIN users u ON u.id = s.user_id
+        WHERE s.token_digest = $1 AND s.expires_at > now()`,
+      [sha256(token)],
+    );
+    if (!row) return null;
+    await this.sessions.seen(row.session_id, row.last_seen_at);
+    return { user: hydrate(this.dataSource, User, row.user), sessionId: row.session_id };
   }
 
   findByEmail(email: string): Promise<User | null> {
