@@ -45,6 +45,13 @@ function expectGranted(res: HttpAnswer, key: CreatedKey, scopes: string) {
   expect(res.headers['x-empress-key-id']).toBe(key.id);
   expect(res.headers['x-empress-scopes']).toBe(scopes);
   expect(res.headers['cache-control']).toBe('no-store');
+  expectBody(res, 'VALID');
+}
+
+/** The answer's body names its code, as JSON that says so. */
+function expectBody(res: HttpAnswer, code: string) {
+  expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+  expect(JSON.parse(res.text)).toEqual({ code });
 }
 
 function expectNoIdentity(res: HttpAnswer) {
@@ -81,6 +88,7 @@ describe('GET /v1/authorize', () => {
       expect(res.status).toBe(401);
       expectNoIdentity(res);
       expect(res.headers['www-authenticate']).toMatch(/^Basic/);
+      expectBody(res, 'INVALID');
     }
   });
 
