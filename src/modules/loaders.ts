@@ -75,28 +75,61 @@ async function permissionsAndTeams(ds: DataSource, members: readonly Member[]) {
  * team of the object an argument names, and the field resolvers reuse the same rows, so a
  * check costs no extra query.
  */
-export function createLoaders(ds: DataSource) {
-  const team = byId(ds, Team);
-  return {
-    user: byId(ds, User),
-    team,
-    role: byId(ds, Role),
-    membership: byId(ds, Membership),
-    grant: byId(ds, PermissionGrant),
-    apiKey: byId(ds, ApiKey),
-    invitation: byId(ds, Invitation),
-    grantsByMembership: groupedBy(ds, PermissionGrant, 'membershipId', { createdAt: 'ASC' }),
-    /** a member's permissions in a team (null: not a member); the caller's and key owners' alike */
-    memberPermissions: new DataLoader<Member, PermissionSet | null, string>(
+export class Loaders {
+  // Each loader is made when a request first asks for it: most requests need one or two of them,
+  // and making all nine on every request was a tenth of a `{ __typename }` request's own cost.
+  #user?: DataLoader<string, User | null>;
+  #team?: DataLoader<string, Team | null>;
+  #role?: DataLoader<string, Role | null>;
+  #membership?: DataLoader<string, Membership | null>;
+  #grant?: DataLoader<string, PermissionGrant | null>;
+  #apiKey?: DataLoader<string, ApiKey | null>;
+  #invitation?: DataLoader<string, Invitation | null>;
+  #grantsByMembership?: DataLoader<string, PermissionGrant[]>;
+  #memberPermissions?: DataLoader<Member, PermissionSet | null, string>;
+
+  constructor(private readonly ds: DataSource) {}
+
+  get user() {
+    return (this.#user ??= byId(this.ds, User));
+  }
+  get team() {
+    return (this.#team ??= byId(this.ds, Team));
+  }
+  get role() {
+    return (this.#role ??= byId(this.ds, Role));
+  }
+  get membership() {
+    return (this.#membership ??= byId(this.ds, Membership));
+  }
+  get grant() {
+    return (this.#grant ??= byId(this.ds, PermissionGrant));
+  }
+  get apiKey() {
+    return (this.#apiKey ??= byId(this.ds, ApiKey));
+  }
+  get invitation() {
+    return (this.#invitation ??= byId(this.ds, Invitation));
+  }
+  get grantsByMembership() {
+    return (this.#grantsByMembership ??= groupedBy(this.ds, PermissionGrant, 'membershipId', {
+      createdAt: 'ASC',
+    }));
+  }
+  /** a member's permissions in a team (null: not a member); the caller's and key owners' alike */
+  get memberPermissions() {
+    return (this.#memberPermissions ??= new DataLoader<Member, PermissionSet | null, string>(
       async (members) => {
-        const { permissions, teams } = await permissionsAndTeams(ds, members);
+        const { permissions, teams } = await permissionsAndTeams(this.ds, members);
         // whoever asks what a member holds in a team is about to show or check that team
-        for (const row of teams) team.prime(row.id, row);
+        for (const row of teams) this.team.prime(row.id, row);
         return members.map((member) => permissions.get(memberKey(member)) ?? null);
       },
       { cacheKeyFn: memberKey },
-    ),
-  };
+    ));
+  }
 }
 
-export type Loaders = ReturnType<typeof createLoaders>;
+export function createLoaders(ds: DataSource): Loaders {
+  return new Loaders(ds);
+}
