@@ -7,6 +7,11 @@ import { ApiKeyUsageResolver, AuditResolver } from './modules/audit/audit.resolv
 import { auditRefusedMutations } from './modules/audit/mutation-audit';
 import { documentAccess } from './permissions/describe';
 import { permissionsShield } from './permissions/rule-map';
+import {
+  ApiKeyPolicyBreachesResolver,
+  ApiKeyPolicyResolver,
+  TeamApiKeyPolicyResolver,
+} from './modules/api-key-policy/api-key-policy.resolver';
 import { ApiKeyResolver } from './modules/api-key/api-key.resolver';
 import { AuthResolver } from './modules/user/auth.resolver';
 import { SessionResolver } from './modules/user/session.resolver';
@@ -28,6 +33,9 @@ const resolvers = [
   InvitationResolver,
   TeamInvitationsResolver,
   ApiKeyResolver,
+  ApiKeyPolicyResolver,
+  TeamApiKeyPolicyResolver,
+  ApiKeyPolicyBreachesResolver,
   ApiKeyUsageResolver,
   AuditResolver,
 ] as const;

@@ -1,3 +1,4 @@
+import { ApiKeyPolicy } from '../modules/api-key-policy/api-key-policy.entity';
 import { ApiKey } from '../modules/api-key/api-key.entity';
 import { AuditEvent } from '../modules/audit/audit-event.entity';
 import { Invitation } from '../modules/invitation/invitation.entity';
@@ -18,4 +19,5 @@ export const entities = [
   ApiKey,
   AuditEvent,
   Invitation,
+  ApiKeyPolicy,
 ];

@@ -8,6 +8,7 @@ import { SecurityLog1764220000000 } from './migrations/1764220000000-SecurityLog
 import { ChainLimits1764230000000 } from './migrations/1764230000000-ChainLimits';
 import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLimitExpiry';
 import { KeyAddresses1764250000000 } from './migrations/1764250000000-KeyAddresses';
+import { ApiKeyPolicies1764260000000 } from './migrations/1764260000000-ApiKeyPolicies';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
 export const migrations = [
@@ -21,4 +22,5 @@ export const migrations = [
   ChainLimits1764230000000,
   RateLimitExpiry1764240000000,
   KeyAddresses1764250000000,
+  ApiKeyPolicies1764260000000,
 ];

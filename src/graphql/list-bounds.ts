@@ -1,3 +1,7 @@
+import {
+  MAX_APPLICATION_SCOPES,
+  MAX_EXPIRING_KEYS,
+} from '../modules/api-key-policy/api-key-policy.service';
 import { MAX_ALLOWED_IPS, MAX_SCOPES } from '../modules/api-key/api-key-input';
 import { MAX_API_KEY_PAGE } from '../modules/api-key/api-key-page';
 import { AUDIT_ACTIONS } from '../modules/audit/audit-actions';
@@ -73,6 +77,26 @@ export const LIST_SIZES: Record<string, ListSize> = {
     source: 'one grant per permission: unique (membership_id, permission)',
   },
   'ApiKey.scopes': { kind: 'bound', max: MAX_SCOPES, source: 'MAX_SCOPES in api-key-input.ts' },
+  'ApiKey.policyBreaches': {
+    kind: 'bound',
+    max: 4,
+    source: "one per rule of the team's key rules",
+  },
+  'Query.expiringApiKeys': {
+    kind: 'bound',
+    max: MAX_EXPIRING_KEYS,
+    source: 'MAX_EXPIRING_KEYS in api-key-policy.service.ts',
+  },
+  'ApiKeyPolicy.allowedApplicationScopes': {
+    kind: 'bound',
+    max: MAX_APPLICATION_SCOPES,
+    source: 'MAX_APPLICATION_SCOPES in api-key-policy.service.ts',
+  },
+  'ApiKeyPolicy.applicationScopes': {
+    kind: 'bound',
+    max: MAX_APPLICATION_SCOPES,
+    source: 'MAX_APPLICATION_SCOPES in api-key-policy.service.ts',
+  },
   'ApiKey.effectiveScopes': {
     kind: 'bound',
     max: MAX_SCOPES,

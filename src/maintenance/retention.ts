@@ -43,6 +43,7 @@ export const RETENTION: readonly Retention[] = [
     table: 'api_key_addresses',
     kept: 'for as long as the key: the addresses it was used from, so a new one is noticed',
   },
+  { table: 'api_key_policies', kept: "for as long as the team: one row of the team's key rules" },
   { table: 'migrations', kept: 'one row per applied migration' },
   {
     table: 'security_events',

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { preparedQuery } from '../db/prepared-query';
 import { In, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
+import { ApiKeyPolicy, noRules } from './api-key-policy/api-key-policy.entity';
 import { ApiKey } from './api-key/api-key.entity';
 import { Invitation } from './invitation/invitation.entity';
 import { Membership } from './team/membership.entity';
@@ -87,6 +88,7 @@ export class Loaders {
   #invitation?: DataLoader<string, Invitation | null>;
   #grantsByMembership?: DataLoader<string, PermissionGrant[]>;
   #memberPermissions?: DataLoader<Member, PermissionSet | null, string>;
+  #apiKeyPolicy?: DataLoader<string, ApiKeyPolicy>;
 
   constructor(private readonly ds: DataSource) {}
 
@@ -114,6 +116,14 @@ export class Loaders {
   get grantsByMembership() {
     return (this.#grantsByMembership ??= groupedBy(this.ds, PermissionGrant, 'membershipId', {
       createdAt: 'ASC',
+    }));
+  }
+  /** a team's rules for its keys (a team that set none has none) */
+  get apiKeyPolicy() {
+    return (this.#apiKeyPolicy ??= new DataLoader(async (teamIds: readonly string[]) => {
+      const found = await this.ds.getRepository(ApiKeyPolicy).findBy({ teamId: In([...teamIds]) });
+      const byTeam = new Map(found.map((policy) => [policy.teamId, policy]));
+      return teamIds.map((teamId) => byTeam.get(teamId) ?? noRules(teamId));
     }));
   }
   /** a member's permissions in a team (null: not a member); the caller's and key owners' alike */

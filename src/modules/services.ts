@@ -6,6 +6,7 @@ import { OperationLeases } from '../capacity/leases';
 import { MaintenanceJob } from '../maintenance/maintenance-job';
 import { ApiKeyCache } from './api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './api-key/api-key-change-feed';
+import { ApiKeyPolicyService } from './api-key-policy/api-key-policy.service';
 import { ApiKeyService } from './api-key/api-key.service';
 import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { UsageRecorder } from './api-key/usage-recorder';
@@ -64,6 +65,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   // heavy work (chain walks, export batches, large audit pages) shares a few pool connections
   const heavyWork = new HeavyWorkGate(config.limits.heavyWorkConnections);
   const leases = new OperationLeases(dataSource);
+  const apiKeyPolicies = new ApiKeyPolicyService(dataSource, audit);
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource, heavyWork),
@@ -78,7 +80,8 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     memberships: new MembershipService(dataSource, audit, feed),
     invitations: new InvitationService(dataSource, audit, feed, config.invitations),
     roles: new RoleService(dataSource, audit, feed),
-    apiKeys: new ApiKeyService(dataSource, audit, feed),
+    apiKeyPolicies,
+    apiKeys: new ApiKeyService(dataSource, audit, feed, apiKeyPolicies),
     verifier: new ApiKeyVerifier(
       new ApiKeyCache(dataSource, feed),
       verifyLimits,

@@ -36,6 +36,7 @@ export const OPERATIONS = {
     auditActions: anyone,
     apiKey: inTeam('apiKeys:read', locate.apiKey()),
     apiKeys: inTeam('apiKeys:read', locate.teamArg()),
+    expiringApiKeys: inTeam('apiKeys:read', locate.teamArg()),
     auditEvents: inTeam('audit:read', locate.teamArg()),
     verifyAuditChain: inTeam('audit:read', locate.teamArg()),
     auditChainHead: inTeam('audit:read', locate.teamArg()),
@@ -53,6 +54,7 @@ export const OPERATIONS = {
     updateProfile: person,
     createTeam: person,
     updateTeam: personInTeam('team:manage', locate.teamArg('id')),
+    setApiKeyPolicy: personInTeam('team:manage', locate.teamArg()),
     // a member of the team (a platform admin is not one: the service refuses it)
     leaveTeam: personInTeam([], locate.teamArg()),
     // joining a team needs the person's consent (inviteTeamMember); the platform admin may still add directly
@@ -139,6 +141,8 @@ export const ruleMap: IRules = {
   AuditChainVerification: allow,
   AuditChainHead: allow,
   ApiKeyUsageDay: allow,
+  ApiKeyPolicy: allow,
+  ApplicationScope: allow,
 };
 
 const fallbackError = () =>

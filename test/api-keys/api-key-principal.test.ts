@@ -345,6 +345,11 @@ describe('what an API key may never do', () => {
       `mutation($id: ID!) { updateTeam(id: $id, name: "renamed by a key") { id } }`,
       () => ({ id: team.id }),
     ],
+    [
+      'setApiKeyPolicy',
+      `mutation($t: ID!) { setApiKeyPolicy(teamId: $t, input: { requireExpiry: true }) { requireExpiry } }`,
+      () => ({ t: team.id }),
+    ],
     ['leaveTeam', `mutation($t: ID!) { leaveTeam(teamId: $t) }`, () => ({ t: team.id })],
     ['logOut', `mutation { logOut }`, () => ({})],
     ['logOutEverywhere', `mutation { logOutEverywhere }`, () => ({})],

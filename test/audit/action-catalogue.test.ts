@@ -148,6 +148,10 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
     { id: key.id, m: membershipId },
   );
   await byOwner(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id });
+  await byOwner(
+    `mutation($t: ID!) { setApiKeyPolicy(teamId: $t, input: { requireExpiry: false }) { requireExpiry } }`,
+    { t: team.id },
+  );
   // a verifyApiCredentials call that fails as a call (bad input), by a signed-in caller
   const badCall = await t.gql(
     `mutation { verifyApiCredentials(key: "empk_x", secret: "emps_x", clientIp: "not an address") { valid } }`,

@@ -287,6 +287,15 @@ function keyChangeRows(spec: {
 }
 
 /** How often the fixture team was renamed, by the audit log. */
+async function policyChanges(cell: Cell): Promise<number> {
+  const row = await one<{ n: number }>(
+    cell,
+    `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'policy.changed' AND outcome = 'SUCCESS'`,
+    [cell.fx.team.id],
+  );
+  return row?.n ?? 0;
+}
+
 async function teamRenames(cell: Cell): Promise<number> {
   const row = await one<{ n: number }>(
     cell,
@@ -607,6 +616,24 @@ const OPERATIONS: OperationRow[] = [
       expect(data.updateTeam).toEqual({ id: fx.team.id, name: 'Matrix team' }),
     effect: async (cell, allowed) =>
       expect(await teamRenames(cell)).toBe(Number(cell.made.renames) + (allowed ? 1 : 0)),
+  },
+  {
+    covers: ['Mutation.setApiKeyPolicy'],
+    document: `mutation($t: ID!, $i: ApiKeyPolicyInput!) { setApiKeyPolicy(teamId: $t, input: $i) { applicationScopes { name } } }`,
+    needs: 'team:manage',
+    // a catalogue entry only: a rule that refuses keys would change what other rows may create
+    variables: async (cell) => {
+      cell.made.policyChanges = String(await policyChanges(cell));
+      return {
+        t: cell.fx.team.id,
+        i: { applicationScopes: [{ name: 'orders:read', description: 'See orders' }] },
+      };
+    },
+    expect: { ...teamManagers, admin: 'FORBIDDEN' },
+    check: (_cell, data) =>
+      expect(data.setApiKeyPolicy).toEqual({ applicationScopes: [{ name: 'orders:read' }] }),
+    effect: async (cell, allowed) =>
+      expect(await policyChanges(cell)).toBe(Number(cell.made.policyChanges) + (allowed ? 1 : 0)),
   },
   {
     covers: ['Mutation.leaveTeam'],
@@ -1006,6 +1033,17 @@ const OPERATIONS: OperationRow[] = [
         team: { id: fx.team.id },
       });
       expect(JSON.stringify(data)).not.toContain(fx.sampleKey.secret);
+    },
+  },
+  {
+    covers: ['Query.expiringApiKeys'],
+    document: `query($t: ID!) { expiringApiKeys(teamId: $t, withinDays: 365) { id team { id } } }`,
+    needs: 'apiKeys:read',
+    variables: ({ fx }) => ({ t: fx.team.id }),
+    expect: teamReaders,
+    check: ({ fx }, data) => {
+      const { expiringApiKeys } = data as { expiringApiKeys: { team: { id: string } }[] };
+      for (const key of expiringApiKeys) expect(key.team.id).toBe(fx.team.id);
     },
   },
   {

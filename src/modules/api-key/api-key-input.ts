@@ -37,6 +37,19 @@ export function checkScopes(scopes: readonly string[], held: ReadonlySet<string>
   return unique.sort();
 }
 
+/**
+ * The name of an application scope (`orders:read`): the scope form, and not a resource of this
+ * API, whose permissions are the catalogue's.
+ */
+export function checkApplicationScope(name: string, field: string): string {
+  const scope = name.trim();
+  if (!SCOPE.test(scope))
+    throw badInput(`${field} must look like resource:action, e.g. orders:read`, field);
+  if (OWN_RESOURCES.has(scope.slice(0, scope.indexOf(':'))))
+    throw badInput(`${field} names a permission of this API, not an application scope`, field);
+  return scope;
+}
+
 export function checkAllowedIps(entries: readonly string[]): string[] {
   if (entries.length > MAX_ALLOWED_IPS)
     throw badInput(`allowedIps may hold at most ${MAX_ALLOWED_IPS} entries`, 'allowedIps');

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { personOf, type Actor } from '../../actor';
 import { sha256 } from '../../auth/tokens';
-import { conflict, forbidden, notFound } from '../../errors';
+import { badInput, conflict, forbidden, notFound } from '../../errors';
 import { apiPermissionsOf } from '../../permissions/key-permissions';
 import { keyActionRefusal, type KeyAction } from '../../permissions/key-policy';
 import { missingFrom } from '../../permissions/member-permissions';
@@ -17,6 +17,8 @@ import type { ApiKeyChangeFeed } from './api-key-change-feed';
 import type { ApiKeyFilter } from './api-key-filter';
 import { readKeyPage, type KeyPage } from './api-key-page';
 import { ApiKey } from './api-key.entity';
+import type { ApiKeyPolicyService } from '../api-key-policy/api-key-policy.service';
+import { breachesOf, type Breach } from '../api-key-policy/policy-breaches';
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './api-key.types';
 
 export interface KeyWithSecret {
@@ -35,6 +37,7 @@ export class ApiKeyService {
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
     private readonly feed: ApiKeyChangeFeed,
+    private readonly policies: ApiKeyPolicyService,
   ) {}
 
   async create(actor: Actor, input: CreateApiKeyInput): Promise<KeyWithSecret> {
@@ -46,6 +49,8 @@ export class ApiKeyService {
     const scopes = checkScopes(input.scopes ?? [], await actor.access.held(teamId));
     const creatorId = personOf(actor).user.id;
     return this.dataSource.transaction(async (m) => {
+      const terms = { createdAt: new Date(), expiresAt, allowedIps, scopes };
+      refuseBreaches(breachesOf(await this.policies.of(m, teamId), terms));
       const secret = newApiSecret();
       const apiKey = await m.save(
         m.create(ApiKey, {
@@ -96,6 +101,12 @@ export class ApiKeyService {
         Object.keys(changes).map((field) => [field, key[field as keyof ApiKey]]),
       );
       Object.assign(key, changes);
+      // the rules bind what this change sets; a key made before them may break others, listed
+      // as out of policy (policyBreaches) and never changed behind its owner's back
+      const changed = new Set(Object.keys(changes));
+      refuseBreaches(
+        breachesOf(await this.policies.of(m, key.teamId), key).filter((b) => changed.has(b.field)),
+      );
       const saved = await m.save(key);
       return { result: saved, metadata: { changed: Object.keys(changes), before, after: changes } };
     });
@@ -226,4 +237,9 @@ export class ApiKeyService {
       return result;
     });
   }
+}
+
+/** The first rule broken, as the BAD_USER_INPUT that names it and the field to fix. */
+function refuseBreaches(breaches: readonly Breach[]): void {
+  if (breaches.length) throw badInput(breaches[0].message, breaches[0].field);
 }

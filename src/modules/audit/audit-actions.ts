@@ -132,6 +132,11 @@ export const AUDIT_ACTIONS = {
     label: 'Created an API key',
     description: 'An API key was created (its secret is never recorded).',
   },
+  'policy.changed': {
+    label: "Changed the team's key rules",
+    description:
+      "The team's rules for its keys or its catalogue of application scopes changed (old and new values).",
+  },
   'apiKey.updated': {
     label: 'Changed an API key',
     description: "A key's name, description, scopes, allowed addresses or expiry changed.",

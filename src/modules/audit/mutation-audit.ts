@@ -65,6 +65,7 @@ export const MUTATION_ACTIONS: Record<MutationField, MutationAudit> = {
   revokeApiKey: { action: 'apiKey.revoked', targetType: 'ApiKey', targetArg: 'id' },
   transferApiKey: { action: 'apiKey.transferred', targetType: 'ApiKey', targetArg: 'id' },
   updateTeam: { action: 'team.updated', targetType: 'Team', targetArg: 'id' },
+  setApiKeyPolicy: { action: 'policy.changed', targetType: 'Team', targetArg: 'teamId' },
   leaveTeam: { action: 'member.left', targetType: 'Team', targetArg: 'teamId' },
   verifyApiCredentials: { action: 'apiKey.verified' },
   changePassword: { action: 'user.passwordChanged', targetType: 'User' },

@@ -30,6 +30,20 @@ export type ActorType =
   /** A signed-in person (Bearer session token). */
   | 'USER';
 
+/** The team's key rules. A field left out keeps its current value; null clears it (no such rule). */
+export type ApiKeyPolicyInput = {
+  /** application scopes keys may hold (at most 200); null allows any */
+  allowedApplicationScopes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** the team's catalogue of application scopes (at most 200), replacing the old one */
+  applicationScopes?: InputMaybe<Array<ApplicationScopeInput>>;
+  /** 1 to 3650 days; null: no limit. */
+  maxLifetimeDays?: InputMaybe<Scalars['Int']['input']>;
+  /** Every key must name the addresses it may be used from (allowedIps). */
+  requireAllowedIps?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Every key must have an expiry. */
+  requireExpiry?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
 /** Whether a key can still be used. */
 export type ApiKeyStatus =
   /** Usable: not revoked and not past its expiry. */
@@ -38,6 +52,14 @@ export type ApiKeyStatus =
   | 'EXPIRED'
   /** Revoked by a person; refused everywhere, for good. */
   | 'REVOKED';
+
+/** An application scope of the team and what it means. */
+export type ApplicationScopeInput = {
+  /** What a key holding it may do, in plain words (1 to 200 characters). */
+  description: Scalars['String']['input'];
+  /** resource:action, e.g. orders:read; not a permission of this API. */
+  name: Scalars['String']['input'];
+};
 
 /** Narrows the audit log; all given conditions must hold. */
 export type AuditEventFilter = {
