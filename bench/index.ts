@@ -155,6 +155,11 @@ function targets(r: Map<string, LoadResult>, cold: Cold): Target[] {
     atLeast('/v1/authorize ÷ /healthz (req/s)', rps('authorize') / rps('healthz'), 0.8),
     atLeast('/v1/authorize ÷ warm floor (req/s)', rps('authorize') / rps('floor memory'), 0.4),
     atMost('/v1/authorize p99 ÷ /healthz p99', p99('authorize') / p99('healthz'), 2),
+    atLeast(
+      '/v1/authorize, key with a rate limit ÷ without',
+      rps('authorize limited') / rps('authorize'),
+      0.9,
+    ),
     atMost('cold /v1/authorize ÷ cold floor (latency)', cold.project / cold.floor, 1.3),
     atLeast('verifyApiCredentials ÷ { __typename }', rps('verify') / rps('typename'), 0.8),
     atLeast('{ __typename } ÷ bare Apollo', rps('typename') / rps('floor apollo'), 0.9),
@@ -240,6 +245,23 @@ async function main(): Promise<number> {
         keys.push({ key: made.createApiKey.apiKey.key, secret: made.createApiKey.secret });
       }
       const [first] = keys;
+      // the same kind of key with a rate limit it never reaches during the run
+      const limitedInput = {
+        teamId,
+        name: 'bench key with a rate limit',
+        scopes: ['orders:read'],
+        rateLimit: { limit: 1_000_000, windowSeconds: 600 },
+      };
+      const limitedMade = await gql(
+        url,
+        CreateApiKeyDocument,
+        { input: limitedInput },
+        owner.headers,
+      );
+      const limited = {
+        key: limitedMade.createApiKey.apiKey.key,
+        secret: limitedMade.createApiKey.secret,
+      };
       const floors = await Promise.all(
         ['hello', 'memory', 'postgres', 'apollo', 'page'].map((mode) => startFloor(mode, dbUrl)),
       );
@@ -272,6 +294,16 @@ async function main(): Promise<number> {
               url: `${url}/v1/authorize`,
               headers: {
                 authorization: basic(first.key, first.secret),
+                'x-required-scopes': 'orders:read',
+              },
+            },
+          },
+          {
+            name: 'authorize limited',
+            load: {
+              url: `${url}/v1/authorize`,
+              headers: {
+                authorization: basic(limited.key, limited.secret),
                 'x-required-scopes': 'orders:read',
               },
             },

@@ -9,6 +9,7 @@ import { ChainLimits1764230000000 } from './migrations/1764230000000-ChainLimits
 import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLimitExpiry';
 import { KeyAddresses1764250000000 } from './migrations/1764250000000-KeyAddresses';
 import { ApiKeyPolicies1764260000000 } from './migrations/1764260000000-ApiKeyPolicies';
+import { KeyRateLimits1764270000000 } from './migrations/1764270000000-KeyRateLimits';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
 export const migrations = [
@@ -23,4 +24,5 @@ export const migrations = [
   RateLimitExpiry1764240000000,
   KeyAddresses1764250000000,
   ApiKeyPolicies1764260000000,
+  KeyRateLimits1764270000000,
 ];

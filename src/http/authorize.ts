@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredentials } from '../auth/authenticate';
 import { principalInLog } from '../auth/principal';
 import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
+import type { RateDecision } from '../modules/api-key/key-rate-limiter';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { Services } from '../modules/services';
 import { clientOf } from '../request/client';
@@ -57,6 +58,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
       reply.header('x-empress-key-id', result.apiKey.id);
       reply.header('x-empress-scopes', result.scopes.join(' '));
     }
+    if (result.rateLimit) rateLimitHeaders(reply, result.rateLimit);
     if (
       result.code === VerificationCode.INVALID ||
       result.code === VerificationCode.EXPIRED ||
@@ -78,6 +80,7 @@ const NO_KEY: VerifyResult = {
   keyId: null,
   scopes: [],
   principal: null,
+  rateLimit: null,
 };
 
 /**
@@ -120,4 +123,16 @@ function forwardedRequest(request: FastifyRequest): string | undefined {
 /** 401s all look alike: expired and revoked are only told to verifyApiCredentials callers. */
 function denialCode(code: VerificationCode): string {
   return code === VerificationCode.EXPIRED || code === VerificationCode.REVOKED ? 'INVALID' : code;
+}
+
+/**
+ * A key's rate limit in the headers of the IETF httpapi draft (structured fields): the policy
+ * (`q` requests per `w` seconds) and where the key stands (`r` left, `t` seconds until the window
+ * ends), and Retry-After with the 429, so that gateways and clients can back off.
+ */
+function rateLimitHeaders(reply: FastifyReply, state: RateDecision): void {
+  const seconds = Math.max(0, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
+  reply.header('ratelimit-policy', `"key";q=${state.limit};w=${state.windowSeconds}`);
+  reply.header('ratelimit', `"key";r=${state.remaining};t=${seconds}`);
+  if (!state.allowed) reply.header('retry-after', String(Math.max(1, seconds)));
 }

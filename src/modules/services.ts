@@ -8,6 +8,7 @@ import { ApiKeyCache } from './api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './api-key/api-key-change-feed';
 import { ApiKeyPolicyService } from './api-key-policy/api-key-policy.service';
 import { ApiKeyService } from './api-key/api-key.service';
+import { KeyRateLimiter } from './api-key/key-rate-limiter';
 import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { UsageRecorder } from './api-key/usage-recorder';
 import { AuditQueryService } from './audit/audit-query.service';
@@ -66,6 +67,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const heavyWork = new HeavyWorkGate(config.limits.heavyWorkConnections);
   const leases = new OperationLeases(dataSource);
   const apiKeyPolicies = new ApiKeyPolicyService(dataSource, audit);
+  const keyRates = new KeyRateLimiter(failures, logger);
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource, heavyWork),
@@ -87,6 +89,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       verifyLimits,
       usage,
       proxyTrust(config.trustProxy),
+      keyRates,
     ),
     maintenance,
     async start() {
@@ -96,6 +99,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       securityLog.start();
       verifyLimits.address.start();
       verifyLimits.gateway.start();
+      keyRates.start();
     },
     async stop() {
       await maintenance.stop();
@@ -103,6 +107,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       await securityLog.stop();
       await verifyLimits.address.stop();
       await verifyLimits.gateway.stop();
+      await keyRates.stop();
       await feed.stop();
       await failures.close();
     },

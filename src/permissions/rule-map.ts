@@ -142,6 +142,8 @@ export const ruleMap: IRules = {
   AuditChainHead: allow,
   ApiKeyUsageDay: allow,
   ApiKeyPolicy: allow,
+  RateLimit: allow,
+  RateLimitState: allow,
   ApplicationScope: allow,
 };
 

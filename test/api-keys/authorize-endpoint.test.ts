@@ -1,4 +1,4 @@
-import { basic, type CreatedKey } from '../helpers/api-keys';
+import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
 import { httpRequest, uniqueLoopback, unissuedSecret, type HttpAnswer } from '../helpers/http';
 import {
@@ -189,6 +189,22 @@ nginxTest('behind a real nginx with auth_request', () => {
 
   const through = (p: string, headers: Record<string, string> = {}) =>
     httpRequest(`${nginx.url}${p}`, { headers });
+
+  it("passes a key's 429 to the client with Retry-After and the RateLimit headers", async () => {
+    const limited = await createKey(t, owner, team.id, {
+      name: 'limited behind nginx',
+      rateLimit: { limit: 1, windowSeconds: 60 },
+    });
+    const before = upstream.hits.length;
+    expect((await through('/orders/1', basic(limited.key, limited.secret))).status).toBe(200);
+    const refused = await through('/orders/2', basic(limited.key, limited.secret));
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text)).toEqual({ code: 'RATE_LIMITED' });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(refused.headers['ratelimit-policy']).toBe('"key";q=1;w=60');
+    expect(refused.headers['ratelimit']).toMatch(/^"key";r=0;t=\d+$/);
+    expect(upstream.hits).toHaveLength(before + 1);
+  });
 
   it('lets good credentials through, and the upstream sees the team, key and scopes', async () => {
     const before = upstream.hits.length;

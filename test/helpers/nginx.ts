@@ -85,6 +85,11 @@ export function nginxConf(options: {
       auth_request_set $empress_team $upstream_http_x_empress_team_id;
       auth_request_set $empress_key $upstream_http_x_empress_key_id;
       auth_request_set $empress_scopes $upstream_http_x_empress_scopes;
+      auth_request_set $empress_retry_after $upstream_http_retry_after;
+      auth_request_set $empress_ratelimit $upstream_http_ratelimit;
+      auth_request_set $empress_ratelimit_policy $upstream_http_ratelimit_policy;
+      # auth_request passes only 2xx, 401 and 403: any other answer, the service's 429 too, is a 500
+      error_page 500 = @empress_rate_limited;
       proxy_set_header X-Empress-Team-Id $empress_team;
       proxy_set_header X-Empress-Key-Id $empress_key;
       proxy_set_header X-Empress-Scopes $empress_scopes;
@@ -101,6 +106,14 @@ export function nginxConf(options: {
     location /empress/ {
       proxy_pass http://127.0.0.1:${servicePort}/;
       proxy_set_header X-Forwarded-For $remote_addr;
+    }
+    location @empress_rate_limited {
+      if ($empress_retry_after = "") { return 500; }
+      add_header Retry-After $empress_retry_after always;
+      add_header RateLimit $empress_ratelimit always;
+      add_header RateLimit-Policy $empress_ratelimit_policy always;
+      default_type application/json;
+      return 429 '{"code":"RATE_LIMITED"}';
     }
     ${protectedLocation('/admin/', '/_auth_write')}
     ${protectedLocation('/', '/_auth')}

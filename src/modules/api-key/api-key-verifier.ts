@@ -9,6 +9,7 @@ import type { ApiKeyCache } from './api-key-cache';
 import { apiKeyStatus, ApiKeyStatus, type ApiKey } from './api-key.entity';
 import { isWellFormedKey, isWellFormedSecret } from './api-key-format';
 import { VerificationCode } from './api-key.types';
+import type { KeyRateLimiter, RateDecision } from './key-rate-limiter';
 import type { UsageRecorder } from './usage-recorder';
 
 export interface VerifyRequest {
@@ -32,6 +33,8 @@ export interface VerifyResult {
   scopes: string[];
   /** the caller these credentials stand for: set only for VALID */
   principal: Extract<Principal, { type: 'API_KEY' }> | null;
+  /** where the key stands against its rate limit; null for a key without one (or a refusal before) */
+  rateLimit: RateDecision | null;
 }
 
 interface Asking {
@@ -48,6 +51,7 @@ const REFUSED = (code: VerificationCode, keyId: string | null = null): VerifyRes
   keyId,
   scopes: [],
   principal: null,
+  rateLimit: null,
 });
 
 // Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
@@ -67,7 +71,9 @@ export interface VerifyLimits {
  * 3. unknown key or wrong secret? INVALID (constant-time digest comparison either way);
  * 4. only now, with the right secret in hand, the key's state: REVOKED, EXPIRED,
  *    IP_NOT_ALLOWED, INSUFFICIENT_SCOPE (against what it can do now: its scopes, its API
- *    permissions cut to its owner's), or VALID.
+ *    permissions cut to its owner's), or VALID;
+ * 5. a request that would be VALID takes one from the key's own rate limit, if it has one:
+ *    RATE_LIMITED once the window's requests are used up (KeyRateLimiter).
  * Only INVALID counts against the limit: a gateway sending thousands of good credentials a
  * second is never slowed. Each answer about a real key is counted for its usage (UsageRecorder).
  */
@@ -81,6 +87,7 @@ export class ApiKeyVerifier {
     private readonly usage: UsageRecorder,
     /** the proxies the deployment named (TRUST_PROXY): only they may speak for clients */
     private readonly trusted: ProxyTrust,
+    private readonly rates: KeyRateLimiter,
   ) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
@@ -119,18 +126,25 @@ export class ApiKeyVerifier {
 
     const apiKey = found.key;
     const scopes = effectiveScopes(apiKey.scopes, found.owner);
-    const code = this.stateOf(
+    let code = this.stateOf(
       apiKey,
       scopes,
       request.requiredScopes ?? [],
       asking.clientIp ?? request.caller.ip,
     );
+    // 5. only a request the key may make counts against its rate limit
+    const rateLimit =
+      code === VerificationCode.VALID && apiKey.rateLimit
+        ? await this.rates.take(apiKey.id, apiKey.rateLimit)
+        : null;
+    if (rateLimit && !rateLimit.allowed) code = VerificationCode.RATE_LIMITED;
     this.trace(request, apiKey, code, asking);
     const keyId = apiKey.id;
-    if (code !== VerificationCode.VALID) return { code, apiKey, keyId, scopes, principal: null };
+    if (code !== VerificationCode.VALID)
+      return { code, apiKey, keyId, scopes, principal: null, rateLimit };
     const permissions = keyPermissions(apiKey.scopes, found.owner);
     const principal = { type: 'API_KEY' as const, apiKey, permissions, scopes };
-    return { code, apiKey, keyId, scopes, principal };
+    return { code, apiKey, keyId, scopes, principal, rateLimit };
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import { RateLimit } from './rate-limit.types';
 
 export enum ApiKeyStatus {
   ACTIVE = 'ACTIVE',
@@ -83,6 +84,13 @@ export class ApiKey {
   })
   @Column('timestamptz', { nullable: true })
   expiresAt!: Date | null;
+
+  @Field(() => RateLimit, {
+    nullable: true,
+    description: 'requests allowed per window, on every instance together; null: no limit',
+  })
+  @Column('jsonb', { nullable: true })
+  rateLimit!: RateLimit | null;
 
   @Field(() => Date, {
     nullable: true,

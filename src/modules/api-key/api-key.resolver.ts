@@ -127,7 +127,7 @@ export class ApiKeyResolver {
   ): Promise<ApiKeyVerification> {
     if (clientIp != null && !isIpAddress(normalizeIp(clientIp)))
       throw badInput('clientIp is not an IP address', 'clientIp');
-    const { code, apiKey, keyId, scopes } = await services.verifier.verify({
+    const { code, apiKey, keyId, scopes, rateLimit } = await services.verifier.verify({
       key,
       secret,
       via: 'verifyApiCredentials',
@@ -142,6 +142,7 @@ export class ApiKeyResolver {
       apiKey,
       teamId: apiKey?.teamId ?? null,
       scopes,
+      rateLimit,
     };
   }
 

@@ -17,6 +17,7 @@ import type { ApiKeyChangeFeed } from './api-key-change-feed';
 import type { ApiKeyFilter } from './api-key-filter';
 import { readKeyPage, type KeyPage } from './api-key-page';
 import { ApiKey } from './api-key.entity';
+import { checkRateLimit } from './rate-limit.types';
 import type { ApiKeyPolicyService } from '../api-key-policy/api-key-policy.service';
 import { breachesOf, type Breach } from '../api-key-policy/policy-breaches';
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './api-key.types';
@@ -47,6 +48,7 @@ export class ApiKeyService {
     const expiresAt = checkExpiry(input.expiresAt);
     const allowedIps = checkAllowedIps(input.allowedIps ?? []);
     const scopes = checkScopes(input.scopes ?? [], await actor.access.held(teamId));
+    const rateLimit = input.rateLimit ? checkRateLimit(input.rateLimit) : null;
     const creatorId = personOf(actor).user.id;
     return this.dataSource.transaction(async (m) => {
       const terms = { createdAt: new Date(), expiresAt, allowedIps, scopes };
@@ -64,6 +66,7 @@ export class ApiKeyService {
           scopes,
           allowedIps,
           expiresAt,
+          rateLimit,
           createdById: creatorId,
           ownerId: creatorId,
         }),
@@ -80,6 +83,7 @@ export class ApiKeyService {
           scopes,
           allowedIps,
           expiresAt,
+          ...(rateLimit ? { rateLimit } : {}),
           secretLast4: apiKey.secretLast4,
         },
       });
@@ -94,6 +98,10 @@ export class ApiKeyService {
       changes.description = optionalText(input.description, 'description');
     if (input.expiresAt !== undefined) changes.expiresAt = checkExpiry(input.expiresAt);
     if (input.allowedIps != null) changes.allowedIps = checkAllowedIps(input.allowedIps);
+    if (input.clearRateLimit && input.rateLimit)
+      throw badInput('Give rateLimit or clearRateLimit, not both', 'rateLimit');
+    if (input.clearRateLimit) changes.rateLimit = null;
+    else if (input.rateLimit) changes.rateLimit = checkRateLimit(input.rateLimit);
     return this.changeKey(actor, id, 'update', 'apiKey.updated', async (m, key) => {
       if (input.scopes != null)
         changes.scopes = checkScopes(input.scopes, await actor.access.held(key.teamId));

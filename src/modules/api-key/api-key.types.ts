@@ -1,6 +1,7 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { ApiKeyFilter } from './api-key-filter';
 import { ApiKey, ApiKeyStatus } from './api-key.entity';
+import { RateLimitInput, RateLimitState } from './rate-limit.types';
 
 export enum VerificationCode {
   VALID = 'VALID',
@@ -28,7 +29,10 @@ registerEnumType(VerificationCode, {
       description: "The secret matched but the client address is outside the key's allowedIps.",
     },
     INSUFFICIENT_SCOPE: { description: 'The secret matched but the key lacks a required scope.' },
-    RATE_LIMITED: { description: 'Too many failed checks from this address; try again later.' },
+    RATE_LIMITED: {
+      description:
+        "Too many failed checks from this address, or the key's own rate limit is used up; try again later.",
+    },
   },
 });
 
@@ -145,6 +149,12 @@ export class ApiKeyVerification {
 
   @Field(() => [String], { description: "The key's scopes; empty unless the secret matched." })
   scopes!: string[];
+
+  @Field(() => RateLimitState, {
+    nullable: true,
+    description: 'Where the key stands against its rate limit; null for a key without one.',
+  })
+  rateLimit!: RateLimitState | null;
 }
 
 @InputType({ description: 'A new API key.' })
@@ -179,6 +189,12 @@ export class CreateApiKeyInput {
     description: 'Addresses or CIDR blocks the key may be used from; empty or omitted means any.',
   })
   allowedIps?: string[] | null;
+
+  @Field(() => RateLimitInput, {
+    nullable: true,
+    description: 'Requests the key may make per window, on every instance together; omit for none.',
+  })
+  rateLimit?: RateLimitInput | null;
 }
 
 @InputType({ description: 'Changes to an API key; omitted fields stay as they are.' })
@@ -206,4 +222,10 @@ export class UpdateApiKeyInput {
     description: 'New allowed addresses, replacing the old ones; [] allows any.',
   })
   allowedIps?: string[] | null;
+
+  @Field(() => RateLimitInput, { nullable: true, description: 'A new rate limit.' })
+  rateLimit?: RateLimitInput | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true removes the rate limit.' })
+  clearRateLimit?: boolean | null;
 }

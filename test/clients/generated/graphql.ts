@@ -98,6 +98,8 @@ export type CreateApiKeyInput = {
   expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
   /** Name, e.g. the application that will use it; 1 to 100 characters. */
   name: Scalars['String']['input'];
+  /** Requests the key may make per window, on every instance together; omit for none. */
+  rateLimit?: InputMaybe<RateLimitInput>;
   /** What the key may do: read permissions of this API (team:read, members:read, apiKeys:read, audit:read) and application scopes such as orders:read. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Team that will own the key. */
@@ -117,16 +119,28 @@ export type InvitationStatus =
   /** The team took it back before it was answered. */
   | 'REVOKED';
 
+/** Requests a key may make per window. */
+export type RateLimitInput = {
+  /** 1 to 1,000,000 requests. */
+  limit: Scalars['Int']['input'];
+  /** 1 to 86400 seconds. */
+  windowSeconds: Scalars['Int']['input'];
+};
+
 /** Changes to an API key; omitted fields stay as they are. */
 export type UpdateApiKeyInput = {
   /** New allowed addresses, replacing the old ones; [] allows any. */
   allowedIps?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** true removes the rate limit. */
+  clearRateLimit?: InputMaybe<Scalars['Boolean']['input']>;
   /** New description; an empty string clears it. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** New expiry (UTC, in the future); null removes the expiry. */
   expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
   /** New name. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** A new rate limit. */
+  rateLimit?: InputMaybe<RateLimitInput>;
   /** New scopes, replacing the old ones. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
 };
@@ -141,7 +155,7 @@ export type VerificationCode =
   | 'INVALID'
   /** The secret matched but the client address is outside the key's allowedIps. */
   | 'IP_NOT_ALLOWED'
-  /** Too many failed checks from this address; try again later. */
+  /** Too many failed checks from this address, or the key's own rate limit is used up; try again later. */
   | 'RATE_LIMITED'
   /** The secret matched but the key was revoked. */
   | 'REVOKED'
