@@ -48,6 +48,7 @@ function screens(keyId: string): Screen[] {
     { name: 'profile', path: 'settings/profile-team' },
     { name: 'team', path: 'settings/profile-team?tab=team' },
     { name: 'roles', path: 'settings/profile-team?tab=roles' },
+    { name: 'key-rules', path: 'settings/profile-team?tab=key-rules' },
     { name: 'api-access', path: apiAccess },
     { name: 'key', path: `${apiAccess}/${keyId}` },
     { name: 'activity', path: 'activity' },

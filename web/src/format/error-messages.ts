@@ -48,6 +48,12 @@ const FIELD_NAMES: Record<string, string> = {
   from: 'From',
   to: 'To',
   actions: 'Action',
+  maxLifetimeDays: 'Maximum lifetime in days',
+  requireExpiry: 'Every key must expire',
+  requireAllowedIps: 'Every key must list its allowed addresses',
+  allowedApplicationScopes: 'Application permissions keys may hold',
+  applicationScopes: 'Catalogue of application permissions',
+  'applicationScopes.description': 'What it allows',
 };
 
 function isKnownCode(code: string): code is ErrorCodeName {

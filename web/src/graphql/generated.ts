@@ -101,6 +101,8 @@ export type CreateApiKeyInput = {
   expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
   /** Name, e.g. the application that will use it; 1 to 100 characters. */
   name: Scalars['String']['input'];
+  /** Requests the key may make per window, on every instance together; omit for none. */
+  rateLimit?: InputMaybe<RateLimitInput>;
   /** What the key may do: read permissions of this API (team:read, members:read, apiKeys:read, audit:read) and application scopes such as orders:read. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
   /** Team that will own the key. */
@@ -120,16 +122,28 @@ export type InvitationStatus =
   /** The team took it back before it was answered. */
   | 'REVOKED';
 
+/** Requests a key may make per window. */
+export type RateLimitInput = {
+  /** 1 to 1,000,000 requests. */
+  limit: Scalars['Int']['input'];
+  /** 1 to 86400 seconds. */
+  windowSeconds: Scalars['Int']['input'];
+};
+
 /** Changes to an API key; omitted fields stay as they are. */
 export type UpdateApiKeyInput = {
   /** New allowed addresses, replacing the old ones; [] allows any. */
   allowedIps?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** true removes the rate limit. */
+  clearRateLimit?: InputMaybe<Scalars['Boolean']['input']>;
   /** New description; an empty string clears it. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** New expiry (UTC, in the future); null removes the expiry. */
   expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
   /** New name. */
   name?: InputMaybe<Scalars['String']['input']>;
+  /** A new rate limit. */
+  rateLimit?: InputMaybe<RateLimitInput>;
   /** New scopes, replacing the old ones. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
 };
@@ -144,7 +158,7 @@ export type VerificationCode =
   | 'INVALID'
   /** The secret matched but the client address is outside the key's allowedIps. */
   | 'IP_NOT_ALLOWED'
-  /** Too many failed checks from this address; try again later. */
+  /** Too many failed checks from this address, or the key's own rate limit is used up; try again later. */
   | 'RATE_LIMITED'
   /** The secret matched but the key was revoked. */
   | 'REVOKED'
@@ -246,6 +260,7 @@ export type KeyRowFragment = {
   viewerCanUpdate: boolean;
   viewerCanRegenerate: boolean;
   viewerCanRevoke: boolean;
+  policyBreaches: Array<string>;
   owner?: { __typename?: 'User'; id: string; name: string } | null;
 };
 
@@ -269,6 +284,7 @@ export type KeyDetailsFragment = {
   viewerCanUpdate: boolean;
   viewerCanRegenerate: boolean;
   viewerCanRevoke: boolean;
+  policyBreaches: Array<string>;
   createdBy?: { __typename?: 'User'; id: string; name: string } | null;
   owner?: { __typename?: 'User'; id: string; name: string } | null;
 };
@@ -308,6 +324,7 @@ export type ApiKeysQuery = {
         viewerCanUpdate: boolean;
         viewerCanRegenerate: boolean;
         viewerCanRevoke: boolean;
+        policyBreaches: Array<string>;
         owner?: { __typename?: 'User'; id: string; name: string } | null;
       };
     }>;
@@ -421,6 +438,7 @@ export type ApiKeyQuery = {
     viewerCanUpdate: boolean;
     viewerCanRegenerate: boolean;
     viewerCanRevoke: boolean;
+    policyBreaches: Array<string>;
     usage: Array<{
       __typename?: 'ApiKeyUsageDay';
       day: string;
@@ -456,6 +474,7 @@ export type CreateApiKeyMutation = {
       viewerCanUpdate: boolean;
       viewerCanRegenerate: boolean;
       viewerCanRevoke: boolean;
+      policyBreaches: Array<string>;
       owner?: { __typename?: 'User'; id: string; name: string } | null;
     };
   };
@@ -485,6 +504,7 @@ export type RegenerateApiKeySecretMutation = {
       viewerCanUpdate: boolean;
       viewerCanRegenerate: boolean;
       viewerCanRevoke: boolean;
+      policyBreaches: Array<string>;
       owner?: { __typename?: 'User'; id: string; name: string } | null;
     };
   };
@@ -516,6 +536,7 @@ export type RevokeApiKeyMutation = {
     viewerCanUpdate: boolean;
     viewerCanRegenerate: boolean;
     viewerCanRevoke: boolean;
+    policyBreaches: Array<string>;
     createdBy?: { __typename?: 'User'; id: string; name: string } | null;
     owner?: { __typename?: 'User'; id: string; name: string } | null;
   };
@@ -548,6 +569,7 @@ export type UpdateApiKeyMutation = {
     viewerCanUpdate: boolean;
     viewerCanRegenerate: boolean;
     viewerCanRevoke: boolean;
+    policyBreaches: Array<string>;
     createdBy?: { __typename?: 'User'; id: string; name: string } | null;
     owner?: { __typename?: 'User'; id: string; name: string } | null;
   };
@@ -816,6 +838,60 @@ export type DeleteRoleMutationVariables = Exact<{
 
 export type DeleteRoleMutation = { __typename?: 'Mutation'; deleteRole: boolean };
 
+export type KeyRulesFragment = {
+  __typename?: 'ApiKeyPolicy';
+  maxLifetimeDays?: number | null;
+  requireExpiry: boolean;
+  requireAllowedIps: boolean;
+  allowedApplicationScopes?: Array<string> | null;
+  applicationScopes: Array<{ __typename?: 'ApplicationScope'; name: string; description: string }>;
+};
+
+export type KeyRulesQueryVariables = Exact<{
+  teamId: Scalars['ID']['input'];
+}>;
+
+export type KeyRulesQuery = {
+  __typename?: 'Query';
+  team: {
+    __typename?: 'Team';
+    id: string;
+    apiKeyPolicy: {
+      __typename?: 'ApiKeyPolicy';
+      maxLifetimeDays?: number | null;
+      requireExpiry: boolean;
+      requireAllowedIps: boolean;
+      allowedApplicationScopes?: Array<string> | null;
+      applicationScopes: Array<{
+        __typename?: 'ApplicationScope';
+        name: string;
+        description: string;
+      }>;
+    };
+  };
+};
+
+export type SetApiKeyPolicyMutationVariables = Exact<{
+  teamId: Scalars['ID']['input'];
+  input: ApiKeyPolicyInput;
+}>;
+
+export type SetApiKeyPolicyMutation = {
+  __typename?: 'Mutation';
+  setApiKeyPolicy: {
+    __typename?: 'ApiKeyPolicy';
+    maxLifetimeDays?: number | null;
+    requireExpiry: boolean;
+    requireAllowedIps: boolean;
+    allowedApplicationScopes?: Array<string> | null;
+    applicationScopes: Array<{
+      __typename?: 'ApplicationScope';
+      name: string;
+      description: string;
+    }>;
+  };
+};
+
 export const AuditRowFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -886,6 +962,7 @@ export const KeyRowFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -952,6 +1029,7 @@ export const KeyDetailsFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -977,6 +1055,36 @@ export const AttentionKeyFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<AttentionKeyFragment, unknown>;
+export const KeyRulesFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyRules' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKeyPolicy' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'maxLifetimeDays' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'requireExpiry' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'requireAllowedIps' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'allowedApplicationScopes' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'applicationScopes' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<KeyRulesFragment, unknown>;
 export const AuditEventsDocument = {
   kind: 'Document',
   definitions: [
@@ -1355,6 +1463,7 @@ export const ApiKeysDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -1752,6 +1861,7 @@ export const ApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -1865,6 +1975,7 @@ export const CreateApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -1951,6 +2062,7 @@ export const RegenerateApiKeySecretDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -2028,6 +2140,7 @@ export const RevokeApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -2142,6 +2255,7 @@ export const UpdateApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanUpdate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
         ],
       },
     },
@@ -3303,3 +3417,158 @@ export const DeleteRoleDocument = {
     },
   ],
 } as unknown as DocumentNode<DeleteRoleMutation, DeleteRoleMutationVariables>;
+export const KeyRulesDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'KeyRules' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'team' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'apiKeyPolicy' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyRules' } },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyRules' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKeyPolicy' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'maxLifetimeDays' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'requireExpiry' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'requireAllowedIps' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'allowedApplicationScopes' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'applicationScopes' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<KeyRulesQuery, KeyRulesQueryVariables>;
+export const SetApiKeyPolicyDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'SetApiKeyPolicy' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKeyPolicyInput' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'setApiKeyPolicy' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'teamId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'input' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'input' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyRules' } }],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyRules' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKeyPolicy' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'maxLifetimeDays' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'requireExpiry' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'requireAllowedIps' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'allowedApplicationScopes' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'applicationScopes' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'name' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SetApiKeyPolicyMutation, SetApiKeyPolicyMutationVariables>;

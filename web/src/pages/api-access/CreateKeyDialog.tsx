@@ -1,10 +1,11 @@
 import { Button, Group, Stack } from '@mantine/core';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useClient } from 'urql';
 import type { ShellTeam } from '../../app/shell-context';
 import type { PermissionCatalog } from '../../app/use-permission-catalog';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { describeError } from '../../format/error-messages';
+import { ruleRefusal } from '../../format/key-rules';
 import { CreateApiKeyDocument } from '../../graphql/generated';
 import {
   addressesOf,
@@ -12,11 +13,13 @@ import {
   expiryOf,
   formProblem,
   scopesOf,
+  withAppPermissionOffer,
   type KeyFormValues,
 } from './key-form';
 import { KeyFormFields } from './KeyFormFields';
 import { OneTimeDialog } from './OneTimeDialog';
 import type { OneTimeSecret } from './SecretView';
+import { useKeyRules } from './use-key-rules';
 
 interface Props {
   team: ShellTeam;
@@ -42,6 +45,8 @@ export function CreateKeyDialog({ team, opened, catalog, onClose, onCreated }: P
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [shown, setShown] = useState<OneTimeSecret | null>(null);
+  const { rules, loading: rulesLoading } = useKeyRules(team.id, opened);
+  useEffect(() => setValues((old) => withAppPermissionOffer(old, rules)), [rules]);
 
   const close = () => {
     setShown(null);
@@ -71,7 +76,12 @@ export function CreateKeyDialog({ team, opened, catalog, onClose, onCreated }: P
       .toPromise();
     setBusy(false);
     if (result.error || !result.data) {
-      setFailure(result.error ? describeError(result.error, KEY_ERRORS) : null);
+      setFailure(
+        result.error
+          ? (ruleRefusal(result.error, rules, expiry.ok && expiry.expiresAt === null) ??
+              describeError(result.error, KEY_ERRORS))
+          : null,
+      );
       return;
     }
     const created = result.data.createApiKey;
@@ -89,6 +99,8 @@ export function CreateKeyDialog({ team, opened, catalog, onClose, onCreated }: P
             onChange={setValues}
             catalog={catalog.entries}
             held={team.viewerPermissions}
+            rules={rules}
+            rulesLoading={rulesLoading}
           />
           <Group justify="flex-end">
             <Button variant="default" onClick={close}>

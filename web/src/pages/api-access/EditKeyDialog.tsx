@@ -4,6 +4,7 @@ import { useClient } from 'urql';
 import type { PermissionCatalog } from '../../app/use-permission-catalog';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { describeError } from '../../format/error-messages';
+import { ruleRefusal } from '../../format/key-rules';
 import {
   UpdateApiKeyDocument,
   type KeyDetailsFragment,
@@ -16,11 +17,14 @@ import {
   formProblem,
   keyFormOf,
   scopesOf,
+  withAppPermissionOffer,
   type KeyFormValues,
 } from './key-form';
 import { KeyFormFields } from './KeyFormFields';
+import { useKeyRules } from './use-key-rules';
 
 interface Props {
+  teamId: string;
   apiKey: KeyDetailsFragment;
   opened: boolean;
   catalog: PermissionCatalog;
@@ -49,19 +53,21 @@ function changesOf(values: KeyFormValues, key: KeyDetailsFragment): UpdateApiKey
 }
 
 /** "Edit API key": name, description, what it can do, expiry and allowed addresses. */
-export function EditKeyDialog({ apiKey, opened, catalog, held, onClose, onSaved }: Props) {
+export function EditKeyDialog(props: Props) {
+  const { teamId, apiKey, opened, catalog, held, onClose, onSaved } = props;
   const client = useClient();
   const [values, setValues] = useState<KeyFormValues>(() => keyFormOf(apiKey, catalog.entries));
+  const { rules, loading: rulesLoading } = useKeyRules(teamId, opened);
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
   // each opening starts from the key as it is now
   useEffect(() => {
     if (opened) {
-      setValues(keyFormOf(apiKey, catalog.entries));
+      setValues(withAppPermissionOffer(keyFormOf(apiKey, catalog.entries), rules));
       setFailure(null);
     }
-  }, [opened, apiKey, catalog.entries]);
+  }, [opened, apiKey, catalog.entries, rules]);
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -76,7 +82,10 @@ export function EditKeyDialog({ apiKey, opened, catalog, held, onClose, onSaved 
       .toPromise();
     setBusy(false);
     if (result.error) {
-      setFailure(describeError(result.error, KEY_ERRORS));
+      const neverExpires = input.expiresAt === null || (!input.expiresAt && !apiKey.expiresAt);
+      setFailure(
+        ruleRefusal(result.error, rules, neverExpires) ?? describeError(result.error, KEY_ERRORS),
+      );
       return;
     }
     onSaved();
@@ -100,6 +109,8 @@ export function EditKeyDialog({ apiKey, opened, catalog, held, onClose, onSaved 
             catalog={catalog.entries}
             held={held}
             editing
+            rules={rules}
+            rulesLoading={rulesLoading}
           />
           <Group justify="flex-end">
             <Button variant="default" onClick={onClose}>

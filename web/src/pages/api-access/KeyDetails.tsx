@@ -1,8 +1,9 @@
-import { Code, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Code, List, SimpleGrid, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { RelativeTime } from '../../components/RelativeTime';
 import { KeyStatusBadge } from '../../components/StatusBadge';
 import { formatDate, formatDateTime } from '../../format/dates';
+import { plainBreach } from '../../format/key-rules';
 import type { PermissionLabels } from '../../format/permissions';
 import type { KeyDetailsFragment } from '../../graphql/generated';
 import { scopesText } from './KeysTable';
@@ -26,6 +27,20 @@ export function KeyDetails({ apiKey, labels }: Props) {
       </Item>
       <Item term="Status">
         <KeyStatusBadge status={apiKey.status} />
+      </Item>
+      <Item term="Team's key rules">
+        {apiKey.policyBreaches.length === 0 ? (
+          'Follows them all'
+        ) : (
+          <>
+            Out of policy: it was made before a stricter rule.
+            <List size="sm" mt={4}>
+              {apiKey.policyBreaches.map((breach) => (
+                <List.Item key={breach}>{plainBreach(breach)}</List.Item>
+              ))}
+            </List>
+          </>
+        )}
       </Item>
       <Item term="Description">{apiKey.description || 'None'}</Item>
       <Item term="What this key can do">

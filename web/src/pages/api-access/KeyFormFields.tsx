@@ -1,10 +1,15 @@
-import { Checkbox, Select, Stack, TextInput, Textarea } from '@mantine/core';
+import { Checkbox, Select, Stack, Text, TextInput, Textarea } from '@mantine/core';
+import { Loading } from '../../components/Loading';
 import type { CatalogEntry } from '../../format/permissions';
 import { todayInputValue } from '../../format/dates';
+import { addressesRuleHint, expiryRuleHint } from '../../format/key-rules';
+import type { KeyRulesFragment } from '../../graphql/generated';
 import {
   addressesProblem,
+  appPermissionOffer,
   appScopesProblem,
   EXPIRY_CHOICES,
+  type AppPermissionChoice,
   KEEP_EXPIRY,
   type ExpiryChoice,
   type KeyFormValues,
@@ -18,6 +23,9 @@ interface Props {
   held: readonly string[];
   /** the edit dialog offers "Keep as it is" for the expiry */
   editing?: boolean;
+  /** the team's key rules: what application permissions to offer, what to say of the rules */
+  rules: KeyRulesFragment | undefined;
+  rulesLoading: boolean;
 }
 
 function isExpiryChoice(value: string | null): value is ExpiryChoice {
@@ -25,7 +33,8 @@ function isExpiryChoice(value: string | null): value is ExpiryChoice {
 }
 
 /** Name, description, what the key can do, expiry and allowed addresses of a key. */
-export function KeyFormFields({ values, onChange, catalog, held, editing = false }: Props) {
+export function KeyFormFields(props: Props) {
+  const { values, onChange, catalog, held, editing = false, rules, rulesLoading } = props;
   const set = <K extends keyof KeyFormValues>(field: K, value: KeyFormValues[K]) =>
     onChange({ ...values, [field]: value });
   const grantable = catalog.filter((entry) => entry.grantableToApiKeys);
@@ -62,17 +71,15 @@ export function KeyFormFields({ values, onChange, catalog, held, editing = false
           ))}
         </Stack>
       </Checkbox.Group>
-      <TextInput
-        label="Application permissions"
-        description="Optional. Permissions your own applications check, such as orders:read or invoices:write, separated by commas. This service stores them with the key and doesn't use them itself."
-        value={values.appScopes}
-        error={appScopesProblem(values.appScopes, catalog)}
-        onChange={(event) => set('appScopes', event.currentTarget.value)}
-      />
-      <ExpiryFields values={values} set={set} editing={editing} />
+      {rulesLoading ? (
+        <Loading label="Loading the team's key rules…" />
+      ) : (
+        <AppPermissionFields values={values} set={set} catalog={catalog} rules={rules} />
+      )}
+      <ExpiryFields values={values} set={set} editing={editing} hint={expiryRuleHint(rules)} />
       <Textarea
         label="Allowed addresses"
-        description="Optional. One per line or separated by commas: addresses such as 203.0.113.7 or 2001:db8::1, or ranges such as 10.0.0.0/24. Leave it empty to allow any address."
+        description={addressesHelp(rules)}
         autosize
         minRows={2}
         value={values.addresses}
@@ -95,19 +102,97 @@ function PermissionCheckbox({ entry, holds }: { entry: CatalogEntry; holds: bool
   );
 }
 
-interface ExpiryProps {
-  values: KeyFormValues;
-  set: <K extends keyof KeyFormValues>(field: K, value: KeyFormValues[K]) => void;
-  editing: boolean;
+function addressesHelp(rules: KeyRulesFragment | undefined): string {
+  const help =
+    'One per line or separated by commas: addresses such as 203.0.113.7 or 2001:db8::1, or ranges such as 10.0.0.0/24.';
+  const rule = addressesRuleHint(rules);
+  return rule ? `${help} ${rule}` : `Optional. ${help} Leave it empty to allow any address.`;
 }
 
-function ExpiryFields({ values, set, editing }: ExpiryProps) {
+type Setter = <K extends keyof KeyFormValues>(field: K, value: KeyFormValues[K]) => void;
+
+const FREE_TYPING_HELP =
+  "Permissions your own applications check, such as orders:read or invoices:write, separated by commas. This service stores them with the key and doesn't use them itself.";
+
+interface AppPermissionProps {
+  values: KeyFormValues;
+  set: Setter;
+  catalog: readonly CatalogEntry[];
+  rules: KeyRulesFragment | undefined;
+}
+
+/**
+ * The application permissions of a key: the team's catalogue (or, where the team limits them, the
+ * allowed ones) to tick, each with what it allows; free typing only where the team allows any.
+ */
+function AppPermissionFields({ values, set, catalog, rules }: AppPermissionProps) {
+  const { choices, freeTyping } = appPermissionOffer(rules, values.appPicked);
+  const typed = freeTyping ? (
+    <TextInput
+      label={choices.length > 0 ? 'Other application permissions' : 'Application permissions'}
+      description={`Optional. ${FREE_TYPING_HELP}`}
+      value={values.appScopes}
+      error={appScopesProblem(values.appScopes, catalog)}
+      onChange={(event) => set('appScopes', event.currentTarget.value)}
+    />
+  ) : null;
+  if (choices.length === 0 && freeTyping) return typed;
+  return (
+    <>
+      <Checkbox.Group
+        label="Application permissions"
+        description={
+          freeTyping
+            ? "Optional. What your own applications let a key do, as your team describes it. This service stores them with the key and doesn't use them itself."
+            : "Optional. Your team's key rules allow only these. This service stores them with the key and doesn't use them itself."
+        }
+        value={values.appPicked}
+        onChange={(picked) => set('appPicked', picked)}
+      >
+        <Stack gap="sm" mt="xs">
+          {choices.length === 0 ? (
+            <Text size="sm">Your team&apos;s key rules allow none.</Text>
+          ) : null}
+          {choices.map((choice) => (
+            <Checkbox
+              key={choice.name}
+              value={choice.name}
+              label={choice.description ?? choice.name}
+              description={choiceDetail(choice)}
+            />
+          ))}
+        </Stack>
+      </Checkbox.Group>
+      {typed}
+    </>
+  );
+}
+
+/** Under a choice's description: its name as applications check it, and why to untick it. */
+function choiceDetail(choice: AppPermissionChoice): string | undefined {
+  const name = choice.description ? choice.name : undefined;
+  if (choice.allowed) return name;
+  const why = "Your team's key rules no longer allow it: untick it.";
+  return name ? `${name}. ${why}` : why;
+}
+
+interface ExpiryProps {
+  values: KeyFormValues;
+  set: Setter;
+  editing: boolean;
+  /** what the team's rules say of the expiry */
+  hint: string | null;
+}
+
+function ExpiryFields({ values, set, editing, hint }: ExpiryProps) {
   const choices = editing ? [KEEP_EXPIRY, ...EXPIRY_CHOICES] : EXPIRY_CHOICES;
   return (
     <>
       <Select
         label="Expiry"
-        description="After this, the key stops working."
+        description={
+          hint ? `After this, the key stops working. ${hint}` : 'After this, the key stops working.'
+        }
         data={choices}
         value={values.expiry}
         allowDeselect={false}

@@ -93,6 +93,7 @@ export default function KeyPage() {
       <UsageSection usage={apiKey.usage} from={period.from} />
       <KeyActivity team={team} keyId={apiKey.id} keysPath={keysPath} />
       <EditKeyDialog
+        teamId={team.id}
         apiKey={apiKey}
         opened={editing}
         catalog={catalog}

@@ -4,6 +4,7 @@ import { Link } from 'react-router';
 import { RelativeTime } from '../../components/RelativeTime';
 import { keyStatusColor, keyStatusLabel } from '../../components/StatusBadge';
 import { formatDate } from '../../format/dates';
+import { plainBreach } from '../../format/key-rules';
 import { permissionLabel, type PermissionLabels } from '../../format/permissions';
 import type { KeyRowFragment } from '../../graphql/generated';
 import { reasonOff, reasonPartly } from './KeyActions';
@@ -75,6 +76,14 @@ const KeyRow = memo(function KeyRow(props: RowProps) {
         <span className={classes.badge} style={{ background: keyStatusColor(apiKey.status) }}>
           {keyStatusLabel(apiKey.status)}
         </span>
+        {apiKey.policyBreaches.length > 0 ? (
+          <span
+            className={`${classes.badge} ${classes.outOfPolicy}`}
+            title={apiKey.policyBreaches.map(plainBreach).join(' ')}
+          >
+            Out of policy
+          </span>
+        ) : null}
       </td>
       <td className={td} style={{ minWidth: 130 }}>
         {scopesText(apiKey.effectiveScopes, labels)}

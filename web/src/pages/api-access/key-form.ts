@@ -1,6 +1,7 @@
 import { daysFromNow, endOfLocalDay, oneYearFromNow, toInputValue } from '../../format/dates';
 import { checkAddresses, MAX_ALLOWED_ADDRESSES } from '../../format/ip-addresses';
 import type { CatalogEntry } from '../../format/permissions';
+import type { KeyRulesFragment } from '../../graphql/generated';
 
 /**
  * The fields of the create and edit dialogs of a key, and how they turn into the API's input.
@@ -13,7 +14,9 @@ export interface KeyFormValues {
   description: string;
   /** catalogue permissions ticked under "What this key can do" */
   permissions: string[];
-  /** "Application permissions", as typed */
+  /** application permissions ticked among those the team's rules offer */
+  appPicked: string[];
+  /** "Application permissions", as typed (only where the team allows any) */
   appScopes: string;
   expiry: ExpiryChoice;
   /** YYYY-MM-DD when expiry is "date" */
@@ -37,6 +40,7 @@ export function emptyKeyForm(): KeyFormValues {
     name: '',
     description: '',
     permissions: [],
+    appPicked: [],
     appScopes: '',
     expiry: 'never',
     expiryDate: '',
@@ -59,6 +63,7 @@ export function keyFormOf(key: ExistingKey, catalog: readonly CatalogEntry[]): K
     name: key.name,
     description: key.description ?? '',
     permissions: key.scopes.filter((s) => known.has(s)),
+    appPicked: [],
     appScopes: key.scopes.filter((s) => !known.has(s)).join(', '),
     expiry: 'keep',
     expiryDate: key.expiresAt ? toInputValue(new Date(key.expiresAt)) : '',
@@ -142,7 +147,73 @@ export function formProblem(
 }
 
 export function scopesOf(values: KeyFormValues): string[] {
-  return [...new Set([...values.permissions, ...splitScopes(values.appScopes)])];
+  return [
+    ...new Set([...values.permissions, ...values.appPicked, ...splitScopes(values.appScopes)]),
+  ];
+}
+
+/** An application permission a key dialog offers to tick. */
+export interface AppPermissionChoice {
+  name: string;
+  /** from the team's catalogue; null when it has none */
+  description: string | null;
+  /** false for one the key holds that the team's rules no longer allow: it can only be unticked */
+  allowed: boolean;
+}
+
+export interface AppPermissionOffer {
+  choices: AppPermissionChoice[];
+  /** whether other application permissions may be typed: only when the team allows any */
+  freeTyping: boolean;
+}
+
+/**
+ * What the dialogs offer: the allowed application permissions when the team limits them (and the
+ * key's own, so they can be removed), else the team's catalogue plus free typing.
+ */
+export function appPermissionOffer(
+  rules: KeyRulesFragment | undefined,
+  picked: readonly string[],
+): AppPermissionOffer {
+  if (!rules) return { choices: [], freeTyping: true };
+  const described = new Map(rules.applicationScopes.map((e) => [e.name, e.description]));
+  const choice = (name: string, allowed: boolean) => ({
+    name,
+    description: described.get(name) ?? null,
+    allowed,
+  });
+  const allowed = rules.allowedApplicationScopes;
+  if (!allowed) {
+    return { choices: [...described.keys()].map((name) => choice(name, true)), freeTyping: true };
+  }
+  const extra = picked.filter((name) => !allowed.includes(name));
+  return {
+    choices: [...allowed.map((name) => choice(name, true)), ...extra.map((n) => choice(n, false))],
+    freeTyping: false,
+  };
+}
+
+/**
+ * The form once the rules are known: typed application permissions the dialog now offers to tick
+ * are ticked instead, and, where the team allows no typing, all of them are.
+ */
+export function withAppPermissionOffer(
+  values: KeyFormValues,
+  rules: KeyRulesFragment | undefined,
+): KeyFormValues {
+  if (!rules) return values;
+  const typed = splitScopes(values.appScopes);
+  const free = !rules.allowedApplicationScopes;
+  const offered = new Set(
+    rules.allowedApplicationScopes ?? rules.applicationScopes.map((e) => e.name),
+  );
+  const moved = free ? typed.filter((s) => offered.has(s)) : typed;
+  if (moved.length === 0) return values;
+  return {
+    ...values,
+    appPicked: [...new Set([...values.appPicked, ...moved])],
+    appScopes: typed.filter((s) => !moved.includes(s)).join(', '),
+  };
 }
 
 export function addressesOf(values: KeyFormValues): string[] {

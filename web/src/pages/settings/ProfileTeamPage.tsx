@@ -9,8 +9,9 @@ import { SettingsBreadcrumbs } from './SettingsBreadcrumbs';
 import { TeamPanel } from './TeamPanel';
 
 const RolesPanel = lazy(() => import('./RolesPanel'));
+const KeyRulesPanel = lazy(() => import('./KeyRulesPanel'));
 
-const TABS = ['profile', 'team', 'roles'] as const;
+const TABS = ['profile', 'team', 'roles', 'key-rules'] as const;
 type Tab = (typeof TABS)[number];
 
 function isTab(value: string | null): value is Tab {
@@ -18,7 +19,7 @@ function isTab(value: string | null): value is Tab {
 }
 
 /**
- * Settings › Profile & Team: tabs Profile, Team and Roles (the open tab is in the address,
+ * Settings › Profile & Team: tabs Profile, Team, Roles and Key rules (the open tab is in the address,
  * ?tab=team, so it can be linked to), and the way to API Access.
  */
 export function ProfileTeamPage() {
@@ -50,6 +51,7 @@ export function ProfileTeamPage() {
           <Tabs.Tab value="profile">Profile</Tabs.Tab>
           <Tabs.Tab value="team">Team</Tabs.Tab>
           <Tabs.Tab value="roles">Roles</Tabs.Tab>
+          <Tabs.Tab value="key-rules">Key rules</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="profile" pt="lg">
           <ProfilePanel />
@@ -60,6 +62,11 @@ export function ProfileTeamPage() {
         <Tabs.Panel value="roles" pt="lg">
           <Suspense fallback={<Loading />}>
             <RolesPanel team={team} />
+          </Suspense>
+        </Tabs.Panel>
+        <Tabs.Panel value="key-rules" pt="lg">
+          <Suspense fallback={<Loading />}>
+            <KeyRulesPanel team={team} />
           </Suspense>
         </Tabs.Panel>
       </Tabs>
