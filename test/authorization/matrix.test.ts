@@ -1,3 +1,4 @@
+import type { AuditAction } from '../../src/modules/audit/audit-actions';
 import 'reflect-metadata';
 import { isObjectType } from 'graphql';
 import type { Permission } from '../../src/permissions/catalog';
@@ -286,24 +287,20 @@ function keyChangeRows(spec: {
   }));
 }
 
-/** How often the fixture team was renamed, by the audit log. */
-async function policyChanges(cell: Cell): Promise<number> {
+/** How often an action succeeded in the fixture team, by the audit log. */
+async function successes(cell: Cell, action: AuditAction): Promise<number> {
   const row = await one<{ n: number }>(
     cell,
-    `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'policy.changed' AND outcome = 'SUCCESS'`,
-    [cell.fx.team.id],
+    `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = $2 AND outcome = 'SUCCESS'`,
+    [cell.fx.team.id, action],
   );
   return row?.n ?? 0;
 }
 
-async function teamRenames(cell: Cell): Promise<number> {
-  const row = await one<{ n: number }>(
-    cell,
-    `SELECT count(*)::int AS n FROM audit_events WHERE team_id = $1 AND action = 'team.updated' AND outcome = 'SUCCESS'`,
-    [cell.fx.team.id],
-  );
-  return row?.n ?? 0;
-}
+/** How often the fixture team was renamed. */
+const teamRenames = (cell: Cell) => successes(cell, 'team.updated');
+/** How often the fixture team's key rules changed. */
+const policyChanges = (cell: Cell) => successes(cell, 'policy.changed');
 
 /**
  * A fresh team of the owner's, joined by the cell's user with the role its principal stands for

@@ -1,5 +1,4 @@
 import { SimpleGrid, Stack, Text, Title } from '@mantine/core';
-import type { ReactNode } from 'react';
 import { useQuery } from 'urql';
 import { can, WHY_NOT } from '../../app/permissions';
 import type { ShellTeam } from '../../app/shell-context';
@@ -8,6 +7,7 @@ import { Loading } from '../../components/Loading';
 import { allowedAppPermissionsText, lifetimeText } from '../../format/key-rules';
 import { KeyRulesDocument, type KeyRulesFragment } from '../../graphql/generated';
 import { KeyRulesForm } from './KeyRulesForm';
+import { DetailItem } from '../../components/DetailItem';
 
 /**
  * Key rules tab: the rules every new or changed key of the team must follow, and the team's
@@ -52,14 +52,16 @@ function KeyRulesSummary({ rules }: { rules: KeyRulesFragment }) {
   return (
     <>
       <SimpleGrid component="dl" cols={{ base: 1, sm: 2 }} spacing="md" verticalSpacing="sm" m={0}>
-        <Item term="Maximum lifetime">{lifetimeText(rules)}</Item>
-        <Item term="Every key must expire">
+        <DetailItem term="Maximum lifetime">{lifetimeText(rules)}</DetailItem>
+        <DetailItem term="Every key must expire">
           {rules.requireExpiry || rules.maxLifetimeDays ? 'Yes' : 'No'}
-        </Item>
-        <Item term="Every key must list its allowed addresses">
+        </DetailItem>
+        <DetailItem term="Every key must list its allowed addresses">
           {rules.requireAllowedIps ? 'Yes' : 'No'}
-        </Item>
-        <Item term="Application permissions keys may hold">{allowedAppPermissionsText(rules)}</Item>
+        </DetailItem>
+        <DetailItem term="Application permissions keys may hold">
+          {allowedAppPermissionsText(rules)}
+        </DetailItem>
       </SimpleGrid>
       <Title order={3}>Catalogue of application permissions</Title>
       {rules.applicationScopes.length === 0 ? (
@@ -67,25 +69,12 @@ function KeyRulesSummary({ rules }: { rules: KeyRulesFragment }) {
       ) : (
         <Stack component="dl" gap="xs" m={0} aria-label="Catalogue of application permissions">
           {rules.applicationScopes.map((entry) => (
-            <Item key={entry.name} term={entry.name}>
+            <DetailItem key={entry.name} term={entry.name}>
               {entry.description}
-            </Item>
+            </DetailItem>
           ))}
         </Stack>
       )}
     </>
-  );
-}
-
-function Item({ term, children }: { term: string; children: ReactNode }) {
-  return (
-    <Stack gap={2}>
-      <Text component="dt" fw={600} size="sm">
-        {term}
-      </Text>
-      <Text component="dd" m={0}>
-        {children}
-      </Text>
-    </Stack>
   );
 }
