@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { preparedQuery } from '../db/prepared-query';
+import { preparedQuery } from './prepared-query';
 import { In, type DataSource, type EntityTarget, type ObjectLiteral } from 'typeorm';
 import { ApiKeyPolicy, noRules } from './api-key-policy/api-key-policy.entity';
 import { ApiKey } from './api-key/api-key.entity';

@@ -1,4 +1,4 @@
-import { preparedQuery } from '../../db/prepared-query';
+import { preparedQuery } from '../prepared-query';
 import type { DataSource } from 'typeorm';
 import { personPermissions, type PermissionSet } from '../../permissions/member-permissions';
 import type { ApiKeyChangeFeed, KeyChange } from './api-key-change-feed';

@@ -1,4 +1,4 @@
-import { preparedQuery } from '../../db/prepared-query';
+import { preparedQuery } from '../prepared-query';
 import type { DataSource } from 'typeorm';
 import { hydrate } from '../hydrate';
 import { badInput } from '../../errors';

@@ -1,4 +1,4 @@
-import { preparedQuery } from '../../db/prepared-query';
+import { preparedQuery } from '../prepared-query';
 import { hydrate } from '../hydrate';
 import type { DataSource, EntityManager } from 'typeorm';
 import { personOf, type Actor } from '../../actor';
