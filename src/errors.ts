@@ -49,8 +49,16 @@ export function unauthenticatedWholeRequest(): GraphQLError {
 }
 
 /** Too many failed credential checks from this address: the whole HTTP response is a 429, not an error of one field. */
-export function rateLimitedWholeRequest(): GraphQLError {
-  return appError('RATE_LIMITED', 'Too many failed attempts; try again later', {
-    http: { status: 429 },
+/**
+ * A 429 for the whole request: too many failed attempts from the caller's address, or, given
+ * `retryAfterSeconds`, an API key whose own rate limit is used up (with Retry-After).
+ */
+export function rateLimitedWholeRequest(retryAfterSeconds?: number): GraphQLError {
+  if (retryAfterSeconds === undefined)
+    return appError('RATE_LIMITED', 'Too many failed attempts; try again later', {
+      http: { status: 429 },
+    });
+  return appError('RATE_LIMITED', "This API key's rate limit is used up; try again later", {
+    http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
   });
 }

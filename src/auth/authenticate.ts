@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { unauthenticatedWholeRequest, rateLimitedWholeRequest } from '../errors';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
+import { secondsUntil } from '../modules/api-key/key-rate-limiter';
 import type { User } from '../modules/user/user.entity';
 import type { RequestClient } from '../request/client';
 import { firstHeader } from '../request/headers';
@@ -77,14 +78,17 @@ export async function authenticate(
     }
     case 'apiKey': {
       const { key, secret } = credentials;
-      const { code, keyId, principal } = await services.verifier.verify({
+      const { code, keyId, principal, rateLimit } = await services.verifier.verify({
         key,
         secret,
         via: 'graphql',
         caller: client,
       });
       if (keyId) onKeyChecked({ id: keyId, code });
-      if (code === VerificationCode.RATE_LIMITED) throw rateLimitedWholeRequest();
+      if (code === VerificationCode.RATE_LIMITED)
+        throw rateLimitedWholeRequest(
+          rateLimit ? Math.max(1, secondsUntil(rateLimit.resetAt)) : undefined,
+        );
       if (!principal) throw unauthenticatedWholeRequest();
       return principal;
     }

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredentials } from '../auth/authenticate';
 import { principalInLog } from '../auth/principal';
 import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
-import type { RateDecision } from '../modules/api-key/key-rate-limiter';
+import { secondsUntil, type RateDecision } from '../modules/api-key/key-rate-limiter';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { Services } from '../modules/services';
 import { clientOf } from '../request/client';
@@ -131,7 +131,7 @@ function denialCode(code: VerificationCode): string {
  * ends), and Retry-After with the 429, so that gateways and clients can back off.
  */
 function rateLimitHeaders(reply: FastifyReply, state: RateDecision): void {
-  const seconds = Math.max(0, Math.ceil((state.resetAt.getTime() - Date.now()) / 1000));
+  const seconds = secondsUntil(state.resetAt);
   reply.header('ratelimit-policy', `"key";q=${state.limit};w=${state.windowSeconds}`);
   reply.header('ratelimit', `"key";r=${state.remaining};t=${seconds}`);
   if (!state.allowed) reply.header('retry-after', String(Math.max(1, seconds)));

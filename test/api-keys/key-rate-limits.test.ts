@@ -103,6 +103,25 @@ describe('a key with a rate limit', () => {
     expect(open.headers['ratelimit-policy']).toBeUndefined();
   });
 
+  it("an application calling the API with the key is held to the same limit, and told it is the key's", async () => {
+    const k = await limited(1, 60, 'caller');
+    const call = () =>
+      httpRequest(`${t.url}/graphql`, {
+        method: 'POST',
+        headers: { ...basic(k.key, k.secret), 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ viewer { type } }' }),
+      });
+    expect((await call()).status).toBe(200);
+    const refused = await call();
+    expect(refused.status).toBe(429);
+    const [error] = (
+      JSON.parse(refused.text) as { errors: { message: string; extensions: { code: string } }[] }
+    ).errors;
+    expect(error.extensions.code).toBe('RATE_LIMITED');
+    expect(error.message).toMatch(/rate limit/);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
+
   it('is set, changed and removed through the API, and bad limits change nothing', async () => {
     const k = await limited(10);
     const UPDATE = `mutation($id: ID!, $i: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $i) { rateLimit { limit windowSeconds } } }`;

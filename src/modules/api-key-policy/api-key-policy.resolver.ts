@@ -32,8 +32,7 @@ export class ApiKeyPolicyResolver {
     withinDays: number,
     @Ctx() { services }: GraphQLContext,
   ): Promise<ApiKey[]> {
-    requireId(teamId, 'teamId');
-    return services.apiKeyPolicies.expiring(teamId.toLowerCase(), withinDays);
+    return services.apiKeyPolicies.expiring(requireId(teamId, 'teamId'), withinDays);
   }
 }
 

@@ -1,6 +1,6 @@
-import { preparedQuery } from '../prepared-query';
 import type { DataSource } from 'typeorm';
 import { personPermissions, type PermissionSet } from '../../permissions/member-permissions';
+import { preparedQuery } from '../prepared-query';
 import type { ApiKeyChangeFeed, KeyChange } from './api-key-change-feed';
 import { hydrate } from '../hydrate';
 import { ApiKey } from './api-key.entity';

@@ -1,9 +1,9 @@
-import { preparedQuery } from '../prepared-query';
 import type { DataSource } from 'typeorm';
 import { hydrate } from '../hydrate';
 import { badInput } from '../../errors';
 import type { Member, PermissionSet } from '../../permissions/member-permissions';
 import { isUuid } from '../../validation';
+import { preparedQuery } from '../prepared-query';
 import { apiKeyWhere, type ApiKeyFilter } from './api-key-filter';
 import { ApiKey } from './api-key.entity';
 

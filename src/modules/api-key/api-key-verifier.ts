@@ -74,7 +74,7 @@ export interface VerifyLimits {
  *    permissions cut to its owner's), or VALID;
  * 5. a request that would be VALID takes one from the key's own rate limit, if it has one:
  *    RATE_LIMITED once the window's requests are used up (KeyRateLimiter).
- * Only INVALID counts against the limit: a gateway sending thousands of good credentials a
+ * Only INVALID counts against the failure limits: a gateway sending thousands of good credentials a
  * second is never slowed. Each answer about a real key is counted for its usage (UsageRecorder).
  */
 export class ApiKeyVerifier {

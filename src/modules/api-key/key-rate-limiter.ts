@@ -5,6 +5,10 @@ import type { RateLimit } from './rate-limit.types';
 /** How often an instance adds its keys' requests to the shared counts, and learns the others'. */
 export const SHARE_EVERY_MS = 200;
 
+/** Whole seconds until `at` (never below 0), as Retry-After and the RateLimit header count them. */
+export const secondsUntil = (at: Date): number =>
+  Math.max(0, Math.ceil((at.getTime() - Date.now()) / 1000));
+
 /** A key's window as this instance knows it. */
 interface KeyWindow {
   limit: number;

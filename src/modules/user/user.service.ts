@@ -1,5 +1,3 @@
-import { preparedQuery } from '../prepared-query';
-import { hydrate } from '../hydrate';
 import type { DataSource, EntityManager } from 'typeorm';
 import { personOf, type Actor } from '../../actor';
 import type { PasswordHasher } from '../../auth/password';
@@ -18,6 +16,8 @@ import {
 import type { AuditAction } from '../audit/audit-actions';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
+import { preparedQuery } from '../prepared-query';
+import { hydrate } from '../hydrate';
 import { Session } from './session.entity';
 import type { SessionService, SignedIn } from './session.service';
 import type { SignUpPolicy } from './sign-up-policy';
