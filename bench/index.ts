@@ -160,6 +160,11 @@ function targets(r: Map<string, LoadResult>, cold: Cold): Target[] {
       rps('authorize limited') / rps('authorize'),
       0.9,
     ),
+    atLeast(
+      '/v1/authorize, key with credits ÷ without',
+      rps('authorize metered') / rps('authorize'),
+      0.9,
+    ),
     atMost('cold /v1/authorize ÷ cold floor (latency)', cold.project / cold.floor, 1.3),
     atLeast('verifyApiCredentials ÷ { __typename }', rps('verify') / rps('typename'), 0.8),
     atLeast('{ __typename } ÷ bare Apollo', rps('typename') / rps('floor apollo'), 0.9),
@@ -245,23 +250,18 @@ async function main(): Promise<number> {
         keys.push({ key: made.createApiKey.apiKey.key, secret: made.createApiKey.secret });
       }
       const [first] = keys;
-      // the same kind of key with a rate limit it never reaches during the run
-      const limitedInput = {
-        teamId,
-        name: 'bench key with a rate limit',
-        scopes: ['orders:read'],
+      // the same kind of key with a rate limit, and one with credits, it never reaches in the run
+      const benchKey = async (name: string, extra: Record<string, unknown>) => {
+        const input = { teamId, name, scopes: ['orders:read'], ...extra };
+        const made = await gql(url, CreateApiKeyDocument, { input }, owner.headers);
+        return { key: made.createApiKey.apiKey.key, secret: made.createApiKey.secret };
+      };
+      const limited = await benchKey('bench key with a rate limit', {
         rateLimit: { limit: 1_000_000, windowSeconds: 600 },
-      };
-      const limitedMade = await gql(
-        url,
-        CreateApiKeyDocument,
-        { input: limitedInput },
-        owner.headers,
-      );
-      const limited = {
-        key: limitedMade.createApiKey.apiKey.key,
-        secret: limitedMade.createApiKey.secret,
-      };
+      });
+      const metered = await benchKey('bench key with credits', {
+        credits: { remaining: 1_000_000_000 },
+      });
       const floors = await Promise.all(
         ['hello', 'memory', 'postgres', 'apollo', 'page'].map((mode) => startFloor(mode, dbUrl)),
       );
@@ -272,6 +272,13 @@ async function main(): Promise<number> {
           method: 'POST' as const,
           headers: { 'content-type': 'application/json', ...headers },
           body,
+        });
+        const authorizeWith = (name: string, k: { key: string; secret: string }): Path => ({
+          name,
+          load: {
+            url: `${url}/v1/authorize`,
+            headers: { authorization: basic(k.key, k.secret), 'x-required-scopes': 'orders:read' },
+          },
         });
         const paths: Path[] = [
           { name: 'floor hello', load: { url: hello } },
@@ -288,26 +295,9 @@ async function main(): Promise<number> {
             load: { ...graphql('{"query":"{ __typename }"}'), url: `${apollo}/graphql` },
           },
           { name: 'healthz', load: { url: `${url}/healthz` } },
-          {
-            name: 'authorize',
-            load: {
-              url: `${url}/v1/authorize`,
-              headers: {
-                authorization: basic(first.key, first.secret),
-                'x-required-scopes': 'orders:read',
-              },
-            },
-          },
-          {
-            name: 'authorize limited',
-            load: {
-              url: `${url}/v1/authorize`,
-              headers: {
-                authorization: basic(limited.key, limited.secret),
-                'x-required-scopes': 'orders:read',
-              },
-            },
-          },
+          authorizeWith('authorize', first),
+          authorizeWith('authorize limited', limited),
+          authorizeWith('authorize metered', metered),
           { name: 'typename', load: graphql('{"query":"{ __typename }"}') },
           { name: 'verify', load: graphql(json(VERIFY, { k: first.key, s: first.secret })) },
           {

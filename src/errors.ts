@@ -48,7 +48,6 @@ export function unauthenticatedWholeRequest(): GraphQLError {
   });
 }
 
-/** Too many failed credential checks from this address: the whole HTTP response is a 429, not an error of one field. */
 /**
  * A 429 for the whole request: too many failed attempts from the caller's address, or, given
  * `retryAfterSeconds`, an API key whose own rate limit is used up (with Retry-After).
@@ -60,5 +59,18 @@ export function rateLimitedWholeRequest(retryAfterSeconds?: number): GraphQLErro
     });
   return appError('RATE_LIMITED', "This API key's rate limit is used up; try again later", {
     http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+  });
+}
+
+/**
+ * A 429 for the whole request: the API key's credits are used up; with Retry-After until the
+ * next refill when it has one.
+ */
+export function usageExceededWholeRequest(retryAfterSeconds: number | null): GraphQLError {
+  const headers = new Map<string, string>();
+  if (retryAfterSeconds !== null) headers.set('retry-after', String(retryAfterSeconds));
+  return appError('RATE_LIMITED', "This API key's credits are used up", {
+    reason: 'USAGE_EXCEEDED',
+    http: { status: 429, headers },
   });
 }

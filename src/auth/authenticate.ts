@@ -1,5 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { unauthenticatedWholeRequest, rateLimitedWholeRequest } from '../errors';
+import {
+  unauthenticatedWholeRequest,
+  rateLimitedWholeRequest,
+  usageExceededWholeRequest,
+} from '../errors';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
 import { secondsUntil } from '../modules/api-key/key-rate-limiter';
@@ -78,7 +82,7 @@ export async function authenticate(
     }
     case 'apiKey': {
       const { key, secret } = credentials;
-      const { code, keyId, principal, rateLimit } = await services.verifier.verify({
+      const { code, keyId, principal, rateLimit, credits } = await services.verifier.verify({
         key,
         secret,
         via: 'graphql',
@@ -88,6 +92,10 @@ export async function authenticate(
       if (code === VerificationCode.RATE_LIMITED)
         throw rateLimitedWholeRequest(
           rateLimit ? Math.max(1, secondsUntil(rateLimit.resetAt)) : undefined,
+        );
+      if (code === VerificationCode.USAGE_EXCEEDED)
+        throw usageExceededWholeRequest(
+          credits?.refillAt ? Math.max(1, secondsUntil(credits.refillAt)) : null,
         );
       if (!principal) throw unauthenticatedWholeRequest();
       return principal;

@@ -10,6 +10,7 @@ import { RateLimitExpiry1764240000000 } from './migrations/1764240000000-RateLim
 import { KeyAddresses1764250000000 } from './migrations/1764250000000-KeyAddresses';
 import { ApiKeyPolicies1764260000000 } from './migrations/1764260000000-ApiKeyPolicies';
 import { KeyRateLimits1764270000000 } from './migrations/1764270000000-KeyRateLimits';
+import { KeyCredits1764280000000 } from './migrations/1764280000000-KeyCredits';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
 export const migrations = [
@@ -25,4 +26,5 @@ export const migrations = [
   KeyAddresses1764250000000,
   ApiKeyPolicies1764260000000,
   KeyRateLimits1764270000000,
+  KeyCredits1764280000000,
 ];

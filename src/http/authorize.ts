@@ -2,7 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readCredentials } from '../auth/authenticate';
 import { principalInLog } from '../auth/principal';
 import type { VerifyRequest, VerifyResult } from '../modules/api-key/api-key-verifier';
+import type { CreditDecision } from '../modules/api-key/credit-leases';
 import { secondsUntil, type RateDecision } from '../modules/api-key/key-rate-limiter';
+import { MAX_COST } from '../modules/api-key/usage-credits.types';
 import { VerificationCode } from '../modules/api-key/api-key.types';
 import type { Services } from '../modules/services';
 import { clientOf } from '../request/client';
@@ -10,6 +12,7 @@ import { firstHeader } from '../request/headers';
 import { traceOf } from '../request/trace';
 import { normalizeIp } from '../security/ip-allowlist';
 import { storable } from '../validation';
+import { fail } from './refusal';
 
 const STATUS: Record<VerificationCode, number> = {
   VALID: 200,
@@ -19,6 +22,7 @@ const STATUS: Record<VerificationCode, number> = {
   IP_NOT_ALLOWED: 403,
   INSUFFICIENT_SCOPE: 403,
   RATE_LIMITED: 429,
+  USAGE_EXCEEDED: 429,
 };
 
 /**
@@ -37,18 +41,27 @@ const BODY = Object.fromEntries(
  * GET /v1/authorize: forward authentication for nginx `auth_request`, Traefik ForwardAuth and
  * Envoy ext_authz. The proxy passes the client's headers; we answer with a status only:
  * 200 (+ X-Empress-Team-Id, X-Empress-Key-Id, X-Empress-Scopes for the upstream), 401 for bad
- * credentials, 403 for a missing scope or address, 429 when rate limited. Scopes to require come
- * in X-Required-Scopes (comma- or space-separated); the client address in X-Forwarded-For, from a
- * proxy named in TRUST_PROXY. X-Empress-Scopes are the key's effective scopes: what it can do now.
+ * credentials, 403 for a missing scope or address, 429 when rate limited or out of credits.
+ * Scopes to require come in X-Required-Scopes (comma- or space-separated); what the request costs
+ * a key with credits in X-Empress-Cost (1 if absent); the client address in X-Forwarded-For, from
+ * a proxy named in TRUST_PROXY. X-Empress-Scopes are the key's effective scopes: what it can do now.
  */
 export function registerAuthorizeRoute(app: FastifyInstance, services: Services): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('cache-control', 'no-store');
     const credentials = readCredentials(request.headers);
+    const cost = costOf(request);
+    if (cost === null)
+      return fail(
+        reply,
+        400,
+        'BAD_USER_INPUT',
+        `X-Empress-Cost must be a whole number from 0 to ${MAX_COST}`,
+      );
     const result =
       credentials.kind !== 'apiKey'
         ? NO_KEY
-        : await services.verifier.verify(verifyRequest(request, credentials));
+        : await services.verifier.verify({ ...verifyRequest(request, credentials), cost });
     const trace = traceOf(request);
     if (result.principal) trace.principal = principalInLog(result.principal);
     if (result.keyId) trace.checkedKey = { id: result.keyId, code: result.code };
@@ -59,6 +72,7 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
       reply.header('x-empress-scopes', result.scopes.join(' '));
     }
     if (result.rateLimit) rateLimitHeaders(reply, result.rateLimit);
+    if (result.credits) creditHeaders(reply, result.credits);
     if (
       result.code === VerificationCode.INVALID ||
       result.code === VerificationCode.EXPIRED ||
@@ -66,7 +80,10 @@ export function registerAuthorizeRoute(app: FastifyInstance, services: Services)
     ) {
       reply.header('www-authenticate', 'Basic realm="empress", charset="UTF-8"');
     }
-    reply.code(STATUS[result.code]);
+    const status = STATUS[result.code];
+    // auth_request can't read a body: a proxy turning the 429 into its own answer needs the code
+    if (status === 429) reply.header('x-empress-code', BODY[result.code].code);
+    reply.code(status);
     return BODY[result.code];
   };
   app.get('/v1/authorize', handler);
@@ -81,6 +98,7 @@ const NO_KEY: VerifyResult = {
   scopes: [],
   principal: null,
   rateLimit: null,
+  credits: null,
 };
 
 /**
@@ -120,6 +138,15 @@ function forwardedRequest(request: FastifyRequest): string | undefined {
   return forwarded ? storable(forwarded.slice(0, 200)) : undefined;
 }
 
+/** X-Empress-Cost: 1 when absent, null when it is not a cost (checkCost's bounds). */
+function costOf(request: FastifyRequest): number | null {
+  const header = firstHeader(request.headers, 'x-empress-cost');
+  if (header === undefined) return 1;
+  if (!/^\d{1,6}$/.test(header.trim())) return null;
+  const cost = Number(header.trim());
+  return cost <= MAX_COST ? cost : null;
+}
+
 /** 401s all look alike: expired and revoked are only told to verifyApiCredentials callers. */
 function denialCode(code: VerificationCode): string {
   return code === VerificationCode.EXPIRED || code === VerificationCode.REVOKED ? 'INVALID' : code;
@@ -135,4 +162,14 @@ function rateLimitHeaders(reply: FastifyReply, state: RateDecision): void {
   reply.header('ratelimit-policy', `"key";q=${state.limit};w=${state.windowSeconds}`);
   reply.header('ratelimit', `"key";r=${state.remaining};t=${seconds}`);
   if (!state.allowed) reply.header('retry-after', String(Math.max(1, seconds)));
+}
+
+/**
+ * A key's credits: what is left (for the upstream and the client), and when a key out of credits
+ * that refills can try again. One that never refills gets no Retry-After: waiting won't help.
+ */
+function creditHeaders(reply: FastifyReply, credits: CreditDecision): void {
+  reply.header('x-empress-credits-remaining', String(credits.remaining));
+  if (!credits.allowed && credits.refillAt)
+    reply.header('retry-after', String(Math.max(1, secondsUntil(credits.refillAt))));
 }

@@ -18,7 +18,8 @@ function nameOf(text: string): string {
 }
 
 /**
- * A read outside any transaction, run as a named prepared statement on TypeORM's own pool:
+ * A statement outside any transaction (a hot read, or the one-statement credit lease), run as a
+ * named prepared statement on TypeORM's own pool:
  * PostgreSQL parses it once per connection and, after a few runs, plans it once, where a plain
  * query is parsed and planned every time. For the hot reads (a key verified for the first time, a
  * session, a page of keys) planning cost more than running: the cold key read took 0.58 ms

@@ -8,6 +8,7 @@ import { ApiKeyCache } from './api-key/api-key-cache';
 import { ApiKeyChangeFeed } from './api-key/api-key-change-feed';
 import { ApiKeyPolicyService } from './api-key-policy/api-key-policy.service';
 import { ApiKeyService } from './api-key/api-key.service';
+import { CreditLeases } from './api-key/credit-leases';
 import { KeyRateLimiter } from './api-key/key-rate-limiter';
 import { ApiKeyVerifier } from './api-key/api-key-verifier';
 import { UsageRecorder } from './api-key/usage-recorder';
@@ -68,6 +69,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const leases = new OperationLeases(dataSource);
   const apiKeyPolicies = new ApiKeyPolicyService(dataSource, audit);
   const keyRates = new KeyRateLimiter(failures, logger);
+  const keyCredits = new CreditLeases(dataSource, logger);
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource, heavyWork),
@@ -90,6 +92,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       usage,
       proxyTrust(config.trustProxy),
       keyRates,
+      keyCredits,
     ),
     maintenance,
     async start() {
@@ -100,6 +103,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       verifyLimits.address.start();
       verifyLimits.gateway.start();
       keyRates.start();
+      keyCredits.start();
     },
     async stop() {
       await maintenance.stop();
@@ -108,6 +112,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       await verifyLimits.address.stop();
       await verifyLimits.gateway.stop();
       await keyRates.stop();
+      await keyCredits.stop();
       await feed.stop();
       await failures.close();
     },

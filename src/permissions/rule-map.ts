@@ -144,6 +144,7 @@ export const ruleMap: IRules = {
   ApiKeyPolicy: allow,
   RateLimit: allow,
   RateLimitState: allow,
+  UsageCredits: allow,
   ApplicationScope: allow,
 };
 

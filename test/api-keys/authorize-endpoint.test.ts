@@ -206,6 +206,21 @@ nginxTest('behind a real nginx with auth_request', () => {
     expect(upstream.hits).toHaveLength(before + 1);
   });
 
+  it('passes a key out of credits to the client as a 429 with its code and what is left', async () => {
+    const metered = await createKey(t, owner, team.id, {
+      name: 'metered behind nginx',
+      credits: { remaining: 1 },
+    });
+    const before = upstream.hits.length;
+    expect((await through('/orders/1', basic(metered.key, metered.secret))).status).toBe(200);
+    const refused = await through('/orders/2', basic(metered.key, metered.secret));
+    expect(refused.status).toBe(429);
+    expect(JSON.parse(refused.text)).toEqual({ code: 'USAGE_EXCEEDED' });
+    expect(refused.headers['x-empress-credits-remaining']).toBe('0');
+    expect(refused.headers['retry-after']).toBeUndefined();
+    expect(upstream.hits).toHaveLength(before + 1);
+  });
+
   it('lets good credentials through, and the upstream sees the team, key and scopes', async () => {
     const before = upstream.hits.length;
     const res = await through('/orders/42?x=1', basic(k.key, k.secret));

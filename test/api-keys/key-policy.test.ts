@@ -30,7 +30,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const inDays = (days: number) => new Date(Date.now() + days * DAY).toISOString();
 
 const POLICY = `maxLifetimeDays requireExpiry requireAllowedIps allowedApplicationScopes
-  applicationScopes { name description }`;
+  defaultRateLimit { limit windowSeconds } applicationScopes { name description }`;
 const SET = `mutation($t: ID!, $i: ApiKeyPolicyInput!) { setApiKeyPolicy(teamId: $t, input: $i) { ${POLICY} } }`;
 const CREATE = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) { apiKey { id } } }`;
 const UPDATE = `mutation($id: ID!, $i: UpdateApiKeyInput!) { updateApiKey(id: $id, input: $i) { id name } }`;
@@ -74,6 +74,7 @@ afterEach(async () => {
     requireExpiry: false,
     requireAllowedIps: false,
     allowedApplicationScopes: null,
+    defaultRateLimit: null,
     applicationScopes: [],
   });
 });
@@ -85,6 +86,7 @@ describe("a team's key rules", () => {
       requireExpiry: false,
       requireAllowedIps: false,
       allowedApplicationScopes: null,
+      defaultRateLimit: null,
       applicationScopes: [],
     });
     const set = await setPolicy({
@@ -99,8 +101,32 @@ describe("a team's key rules", () => {
       requireExpiry: true,
       requireAllowedIps: false,
       allowedApplicationScopes: ['invoices:write', 'orders:read'],
+      defaultRateLimit: null,
       applicationScopes: [{ name: 'orders:read', description: 'See orders' }],
     });
+  });
+
+  it('a default rate limit is given to new keys that set none, and only to them', async () => {
+    const limit = { limit: 100, windowSeconds: 60 };
+    expect((await setPolicy({ defaultRateLimit: limit })).errors).toBeUndefined();
+    const LIMIT_OF = `mutation($i: CreateApiKeyInput!) { createApiKey(input: $i) {
+      apiKey { rateLimit { limit windowSeconds } } } }`;
+    const made = async (input: Record<string, unknown>) => {
+      const res = await t.gql(
+        LIMIT_OF,
+        { i: { teamId: team.id, name: 'app', ...input } },
+        owner.headers,
+      );
+      return (res.data as { createApiKey: { apiKey: { rateLimit: unknown } } }).createApiKey.apiKey
+        .rateLimit;
+    };
+    expect(await made({})).toEqual(limit);
+    expect(await made({ rateLimit: { limit: 5, windowSeconds: 1 } })).toEqual({
+      limit: 5,
+      windowSeconds: 1,
+    });
+    await setPolicy({ defaultRateLimit: null });
+    expect(await made({})).toBeNull();
   });
 
   it('each rule refuses a key that breaks it, naming the rule and the field', async () => {
@@ -175,7 +201,11 @@ describe("a team's key rules", () => {
 
   it('every change is in the audit log with the old and new values', async () => {
     await setPolicy({ maxLifetimeDays: 7 });
-    await setPolicy({ maxLifetimeDays: 14, requireExpiry: true });
+    await setPolicy({
+      maxLifetimeDays: 14,
+      requireExpiry: true,
+      defaultRateLimit: { limit: 10, windowSeconds: 1 },
+    });
     const [row]: { metadata: Record<string, unknown>; actor_user_id: string }[] =
       await t.dataSource.query(
         `SELECT metadata, actor_user_id FROM audit_events
@@ -184,9 +214,13 @@ describe("a team's key rules", () => {
       );
     expect(row.actor_user_id).toBe(owner.id);
     expect(row.metadata).toMatchObject({
-      changed: ['maxLifetimeDays', 'requireExpiry'],
-      before: { maxLifetimeDays: 7, requireExpiry: false },
-      after: { maxLifetimeDays: 14, requireExpiry: true },
+      changed: ['maxLifetimeDays', 'requireExpiry', 'defaultRateLimit'],
+      before: { maxLifetimeDays: 7, requireExpiry: false, defaultRateLimit: null },
+      after: {
+        maxLifetimeDays: 14,
+        requireExpiry: true,
+        defaultRateLimit: { limit: 10, windowSeconds: 1 },
+      },
     });
   });
 
@@ -195,6 +229,8 @@ describe("a team's key rules", () => {
     const bad: [Record<string, unknown>, string][] = [
       [{ maxLifetimeDays: 0 }, 'maxLifetimeDays'],
       [{ maxLifetimeDays: 3651 }, 'maxLifetimeDays'],
+      [{ defaultRateLimit: { limit: 0, windowSeconds: 60 } }, 'defaultRateLimit.limit'],
+      [{ defaultRateLimit: { limit: 5, windowSeconds: 0 } }, 'defaultRateLimit.windowSeconds'],
       [{ allowedApplicationScopes: ['apiKeys:read'] }, 'allowedApplicationScopes'],
       [{ allowedApplicationScopes: ['no scope'] }, 'allowedApplicationScopes'],
       [

@@ -29,9 +29,11 @@ import { startTestServer, type TestServer } from '../helpers/server';
  * CONTRACT_DIR so they always run there.
  */
 const CONTRACT_DIR = path.resolve(__dirname, '../..', process.env.CONTRACT_DIR ?? '../shared');
-const CONTRACT_FILES = ['api-contract.graphql', 'contract-additions/trust.graphql'].map((file) =>
-  path.join(CONTRACT_DIR, file),
-);
+const CONTRACT_FILES = [
+  'api-contract.graphql',
+  'contract-additions/trust.graphql',
+  'contract-additions/governance.graphql',
+].map((file) => path.join(CONTRACT_DIR, file));
 const SERVED_FILE = path.resolve(__dirname, '../../schema.graphql');
 const contractPresent = existsSync(CONTRACT_FILES[0]);
 // Named on purpose (CI does): then it must be there.

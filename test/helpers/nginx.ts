@@ -88,6 +88,8 @@ export function nginxConf(options: {
       auth_request_set $empress_retry_after $upstream_http_retry_after;
       auth_request_set $empress_ratelimit $upstream_http_ratelimit;
       auth_request_set $empress_ratelimit_policy $upstream_http_ratelimit_policy;
+      auth_request_set $empress_credits $upstream_http_x_empress_credits_remaining;
+      auth_request_set $empress_code $upstream_http_x_empress_code;
       # auth_request passes only 2xx, 401 and 403: any other answer, the service's 429 too, is a 500
       error_page 500 = @empress_rate_limited;
       proxy_set_header X-Empress-Team-Id $empress_team;
@@ -108,12 +110,13 @@ export function nginxConf(options: {
       proxy_set_header X-Forwarded-For $remote_addr;
     }
     location @empress_rate_limited {
-      if ($empress_retry_after = "") { return 500; }
+      if ($empress_code = "") { return 500; }
       add_header Retry-After $empress_retry_after always;
       add_header RateLimit $empress_ratelimit always;
       add_header RateLimit-Policy $empress_ratelimit_policy always;
+      add_header X-Empress-Credits-Remaining $empress_credits always;
       default_type application/json;
-      return 429 '{"code":"RATE_LIMITED"}';
+      return 429 '{"code":"$empress_code"}';
     }
     ${protectedLocation('/admin/', '/_auth_write')}
     ${protectedLocation('/', '/_auth')}

@@ -1,5 +1,6 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { Column, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import { RateLimit, RateLimitInput } from '../api-key/rate-limit.types';
 
 @ObjectType({
   description:
@@ -53,6 +54,10 @@ export class ApiKeyPolicy {
   @Column('text', { array: true, nullable: true })
   allowedApplicationScopes!: string[] | null;
 
+  @Field(() => RateLimit, { nullable: true, description: 'given to new keys that set none' })
+  @Column('jsonb', { nullable: true })
+  defaultRateLimit!: RateLimit | null;
+
   @Field(() => [ApplicationScope], {
     description: "the team's catalogue of application scopes, with descriptions",
   })
@@ -71,6 +76,7 @@ export function noRules(teamId: string): ApiKeyPolicy {
     requireExpiry: false,
     requireAllowedIps: false,
     allowedApplicationScopes: null,
+    defaultRateLimit: null,
     applicationScopes: [],
   });
 }
@@ -97,6 +103,12 @@ export class ApiKeyPolicyInput {
     description: 'application scopes keys may hold (at most 200); null allows any',
   })
   allowedApplicationScopes?: string[] | null;
+
+  @Field(() => RateLimitInput, {
+    nullable: true,
+    description: 'given to new keys that set none; null: new keys get no limit unless they set one',
+  })
+  defaultRateLimit?: RateLimitInput | null;
 
   @Field(() => [ApplicationScopeInput], {
     nullable: true,

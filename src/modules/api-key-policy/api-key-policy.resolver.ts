@@ -28,11 +28,15 @@ export class ApiKeyPolicyResolver {
   })
   expiringApiKeys(
     @Arg('teamId', () => ID, { description: 'The team.' }) teamId: string,
-    @Arg('withinDays', () => Int, { defaultValue: 14, description: '1 to 365 days.' })
-    withinDays: number,
+    @Arg('withinDays', () => Int, {
+      nullable: true,
+      defaultValue: 14,
+      description: '1 to 365 days; 14 when omitted or null.',
+    })
+    withinDays: number | null,
     @Ctx() { services }: GraphQLContext,
   ): Promise<ApiKey[]> {
-    return services.apiKeyPolicies.expiring(requireId(teamId, 'teamId'), withinDays);
+    return services.apiKeyPolicies.expiring(requireId(teamId, 'teamId'), withinDays ?? 14);
   }
 }
 

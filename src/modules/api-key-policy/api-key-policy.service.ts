@@ -4,6 +4,7 @@ import { badInput } from '../../errors';
 import { requireName } from '../../validation';
 import { checkApplicationScope } from '../api-key/api-key-input';
 import { ApiKey } from '../api-key/api-key.entity';
+import { checkRateLimit } from '../api-key/rate-limit.types';
 import { AuditOutcome } from '../audit/audit-event.entity';
 import type { AuditService } from '../audit/audit.service';
 import { lockTeam } from '../team/team-permissions';
@@ -26,6 +27,7 @@ const RULES = [
   'requireExpiry',
   'requireAllowedIps',
   'allowedApplicationScopes',
+  'defaultRateLimit',
   'applicationScopes',
 ] as const;
 
@@ -103,6 +105,9 @@ function checkPolicyInput(input: ApiKeyPolicyInput): Partial<ApiKeyPolicy> {
       input.allowedApplicationScopes === null
         ? null
         : scopeNames(input.allowedApplicationScopes, 'allowedApplicationScopes');
+  if (input.defaultRateLimit !== undefined)
+    changes.defaultRateLimit =
+      input.defaultRateLimit && checkRateLimit(input.defaultRateLimit, 'defaultRateLimit');
   if (input.applicationScopes !== undefined)
     changes.applicationScopes = catalogue(input.applicationScopes ?? []);
   return changes;

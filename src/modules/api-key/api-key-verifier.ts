@@ -9,6 +9,7 @@ import type { ApiKeyCache } from './api-key-cache';
 import { apiKeyStatus, ApiKeyStatus, type ApiKey } from './api-key.entity';
 import { isWellFormedKey, isWellFormedSecret } from './api-key-format';
 import { VerificationCode } from './api-key.types';
+import type { CreditDecision, CreditLeases } from './credit-leases';
 import type { KeyRateLimiter, RateDecision } from './key-rate-limiter';
 import type { UsageRecorder } from './usage-recorder';
 
@@ -21,6 +22,8 @@ export interface VerifyRequest {
   requiredScopes?: readonly string[];
   /** the end client's address, when a gateway asks on its behalf */
   clientIp?: string | null;
+  /** credits this request uses, for a key with credits (checked by the caller: checkCost); 1 if omitted */
+  cost?: number;
 }
 
 export interface VerifyResult {
@@ -35,6 +38,8 @@ export interface VerifyResult {
   principal: Extract<Principal, { type: 'API_KEY' }> | null;
   /** where the key stands against its rate limit; null for a key without one (or a refusal before) */
   rateLimit: RateDecision | null;
+  /** the key's credits after this request; null for a key without credits (or a refusal before) */
+  credits: CreditDecision | null;
 }
 
 interface Asking {
@@ -52,6 +57,7 @@ const REFUSED = (code: VerificationCode, keyId: string | null = null): VerifyRes
   scopes: [],
   principal: null,
   rateLimit: null,
+  credits: null,
 });
 
 // Compared against when the key is unknown, so an unknown key costs what a wrong secret costs.
@@ -73,7 +79,9 @@ export interface VerifyLimits {
  *    IP_NOT_ALLOWED, INSUFFICIENT_SCOPE (against what it can do now: its scopes, its API
  *    permissions cut to its owner's), or VALID;
  * 5. a request that would be VALID takes one from the key's own rate limit, if it has one:
- *    RATE_LIMITED once the window's requests are used up (KeyRateLimiter).
+ *    RATE_LIMITED once the window's requests are used up (KeyRateLimiter);
+ * 6. and only a request within its rate limit spends the key's credits, if it has any:
+ *    USAGE_EXCEEDED when they don't cover its cost (CreditLeases).
  * Only INVALID counts against the failure limits: a gateway sending thousands of good credentials a
  * second is never slowed. Each answer about a real key is counted for its usage (UsageRecorder).
  */
@@ -88,6 +96,7 @@ export class ApiKeyVerifier {
     /** the proxies the deployment named (TRUST_PROXY): only they may speak for clients */
     private readonly trusted: ProxyTrust,
     private readonly rates: KeyRateLimiter,
+    private readonly credits: CreditLeases,
   ) {}
 
   async verify(request: VerifyRequest): Promise<VerifyResult> {
@@ -138,13 +147,18 @@ export class ApiKeyVerifier {
         ? await this.rates.take(apiKey.id, apiKey.rateLimit)
         : null;
     if (rateLimit && !rateLimit.allowed) code = VerificationCode.RATE_LIMITED;
+    // 6. only a request the key may make now spends its credits
+    const credits =
+      code === VerificationCode.VALID && apiKey.creditsRemaining !== null
+        ? await this.credits.take(apiKey, request.cost ?? 1)
+        : null;
+    if (credits && !credits.allowed) code = VerificationCode.USAGE_EXCEEDED;
     this.trace(request, apiKey, code, asking);
     const keyId = apiKey.id;
-    if (code !== VerificationCode.VALID)
-      return { code, apiKey, keyId, scopes, principal: null, rateLimit };
+    const answer = { code, apiKey, keyId, scopes, rateLimit, credits };
+    if (code !== VerificationCode.VALID) return { ...answer, principal: null };
     const permissions = keyPermissions(apiKey.scopes, found.owner);
-    const principal = { type: 'API_KEY' as const, apiKey, permissions, scopes };
-    return { code, apiKey, keyId, scopes, principal, rateLimit };
+    return { ...answer, principal: { type: 'API_KEY' as const, apiKey, permissions, scopes } };
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   UpdateDateColumn,
 } from 'typeorm';
 import { RateLimit } from './rate-limit.types';
+import { creditsOf, RefillInterval, UsageCredits } from './usage-credits.types';
 
 export enum ApiKeyStatus {
   ACTIVE = 'ACTIVE',
@@ -92,6 +93,21 @@ export class ApiKey {
   @Column('jsonb', { nullable: true })
   rateLimit!: RateLimit | null;
 
+  /** credits left in the database (leases held by instances already taken out); null: unlimited */
+  @Column('integer', { nullable: true })
+  creditsRemaining!: number | null;
+
+  /** what creditsRemaining is set to at each refill */
+  @Column('integer', { nullable: true })
+  creditsRefillAmount!: number | null;
+
+  @Column('text', { nullable: true })
+  creditsRefillInterval!: RefillInterval | null;
+
+  /** when the credits were last set or refilled: leases taken before it are void */
+  @Column('timestamptz', { nullable: true })
+  creditsLastRefillAt!: Date | null;
+
   @Field(() => Date, {
     nullable: true,
     description: 'When the key was revoked (UTC); null while it is not.',
@@ -123,6 +139,11 @@ export class ApiKey {
   @Field(() => String, { nullable: true, description: 'Address the key was last presented from.' })
   @Column('text', { nullable: true })
   lastUsedIp!: string | null;
+
+  @Field(() => UsageCredits, { nullable: true, description: 'credits left; null: unlimited' })
+  get credits(): UsageCredits | null {
+    return creditsOf(this);
+  }
 
   @Field(() => ApiKeyStatus, { description: 'ACTIVE, EXPIRED or REVOKED, as of now.' })
   get status(): ApiKeyStatus {

@@ -1,4 +1,15 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import {
+  Arg,
+  Args,
+  Ctx,
+  FieldResolver,
+  ID,
+  Int,
+  Mutation,
+  Query,
+  Resolver,
+  Root,
+} from 'type-graphql';
 import type { GraphQLContext } from '../graphql-context';
 import { badInput, notFound } from '../../errors';
 import { effectiveScopes } from '../../permissions/key-permissions';
@@ -9,6 +20,7 @@ import { Team } from '../team/team.entity';
 import { User } from '../user/user.entity';
 import { ApiKey } from './api-key.entity';
 import { ownerOf, ownerPermissions } from './key-owner';
+import { checkCost, MAX_COST } from './usage-credits.types';
 import {
   ApiKeyConnection,
   ApiKeysArgs,
@@ -123,17 +135,24 @@ export class ApiKeyResolver {
       description: "The end client's address, checked against allowedIps.",
     })
     clientIp: string | null,
+    @Arg('cost', () => Int, {
+      nullable: true,
+      defaultValue: 1,
+      description: `Credits this request uses, 0 to ${MAX_COST} (0 checks the key without spending); 1 when omitted or null. Only keys with credits spend them.`,
+    })
+    cost: number | null,
     @Ctx() { actor, services, trace }: GraphQLContext,
   ): Promise<ApiKeyVerification> {
     if (clientIp != null && !isIpAddress(normalizeIp(clientIp)))
       throw badInput('clientIp is not an IP address', 'clientIp');
-    const { code, apiKey, keyId, scopes, rateLimit } = await services.verifier.verify({
+    const { code, apiKey, keyId, scopes, rateLimit, credits } = await services.verifier.verify({
       key,
       secret,
       via: 'verifyApiCredentials',
       caller: actor,
       requiredScopes: (requiredScopes ?? []).slice(0, 50),
       clientIp,
+      cost: checkCost(cost ?? 1),
     });
     if (keyId) trace.checkedKey = { id: keyId, code, clientIp };
     return {
@@ -143,6 +162,7 @@ export class ApiKeyResolver {
       teamId: apiKey?.teamId ?? null,
       scopes,
       rateLimit,
+      creditsRemaining: credits?.remaining ?? null,
     };
   }
 

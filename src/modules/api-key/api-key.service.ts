@@ -18,6 +18,7 @@ import type { ApiKeyFilter } from './api-key-filter';
 import { readKeyPage, type KeyPage } from './api-key-page';
 import { ApiKey } from './api-key.entity';
 import { checkRateLimit } from './rate-limit.types';
+import { checkCredits, NO_CREDITS, type CreditColumns } from './usage-credits.types';
 import type { ApiKeyPolicyService } from '../api-key-policy/api-key-policy.service';
 import { breachesOf, type Breach } from '../api-key-policy/policy-breaches';
 import type { CreateApiKeyInput, UpdateApiKeyInput } from './api-key.types';
@@ -48,11 +49,14 @@ export class ApiKeyService {
     const expiresAt = checkExpiry(input.expiresAt);
     const allowedIps = checkAllowedIps(input.allowedIps ?? []);
     const scopes = checkScopes(input.scopes ?? [], await actor.access.held(teamId));
-    const rateLimit = input.rateLimit ? checkRateLimit(input.rateLimit) : null;
+    const givenRateLimit = input.rateLimit ? checkRateLimit(input.rateLimit) : null;
+    const credits = input.credits ? checkCredits(input.credits) : NO_CREDITS;
     const creatorId = personOf(actor).user.id;
     return this.dataSource.transaction(async (m) => {
       const terms = { createdAt: new Date(), expiresAt, allowedIps, scopes };
-      refuseBreaches(breachesOf(await this.policies.of(m, teamId), terms));
+      const policy = await this.policies.of(m, teamId);
+      refuseBreaches(breachesOf(policy, terms));
+      const rateLimit = givenRateLimit ?? policy.defaultRateLimit;
       const secret = newApiSecret();
       const apiKey = await m.save(
         m.create(ApiKey, {
@@ -67,6 +71,7 @@ export class ApiKeyService {
           allowedIps,
           expiresAt,
           rateLimit,
+          ...credits,
           createdById: creatorId,
           ownerId: creatorId,
         }),
@@ -84,6 +89,7 @@ export class ApiKeyService {
           allowedIps,
           expiresAt,
           ...(rateLimit ? { rateLimit } : {}),
+          ...(input.credits ? { credits: apiKey.credits } : {}),
           secretLast4: apiKey.secretLast4,
         },
       });
@@ -102,13 +108,15 @@ export class ApiKeyService {
       throw badInput('Give rateLimit or clearRateLimit, not both', 'rateLimit');
     if (input.clearRateLimit) changes.rateLimit = null;
     else if (input.rateLimit) changes.rateLimit = checkRateLimit(input.rateLimit);
+    const credits = creditChanges(input);
     return this.changeKey(actor, id, 'update', 'apiKey.updated', async (m, key) => {
       if (input.scopes != null)
         changes.scopes = checkScopes(input.scopes, await actor.access.held(key.teamId));
       const before = Object.fromEntries(
         Object.keys(changes).map((field) => [field, key[field as keyof ApiKey]]),
       );
-      Object.assign(key, changes);
+      if (credits) before.credits = key.credits;
+      Object.assign(key, changes, credits);
       // the rules bind what this change sets; a key made before them may break others, listed
       // as out of policy (policyBreaches) and never changed behind its owner's back
       const changed = new Set(Object.keys(changes));
@@ -116,7 +124,8 @@ export class ApiKeyService {
         breachesOf(await this.policies.of(m, key.teamId), key).filter((b) => changed.has(b.field)),
       );
       const saved = await m.save(key);
-      return { result: saved, metadata: { changed: Object.keys(changes), before, after: changes } };
+      const after = credits ? { ...changes, credits: saved.credits } : changes;
+      return { result: saved, metadata: { changed: Object.keys(after), before, after } };
     });
   }
 
@@ -245,6 +254,14 @@ export class ApiKeyService {
       return result;
     });
   }
+}
+
+/** The credit columns an update sets (new credits, or none: unlimited); undefined: unchanged. */
+function creditChanges(input: UpdateApiKeyInput): CreditColumns | undefined {
+  if (input.clearCredits && input.credits)
+    throw badInput('Give credits or clearCredits, not both', 'credits');
+  if (input.clearCredits) return NO_CREDITS;
+  return input.credits ? checkCredits(input.credits) : undefined;
 }
 
 /** The first rule broken, as the BAD_USER_INPUT that names it and the field to fix. */

@@ -2,6 +2,7 @@ import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } fro
 import type { ApiKeyFilter } from './api-key-filter';
 import { ApiKey, ApiKeyStatus } from './api-key.entity';
 import { RateLimitInput, RateLimitState } from './rate-limit.types';
+import { UsageCreditsInput } from './usage-credits.types';
 
 export enum VerificationCode {
   VALID = 'VALID',
@@ -11,6 +12,7 @@ export enum VerificationCode {
   IP_NOT_ALLOWED = 'IP_NOT_ALLOWED',
   INSUFFICIENT_SCOPE = 'INSUFFICIENT_SCOPE',
   RATE_LIMITED = 'RATE_LIMITED',
+  USAGE_EXCEEDED = 'USAGE_EXCEEDED',
 }
 registerEnumType(VerificationCode, {
   name: 'VerificationCode',
@@ -32,6 +34,10 @@ registerEnumType(VerificationCode, {
     RATE_LIMITED: {
       description:
         "Too many failed checks from this address, or the key's own rate limit is used up; try again later.",
+    },
+    USAGE_EXCEEDED: {
+      description:
+        "The secret matched but the key's credits don't cover this request's cost (until its next refill, if it has one).",
     },
   },
 });
@@ -155,6 +161,13 @@ export class ApiKeyVerification {
     description: 'Where the key stands against its rate limit; null for a key without one.',
   })
   rateLimit!: RateLimitState | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "The key's credits left after this request; null for a key without credits or when the secret did not match.",
+  })
+  creditsRemaining!: number | null;
 }
 
 @InputType({ description: 'A new API key.' })
@@ -192,9 +205,17 @@ export class CreateApiKeyInput {
 
   @Field(() => RateLimitInput, {
     nullable: true,
-    description: 'Requests the key may make per window, on every instance together; omit for none.',
+    description:
+      "Requests the key may make per window, on every instance together; omit for the team's default (if any).",
   })
   rateLimit?: RateLimitInput | null;
+
+  @Field(() => UsageCreditsInput, {
+    nullable: true,
+    description:
+      'Credits the key may spend (each request costs 1 unless told); omit for unlimited.',
+  })
+  credits?: UsageCreditsInput | null;
 }
 
 @InputType({ description: 'Changes to an API key; omitted fields stay as they are.' })
@@ -228,4 +249,13 @@ export class UpdateApiKeyInput {
 
   @Field(() => Boolean, { nullable: true, description: 'true removes the rate limit.' })
   clearRateLimit?: boolean | null;
+
+  @Field(() => UsageCreditsInput, {
+    nullable: true,
+    description: 'New credits, replacing what is left; leases instances hold are dropped.',
+  })
+  credits?: UsageCreditsInput | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true makes the key unlimited again.' })
+  clearCredits?: boolean | null;
 }

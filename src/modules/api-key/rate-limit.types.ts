@@ -34,18 +34,19 @@ export class RateLimitState {
   resetAt!: Date;
 }
 
-export function checkRateLimit(input: RateLimitInput): RateLimit {
+/** A rate limit as given, checked; `field` names it in the error (rateLimit, defaultRateLimit). */
+export function checkRateLimit(input: RateLimitInput, field = 'rateLimit'): RateLimit {
   const { limit, windowSeconds } = input;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_RATE_LIMIT)
-    throw badInput(`rateLimit.limit must be 1 to ${MAX_RATE_LIMIT}`, 'rateLimit.limit');
+    throw badInput(`${field}.limit must be 1 to ${MAX_RATE_LIMIT}`, `${field}.limit`);
   if (
     !Number.isInteger(windowSeconds) ||
     windowSeconds < 1 ||
     windowSeconds > MAX_RATE_WINDOW_SECONDS
   )
     throw badInput(
-      `rateLimit.windowSeconds must be 1 to ${MAX_RATE_WINDOW_SECONDS}`,
-      'rateLimit.windowSeconds',
+      `${field}.windowSeconds must be 1 to ${MAX_RATE_WINDOW_SECONDS}`,
+      `${field}.windowSeconds`,
     );
   return { limit, windowSeconds };
 }

@@ -39,6 +39,8 @@ export type ApiKeyPolicyInput = {
   allowedApplicationScopes?: InputMaybe<Array<Scalars['String']['input']>>;
   /** the team's catalogue of application scopes (at most 200), replacing the old one */
   applicationScopes?: InputMaybe<Array<ApplicationScopeInput>>;
+  /** given to new keys that set none; null: new keys get no limit unless they set one */
+  defaultRateLimit?: InputMaybe<RateLimitInput>;
   /** 1 to 3650 days; null: no limit. */
   maxLifetimeDays?: InputMaybe<Scalars['Int']['input']>;
   /** Every key must name the addresses it may be used from (allowedIps). */
@@ -95,13 +97,15 @@ export type AuditOutcome =
 export type CreateApiKeyInput = {
   /** Addresses or CIDR blocks the key may be used from; empty or omitted means any. */
   allowedIps?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Credits the key may spend (each request costs 1 unless told); omit for unlimited. */
+  credits?: InputMaybe<UsageCreditsInput>;
   /** What the key is for; up to 1,000 characters. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** When the key stops working (UTC); must be in the future. Omit for no expiry. */
   expiresAt?: InputMaybe<Scalars['DateTimeISO']['input']>;
   /** Name, e.g. the application that will use it; 1 to 100 characters. */
   name: Scalars['String']['input'];
-  /** Requests the key may make per window, on every instance together; omit for none. */
+  /** Requests the key may make per window, on every instance together; omit for the team's default (if any). */
   rateLimit?: InputMaybe<RateLimitInput>;
   /** What the key may do: read permissions of this API (team:read, members:read, apiKeys:read, audit:read) and application scopes such as orders:read. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
@@ -130,12 +134,23 @@ export type RateLimitInput = {
   windowSeconds: Scalars['Int']['input'];
 };
 
+/** When a key's credits are refilled (UTC). */
+export type RefillInterval =
+  /** Every day at 00:00 UTC. */
+  | 'DAILY'
+  /** On the first day of every month at 00:00 UTC. */
+  | 'MONTHLY';
+
 /** Changes to an API key; omitted fields stay as they are. */
 export type UpdateApiKeyInput = {
   /** New allowed addresses, replacing the old ones; [] allows any. */
   allowedIps?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** true makes the key unlimited again. */
+  clearCredits?: InputMaybe<Scalars['Boolean']['input']>;
   /** true removes the rate limit. */
   clearRateLimit?: InputMaybe<Scalars['Boolean']['input']>;
+  /** New credits, replacing what is left; leases instances hold are dropped. */
+  credits?: InputMaybe<UsageCreditsInput>;
   /** New description; an empty string clears it. */
   description?: InputMaybe<Scalars['String']['input']>;
   /** New expiry (UTC, in the future); null removes the expiry. */
@@ -146,6 +161,16 @@ export type UpdateApiKeyInput = {
   rateLimit?: InputMaybe<RateLimitInput>;
   /** New scopes, replacing the old ones. */
   scopes?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** Credits for a key: what it has now, and how they are refilled. */
+export type UsageCreditsInput = {
+  /** What remaining is set to at each refill (1 or more); give it with refillInterval. */
+  refillAmount?: InputMaybe<Scalars['Int']['input']>;
+  /** When to refill; give it with refillAmount. Omit both for credits that never refill. */
+  refillInterval?: InputMaybe<RefillInterval>;
+  /** Credits left now, 0 to 1,000,000,000. */
+  remaining: Scalars['Int']['input'];
 };
 
 /** The answer of a credential check. */
@@ -162,6 +187,8 @@ export type VerificationCode =
   | 'RATE_LIMITED'
   /** The secret matched but the key was revoked. */
   | 'REVOKED'
+  /** The secret matched but the key's credits don't cover this request's cost (until its next refill, if it has one). */
+  | 'USAGE_EXCEEDED'
   /** The key and secret match, and the key may be used here for these scopes. */
   | 'VALID';
 
