@@ -4,7 +4,7 @@ import { codeOf, graphqlClient, type Gql } from '../helpers/graphql';
 import { eventually, httpRequest } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { withOtherInstances, type ServerProcess } from '../helpers/server-process';
 
 /**
  * A key's credits: each request with the right secret spends its cost (1, or `cost` /
@@ -19,11 +19,10 @@ let team: TeamFixture;
 let others: ServerProcess[] = [];
 
 beforeAll(async () => {
-  [{ t, owner, team }, ...others] = await Promise.all([
+  [{ t, owner, team }, others] = await withOtherInstances(
     seed().owner('credits-owner').team('Credits'),
-    startServerProcess({ startTimeoutMs: 30_000 }),
-    startServerProcess({ startTimeoutMs: 30_000 }),
-  ]);
+    2,
+  );
 }, 60_000);
 afterAll(async () => {
   await Promise.all([...others.map((o) => o.stop()), t?.close()]);

@@ -4,7 +4,7 @@ import { codeOf, graphqlClient } from '../helpers/graphql';
 import { httpRequest, uniqueLoopback, unissuedSecret, verifyWith } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process';
+import { withOtherInstances, type ServerProcess } from '../helpers/server-process';
 
 /**
  * A key's own rate limit (`limit` requests per `windowSeconds`, on every instance together): a
@@ -20,11 +20,10 @@ let team: TeamFixture;
 let others: ServerProcess[] = [];
 
 beforeAll(async () => {
-  [{ t, owner, team }, ...others] = await Promise.all([
+  [{ t, owner, team }, others] = await withOtherInstances(
     seed().owner('rate-owner').team('Rate limits'),
-    startServerProcess({ startTimeoutMs: 30_000 }),
-    startServerProcess({ startTimeoutMs: 30_000 }),
-  ]);
+    2,
+  );
 }, 60_000);
 afterAll(async () => {
   await Promise.all([...others.map((o) => o.stop()), t?.close()]);

@@ -75,6 +75,21 @@ export function rssOf(pid: number): number {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * `count` more instances of the server in child processes on this run's database, started while
+ * `first` (usually a seeded in-process server) gets ready: a deployment of several instances.
+ */
+export async function withOtherInstances<T>(
+  first: PromiseLike<T>,
+  count: number,
+): Promise<[T, ServerProcess[]]> {
+  const [ready, ...others] = await Promise.all([
+    first,
+    ...Array.from({ length: count }, () => startServerProcess({ startTimeoutMs: 30_000 })),
+  ]);
+  return [ready, others];
+}
+
 /** Starts the server in a child process; resolves once it listens. */
 export async function startServerProcess(
   options: ServerProcessOptions = {},

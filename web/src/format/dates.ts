@@ -2,7 +2,8 @@
  * Dates as people read them, in their own time zone and in English (the app's language). The API
  * speaks UTC ISO strings; the native date input speaks local YYYY-MM-DD.
  */
-const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
 
 const dateFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium' });
 const dateTimeFormat = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeStyle: 'short' });
@@ -38,6 +39,20 @@ export function relativeTime(iso: string, now: number = Date.now()): string {
     if (Math.abs(diff) >= ms) return relativeFormat.format(Math.round(diff / ms), unit);
   }
   return 'just now';
+}
+
+/**
+ * The time left until a moment, for things about to end: "in 3 days", "in 1 day", "in 5 hours",
+ * "in less than an hour"; "now" once it has passed. Rounded to the nearest hour, then day.
+ */
+export function timeLeft(iso: string, now: number = Date.now()): string {
+  const left = new Date(iso).getTime() - now;
+  if (left <= 0) return 'now';
+  const hours = Math.round(left / HOUR_MS);
+  if (hours < 1) return 'in less than an hour';
+  if (hours < 24) return `in ${hours} ${hours === 1 ? 'hour' : 'hours'}`;
+  const days = Math.round(left / DAY_MS);
+  return `in ${days} ${days === 1 ? 'day' : 'days'}`;
 }
 
 export function daysFromNow(days: number, now: number = Date.now()): Date {

@@ -54,6 +54,16 @@ const FIELD_NAMES: Record<string, string> = {
   allowedApplicationScopes: 'Application permissions keys may hold',
   applicationScopes: 'Catalogue of application permissions',
   'applicationScopes.description': 'What it allows',
+  rateLimit: 'Rate limit',
+  'rateLimit.limit': 'Requests allowed',
+  'rateLimit.windowSeconds': 'Time window',
+  credits: 'Credits',
+  'credits.remaining': 'Credits left',
+  'credits.refillAmount': 'Refill to',
+  'credits.refillInterval': 'Refill',
+  defaultRateLimit: 'Default rate limit for new keys',
+  'defaultRateLimit.limit': 'Requests allowed',
+  'defaultRateLimit.windowSeconds': 'Time window',
 };
 
 function isKnownCode(code: string): code is ErrorCodeName {

@@ -289,6 +289,22 @@ export type KeyRowFragment = {
   viewerCanRevoke: boolean;
   policyBreaches: Array<string>;
   owner?: { __typename?: 'User'; id: string; name: string } | null;
+  rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+  credits?: {
+    __typename?: 'UsageCredits';
+    remaining: number;
+    refillAmount?: number | null;
+    refillInterval?: RefillInterval | null;
+    lastRefillAt?: string | null;
+  } | null;
+};
+
+export type KeyCreditsFragment = {
+  __typename?: 'UsageCredits';
+  remaining: number;
+  refillAmount?: number | null;
+  refillInterval?: RefillInterval | null;
+  lastRefillAt?: string | null;
 };
 
 export type KeyDetailsFragment = {
@@ -314,6 +330,14 @@ export type KeyDetailsFragment = {
   policyBreaches: Array<string>;
   createdBy?: { __typename?: 'User'; id: string; name: string } | null;
   owner?: { __typename?: 'User'; id: string; name: string } | null;
+  rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+  credits?: {
+    __typename?: 'UsageCredits';
+    remaining: number;
+    refillAmount?: number | null;
+    refillInterval?: RefillInterval | null;
+    lastRefillAt?: string | null;
+  } | null;
 };
 
 export type ApiKeysQueryVariables = Exact<{
@@ -353,6 +377,14 @@ export type ApiKeysQuery = {
         viewerCanRevoke: boolean;
         policyBreaches: Array<string>;
         owner?: { __typename?: 'User'; id: string; name: string } | null;
+        rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+        credits?: {
+          __typename?: 'UsageCredits';
+          remaining: number;
+          refillAmount?: number | null;
+          refillInterval?: RefillInterval | null;
+          lastRefillAt?: string | null;
+        } | null;
       };
     }>;
   };
@@ -369,26 +401,18 @@ export type AttentionKeyFragment = {
 
 export type NeedsAttentionQueryVariables = Exact<{
   teamId: Scalars['ID']['input'];
-  expiresBefore: Scalars['DateTimeISO']['input'];
 }>;
 
 export type NeedsAttentionQuery = {
   __typename?: 'Query';
-  expiring: {
-    __typename?: 'ApiKeyConnection';
-    totalCount: number;
-    edges: Array<{
-      __typename?: 'ApiKeyEdge';
-      node: {
-        __typename?: 'ApiKey';
-        id: string;
-        name: string;
-        key: string;
-        expiresAt?: string | null;
-        createdAt: string;
-      };
-    }>;
-  };
+  expiring: Array<{
+    __typename?: 'ApiKey';
+    id: string;
+    name: string;
+    key: string;
+    expiresAt?: string | null;
+    createdAt: string;
+  }>;
   neverUsed: {
     __typename?: 'ApiKeyConnection';
     totalCount: number;
@@ -411,6 +435,22 @@ export type NeedsAttentionQuery = {
       __typename?: 'ApiKeyEdge';
       node: {
         __typename?: 'ApiKey';
+        id: string;
+        name: string;
+        key: string;
+        expiresAt?: string | null;
+        createdAt: string;
+      };
+    }>;
+  };
+  active: {
+    __typename?: 'ApiKeyConnection';
+    totalCount: number;
+    edges: Array<{
+      __typename?: 'ApiKeyEdge';
+      node: {
+        __typename?: 'ApiKey';
+        policyBreaches: Array<string>;
         id: string;
         name: string;
         key: string;
@@ -474,6 +514,14 @@ export type ApiKeyQuery = {
     }>;
     createdBy?: { __typename?: 'User'; id: string; name: string } | null;
     owner?: { __typename?: 'User'; id: string; name: string } | null;
+    rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+    credits?: {
+      __typename?: 'UsageCredits';
+      remaining: number;
+      refillAmount?: number | null;
+      refillInterval?: RefillInterval | null;
+      lastRefillAt?: string | null;
+    } | null;
   };
 };
 
@@ -503,6 +551,14 @@ export type CreateApiKeyMutation = {
       viewerCanRevoke: boolean;
       policyBreaches: Array<string>;
       owner?: { __typename?: 'User'; id: string; name: string } | null;
+      rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+      credits?: {
+        __typename?: 'UsageCredits';
+        remaining: number;
+        refillAmount?: number | null;
+        refillInterval?: RefillInterval | null;
+        lastRefillAt?: string | null;
+      } | null;
     };
   };
 };
@@ -533,6 +589,14 @@ export type RegenerateApiKeySecretMutation = {
       viewerCanRevoke: boolean;
       policyBreaches: Array<string>;
       owner?: { __typename?: 'User'; id: string; name: string } | null;
+      rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+      credits?: {
+        __typename?: 'UsageCredits';
+        remaining: number;
+        refillAmount?: number | null;
+        refillInterval?: RefillInterval | null;
+        lastRefillAt?: string | null;
+      } | null;
     };
   };
 };
@@ -566,6 +630,14 @@ export type RevokeApiKeyMutation = {
     policyBreaches: Array<string>;
     createdBy?: { __typename?: 'User'; id: string; name: string } | null;
     owner?: { __typename?: 'User'; id: string; name: string } | null;
+    rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+    credits?: {
+      __typename?: 'UsageCredits';
+      remaining: number;
+      refillAmount?: number | null;
+      refillInterval?: RefillInterval | null;
+      lastRefillAt?: string | null;
+    } | null;
   };
 };
 
@@ -599,6 +671,14 @@ export type UpdateApiKeyMutation = {
     policyBreaches: Array<string>;
     createdBy?: { __typename?: 'User'; id: string; name: string } | null;
     owner?: { __typename?: 'User'; id: string; name: string } | null;
+    rateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
+    credits?: {
+      __typename?: 'UsageCredits';
+      remaining: number;
+      refillAmount?: number | null;
+      refillInterval?: RefillInterval | null;
+      lastRefillAt?: string | null;
+    } | null;
   };
 };
 
@@ -871,6 +951,7 @@ export type KeyRulesFragment = {
   requireExpiry: boolean;
   requireAllowedIps: boolean;
   allowedApplicationScopes?: Array<string> | null;
+  defaultRateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
   applicationScopes: Array<{ __typename?: 'ApplicationScope'; name: string; description: string }>;
 };
 
@@ -889,6 +970,7 @@ export type KeyRulesQuery = {
       requireExpiry: boolean;
       requireAllowedIps: boolean;
       allowedApplicationScopes?: Array<string> | null;
+      defaultRateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
       applicationScopes: Array<{
         __typename?: 'ApplicationScope';
         name: string;
@@ -911,6 +993,7 @@ export type SetApiKeyPolicyMutation = {
     requireExpiry: boolean;
     requireAllowedIps: boolean;
     allowedApplicationScopes?: Array<string> | null;
+    defaultRateLimit?: { __typename?: 'RateLimit'; limit: number; windowSeconds: number } | null;
     applicationScopes: Array<{
       __typename?: 'ApplicationScope';
       name: string;
@@ -955,6 +1038,25 @@ export const AuditRowFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<AuditRowFragment, unknown>;
+export const KeyCreditsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<KeyCreditsFragment, unknown>;
 export const KeyRowFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -990,6 +1092,39 @@ export const KeyRowFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
         ],
       },
     },
@@ -1027,6 +1162,20 @@ export const KeyDetailsFragmentDoc = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -1057,6 +1206,25 @@ export const KeyDetailsFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -1096,6 +1264,17 @@ export const KeyRulesFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'requireExpiry' } },
           { kind: 'Field', name: { kind: 'Name', value: 'requireAllowedIps' } },
           { kind: 'Field', name: { kind: 'Name', value: 'allowedApplicationScopes' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'defaultRateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
           {
             kind: 'Field',
             name: { kind: 'Name', value: 'applicationScopes' },
@@ -1461,6 +1640,20 @@ export const ApiKeysDocument = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -1491,6 +1684,25 @@ export const ApiKeysDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -1512,14 +1724,6 @@ export const NeedsAttentionDocument = {
             type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
           },
         },
-        {
-          kind: 'VariableDefinition',
-          variable: { kind: 'Variable', name: { kind: 'Name', value: 'expiresBefore' } },
-          type: {
-            kind: 'NonNullType',
-            type: { kind: 'NamedType', name: { kind: 'Name', value: 'DateTimeISO' } },
-          },
-        },
       ],
       selectionSet: {
         kind: 'SelectionSet',
@@ -1527,7 +1731,7 @@ export const NeedsAttentionDocument = {
           {
             kind: 'Field',
             alias: { kind: 'Name', value: 'expiring' },
-            name: { kind: 'Name', value: 'apiKeys' },
+            name: { kind: 'Name', value: 'expiringApiKeys' },
             arguments: [
               {
                 kind: 'Argument',
@@ -1536,46 +1740,14 @@ export const NeedsAttentionDocument = {
               },
               {
                 kind: 'Argument',
-                name: { kind: 'Name', value: 'status' },
-                value: { kind: 'EnumValue', value: 'ACTIVE' },
-              },
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'expiresBefore' },
-                value: { kind: 'Variable', name: { kind: 'Name', value: 'expiresBefore' } },
-              },
-              {
-                kind: 'Argument',
-                name: { kind: 'Name', value: 'first' },
-                value: { kind: 'IntValue', value: '5' },
+                name: { kind: 'Name', value: 'withinDays' },
+                value: { kind: 'IntValue', value: '14' },
               },
             ],
             selectionSet: {
               kind: 'SelectionSet',
               selections: [
-                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
-                {
-                  kind: 'Field',
-                  name: { kind: 'Name', value: 'edges' },
-                  selectionSet: {
-                    kind: 'SelectionSet',
-                    selections: [
-                      {
-                        kind: 'Field',
-                        name: { kind: 'Name', value: 'node' },
-                        selectionSet: {
-                          kind: 'SelectionSet',
-                          selections: [
-                            {
-                              kind: 'FragmentSpread',
-                              name: { kind: 'Name', value: 'AttentionKey' },
-                            },
-                          ],
-                        },
-                      },
-                    ],
-                  },
-                },
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'AttentionKey' } },
               ],
             },
           },
@@ -1680,6 +1852,57 @@ export const NeedsAttentionDocument = {
                               kind: 'FragmentSpread',
                               name: { kind: 'Name', value: 'AttentionKey' },
                             },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            alias: { kind: 'Name', value: 'active' },
+            name: { kind: 'Name', value: 'apiKeys' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'teamId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'status' },
+                value: { kind: 'EnumValue', value: 'ACTIVE' },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'first' },
+                value: { kind: 'IntValue', value: '100' },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'edges' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'node' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'AttentionKey' },
+                            },
+                            { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
                           ],
                         },
                       },
@@ -1859,6 +2082,20 @@ export const ApiKeyDocument = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -1889,6 +2126,25 @@ export const ApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -1973,6 +2229,20 @@ export const CreateApiKeyDocument = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -2003,6 +2273,25 @@ export const CreateApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -2060,6 +2349,20 @@ export const RegenerateApiKeySecretDocument = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -2090,6 +2393,25 @@ export const RegenerateApiKeySecretDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -2138,6 +2460,20 @@ export const RevokeApiKeyDocument = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -2168,6 +2504,25 @@ export const RevokeApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -2253,6 +2608,20 @@ export const UpdateApiKeyDocument = {
     },
     {
       kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'KeyCredits' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'UsageCredits' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'remaining' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillAmount' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'refillInterval' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'lastRefillAt' } },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
       name: { kind: 'Name', value: 'KeyRow' },
       typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'ApiKey' } },
       selectionSet: {
@@ -2283,6 +2652,25 @@ export const UpdateApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRegenerate' } },
           { kind: 'Field', name: { kind: 'Name', value: 'viewerCanRevoke' } },
           { kind: 'Field', name: { kind: 'Name', value: 'policyBreaches' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'credits' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [{ kind: 'FragmentSpread', name: { kind: 'Name', value: 'KeyCredits' } }],
+            },
+          },
         ],
       },
     },
@@ -3507,6 +3895,17 @@ export const KeyRulesDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'allowedApplicationScopes' } },
           {
             kind: 'Field',
+            name: { kind: 'Name', value: 'defaultRateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
             name: { kind: 'Name', value: 'applicationScopes' },
             selectionSet: {
               kind: 'SelectionSet',
@@ -3583,6 +3982,17 @@ export const SetApiKeyPolicyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'requireExpiry' } },
           { kind: 'Field', name: { kind: 'Name', value: 'requireAllowedIps' } },
           { kind: 'Field', name: { kind: 'Name', value: 'allowedApplicationScopes' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'defaultRateLimit' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'limit' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+              ],
+            },
+          },
           {
             kind: 'Field',
             name: { kind: 'Name', value: 'applicationScopes' },

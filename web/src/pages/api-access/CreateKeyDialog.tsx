@@ -16,6 +16,7 @@ import {
   withAppPermissionOffer,
   type KeyFormValues,
 } from './key-form';
+import { creditsOf, rateLimitOf } from './limit-form';
 import { KeyFormFields } from './KeyFormFields';
 import { OneTimeDialog } from './OneTimeDialog';
 import type { OneTimeSecret } from './SecretView';
@@ -71,6 +72,9 @@ export function CreateKeyDialog({ team, opened, catalog, onClose, onCreated }: P
           scopes: scopesOf(values),
           allowedIps: addressesOf(values),
           expiresAt: expiry.ok && expiry.expiresAt ? expiry.expiresAt : undefined,
+          // none given: the server applies the team's default rate limit, if it has one
+          rateLimit: rateLimitOf(values.rateLimit) ?? undefined,
+          credits: creditsOf(values.credits) ?? undefined,
         },
       })
       .toPromise();

@@ -20,6 +20,7 @@ import {
   withAppPermissionOffer,
   type KeyFormValues,
 } from './key-form';
+import { creditsOf, rateLimitOf, sameCredits, sameRateLimit } from './limit-form';
 import { KeyFormFields } from './KeyFormFields';
 import { useKeyRules } from './use-key-rules';
 
@@ -49,10 +50,24 @@ function changesOf(values: KeyFormValues, key: KeyDetailsFragment): UpdateApiKey
   if (!sameList(addresses, key.allowedIps)) input.allowedIps = addresses;
   const expiry = expiryOf(values);
   if (expiry.ok && expiry.expiresAt !== undefined) input.expiresAt = expiry.expiresAt;
+  const rateLimit = rateLimitOf(values.rateLimit);
+  if (!sameRateLimit(rateLimit, key.rateLimit)) {
+    if (rateLimit) input.rateLimit = rateLimit;
+    else input.clearRateLimit = true;
+  }
+  // compared with the credits the form was filled with: an untouched count is never sent back
+  const credits = creditsOf(values.credits);
+  if (!sameCredits(credits, key.credits)) {
+    if (credits) input.credits = credits;
+    else input.clearCredits = true;
+  }
   return input;
 }
 
-/** "Edit API key": name, description, what it can do, expiry and allowed addresses. */
+/**
+ * "Edit API key": name, description, what it can do, expiry, allowed addresses, rate limit and
+ * credits.
+ */
 export function EditKeyDialog(props: Props) {
   const { teamId, apiKey, opened, catalog, held, onClose, onSaved } = props;
   const client = useClient();
@@ -64,10 +79,16 @@ export function EditKeyDialog(props: Props) {
   // each opening starts from the key as it is now
   useEffect(() => {
     if (opened) {
-      setValues(withAppPermissionOffer(keyFormOf(apiKey, catalog.entries), rules));
+      setValues(keyFormOf(apiKey, catalog.entries));
       setFailure(null);
     }
-  }, [opened, apiKey, catalog.entries, rules]);
+  }, [opened, apiKey, catalog.entries]);
+  // after the one above when both run; the rules often arrive after the dialog opens, and what
+  // was typed meanwhile stays
+  useEffect(
+    () => setValues((old) => withAppPermissionOffer(old, rules)),
+    [opened, apiKey, catalog.entries, rules],
+  );
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
@@ -109,6 +130,7 @@ export function EditKeyDialog(props: Props) {
             catalog={catalog.entries}
             held={held}
             editing
+            hasCredits={Boolean(apiKey.credits)}
             rules={rules}
             rulesLoading={rulesLoading}
           />

@@ -3,8 +3,9 @@ import { RelativeTime } from '../../components/RelativeTime';
 import { KeyStatusBadge } from '../../components/StatusBadge';
 import { formatDate, formatDateTime } from '../../format/dates';
 import { plainBreach } from '../../format/key-rules';
+import { creditsLeftText, rateLimitText, refillScheduleText } from '../../format/limits';
 import type { PermissionLabels } from '../../format/permissions';
-import type { KeyDetailsFragment } from '../../graphql/generated';
+import type { KeyCreditsFragment, KeyDetailsFragment } from '../../graphql/generated';
 import { scopesText } from './KeysTable';
 import cells from '../../components/cells.module.css';
 import { DetailItem } from '../../components/DetailItem';
@@ -54,6 +55,10 @@ export function KeyDetails({ apiKey, labels }: Props) {
       <DetailItem term="Allowed addresses">
         {apiKey.allowedIps.length === 0 ? 'Any address' : apiKey.allowedIps.join(', ')}
       </DetailItem>
+      <DetailItem term="Rate limit">{rateLimitText(apiKey.rateLimit)}</DetailItem>
+      <DetailItem term="Credits">
+        <CreditsDetail credits={apiKey.credits} />
+      </DetailItem>
       <DetailItem term="Expires">
         {apiKey.expiresAt ? formatDateTime(apiKey.expiresAt) : 'Never'}
       </DetailItem>
@@ -77,5 +82,21 @@ export function KeyDetails({ apiKey, labels }: Props) {
         <DetailItem term="Revoked">{formatDateTime(apiKey.revokedAt)}</DetailItem>
       ) : null}
     </SimpleGrid>
+  );
+}
+
+/** "1,234 credits left", then how and when they are refilled. */
+function CreditsDetail({ credits }: { credits: KeyCreditsFragment | null | undefined }) {
+  if (!credits) return <>{creditsLeftText(credits)}</>;
+  return (
+    <>
+      {creditsLeftText(credits)}
+      <Text size="sm" mt={4}>
+        {refillScheduleText(credits)}
+        {credits.lastRefillAt
+          ? ` Last set or refilled ${formatDateTime(credits.lastRefillAt)}.`
+          : ''}
+      </Text>
+    </>
   );
 }

@@ -3,6 +3,7 @@ import { Loading } from '../../components/Loading';
 import type { CatalogEntry } from '../../format/permissions';
 import { todayInputValue } from '../../format/dates';
 import { addressesRuleHint, expiryRuleHint } from '../../format/key-rules';
+import { rateLimitText } from '../../format/limits';
 import type { KeyRulesFragment } from '../../graphql/generated';
 import {
   addressesProblem,
@@ -14,6 +15,7 @@ import {
   type ExpiryChoice,
   type KeyFormValues,
 } from './key-form';
+import { CreditFields, RateLimitFields } from './LimitFields';
 
 interface Props {
   values: KeyFormValues;
@@ -26,13 +28,18 @@ interface Props {
   /** the team's key rules: what application permissions to offer, what to say of the rules */
   rules: KeyRulesFragment | undefined;
   rulesLoading: boolean;
+  /** the key being edited has credits: a new number replaces what it has left */
+  hasCredits?: boolean;
 }
 
 function isExpiryChoice(value: string | null): value is ExpiryChoice {
   return value === KEEP_EXPIRY.value || EXPIRY_CHOICES.some((c) => c.value === value);
 }
 
-/** Name, description, what the key can do, expiry and allowed addresses of a key. */
+/**
+ * Name, description, what the key can do, expiry, allowed addresses, rate limit and credits of a
+ * key.
+ */
 export function KeyFormFields(props: Props) {
   const { values, onChange, catalog, held, editing = false, rules, rulesLoading } = props;
   const set = <K extends keyof KeyFormValues>(field: K, value: KeyFormValues[K]) =>
@@ -86,8 +93,29 @@ export function KeyFormFields(props: Props) {
         error={addressesProblem(values.addresses)}
         onChange={(event) => set('addresses', event.currentTarget.value)}
       />
+      <RateLimitFields
+        legend="Rate limit"
+        value={values.rateLimit}
+        onChange={(rateLimit) => set('rateLimit', rateLimit)}
+        description={rateLimitHelp(editing, rules)}
+      />
+      <CreditFields
+        value={values.credits}
+        onChange={(credits) => set('credits', credits)}
+        replacing={props.hasCredits ?? false}
+      />
     </Stack>
   );
+}
+
+/** Under "Requests allowed": what leaving it empty does (on create: the team's default, if any). */
+function rateLimitHelp(editing: boolean, rules: KeyRulesFragment | undefined): string {
+  const counted = 'How many requests the key may make, on all servers together.';
+  const fallback = rules?.defaultRateLimit;
+  if (!editing && fallback) {
+    return `${counted} Leave it empty and the team's default applies: ${rateLimitText(fallback)}.`;
+  }
+  return `Optional. ${counted} Leave it empty for no limit.`;
 }
 
 function PermissionCheckbox({ entry, holds }: { entry: CatalogEntry; holds: boolean }) {

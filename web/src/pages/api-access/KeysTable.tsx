@@ -5,6 +5,7 @@ import { RelativeTime } from '../../components/RelativeTime';
 import { keyStatusColor, keyStatusLabel } from '../../components/StatusBadge';
 import { formatDate } from '../../format/dates';
 import { plainBreach } from '../../format/key-rules';
+import { creditsLeftText, rateLimitText, refillText } from '../../format/limits';
 import { permissionLabel, type PermissionLabels } from '../../format/permissions';
 import type { KeyRowFragment } from '../../graphql/generated';
 import { reasonOff, reasonPartly } from './KeyActions';
@@ -23,7 +24,7 @@ interface Props {
 /** One page of keys. Wide: it scrolls sideways in its own box, never the page. */
 export function KeysTable({ keys, ...rest }: Props) {
   return (
-    <Table.ScrollContainer minWidth={1000} type="native">
+    <Table.ScrollContainer minWidth={1100} type="native">
       <Table striped highlightOnHover verticalSpacing="xs" aria-label="API keys">
         <Table.Thead>
           <Table.Tr>
@@ -32,6 +33,7 @@ export function KeysTable({ keys, ...rest }: Props) {
             <Table.Th scope="col">Secret ends in</Table.Th>
             <Table.Th scope="col">Status</Table.Th>
             <Table.Th scope="col">What this key can do</Table.Th>
+            <Table.Th scope="col">Limits</Table.Th>
             <Table.Th scope="col">Owner</Table.Th>
             <Table.Th scope="col">Created</Table.Th>
             <Table.Th scope="col">Last used</Table.Th>
@@ -88,6 +90,9 @@ const KeyRow = memo(function KeyRow(props: RowProps) {
       <td className={td} style={{ minWidth: 130 }}>
         {scopesText(apiKey.effectiveScopes, labels)}
       </td>
+      <td className={td} style={{ minWidth: 150 }}>
+        <LimitsCell apiKey={apiKey} />
+      </td>
       <td className={td}>{apiKey.owner?.name ?? 'Nobody: needs a new owner'}</td>
       <td className={td}>{formatDate(apiKey.createdAt)}</td>
       <td className={td}>
@@ -104,6 +109,18 @@ const KeyRow = memo(function KeyRow(props: RowProps) {
     </tr>
   );
 });
+
+/** The key's rate limit, then its credits (and their refill, smaller), one per line. */
+function LimitsCell({ apiKey }: { apiKey: KeyRowFragment }) {
+  const refill = refillText(apiKey.credits);
+  return (
+    <>
+      <span className={classes.line}>{rateLimitText(apiKey.rateLimit, 'No rate limit')}</span>
+      <span className={classes.line}>{creditsLeftText(apiKey.credits, 'Unlimited credits')}</span>
+      {refill ? <span className={`${classes.line} ${classes.detail}`}>{refill}</span> : null}
+    </>
+  );
+}
 
 /** "Regenerate secret" and "Revoke" of a row, usable only when the server says the person may. */
 function RowActions({ apiKey, onRegenerate, onRevoke }: RowProps) {

@@ -2,6 +2,14 @@ import { daysFromNow, endOfLocalDay, oneYearFromNow, toInputValue } from '../../
 import { checkAddresses, MAX_ALLOWED_ADDRESSES } from '../../format/ip-addresses';
 import type { CatalogEntry } from '../../format/permissions';
 import type { KeyRulesFragment } from '../../graphql/generated';
+import type { CreditsValue, RateLimitValue } from '../../format/limits';
+import {
+  creditValuesOf,
+  limitsProblem,
+  rateLimitValuesOf,
+  type CreditValues,
+  type RateLimitValues,
+} from './limit-form';
 
 /**
  * The fields of the create and edit dialogs of a key, and how they turn into the API's input.
@@ -23,6 +31,10 @@ export interface KeyFormValues {
   expiryDate: string;
   /** "Allowed addresses", as typed */
   addresses: string;
+  /** empty requests: none (on create, the team's default if it has one) */
+  rateLimit: RateLimitValues;
+  /** empty credits: unlimited */
+  credits: CreditValues;
 }
 
 export const EXPIRY_CHOICES: { value: ExpiryChoice; label: string }[] = [
@@ -45,6 +57,8 @@ export function emptyKeyForm(): KeyFormValues {
     expiry: 'never',
     expiryDate: '',
     addresses: '',
+    rateLimit: rateLimitValuesOf(null),
+    credits: creditValuesOf(null),
   };
 }
 
@@ -54,6 +68,8 @@ interface ExistingKey {
   scopes: string[];
   allowedIps: string[];
   expiresAt?: string | null;
+  rateLimit?: RateLimitValue | null;
+  credits?: CreditsValue | null;
 }
 
 /** The form filled from a key, for the edit dialog. */
@@ -68,6 +84,8 @@ export function keyFormOf(key: ExistingKey, catalog: readonly CatalogEntry[]): K
     expiry: 'keep',
     expiryDate: key.expiresAt ? toInputValue(new Date(key.expiresAt)) : '',
     addresses: key.allowedIps.join('\n'),
+    rateLimit: rateLimitValuesOf(key.rateLimit),
+    credits: creditValuesOf(key.credits),
   };
 }
 
@@ -143,7 +161,7 @@ export function formProblem(
   const scopes = appScopesProblem(values.appScopes, catalog);
   if (scopes) return scopes;
   if (!expiryOf(values).ok) return 'Choose an expiry date from today on.';
-  return addressesProblem(values.addresses);
+  return addressesProblem(values.addresses) ?? limitsProblem(values.rateLimit, values.credits);
 }
 
 export function scopesOf(values: KeyFormValues): string[] {

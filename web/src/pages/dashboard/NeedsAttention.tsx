@@ -6,28 +6,38 @@ import { can, WHY_NOT } from '../../app/permissions';
 import type { ShellTeam } from '../../app/shell-context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
-import { daysFromNow, formatDate, toInputValue } from '../../format/dates';
+import { daysFromNow, formatDate, timeLeft, toInputValue } from '../../format/dates';
+import { plainBreach } from '../../format/key-rules';
 import { plural } from '../../format/numbers';
-import { NeedsAttentionDocument, type NeedsAttentionQuery } from '../../graphql/generated';
+import {
+  NeedsAttentionDocument,
+  type AttentionKeyFragment,
+  type NeedsAttentionQuery,
+} from '../../graphql/generated';
 
 const EXPIRY_WINDOW_DAYS = 14;
+/** keys each list shows; the heading counts them all */
+const SHOWN = 5;
+/** the newest active keys checked against the team's rules (the API has no filter for it) */
+const CHECKED_FOR_POLICY = 100;
 
-type KeyList = NeedsAttentionQuery['expiring'];
+type AttentionKey = AttentionKeyFragment;
 
 // refetch when any key changes, even when a list was empty (it then holds no key to watch)
 const NEEDS_KEYS = { additionalTypenames: ['ApiKey'] };
 
 /**
- * "Needs attention": active keys about to expire, keys never used, and keys whose owner left the
- * team. Each list shows a few keys and how many there are, with a link to all of them.
+ * "Needs attention": active keys about to expire (soonest first, with the time left), keys never
+ * used, keys whose owner left the team, and keys that break the team's key rules. Each list shows
+ * a few keys and how many there are, with a link to more of them.
  */
 export function NeedsAttention({ team }: { team: ShellTeam }) {
   const allowed = can(team, 'apiKeys:read');
-  // fixed when the page opens: a moving "now" would ask the server again at every render
+  // fixed when the page opens, for the link to the filtered list
   const [soon] = useState(() => daysFromNow(EXPIRY_WINDOW_DAYS));
   const [{ data, error, fetching }] = useQuery({
     query: NeedsAttentionDocument,
-    variables: { teamId: team.id, expiresBefore: soon.toISOString() },
+    variables: { teamId: team.id },
     pause: !allowed,
     context: NEEDS_KEYS,
   });
@@ -47,19 +57,21 @@ export function NeedsAttention({ team }: { team: ShellTeam }) {
           <Loading />
         ) : null
       ) : (
-        <SimpleGrid cols={{ base: 1, md: 3 }}>
+        <SimpleGrid cols={{ base: 1, md: 2 }}>
           <AttentionList
-            title="Expiring within 14 days"
-            empty="No active key expires in the next 14 days."
+            title={`Expiring within ${EXPIRY_WINDOW_DAYS} days`}
+            empty={`No active key expires in the next ${EXPIRY_WINDOW_DAYS} days.`}
             keys={data.expiring}
+            count={data.expiring.length}
             keysPath={keysPath}
             allLink={`${keysPath}?status=ACTIVE&expiresBefore=${toInputValue(soon)}`}
-            detail={(key) => (key.expiresAt ? `expires ${formatDate(key.expiresAt)}` : '')}
+            detail={(key) => (key.expiresAt ? expiresText(key.expiresAt) : '')}
           />
           <AttentionList
             title="Never used"
             empty="Every active key has been used."
-            keys={data.neverUsed}
+            keys={nodes(data.neverUsed)}
+            count={data.neverUsed.totalCount}
             keysPath={keysPath}
             allLink={`${keysPath}?status=ACTIVE&neverUsed=1`}
             detail={(key) => `created ${formatDate(key.createdAt)}`}
@@ -67,53 +79,106 @@ export function NeedsAttention({ team }: { team: ShellTeam }) {
           <AttentionList
             title="Owner has left the team"
             empty="Every active key has an owner in the team."
-            keys={data.needsOwner}
+            keys={nodes(data.needsOwner)}
+            count={data.needsOwner.totalCount}
             keysPath={keysPath}
             allLink={`${keysPath}?status=ACTIVE&needsOwner=1`}
             detail={() => 'needs a new owner'}
           />
+          <OutOfPolicy active={data.active} keysPath={keysPath} />
         </SimpleGrid>
       )}
     </Stack>
   );
 }
 
-interface ListProps {
-  title: string;
-  empty: string;
-  keys: KeyList;
-  keysPath: string;
-  allLink: string;
-  detail: (key: KeyList['edges'][number]['node']) => string;
+function nodes<T>(connection: { edges: { node: T }[] }): T[] {
+  return connection.edges.map((edge) => edge.node);
 }
 
-function AttentionList({ title, empty, keys, keysPath, allLink, detail }: ListProps) {
+/** "expires in 3 days, on Mar 4, 2026"; "expires in 5 hours, on …". */
+function expiresText(iso: string): string {
+  return `expires ${timeLeft(iso)}, on ${formatDate(iso)}`;
+}
+
+/** Active keys that break the team's key rules, among the newest ones. */
+function OutOfPolicy({
+  active,
+  keysPath,
+}: {
+  active: NeedsAttentionQuery['active'];
+  keysPath: string;
+}) {
+  const breaking = nodes(active).filter((key) => key.policyBreaches.length > 0);
+  const partial = active.totalCount > CHECKED_FOR_POLICY;
+  return (
+    <AttentionList
+      title="Out of policy"
+      empty={
+        partial
+          ? `The ${CHECKED_FOR_POLICY} newest active keys follow the team's key rules.`
+          : "Every active key follows the team's key rules."
+      }
+      note={
+        partial
+          ? `Of the ${CHECKED_FOR_POLICY} newest active keys.`
+          : 'Made before a stricter rule.'
+      }
+      keys={breaking}
+      count={breaking.length}
+      keysPath={keysPath}
+      detail={(key) => plainBreach(key.policyBreaches[0])}
+    />
+  );
+}
+
+interface ListProps<K extends AttentionKey> {
+  title: string;
+  empty: string;
+  /** a line under the heading, when there are keys */
+  note?: string;
+  /** in the order to show them; the first few are shown */
+  keys: readonly K[];
+  count: number;
+  keysPath: string;
+  /** the API Access list filtered to these keys; without one, the list says how many more */
+  allLink?: string;
+  detail: (key: K) => string;
+}
+
+function AttentionList<K extends AttentionKey>(props: ListProps<K>) {
+  const { title, empty, note, keys, count, keysPath, allLink, detail } = props;
   const headingId = `attention-${title.replace(/\W+/g, '-').toLowerCase()}`;
   return (
     <Card withBorder component="section" aria-labelledby={headingId}>
       <Stack gap="xs">
         <Title order={3} size="h4" id={headingId}>
-          {title}: {keys.totalCount}
+          {title}: {count}
         </Title>
-        {keys.totalCount === 0 ? (
+        {count === 0 ? (
           <Text size="sm">{empty}</Text>
         ) : (
           <>
+            {note ? <Text size="sm">{note}</Text> : null}
             <List spacing={4} size="sm">
-              {keys.edges.map(({ node }) => (
-                <List.Item key={node.id}>
-                  <Anchor component={Link} to={`${keysPath}/${node.id}`}>
-                    {node.name}
+              {keys.slice(0, SHOWN).map((key) => (
+                <List.Item key={key.id}>
+                  <Anchor component={Link} to={`${keysPath}/${key.id}`}>
+                    {key.name}
                   </Anchor>{' '}
                   <Text span size="sm">
-                    {detail(node)}
+                    {detail(key)}
                   </Text>
                 </List.Item>
               ))}
             </List>
-            <Anchor component={Link} to={allLink} size="sm">
-              See all {plural(keys.totalCount, 'key')}
-            </Anchor>
+            {allLink ? (
+              <Anchor component={Link} to={allLink} size="sm">
+                See all {plural(count, 'key')}
+              </Anchor>
+            ) : count > SHOWN ? (
+              <Text size="sm">And {plural(count - SHOWN, 'other')}, marked under API Access.</Text>
+            ) : null}
           </>
         )}
       </Stack>

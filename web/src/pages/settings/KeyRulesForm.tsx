@@ -8,6 +8,13 @@ import { describeError } from '../../format/error-messages';
 import type { CatalogEntry } from '../../format/permissions';
 import { SetApiKeyPolicyDocument, type KeyRulesFragment } from '../../graphql/generated';
 import { appScopesProblem, splitScopes } from '../api-access/key-form';
+import {
+  rateLimitOf,
+  rateLimitValuesOf,
+  requestsProblem,
+  type RateLimitValues,
+} from '../api-access/limit-form';
+import { RateLimitFields } from '../api-access/LimitFields';
 
 interface CatalogueRow {
   /** React's key for the row: rows are added and removed in any order */
@@ -24,6 +31,8 @@ interface RulesValues {
   /** as typed, separated by commas or lines; empty allows any */
   allowed: string;
   catalogue: CatalogueRow[];
+  /** the rate limit new keys get when they set none; empty requests for none */
+  defaultRateLimit: RateLimitValues;
 }
 
 let nextRowId = 0;
@@ -40,6 +49,7 @@ function valuesOf(rules: KeyRulesFragment): RulesValues {
     requireAllowedIps: rules.requireAllowedIps,
     allowed: (rules.allowedApplicationScopes ?? []).join(', '),
     catalogue: rules.applicationScopes.map((entry) => row(entry.name, entry.description)),
+    defaultRateLimit: rateLimitValuesOf(rules.defaultRateLimit),
   };
 }
 
@@ -53,6 +63,8 @@ function rulesProblem(values: RulesValues, permissions: readonly CatalogEntry[])
   }
   const allowed = appScopesProblem(values.allowed, permissions);
   if (allowed) return allowed;
+  const rateLimit = requestsProblem(values.defaultRateLimit);
+  if (rateLimit) return rateLimit;
   const seen = new Set<string>();
   for (const entry of values.catalogue) {
     const name = entry.name.trim();
@@ -106,6 +118,7 @@ export function KeyRulesForm({ teamId, rules }: { teamId: string; rules: KeyRule
             applicationScopes: values.catalogue
               .filter((entry) => entry.name.trim() || entry.description.trim())
               .map((entry) => ({ name: entry.name.trim(), description: entry.description.trim() })),
+            defaultRateLimit: rateLimitOf(values.defaultRateLimit),
           },
         },
         // which keys break the rules changes with them: the lists of keys are fetched again
@@ -145,6 +158,12 @@ export function KeyRulesForm({ teamId, rules }: { teamId: string; rules: KeyRule
           description="A key that may be used from any address is refused."
           checked={values.requireAllowedIps}
           onChange={(event) => set('requireAllowedIps', event.currentTarget.checked)}
+        />
+        <RateLimitFields
+          legend="Default rate limit for new keys"
+          value={values.defaultRateLimit}
+          onChange={(value) => set('defaultRateLimit', value)}
+          description="Optional. Keys created without a rate limit of their own get this one; keys that exist keep theirs. Leave it empty for no default."
         />
         <Textarea
           label="Application permissions keys may hold"

@@ -5,6 +5,7 @@ import type { ShellTeam } from '../../app/shell-context';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { allowedAppPermissionsText, lifetimeText } from '../../format/key-rules';
+import { rateLimitText } from '../../format/limits';
 import { KeyRulesDocument, type KeyRulesFragment } from '../../graphql/generated';
 import { KeyRulesForm } from './KeyRulesForm';
 import { DetailItem } from '../../components/DetailItem';
@@ -58,6 +59,9 @@ function KeyRulesSummary({ rules }: { rules: KeyRulesFragment }) {
         </DetailItem>
         <DetailItem term="Every key must list its allowed addresses">
           {rules.requireAllowedIps ? 'Yes' : 'No'}
+        </DetailItem>
+        <DetailItem term="Default rate limit for new keys">
+          {rateLimitText(rules.defaultRateLimit, 'None')}
         </DetailItem>
         <DetailItem term="Application permissions keys may hold">
           {allowedAppPermissionsText(rules)}
