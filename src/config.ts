@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parseGithubScanningKeys, type GithubScanningKey } from './security/github-scanning-keys';
 import { normalizeAllowedIp } from './security/ip-allowlist';
 
 export type NodeEnv = 'development' | 'production' | 'test';
@@ -28,6 +30,18 @@ export interface Config {
   /** whose X-Forwarded-For is believed: false (nobody, the default), true, or a list of proxy addresses/CIDRs */
   trustProxy: boolean | string;
   redisUrl?: string;
+  /** GitHub's secret scanning public keys; empty: POST /v1/secret-scanning/github answers 404 */
+  githubScanningKeys: GithubScanningKey[];
+  /** where people reach the web app, for links in emails (e.g. https://keys.example.com) */
+  publicUrl: string;
+  /** unset: no email is sent */
+  smtp?: { url: string; from: string };
+  webhooks: {
+    /** plain http and private, loopback and link-local addresses allowed (development, tests) */
+    allowPrivate: boolean;
+    /** base64 of 32 bytes: the key signing secrets are encrypted with; unset: a key file in dataDir */
+    secretsKey?: string;
+  };
   /** bearer token that /metrics requires; unset: /metrics answers callers on loopback only */
   metricsToken?: string;
   sessionTtlHours: number;
@@ -66,6 +80,9 @@ export interface Config {
     heavyWorkConnections: number;
     /** exports of one team's audit log that may stream at once, across instances */
     exportsPerTeam: number;
+    /** reportLeakedSecret calls per address in a window, across instances */
+    leakReportsPerAddress: number;
+    leakReportWindowMinutes: number;
   };
 }
 
@@ -193,6 +210,10 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     trustProxy: trustProxy(str(env, 'TRUST_PROXY')),
     redisUrl: str(env, 'REDIS_URL'),
+    githubScanningKeys: githubScanningKeys(env),
+    webhooks: webhooks(env),
+    publicUrl: publicUrl(env),
+    smtp: smtp(env),
     metricsToken: str(env, 'METRICS_TOKEN'),
     sessionTtlHours: int(env, 'SESSION_TTL_HOURS', 12, 1, 24 * 30),
     maintenanceIntervalSeconds: int(env, 'MAINTENANCE_INTERVAL_SECONDS', 300, 1, 86400),
@@ -202,6 +223,60 @@ export function loadConfig(env: Env = process.env): Config {
     },
     limits: limits(env),
   };
+}
+
+function publicUrl(env: Env): string {
+  const url = str(env, 'PUBLIC_URL') ?? `http://localhost:${str(env, 'PORT') ?? '4000'}`;
+  if (!/^https?:\/\/[^\s/]+/.test(url))
+    throw new ConfigError('PUBLIC_URL must be an http:// or https:// URL');
+  return url.replace(/\/+$/, '');
+}
+
+function smtp(env: Env): Config['smtp'] {
+  const url = str(env, 'SMTP_URL');
+  const from = str(env, 'SMTP_FROM') ?? 'Empress API Access <no-reply@localhost>';
+  if (url === undefined) return undefined;
+  if (!/^smtps?:\/\//.test(url))
+    throw new ConfigError('SMTP_URL must be an smtp:// or smtps:// URL');
+  return { url, from };
+}
+
+function webhooks(env: Env): Config['webhooks'] {
+  const secretsKey = str(env, 'WEBHOOK_SECRETS_KEY');
+  if (secretsKey !== undefined && Buffer.from(secretsKey, 'base64').length !== 32)
+    throw new ConfigError(
+      'WEBHOOK_SECRETS_KEY must be 32 bytes in base64 (openssl rand -base64 32)',
+    );
+  return { allowPrivate: bool(env, 'WEBHOOK_ALLOW_PRIVATE', false), secretsKey };
+}
+
+/**
+ * GitHub's secret scanning keys: the key document itself (GITHUB_SECRET_SCANNING_KEYS) or a file
+ * holding it (GITHUB_SECRET_SCANNING_KEYS_FILE), never both. The service never fetches it.
+ */
+function githubScanningKeys(env: Env): GithubScanningKey[] {
+  const inline = str(env, 'GITHUB_SECRET_SCANNING_KEYS');
+  const file = str(env, 'GITHUB_SECRET_SCANNING_KEYS_FILE');
+  if (inline !== undefined && file !== undefined)
+    throw new ConfigError(
+      'GITHUB_SECRET_SCANNING_KEYS and GITHUB_SECRET_SCANNING_KEYS_FILE: set one, not both',
+    );
+  const name =
+    file !== undefined ? 'GITHUB_SECRET_SCANNING_KEYS_FILE' : 'GITHUB_SECRET_SCANNING_KEYS';
+  let text = inline;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      throw new ConfigError(`${name} must name a readable file`);
+    }
+  }
+  if (text === undefined) return [];
+  try {
+    return parseGithubScanningKeys(text);
+  } catch (error) {
+    throw new ConfigError(`${name}: GitHub's key document ${(error as Error).message}`);
+  }
 }
 
 /** Ceilings on what one request, one address or one team may ask of the service. */
@@ -223,5 +298,7 @@ function limits(env: Env): Config['limits'] {
     securityLogRowsPerMinute: int(env, 'SECURITY_LOG_MAX_ROWS_PER_MINUTE', 1000, 1, 1000000),
     heavyWorkConnections: int(env, 'HEAVY_WORK_CONNECTIONS', 4, 1, 199),
     exportsPerTeam: int(env, 'MAX_EXPORTS_PER_TEAM', 2, 1, 100),
+    leakReportsPerAddress: int(env, 'LEAK_REPORT_MAX_PER_ADDRESS', 30, 1, 1000000),
+    leakReportWindowMinutes: int(env, 'LEAK_REPORT_WINDOW_MINUTES', 60, 1, 24 * 60),
   };
 }

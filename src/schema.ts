@@ -22,6 +22,7 @@ import {
 import { MembershipResolver, PermissionGrantResolver } from './modules/team/membership.resolver';
 import { RoleResolver } from './modules/team/role.resolver';
 import { TeamResolver } from './modules/team/team.resolver';
+import { TeamWebhooksResolver, WebhookResolver } from './modules/webhook/webhook.resolver';
 
 const resolvers = [
   AuthResolver,
@@ -38,6 +39,8 @@ const resolvers = [
   ApiKeyPolicyBreachesResolver,
   ApiKeyUsageResolver,
   AuditResolver,
+  WebhookResolver,
+  TeamWebhooksResolver,
 ] as const;
 
 /**

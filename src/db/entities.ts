@@ -8,6 +8,8 @@ import { Role } from '../modules/team/role.entity';
 import { Team } from '../modules/team/team.entity';
 import { Session } from '../modules/user/session.entity';
 import { User } from '../modules/user/user.entity';
+import { WebhookDelivery } from '../modules/webhook/webhook-delivery.entity';
+import { WebhookEndpoint } from '../modules/webhook/webhook-endpoint.entity';
 
 export const entities = [
   User,
@@ -20,4 +22,6 @@ export const entities = [
   AuditEvent,
   Invitation,
   ApiKeyPolicy,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

@@ -11,6 +11,9 @@ import { KeyAddresses1764250000000 } from './migrations/1764250000000-KeyAddress
 import { ApiKeyPolicies1764260000000 } from './migrations/1764260000000-ApiKeyPolicies';
 import { KeyRateLimits1764270000000 } from './migrations/1764270000000-KeyRateLimits';
 import { KeyCredits1764280000000 } from './migrations/1764280000000-KeyCredits';
+import { LeakedSecrets1764290000000 } from './migrations/1764290000000-LeakedSecrets';
+import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
+import { EmailOutbox1764310000000 } from './migrations/1764310000000-EmailOutbox';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
 export const migrations = [
@@ -27,4 +30,7 @@ export const migrations = [
   ApiKeyPolicies1764260000000,
   KeyRateLimits1764270000000,
   KeyCredits1764280000000,
+  LeakedSecrets1764290000000,
+  Webhooks1764300000000,
+  EmailOutbox1764310000000,
 ];

@@ -7,6 +7,8 @@ import { MAX_API_KEY_PAGE } from '../modules/api-key/api-key-page';
 import { AUDIT_ACTIONS } from '../modules/audit/audit-actions';
 import { AuditOutcome } from '../modules/audit/audit-event.entity';
 import { MAX_AUDIT_PAGE, MAX_USAGE_DAYS } from '../modules/audit/audit-query.service';
+import { EVENT_TYPES } from '../modules/audit/event-types';
+import { MAX_DELIVERY_PAGE } from '../modules/webhook/delivery-page';
 import { PERMISSION_CATALOG } from '../permissions/catalog';
 
 /**
@@ -31,6 +33,7 @@ export type ListSize =
   | { kind: 'measured'; source: string };
 
 const CATALOG = PERMISSION_CATALOG.length;
+const EVENT_TYPE_COUNT = Object.keys(EVENT_TYPES).length;
 const DAY_MS = 86_400_000;
 const OUTCOMES = Object.keys(AuditOutcome).length;
 
@@ -126,6 +129,29 @@ export const LIST_SIZES: Record<string, ListSize> = {
   'Team.members': { kind: 'measured', source: 'members of the team: not capped' },
   'Team.roles': { kind: 'measured', source: 'four built-in roles and any number of custom ones' },
   'Team.invitations': { kind: 'measured', source: 'invitations of the team: not capped' },
+  'Team.webhookEndpoints': {
+    kind: 'measured',
+    source: 'endpoints of the team (at most MAX_ENDPOINTS_PER_TEAM in webhook.service.ts)',
+  },
+  'WebhookEndpoint.events': {
+    kind: 'bound',
+    max: EVENT_TYPE_COUNT,
+    source: 'event types of the catalogue (event-types.ts), each at most once',
+  },
+  'Query.webhookEventTypes': {
+    kind: 'bound',
+    max: EVENT_TYPE_COUNT,
+    source: 'the event types of event-types.ts',
+  },
+  'WebhookEndpoint.deliveries': {
+    kind: 'page',
+    max: MAX_DELIVERY_PAGE,
+    source: 'readDeliveryPage clamps first at MAX_DELIVERY_PAGE',
+  },
+  'WebhookDeliveryConnection.edges': {
+    kind: 'inPage',
+    source: 'the page of WebhookEndpoint.deliveries',
+  },
   'Query.myInvitations': {
     kind: 'measured',
     source: "invitations addressed to the caller's email",

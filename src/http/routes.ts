@@ -9,6 +9,7 @@ import { registerAuthorizeRoute } from './authorize';
 import { registerGraphQLRoute } from './graphql-route';
 import { registerHealthRoutes } from './health';
 import { registerMetricsRoute, type Metrics } from './metrics';
+import { registerSecretScanningRoute } from './secret-scanning';
 import { registerPageSecurityHeaders } from './security-headers';
 import { registerSessionRoutes } from './session';
 import { registerWebApp } from './web-app';
@@ -35,6 +36,7 @@ export async function registerRoutes(
   await registerGraphQLRoute(app, apollo, services, dataSource);
   registerHealthRoutes(app, dataSource, stopping);
   registerAuthorizeRoute(app, services);
+  registerSecretScanningRoute(app, services, dataSource, config.githubScanningKeys);
   registerAuditExportRoute(app, services, dataSource, config.limits.exportsPerTeam);
   registerMetricsRoute(app, metrics, config.metricsToken);
   registerSessionRoutes(app, services, dataSource);

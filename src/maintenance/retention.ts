@@ -68,6 +68,25 @@ export const RETENTION: readonly Retention[] = [
     kept: 'while open; answered or expired ones 30 more days (the audit log keeps their story), then purged',
     spent: "coalesce(responded_at, expires_at) < now() - interval '30 days'",
   },
+  { table: 'webhook_endpoints', kept: 'until the team deletes the endpoint' },
+  {
+    table: 'email_outbox',
+    kept: 'emails to send (only with SMTP_URL): 30 days, sent or given up; then purged',
+    spent: "created_at < now() - interval '30 days'",
+  },
+  {
+    table: 'api_key_expiry_notices',
+    kept: 'for as long as the key: which expiry notices were sent, so each is sent once',
+  },
+  {
+    table: 'webhook_events',
+    kept: 'events sent to webhooks, with their delivery attempts: 30 days (retries end after about 27 hours), then purged',
+    spent: "created_at < now() - interval '30 days'",
+  },
+  {
+    table: 'webhook_deliveries',
+    kept: 'each delivery attempt: as long as its event (30 days); purged with it',
+  },
 ];
 
 /** The entries the maintenance job purges. */

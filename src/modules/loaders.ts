@@ -11,6 +11,8 @@ import { Team } from './team/team.entity';
 import { User } from './user/user.entity';
 import { hydrate, metadataOf } from './hydrate';
 import { memberKey, type Member, type PermissionSet } from '../permissions/member-permissions';
+import { WebhookDelivery } from './webhook/webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook/webhook-endpoint.entity';
 
 function byId<T extends ObjectLiteral & { id: string }>(
   ds: DataSource,
@@ -89,6 +91,8 @@ export class Loaders {
   #grantsByMembership?: DataLoader<string, PermissionGrant[]>;
   #memberPermissions?: DataLoader<Member, PermissionSet | null, string>;
   #apiKeyPolicy?: DataLoader<string, ApiKeyPolicy>;
+  #webhookEndpoint?: DataLoader<string, WebhookEndpoint | null>;
+  #webhookDelivery?: DataLoader<string, WebhookDelivery | null>;
 
   constructor(private readonly ds: DataSource) {}
 
@@ -112,6 +116,12 @@ export class Loaders {
   }
   get invitation() {
     return (this.#invitation ??= byId(this.ds, Invitation));
+  }
+  get webhookEndpoint() {
+    return (this.#webhookEndpoint ??= byId(this.ds, WebhookEndpoint));
+  }
+  get webhookDelivery() {
+    return (this.#webhookDelivery ??= byId(this.ds, WebhookDelivery));
   }
   get grantsByMembership() {
     return (this.#grantsByMembership ??= groupedBy(this.ds, PermissionGrant, 'membershipId', {

@@ -9,8 +9,10 @@ import { ApiKeyChangeFeed } from './api-key/api-key-change-feed';
 import { ApiKeyPolicyService } from './api-key-policy/api-key-policy.service';
 import { ApiKeyService } from './api-key/api-key.service';
 import { CreditLeases } from './api-key/credit-leases';
+import { ExpiryNotices } from './api-key/expiry-notices';
 import { KeyRateLimiter } from './api-key/key-rate-limiter';
 import { ApiKeyVerifier } from './api-key/api-key-verifier';
+import { LeakedSecretService } from './api-key/leaked-secrets';
 import { UsageRecorder } from './api-key/usage-recorder';
 import { AuditQueryService } from './audit/audit-query.service';
 import { AuditService } from './audit/audit.service';
@@ -25,6 +27,12 @@ import { createAccountServices } from './user/accounts';
 import { BatchedFailureLimiter } from '../security/batched-failure-limiter';
 import { createFailureStore, type FailureStore } from '../security/failure-store';
 import { proxyTrust } from '../security/trusted-proxies';
+import { SecretBox, secretBoxKey } from '../security/secret-box';
+import { WebhookDispatcher } from './webhook/webhook-dispatcher';
+import { WebhookService } from './webhook/webhook.service';
+import { enqueueEmails } from './notify/email-notices';
+import { EmailSender } from './notify/email-sender';
+import { LeakReportLimits } from '../security/leak-report-limits';
 
 /** A gateway asking for many clients may fail this many times more than a single address. */
 const GATEWAY_FACTOR = 20;
@@ -70,6 +78,20 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const apiKeyPolicies = new ApiKeyPolicyService(dataSource, audit);
   const keyRates = new KeyRateLimiter(failures, logger);
   const keyCredits = new CreditLeases(dataSource, logger);
+  const { allowPrivate } = config.webhooks;
+  const secretBox = new SecretBox(() => secretBoxKey(config.webhooks.secretsKey, config.dataDir));
+  const dispatcher = new WebhookDispatcher(dataSource, secretBox, audit, allowPrivate, logger);
+  const expiryNotices = new ExpiryNotices(dataSource, audit, logger);
+  const { smtp } = config;
+  const emails = smtp ? new EmailSender(dataSource, smtp.url, smtp.from, logger) : null;
+  if (smtp) audit.onAppend = (m, rows) => enqueueEmails(m, rows, config.publicUrl);
+  /** Stops the work done on timers (purges, deliveries, notices), waiting for what runs. */
+  const stopTimedWork = async () => {
+    await maintenance.stop();
+    await dispatcher.stop();
+    await expiryNotices.stop();
+    await emails?.stop();
+  };
   const services = {
     audit,
     auditLog: new AuditQueryService(dataSource, heavyWork),
@@ -86,6 +108,17 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     roles: new RoleService(dataSource, audit, feed),
     apiKeyPolicies,
     apiKeys: new ApiKeyService(dataSource, audit, feed, apiKeyPolicies),
+    // reported secrets: revoked through the same feed; reports counted per address, across instances
+    leakedSecrets: new LeakedSecretService(
+      dataSource,
+      audit,
+      feed,
+      new LeakReportLimits(
+        failures,
+        config.limits.leakReportsPerAddress,
+        config.limits.leakReportWindowMinutes * 60,
+      ),
+    ),
     verifier: new ApiKeyVerifier(
       new ApiKeyCache(dataSource, feed),
       verifyLimits,
@@ -94,7 +127,9 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       keyRates,
       keyCredits,
     ),
+    webhooks: new WebhookService(dataSource, audit, secretBox, dispatcher, allowPrivate),
     maintenance,
+    expiryNotices,
     async start() {
       await feed.start();
       usage.start();
@@ -104,9 +139,13 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
       verifyLimits.gateway.start();
       keyRates.start();
       keyCredits.start();
+      dispatcher.start();
+      expiryNotices.start();
+      emails?.start();
     },
+    stopTimedWork,
     async stop() {
-      await maintenance.stop();
+      await stopTimedWork();
       await usage.stop();
       await securityLog.stop();
       await verifyLimits.address.stop();

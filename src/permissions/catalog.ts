@@ -15,6 +15,7 @@ export const PERMISSIONS = [
   'apiKeys:create',
   'apiKeys:manage',
   'audit:read',
+  'webhooks:manage',
 ] as const;
 
 export type Permission = (typeof PERMISSIONS)[number];
@@ -84,6 +85,13 @@ export const PERMISSION_CATALOG: readonly PermissionDescription[] = [
     label: 'Read the activity log',
     description: "Read and export the team's audit log and verify its hash chain.",
     grantableToApiKeys: true,
+  },
+  {
+    name: 'webhooks:manage',
+    label: 'Manage webhooks',
+    description:
+      "Add, change and delete the team's webhook endpoints, see their deliveries and send them again.",
+    grantableToApiKeys: false,
   },
 ];
 

@@ -40,6 +40,7 @@ export const OPERATIONS = {
     auditEvents: inTeam('audit:read', locate.teamArg()),
     verifyAuditChain: inTeam('audit:read', locate.teamArg()),
     auditChainHead: inTeam('audit:read', locate.teamArg()),
+    webhookEventTypes: anyone,
     myInvitations: person,
     mySessions: person,
     signUpAllowed: anyone,
@@ -78,6 +79,14 @@ export const OPERATIONS = {
     transferApiKey: personInTeam(onKey('transfer'), locate.apiKey()),
     // Gateways call it without a session; it answers only about the credentials it is given.
     verifyApiCredentials: anyone,
+    createWebhookEndpoint: personInTeam('webhooks:manage', locate.teamArg()),
+    updateWebhookEndpoint: personInTeam('webhooks:manage', locate.webhookEndpoint()),
+    deleteWebhookEndpoint: personInTeam('webhooks:manage', locate.webhookEndpoint()),
+    rotateWebhookSecret: personInTeam('webhooks:manage', locate.webhookEndpoint()),
+    sendTestWebhook: personInTeam('webhooks:manage', locate.webhookEndpoint()),
+    redeliverWebhook: personInTeam('webhooks:manage', locate.webhookDelivery()),
+    // Whoever found a secret reports it, credentials or not; the answer tells nothing (always true).
+    reportLeakedSecret: anyone,
   },
 } satisfies Record<'Query' | 'Mutation', Record<string, Operation>>;
 
@@ -109,6 +118,7 @@ export const ruleMap: IRules = {
     viewerPermissions: allow,
     members: shieldRule(inTeam('members:read', locate.parentTeam())),
     invitations: shieldRule(personInTeam('members:manage', locate.parentTeam())),
+    webhookEndpoints: shieldRule(personInTeam('webhooks:manage', locate.parentTeam())),
   },
   Membership: allow,
   Invitation: allow,
@@ -145,6 +155,11 @@ export const ruleMap: IRules = {
   RateLimit: allow,
   RateLimitState: allow,
   UsageCredits: allow,
+  WebhookEndpoint: allow,
+  WebhookEndpointWithSecret: allow,
+  WebhookDelivery: allow,
+  WebhookDeliveryEdge: allow,
+  WebhookDeliveryConnection: allow,
   ApplicationScope: allow,
 };
 

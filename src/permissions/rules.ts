@@ -33,6 +33,8 @@ export interface AuthorizationContext {
     grant: ById<{ membershipId: string }>;
     invitation: ById<{ teamId: string }>;
     apiKey: ById<{ teamId: string; ownerId: string | null; scopes: string[] }>;
+    webhookEndpoint: ById<{ teamId: string }>;
+    webhookDelivery: ById<{ endpointId: string }>;
   };
 }
 
@@ -235,6 +237,24 @@ export const locate = {
       return id instanceof GraphQLError
         ? id
         : ((await ctx.loaders.apiKey.load(id))?.teamId ?? null);
+    },
+  webhookEndpoint:
+    (name = 'id'): TeamLocator =>
+    async (_p, args, ctx) => {
+      const id = idArg(args, name);
+      return id instanceof GraphQLError
+        ? id
+        : ((await ctx.loaders.webhookEndpoint.load(id))?.teamId ?? null);
+    },
+  webhookDelivery:
+    (name = 'deliveryId'): TeamLocator =>
+    async (_p, args, ctx) => {
+      const id = idArg(args, name);
+      if (id instanceof GraphQLError) return id;
+      const delivery = await ctx.loaders.webhookDelivery.load(id);
+      return delivery
+        ? ((await ctx.loaders.webhookEndpoint.load(delivery.endpointId))?.teamId ?? null)
+        : null;
     },
 };
 

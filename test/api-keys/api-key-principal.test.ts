@@ -1,7 +1,9 @@
 import {
+  ApiKeyRevocationDocument,
   CreateRoleDocument,
   FieldsOfTypeDocument,
   MySessionsDocument,
+  ReportLeakedSecretDocument,
   TeamsDocument,
 } from '../clients/generated/graphql';
 import { basic, createKey, type CreatedKey } from '../helpers/api-keys';
@@ -434,6 +436,23 @@ describe('what an API key may never do', () => {
     });
     // and the key still works
     expect((await gql(`{ viewer { type } }`, {}, as(everything))).data).toEqual({
+      viewer: { type: 'API_KEY' },
+    });
+  });
+});
+
+describe('what an API key may call as anyone may', () => {
+  it('reportLeakedSecret, which needs no credentials: the reported key is revoked, the reporting key keeps working', async () => {
+    const leaked = await createKey(t, owner, team.id, { name: 'leaked', scopes: ['orders:read'] });
+    const res = await gql(
+      ReportLeakedSecretDocument,
+      { secret: leaked.secret, url: 'https://example.com/principal' },
+      as(appOnly),
+    );
+    expect(res.data).toEqual({ reportLeakedSecret: true });
+    const now = await t.gql(ApiKeyRevocationDocument, { id: leaked.id }, owner.headers);
+    expect(now.data!.apiKey).toMatchObject({ status: 'REVOKED', revocationReason: 'LEAKED' });
+    expect((await gql(`{ viewer { type } }`, {}, as(appOnly))).data).toEqual({
       viewer: { type: 'API_KEY' },
     });
   });

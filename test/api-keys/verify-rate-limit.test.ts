@@ -190,8 +190,8 @@ describe('a bad checksum costs no database query', () => {
 
   /**
    * Counts every query any pg client of this process sends while `run` runs, except the change
-   * feed's acks: key changes made by other test files' servers on this run's database reach this
-   * process's feed at any moment, and it acks them on its own connection.
+   * feed's acks (key changes made by other test files' servers on this run's database reach this
+   * process's feed at any moment, and it acks them on its own connection).
    */
   async function queriesDuring(run: () => Promise<void>): Promise<number> {
     const spy = jest.spyOn(Client.prototype, 'query');
@@ -208,8 +208,10 @@ describe('a bad checksum costs no database query', () => {
   it('answers INVALID for secrets whose checksum fails without touching the database', async () => {
     const gql = graphqlClient(c.url, { from: uniqueLoopback() });
     // nothing queued in any server's usage recorder (the spy sees every server of this file),
-    // whose timer would otherwise write during the count
+    // whose timer would otherwise write during the count, and no work on the servers' own timers
+    // (purges, webhook deliveries, expiry notices)
     await Promise.all([a, b, c].map((server) => server.server.services.usage.flush(true)));
+    await Promise.all([a, b, c].map((server) => server.server.services.stopTimedWork()));
     // The spy sees queries: an unknown key with a well-formed secret needs at least the lookup.
     const control = await queriesDuring(async () => {
       expect((await verifyWith(gql, `empk_${'Q'.repeat(24)}`, unissuedSecret())).code).toBe(

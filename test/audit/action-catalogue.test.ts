@@ -23,6 +23,7 @@ import { graphqlClient, typed, type GraphQLAnswer, type TypedString } from '../h
 import { uniqueLoopback } from '../helpers/http';
 import { ownDatabase } from '../helpers/own-database';
 import { startTestServer, type TestServer } from '../helpers/server';
+import { startWebhookReceiver } from '../helpers/webhook-receiver';
 
 /**
  * The catalogue of audit actions (AUDIT_ACTIONS) is the whole truth: a lifecycle that walks the
@@ -148,6 +149,10 @@ async function teamMembersAndKeys(admin: SignedInUser): Promise<string> {
     { id: key.id, m: membershipId },
   );
   await byOwner(`mutation($id: ID!) { revokeApiKey(id: $id) { id } }`, { id: key.id });
+  // a live key's secret reported by anyone: revoked as leaked (apiKey.leaked)
+  const leaked = await createKey(t, owner, team.id, { name: 'leaked' });
+  const report = `mutation($s: String!) { reportLeakedSecret(secret: $s, url: "https://x.test") }`;
+  expect(await ok(t.gql(report, { s: leaked.secret }))).toEqual({ reportLeakedSecret: true });
   await byOwner(
     `mutation($t: ID!) { setApiKeyPolicy(teamId: $t, input: { requireExpiry: false }) { requireExpiry } }`,
     { t: team.id },
@@ -210,6 +215,62 @@ async function archiveATeam(): Promise<void> {
   });
 }
 
+/**
+ * A team's webhook endpoint through its life, to a real receiver: added, changed, given a new
+ * secret, tested, an event sent again, turned off by the service after days of failures, deleted.
+ */
+async function webhooks(): Promise<void> {
+  const owner = await signUp(t, 'hooks');
+  const team = await createTeam(t, owner, 'Hooked');
+  const byOwner = as(owner);
+  const receiver = await startWebhookReceiver();
+  try {
+    const { createWebhookEndpoint } = await byOwner(
+      typed<{ createWebhookEndpoint: { endpoint: { id: string } } }>(
+        `mutation($t: ID!, $u: String!) { createWebhookEndpoint(teamId: $t, url: $u,
+          events: ["apiKey.created"]) { endpoint { id } } }`,
+      ),
+      { t: team.id, u: receiver.url },
+    );
+    const id = createWebhookEndpoint.endpoint.id;
+    await byOwner(
+      `mutation($id: ID!) { updateWebhookEndpoint(id: $id, description: "CRM") { id } }`,
+      {
+        id,
+      },
+    );
+    await byOwner(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id });
+    const { sendTestWebhook } = await byOwner(
+      typed<{ sendTestWebhook: { id: string } }>(
+        `mutation($id: ID!) { sendTestWebhook(id: $id) { id } }`,
+      ),
+      { id },
+    );
+    await byOwner(`mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { id } }`, {
+      d: sendTestWebhook.id,
+    });
+    receiver.answer = () => 500;
+    await t.dataSource.query(
+      `UPDATE webhook_endpoints SET failing_since = now() - interval '6 days' WHERE id = $1`,
+      [id],
+    );
+    await byOwner(`mutation($id: ID!) { sendTestWebhook(id: $id) { id } }`, { id });
+    await byOwner(`mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id });
+    // a key expiring soon, then expired: the service's notices
+    const expiring = await createKey(t, owner, team.id, {
+      expiresAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+    });
+    expect(await t.server.services.expiryNotices.runOnce()).toBe(1);
+    await t.dataSource.query(
+      `UPDATE api_keys SET expires_at = now() - interval '1 minute' WHERE id = $1`,
+      [expiring.id],
+    );
+    expect(await t.server.services.expiryNotices.runOnce()).toBe(1);
+  } finally {
+    await receiver.close();
+  }
+}
+
 describe('the catalogue of audit actions', () => {
   it('a whole lifecycle writes every catalogued action, and none that is not', async () => {
     const adminEmail = uniqueEmail('bootstrap');
@@ -222,6 +283,7 @@ describe('the catalogue of audit actions', () => {
     await t.server.services.usage.flush(true);
     await securityLog(teamId);
     await archiveATeam();
+    await webhooks();
 
     const written: { action: string }[] = await t.dataSource.query(
       `SELECT action FROM audit_events UNION SELECT action FROM security_events`,

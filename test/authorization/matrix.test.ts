@@ -1,7 +1,7 @@
 import type { AuditAction } from '../../src/modules/audit/audit-actions';
 import 'reflect-metadata';
 import { isObjectType } from 'graphql';
-import type { Permission } from '../../src/permissions/catalog';
+import { PERMISSIONS, type Permission } from '../../src/permissions/catalog';
 import { buildBareSchema } from '../../src/schema';
 import {
   ApiKeyDocument,
@@ -297,6 +297,36 @@ async function successes(cell: Cell, action: AuditAction): Promise<number> {
   return row?.n ?? 0;
 }
 
+/**
+ * An endpoint of the fixture team, made by its owner for one cell (to a port nothing answers),
+ * after removing the earlier cells' (a team may have 20).
+ */
+async function freshEndpoint(cell: Cell): Promise<string> {
+  await cell.t.dataSource.query(`DELETE FROM webhook_endpoints WHERE team_id = $1`, [
+    cell.fx.team.id,
+  ]);
+  const res = await cell.t.gql(
+    `mutation($t: ID!) { createWebhookEndpoint(teamId: $t, url: "http://127.0.0.1:9/matrix",
+      events: ["apiKey.expiring"]) { endpoint { id } } }`,
+    { t: cell.fx.team.id },
+    cell.fx.users.owner.headers,
+  );
+  const id = (res.data as { createWebhookEndpoint: { endpoint: { id: string } } })
+    .createWebhookEndpoint.endpoint.id;
+  cell.made.endpointId = id;
+  return id;
+}
+
+/** The webhook rows' effect: one more success of `action` if and only if the call was allowed. */
+function webhookRow(action: AuditAction) {
+  return {
+    needs: 'webhooks:manage' as const,
+    expect: teamManagers,
+    effect: async (cell: Cell, allowed: boolean) =>
+      expect(await successes(cell, action)).toBe(Number(cell.made.before) + (allowed ? 1 : 0)),
+  };
+}
+
 /** How often the fixture team was renamed. */
 const teamRenames = (cell: Cell) => successes(cell, 'team.updated');
 /** How often the fixture team's key rules changed. */
@@ -400,6 +430,21 @@ async function one<T = Record<string, unknown>>(
   return rows[0];
 }
 
+let leakedKey: Promise<CreatedKey> | undefined;
+/** A key of the team revoked because its secret was reported (made once, by the first cell that asks). */
+function leakedKeyOf(cell: Cell): Promise<CreatedKey> {
+  leakedKey ??= (async () => {
+    const k = await createKey(cell.t, cell.fx.users.owner, cell.fx.team.id, { name: 'leaked' });
+    const res = await cell.t.gql(
+      `mutation($s: String!, $u: String) { reportLeakedSecret(secret: $s, url: $u) }`,
+      { s: k.secret, u: 'https://example.com/leaked-fixture' },
+    );
+    if (res.errors) throw new Error(JSON.stringify(res.errors));
+    return k;
+  })();
+  return leakedKey;
+}
+
 const uniqueName = (prefix: string) => `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
 
 // ---------------------------------------------------------------------------------------------
@@ -465,7 +510,7 @@ const OPERATIONS: OperationRow[] = [
     document: `{ permissionCatalog { name grantableToApiKeys } }`,
     variables: () => ({}),
     expect: everyone,
-    check: (_cell, data) => expect(data.permissionCatalog).toHaveLength(9),
+    check: (_cell, data) => expect(data.permissionCatalog).toHaveLength(PERMISSIONS.length),
   },
   {
     covers: ['Query.auditActions'],
@@ -590,7 +635,7 @@ const OPERATIONS: OperationRow[] = [
     check: (_cell, data) =>
       expect(
         (data as { createTeam: { viewerPermissions: string[] } }).createTeam.viewerPermissions,
-      ).toHaveLength(9),
+      ).toHaveLength(PERMISSIONS.length),
     effect: async (cell, allowed) => {
       const row = await one(cell, `SELECT count(*)::int AS n FROM teams WHERE name = $1`, [
         cell.made.name,
@@ -631,6 +676,75 @@ const OPERATIONS: OperationRow[] = [
       expect(data.setApiKeyPolicy).toEqual({ applicationScopes: [{ name: 'orders:read' }] }),
     effect: async (cell, allowed) =>
       expect(await policyChanges(cell)).toBe(Number(cell.made.policyChanges) + (allowed ? 1 : 0)),
+  },
+  {
+    covers: ['Query.webhookEventTypes'],
+    document: `{ webhookEventTypes }`,
+    variables: () => ({}),
+    expect: everyone,
+    check: (_cell, data) => expect(data.webhookEventTypes).toContain('apiKey.revoked'),
+  },
+  {
+    covers: ['Team.webhookEndpoints'],
+    document: `query($id: ID!) { team(id: $id) { id webhookEndpoints { id url events } } }`,
+    needs: 'webhooks:manage',
+    variables: async (cell) => {
+      await freshEndpoint(cell);
+      return { id: cell.fx.team.id };
+    },
+    expect: teamManagers,
+    check: (cell, data) =>
+      expect(
+        (data as { team: { webhookEndpoints: { id: string }[] } }).team.webhookEndpoints.map(
+          (e) => e.id,
+        ),
+      ).toContain(cell.made.endpointId),
+  },
+  {
+    covers: ['Mutation.createWebhookEndpoint'],
+    document: `mutation($t: ID!) { createWebhookEndpoint(teamId: $t, url: "http://127.0.0.1:9/made",
+      events: ["apiKey.expiring"]) { secret endpoint { id } } }`,
+    ...webhookRow('webhook.endpointCreated'),
+    variables: async (cell) => {
+      cell.made.before = String(await successes(cell, 'webhook.endpointCreated'));
+      return { t: cell.fx.team.id };
+    },
+    check: (_cell, data) =>
+      expect(
+        (data as { createWebhookEndpoint: { secret: string } }).createWebhookEndpoint.secret,
+      ).toMatch(/^whsec_/),
+  },
+  ...(
+    [
+      ['updateWebhookEndpoint', 'webhook.endpointUpdated', 'description: "changed" ) { id }'],
+      ['rotateWebhookSecret', 'webhook.secretRotated', ') { secret }'],
+      ['sendTestWebhook', 'webhook.testSent', ') { status }'],
+      ['deleteWebhookEndpoint', 'webhook.endpointDeleted', ')'],
+    ] as const
+  ).map(([mutation, action, rest]) => ({
+    covers: [`Mutation.${mutation}`],
+    document: `mutation($id: ID!) { ${mutation}(id: $id ${rest} }`,
+    ...webhookRow(action),
+    variables: async (cell: Cell) => {
+      const id = await freshEndpoint(cell);
+      cell.made.before = String(await successes(cell, action));
+      return { id };
+    },
+  })),
+  {
+    covers: ['Mutation.redeliverWebhook'],
+    document: `mutation($d: ID!) { redeliverWebhook(deliveryId: $d) { attempt status } }`,
+    ...webhookRow('webhook.redelivered'),
+    variables: async (cell) => {
+      const id = await freshEndpoint(cell);
+      const sent = await cell.t.gql(
+        `mutation($id: ID!) { sendTestWebhook(id: $id) { id } }`,
+        { id },
+        cell.fx.users.owner.headers,
+      );
+      cell.made.before = String(await successes(cell, 'webhook.redelivered'));
+      return { d: (sent.data as { sendTestWebhook: { id: string } }).sendTestWebhook.id };
+    },
   },
   {
     covers: ['Mutation.leaveTeam'],
@@ -1014,6 +1128,37 @@ const OPERATIONS: OperationRow[] = [
         code: 'VALID',
         teamId: fx.team.id,
         scopes: ['apiKeys:read', 'orders:read', 'team:read'],
+      }),
+  },
+  {
+    covers: ['Mutation.reportLeakedSecret'],
+    // needs no credentials: whoever found a secret reports it, and the live key is revoked
+    document: `mutation($s: String!, $u: String) { reportLeakedSecret(secret: $s, url: $u) }`,
+    variables: async (cell) => {
+      const k = await createKey(cell.t, cell.fx.users.owner, cell.fx.team.id, { name: 'leaked' });
+      cell.made.keyId = k.id;
+      return { s: k.secret, u: 'https://example.com/matrix' };
+    },
+    expect: everyone,
+    check: (_cell, data) => expect(data.reportLeakedSecret).toBe(true),
+    effect: async (cell, allowed) => {
+      const row = await one(cell, `SELECT revocation_reason FROM api_keys WHERE id = $1`, [
+        cell.made.keyId,
+      ]);
+      expect(row?.revocation_reason === 'LEAKED').toBe(allowed);
+    },
+  },
+  {
+    covers: ['ApiKey.revocationReason', 'ApiKey.leakSource'],
+    // why a key was revoked, and where its secret leaked: to whoever sees the key
+    document: `query($id: ID!) { apiKey(id: $id) { id revocationReason leakSource } }`,
+    needs: 'apiKeys:read',
+    variables: async (cell) => ({ id: (await leakedKeyOf(cell)).id }),
+    expect: teamReaders,
+    check: (_cell, data) =>
+      expect(data.apiKey).toMatchObject({
+        revocationReason: 'LEAKED',
+        leakSource: 'https://example.com/leaked-fixture',
       }),
   },
   {

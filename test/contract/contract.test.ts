@@ -33,6 +33,7 @@ const CONTRACT_FILES = [
   'api-contract.graphql',
   'contract-additions/trust.graphql',
   'contract-additions/governance.graphql',
+  'contract-additions/webhooks.graphql',
 ].map((file) => path.join(CONTRACT_DIR, file));
 const SERVED_FILE = path.resolve(__dirname, '../../schema.graphql');
 const contractPresent = existsSync(CONTRACT_FILES[0]);

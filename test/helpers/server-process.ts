@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { loadConfig } from '../../src/config';
 import { createDataSource } from '../../src/db/data-source';
 import { buildServer } from '../../src/server';
-import { TEST_SIGNUP_LIMITS } from './server';
+import { TEST_SIGNUP_LIMITS, TEST_WEBHOOKS } from './server';
 
 /**
  * The real server (buildServer, as main.ts builds it) in a process of its own. Both sides live in
@@ -29,7 +29,7 @@ import { TEST_SIGNUP_LIMITS } from './server';
 export interface ServerProcessOptions {
   /** the database the server uses; default TEST_DATABASE_URL (this run's database) */
   databaseUrl?: string;
-  /** overrides for loadConfig, on top of { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...TEST_SIGNUP_LIMITS } */
+  /** overrides for loadConfig, on top of { NODE_ENV: 'test', LOG_LEVEL: 'warn', ...TEST_SIGNUP_LIMITS, ...TEST_WEBHOOKS } */
   env?: Record<string, string>;
   /** arguments for node itself, e.g. ['--max-old-space-size=128'] */
   nodeArgs?: string[];
@@ -189,6 +189,7 @@ async function runChild(): Promise<void> {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
     ...TEST_SIGNUP_LIMITS,
+    ...TEST_WEBHOOKS,
     ...settings.env,
   });
   const dataSource = createDataSource({

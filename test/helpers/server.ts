@@ -25,6 +25,13 @@ export const TEST_SIGNUP_LIMITS = {
   SIGNUP_MAX_TOTAL: '10000000',
 };
 
+/**
+ * Every server of the run shares the database, so any of them may deliver another test's webhook:
+ * all may send to the receivers tests run on loopback (the development switch). The refusals of
+ * private addresses are tested on a database of their own (test/webhooks/ssrf.test.ts).
+ */
+export const TEST_WEBHOOKS = { WEBHOOK_ALLOW_PRIVATE: 'true' };
+
 export function testDatabaseUrl(): string {
   const url = process.env.TEST_DATABASE_URL;
   if (!url)
@@ -54,6 +61,7 @@ export async function startTestServer(
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     ...TEST_SIGNUP_LIMITS,
+    ...TEST_WEBHOOKS,
     ...env,
   });
   // applicationName: to find this server's own connections in pg_stat_activity

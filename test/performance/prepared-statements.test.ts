@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { createKey, verify } from '../helpers/api-keys';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
+import { eventually } from '../helpers/http';
 import { seed } from '../helpers/seed';
 import type { TestServer } from '../helpers/server';
 
@@ -20,8 +21,12 @@ afterAll(() => t.close());
 
 const pool = () => (t.dataSource.driver as unknown as { master: Pool }).master;
 
-/** The statements prepared on every idle connection of the server's pool. */
+/**
+ * The statements prepared on every connection of the server's pool, once all are idle (the
+ * server's background work borrows one now and then).
+ */
 async function preparedStatements(): Promise<string[]> {
+  await eventually(async () => pool().idleCount === pool().totalCount, 5_000, 20);
   const clients = await Promise.all(
     Array.from({ length: pool().idleCount }, () => pool().connect()),
   );

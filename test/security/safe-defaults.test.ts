@@ -8,7 +8,12 @@ import { createTeam, signUp, type SignedInUser } from '../helpers/factories';
 import { codeOf, graphqlClient, type Variables, typed } from '../helpers/graphql';
 import { httpRequest, type HttpAnswer } from '../helpers/http';
 import { seed } from '../helpers/seed';
-import { startTestServer, TEST_SIGNUP_LIMITS, type TestServer } from '../helpers/server';
+import {
+  startTestServer,
+  TEST_SIGNUP_LIMITS,
+  TEST_WEBHOOKS,
+  type TestServer,
+} from '../helpers/server';
 
 /**
  * Safe when started as the README says (`npm install && npm start`, or docker compose up):
@@ -80,7 +85,13 @@ describe('NODE_ENV unset (npm start as the README says)', () => {
   });
 
   it('is configured exactly as with no NODE_ENV variable at all', () => {
-    expect(t.config).toEqual(loadConfig({ LOG_LEVEL: 'silent', ...TEST_SIGNUP_LIMITS }));
+    expect(t.config).toEqual(
+      loadConfig({ LOG_LEVEL: 'silent', ...TEST_SIGNUP_LIMITS, ...TEST_WEBHOOKS }),
+    );
+  });
+
+  it('sends webhooks only to public https addresses unless told otherwise', () => {
+    expect(loadConfig({}).webhooks.allowPrivate).toBe(false);
   });
 
   it('answers a malformed cursor with BAD_USER_INPUT and no stack trace or source path', async () => {

@@ -74,6 +74,7 @@ const ALL = [
   'roles:manage',
   'team:manage',
   'team:read',
+  'webhooks:manage',
 ];
 
 function ok<T>(res: GraphQLAnswer<T>): T {

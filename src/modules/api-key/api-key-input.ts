@@ -4,7 +4,7 @@ import { normalizeAllowedIp } from '../../security/ip-allowlist';
 import { requireTime } from '../../validation';
 
 // Resources whose permissions belong to this API: a scope naming one must be in the catalogue.
-const OWN_RESOURCES = new Set(['team', 'members', 'roles', 'apiKeys', 'audit']);
+const OWN_RESOURCES = new Set(['team', 'members', 'roles', 'apiKeys', 'audit', 'webhooks']);
 const SCOPE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}:[A-Za-z0-9_.*-]{1,63}$/;
 export const MAX_SCOPES = 50;
 export const MAX_ALLOWED_IPS = 100;

@@ -21,9 +21,32 @@ registerEnumType(ApiKeyStatus, {
   valuesConfig: {
     ACTIVE: { description: 'Usable: not revoked and not past its expiry.' },
     EXPIRED: { description: 'Past its expiresAt; refused everywhere.' },
-    REVOKED: { description: 'Revoked by a person; refused everywhere, for good.' },
+    REVOKED: {
+      description:
+        'Revoked (by a person, or because its secret was reported as leaked); refused everywhere, for good.',
+    },
   },
 });
+
+export enum RevocationReason {
+  MANUAL = 'MANUAL',
+  LEAKED = 'LEAKED',
+}
+
+registerEnumType(RevocationReason, {
+  name: 'RevocationReason',
+  description: 'Why a key was revoked.',
+  valuesConfig: {
+    MANUAL: { description: 'Revoked by a person (revokeApiKey).' },
+    LEAKED: {
+      description:
+        'Revoked by the service because its secret was reported as found in public (reportLeakedSecret, or GitHub secret scanning).',
+    },
+  },
+});
+
+/** the longest leakSource kept: a longer address is cut to this many characters */
+export const LEAK_SOURCE_MAX = 500;
 
 @ObjectType({
   description: 'An API key of a team. Its secret is never part of it: see ApiKeyWithSecret.',
@@ -114,6 +137,21 @@ export class ApiKey {
   })
   @Column('timestamptz', { nullable: true })
   revokedAt!: Date | null;
+
+  @Field(() => RevocationReason, {
+    nullable: true,
+    description:
+      'Why the key was revoked: MANUAL (by a person) or LEAKED (its secret was reported as found in public); null while it is not revoked.',
+  })
+  @Column('text', { nullable: true })
+  revocationReason!: RevocationReason | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: `Where its leaked secret was found, as the reporter gave it (an address, cut to ${LEAK_SOURCE_MAX} characters); null unless revocationReason is LEAKED, or when the reporter named no place.`,
+  })
+  @Column('text', { nullable: true })
+  leakSource!: string | null;
 
   @Column('uuid', { nullable: true })
   createdById!: string | null;

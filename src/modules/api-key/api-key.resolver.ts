@@ -18,7 +18,8 @@ import { normalizeIp } from '../../security/ip-allowlist';
 import { isIpAddress, requireId } from '../../validation';
 import { Team } from '../team/team.entity';
 import { User } from '../user/user.entity';
-import { ApiKey } from './api-key.entity';
+import { ApiKey, LEAK_SOURCE_MAX } from './api-key.entity';
+import { REPORTED_SECRET_MAX, REPORTED_URL_MAX } from './leaked-secrets';
 import { ownerOf, ownerPermissions } from './key-owner';
 import { checkCost, MAX_COST } from './usage-credits.types';
 import {
@@ -164,6 +165,23 @@ export class ApiKeyResolver {
       rateLimit,
       creditsRemaining: credits?.remaining ?? null,
     };
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      'Anyone who found a secret (emps_...) where it should not be can report it, without credentials: if it is the current secret of a key that is not revoked, the key is revoked at once, everywhere (revocationReason LEAKED). Always true: the answer tells nothing about the secret. Rate limited per address.',
+  })
+  reportLeakedSecret(
+    @Arg('secret', { description: `The secret found (at most ${REPORTED_SECRET_MAX} characters).` })
+    secret: string,
+    @Arg('url', () => String, {
+      nullable: true,
+      description: `Where it was found, e.g. the address of a page or a commit (at most ${REPORTED_URL_MAX} characters; kept cut to ${LEAK_SOURCE_MAX}).`,
+    })
+    url: string | null,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<boolean> {
+    return services.leakedSecrets.reportOne(actor, secret, url);
   }
 
   @FieldResolver(() => Team, { description: 'The team that owns the key.' })

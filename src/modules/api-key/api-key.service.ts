@@ -16,7 +16,7 @@ import { lastFour, newApiKey, newApiSecret } from './api-key-format';
 import type { ApiKeyChangeFeed } from './api-key-change-feed';
 import type { ApiKeyFilter } from './api-key-filter';
 import { readKeyPage, type KeyPage } from './api-key-page';
-import { ApiKey } from './api-key.entity';
+import { ApiKey, RevocationReason } from './api-key.entity';
 import { checkRateLimit } from './rate-limit.types';
 import { checkCredits, NO_CREDITS, type CreditColumns } from './usage-credits.types';
 import type { ApiKeyPolicyService } from '../api-key-policy/api-key-policy.service';
@@ -163,6 +163,7 @@ export class ApiKeyService {
       const alreadyRevoked = key.revokedAt !== null;
       if (!alreadyRevoked) {
         key.revokedAt = new Date();
+        key.revocationReason = RevocationReason.MANUAL;
         await m.save(key);
       }
       return { result: key, metadata: { key: key.key, alreadyRevoked } };

@@ -1,3 +1,5 @@
+import type { EventType } from './event-types';
+
 /**
  * What an audit entry can say happened: every action the service writes, with what it means.
  * Names are `subject.pastTense`. Writers name actions by this catalogue's type (AuditAction), so a
@@ -12,6 +14,8 @@ export interface AuditActionDescription {
   label: string;
   /** what it means, for auditors */
   description: string;
+  /** the webhook event a successful entry sends to the team's endpoints, if any */
+  event?: EventType;
 }
 
 export const AUDIT_ACTIONS = {
@@ -75,26 +79,32 @@ export const AUDIT_ACTIONS = {
   'member.added': {
     label: 'Added a member',
     description: 'A platform admin added a person to the team directly.',
+    event: 'member.joined',
   },
   'member.invited': {
     label: 'Invited someone to join',
     description: 'An email address was invited to join the team with a role.',
+    event: 'member.invited',
   },
   'member.joined': {
     label: 'Joined the team',
     description: 'An invited person accepted the invitation and joined the team.',
+    event: 'member.joined',
   },
   'member.roleChanged': {
     label: "Changed a member's role",
     description: "A member's role was changed.",
+    event: 'member.roleChanged',
   },
   'member.removed': {
     label: 'Removed a member',
     description: 'A member was removed from the team.',
+    event: 'member.removed',
   },
   'member.left': {
     label: 'Left the team',
     description: 'A member left the team.',
+    event: 'member.removed',
   },
   'invitation.declined': {
     label: 'Declined an invitation',
@@ -131,23 +141,38 @@ export const AUDIT_ACTIONS = {
   'apiKey.created': {
     label: 'Created an API key',
     description: 'An API key was created (its secret is never recorded).',
+    event: 'apiKey.created',
   },
   'policy.changed': {
     label: "Changed the team's key rules",
     description:
       "The team's rules for its keys or its catalogue of application scopes changed (old and new values).",
+    event: 'policy.changed',
   },
   'apiKey.updated': {
     label: 'Changed an API key',
     description: "A key's name, description, scopes, allowed addresses or expiry changed.",
+    event: 'apiKey.updated',
   },
   'apiKey.secretRegenerated': {
     label: 'Regenerated the secret of an API key',
     description: 'A key was given a new secret; the old one stopped working at once.',
+    event: 'apiKey.regenerated',
   },
   'apiKey.revoked': {
     label: 'Revoked an API key',
     description: 'A key was revoked: it is refused from then on.',
+    event: 'apiKey.revoked',
+  },
+  'apiKey.expiring': {
+    label: 'An API key expires soon',
+    description: 'The service noticed that a key expires in 14, 7 or 1 days (daysLeft).',
+    event: 'apiKey.expiring',
+  },
+  'apiKey.expired': {
+    label: 'An API key expired',
+    description: 'The service noticed that a key reached its expiry and stopped working.',
+    event: 'apiKey.expired',
   },
   'apiKey.transferred': {
     label: 'Gave an API key to another member',
@@ -167,6 +192,46 @@ export const AUDIT_ACTIONS = {
     label: 'Checked API key credentials',
     description:
       'A verifyApiCredentials call was itself refused or failed (a limit, bad input); keys it checked are apiKey.used.',
+  },
+  'apiKey.leaked': {
+    label: 'Revoked an API key because its secret leaked',
+    description:
+      'Someone reported the secret of a live key as found in public (reportLeakedSecret, or GitHub secret scanning): the service revoked the key at once. ' +
+      'The metadata holds the public key, where it was found and how it was reported, never the secret. ' +
+      'A report by a signed-in caller that was refused (a limit, bad input) is written under this action too, as DENIED or FAILURE.',
+    event: 'apiKey.leaked',
+  },
+
+  // webhooks
+  'webhook.endpointCreated': {
+    label: 'Added a webhook endpoint',
+    description: 'A webhook endpoint was registered (its signing secret is never recorded).',
+  },
+  'webhook.endpointUpdated': {
+    label: 'Changed a webhook endpoint',
+    description: "A webhook endpoint's address, events, description or state changed.",
+  },
+  'webhook.endpointDeleted': {
+    label: 'Deleted a webhook endpoint',
+    description: 'A webhook endpoint was deleted with its deliveries.',
+  },
+  'webhook.secretRotated': {
+    label: 'Rotated the signing secret of a webhook endpoint',
+    description:
+      'A webhook endpoint got a new signing secret; the old one signs beside it for 24 hours.',
+  },
+  'webhook.endpointDisabled': {
+    label: 'A webhook endpoint was turned off after failing',
+    description:
+      'Deliveries to a webhook endpoint failed for days, so the service stopped sending to it.',
+  },
+  'webhook.testSent': {
+    label: 'Sent a test webhook',
+    description: 'A test event was sent to a webhook endpoint.',
+  },
+  'webhook.redelivered': {
+    label: 'Sent a webhook again',
+    description: 'A delivery of an event was sent again on request.',
   },
 
   // the audit log

@@ -5,6 +5,7 @@ import { principalId, principalLabel, type Principal } from '../../auth/principa
 import { storable } from '../../validation';
 import type { AuditAction } from './audit-actions';
 import { ActorType, AuditOutcome } from './audit-event.entity';
+import { enqueueEvents } from './event-outbox';
 import {
   AUDIT_COLUMN_LIST,
   AUDIT_FIELDS,
@@ -121,6 +122,9 @@ function withRequestMarks(
  * the row committed before it, so a chain can't fork; other teams are not held up.
  */
 export class AuditService {
+  /** told of every batch of rows in its transaction (the email notices, when email is set up) */
+  onAppend: ((manager: EntityManager, rows: AuditRow[]) => Promise<void>) | null = null;
+
   constructor(private readonly dataSource: DataSource) {}
 
   async record(manager: EntityManager, actor: Actor, entry: AuditEntry): Promise<void> {
@@ -144,6 +148,9 @@ export class AuditService {
     for (const chainKey of [...byChain.keys()].sort()) {
       await this.appendToChain(manager, AUDIT_CHAINS, chainKey, byChain.get(chainKey)!);
     }
+    // the team's webhooks, and people by email, hear of it in the same transaction (outboxes)
+    await enqueueEvents(manager, rows);
+    await this.onAppend?.(manager, rows);
   }
 
   /** Appends rows, in their order, to one chain of `tables` (a team's, or the security log's). */

@@ -56,6 +56,32 @@ export const MUTATION_ACTIONS: Record<MutationField, MutationAudit> = {
     targetArg: 'id',
   },
   createApiKey: { action: 'apiKey.created', targetType: 'Team' },
+  createWebhookEndpoint: {
+    action: 'webhook.endpointCreated',
+    targetType: 'Team',
+    targetArg: 'teamId',
+  },
+  updateWebhookEndpoint: {
+    action: 'webhook.endpointUpdated',
+    targetType: 'WebhookEndpoint',
+    targetArg: 'id',
+  },
+  deleteWebhookEndpoint: {
+    action: 'webhook.endpointDeleted',
+    targetType: 'WebhookEndpoint',
+    targetArg: 'id',
+  },
+  rotateWebhookSecret: {
+    action: 'webhook.secretRotated',
+    targetType: 'WebhookEndpoint',
+    targetArg: 'id',
+  },
+  sendTestWebhook: { action: 'webhook.testSent', targetType: 'WebhookEndpoint', targetArg: 'id' },
+  redeliverWebhook: {
+    action: 'webhook.redelivered',
+    targetType: 'WebhookDelivery',
+    targetArg: 'deliveryId',
+  },
   updateApiKey: { action: 'apiKey.updated', targetType: 'ApiKey', targetArg: 'id' },
   regenerateApiKeySecret: {
     action: 'apiKey.secretRegenerated',
@@ -68,6 +94,7 @@ export const MUTATION_ACTIONS: Record<MutationField, MutationAudit> = {
   setApiKeyPolicy: { action: 'policy.changed', targetType: 'Team', targetArg: 'teamId' },
   leaveTeam: { action: 'member.left', targetType: 'Team', targetArg: 'teamId' },
   verifyApiCredentials: { action: 'apiKey.verified' },
+  reportLeakedSecret: { action: 'apiKey.leaked' },
   changePassword: { action: 'user.passwordChanged', targetType: 'User' },
   logOutEverywhere: { action: 'auth.loggedOutEverywhere', targetType: 'User' },
   revokeSession: { action: 'auth.sessionRevoked', targetType: 'Session', targetArg: 'id' },

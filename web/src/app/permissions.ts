@@ -14,7 +14,8 @@ export type Permission =
   | 'apiKeys:read'
   | 'apiKeys:create'
   | 'apiKeys:manage'
-  | 'audit:read';
+  | 'audit:read'
+  | 'webhooks:manage';
 
 export function can(team: Pick<ShellTeam, 'viewerPermissions'>, permission: Permission): boolean {
   return team.viewerPermissions.includes(permission);
@@ -31,4 +32,5 @@ export const WHY_NOT: Record<Permission, string> = {
     "You can see this team's API keys but not create them. Ask your team's administrator if you need to.",
   'apiKeys:manage': 'You need permission to manage API keys.',
   'audit:read': "You need permission to read the team's activity log.",
+  'webhooks:manage': "Only the team's Owners and Admins manage its webhooks.",
 };

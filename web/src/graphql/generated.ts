@@ -55,7 +55,7 @@ export type ApiKeyStatus =
   | 'ACTIVE'
   /** Past its expiresAt; refused everywhere. */
   | 'EXPIRED'
-  /** Revoked by a person; refused everywhere, for good. */
+  /** Revoked (by a person, or because its secret was reported as leaked); refused everywhere, for good. */
   | 'REVOKED';
 
 /** An application scope of the team and what it means. */
@@ -141,6 +141,13 @@ export type RefillInterval =
   /** On the first day of every month at 00:00 UTC. */
   | 'MONTHLY';
 
+/** Why a key was revoked. */
+export type RevocationReason =
+  /** Revoked by the service because its secret was reported as found in public (reportLeakedSecret, or GitHub secret scanning). */
+  | 'LEAKED'
+  /** Revoked by a person (revokeApiKey). */
+  | 'MANUAL';
+
 /** Changes to an API key; omitted fields stay as they are. */
 export type UpdateApiKeyInput = {
   /** New allowed addresses, replacing the old ones; [] allows any. */
@@ -191,6 +198,15 @@ export type VerificationCode =
   | 'USAGE_EXCEEDED'
   /** The key and secret match, and the key may be used here for these scopes. */
   | 'VALID';
+
+/** Where one attempt to deliver an event stands. */
+export type WebhookDeliveryStatus =
+  /** The endpoint answered otherwise, or could not be reached; see nextAttemptAt. */
+  | 'FAILED'
+  /** Not sent yet: due at nextAttemptAt. */
+  | 'PENDING'
+  /** The endpoint answered 2xx. */
+  | 'SUCCEEDED';
 
 export type AuditRowFragment = {
   __typename?: 'AuditEvent';
@@ -279,6 +295,8 @@ export type KeyRowFragment = {
   key: string;
   secretLast4: string;
   status: ApiKeyStatus;
+  revocationReason?: RevocationReason | null;
+  leakSource?: string | null;
   effectiveScopes: Array<string>;
   createdAt: string;
   lastUsedAt?: string | null;
@@ -319,6 +337,8 @@ export type KeyDetailsFragment = {
   key: string;
   secretLast4: string;
   status: ApiKeyStatus;
+  revocationReason?: RevocationReason | null;
+  leakSource?: string | null;
   effectiveScopes: Array<string>;
   createdAt: string;
   lastUsedAt?: string | null;
@@ -367,6 +387,8 @@ export type ApiKeysQuery = {
         key: string;
         secretLast4: string;
         status: ApiKeyStatus;
+        revocationReason?: RevocationReason | null;
+        leakSource?: string | null;
         effectiveScopes: Array<string>;
         createdAt: string;
         lastUsedAt?: string | null;
@@ -497,6 +519,8 @@ export type ApiKeyQuery = {
     key: string;
     secretLast4: string;
     status: ApiKeyStatus;
+    revocationReason?: RevocationReason | null;
+    leakSource?: string | null;
     effectiveScopes: Array<string>;
     createdAt: string;
     lastUsedAt?: string | null;
@@ -541,6 +565,8 @@ export type CreateApiKeyMutation = {
       key: string;
       secretLast4: string;
       status: ApiKeyStatus;
+      revocationReason?: RevocationReason | null;
+      leakSource?: string | null;
       effectiveScopes: Array<string>;
       createdAt: string;
       lastUsedAt?: string | null;
@@ -579,6 +605,8 @@ export type RegenerateApiKeySecretMutation = {
       key: string;
       secretLast4: string;
       status: ApiKeyStatus;
+      revocationReason?: RevocationReason | null;
+      leakSource?: string | null;
       effectiveScopes: Array<string>;
       createdAt: string;
       lastUsedAt?: string | null;
@@ -619,6 +647,8 @@ export type RevokeApiKeyMutation = {
     key: string;
     secretLast4: string;
     status: ApiKeyStatus;
+    revocationReason?: RevocationReason | null;
+    leakSource?: string | null;
     effectiveScopes: Array<string>;
     createdAt: string;
     lastUsedAt?: string | null;
@@ -660,6 +690,8 @@ export type UpdateApiKeyMutation = {
     key: string;
     secretLast4: string;
     status: ApiKeyStatus;
+    revocationReason?: RevocationReason | null;
+    leakSource?: string | null;
     effectiveScopes: Array<string>;
     createdAt: string;
     lastUsedAt?: string | null;
@@ -1002,6 +1034,218 @@ export type SetApiKeyPolicyMutation = {
   };
 };
 
+export type WebhookEndpointFieldsFragment = {
+  __typename?: 'WebhookEndpoint';
+  id: string;
+  url: string;
+  description?: string | null;
+  events: Array<string>;
+  enabled: boolean;
+  failingSince?: string | null;
+  disabledAt?: string | null;
+  createdAt: string;
+};
+
+export type WebhookDeliveryFieldsFragment = {
+  __typename?: 'WebhookDelivery';
+  id: string;
+  eventId: string;
+  eventType: string;
+  attempt: number;
+  status: WebhookDeliveryStatus;
+  responseStatus?: number | null;
+  durationMs?: number | null;
+  error?: string | null;
+  createdAt: string;
+  nextAttemptAt?: string | null;
+};
+
+export type WebhookEndpointsQueryVariables = Exact<{
+  teamId: Scalars['ID']['input'];
+}>;
+
+export type WebhookEndpointsQuery = {
+  __typename?: 'Query';
+  webhookEventTypes: Array<string>;
+  team: {
+    __typename?: 'Team';
+    id: string;
+    webhookEndpoints: Array<{
+      __typename?: 'WebhookEndpoint';
+      id: string;
+      url: string;
+      description?: string | null;
+      events: Array<string>;
+      enabled: boolean;
+      failingSince?: string | null;
+      disabledAt?: string | null;
+      createdAt: string;
+    }>;
+  };
+};
+
+export type WebhookDeliveriesQueryVariables = Exact<{
+  teamId: Scalars['ID']['input'];
+  first: Scalars['Int']['input'];
+  after?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+export type WebhookDeliveriesQuery = {
+  __typename?: 'Query';
+  team: {
+    __typename?: 'Team';
+    id: string;
+    webhookEndpoints: Array<{
+      __typename?: 'WebhookEndpoint';
+      id: string;
+      deliveries: {
+        __typename?: 'WebhookDeliveryConnection';
+        edges: Array<{
+          __typename?: 'WebhookDeliveryEdge';
+          cursor: string;
+          node: {
+            __typename?: 'WebhookDelivery';
+            id: string;
+            eventId: string;
+            eventType: string;
+            attempt: number;
+            status: WebhookDeliveryStatus;
+            responseStatus?: number | null;
+            durationMs?: number | null;
+            error?: string | null;
+            createdAt: string;
+            nextAttemptAt?: string | null;
+          };
+        }>;
+        pageInfo: { __typename?: 'PageInfo'; hasNextPage: boolean; endCursor?: string | null };
+      };
+    }>;
+  };
+};
+
+export type CreateWebhookEndpointMutationVariables = Exact<{
+  teamId: Scalars['ID']['input'];
+  url: Scalars['String']['input'];
+  events: Array<Scalars['String']['input']> | Scalars['String']['input'];
+  description?: InputMaybe<Scalars['String']['input']>;
+}>;
+
+export type CreateWebhookEndpointMutation = {
+  __typename?: 'Mutation';
+  createWebhookEndpoint: {
+    __typename?: 'WebhookEndpointWithSecret';
+    secret: string;
+    endpoint: {
+      __typename?: 'WebhookEndpoint';
+      id: string;
+      url: string;
+      description?: string | null;
+      events: Array<string>;
+      enabled: boolean;
+      failingSince?: string | null;
+      disabledAt?: string | null;
+      createdAt: string;
+    };
+  };
+};
+
+export type UpdateWebhookEndpointMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+  url?: InputMaybe<Scalars['String']['input']>;
+  events?: InputMaybe<Array<Scalars['String']['input']> | Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  enabled?: InputMaybe<Scalars['Boolean']['input']>;
+}>;
+
+export type UpdateWebhookEndpointMutation = {
+  __typename?: 'Mutation';
+  updateWebhookEndpoint: {
+    __typename?: 'WebhookEndpoint';
+    id: string;
+    url: string;
+    description?: string | null;
+    events: Array<string>;
+    enabled: boolean;
+    failingSince?: string | null;
+    disabledAt?: string | null;
+    createdAt: string;
+  };
+};
+
+export type DeleteWebhookEndpointMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+export type DeleteWebhookEndpointMutation = {
+  __typename?: 'Mutation';
+  deleteWebhookEndpoint: boolean;
+};
+
+export type RotateWebhookSecretMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+export type RotateWebhookSecretMutation = {
+  __typename?: 'Mutation';
+  rotateWebhookSecret: {
+    __typename?: 'WebhookEndpointWithSecret';
+    secret: string;
+    endpoint: {
+      __typename?: 'WebhookEndpoint';
+      id: string;
+      url: string;
+      description?: string | null;
+      events: Array<string>;
+      enabled: boolean;
+      failingSince?: string | null;
+      disabledAt?: string | null;
+      createdAt: string;
+    };
+  };
+};
+
+export type SendTestWebhookMutationVariables = Exact<{
+  id: Scalars['ID']['input'];
+}>;
+
+export type SendTestWebhookMutation = {
+  __typename?: 'Mutation';
+  sendTestWebhook: {
+    __typename?: 'WebhookDelivery';
+    id: string;
+    eventId: string;
+    eventType: string;
+    attempt: number;
+    status: WebhookDeliveryStatus;
+    responseStatus?: number | null;
+    durationMs?: number | null;
+    error?: string | null;
+    createdAt: string;
+    nextAttemptAt?: string | null;
+  };
+};
+
+export type RedeliverWebhookMutationVariables = Exact<{
+  deliveryId: Scalars['ID']['input'];
+}>;
+
+export type RedeliverWebhookMutation = {
+  __typename?: 'Mutation';
+  redeliverWebhook: {
+    __typename?: 'WebhookDelivery';
+    id: string;
+    eventId: string;
+    eventType: string;
+    attempt: number;
+    status: WebhookDeliveryStatus;
+    responseStatus?: number | null;
+    durationMs?: number | null;
+    error?: string | null;
+    createdAt: string;
+    nextAttemptAt?: string | null;
+  };
+};
+
 export const AuditRowFragmentDoc = {
   kind: 'Document',
   definitions: [
@@ -1072,6 +1316,8 @@ export const KeyRowFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -1186,6 +1432,8 @@ export const KeyDetailsFragmentDoc = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -1291,6 +1539,54 @@ export const KeyRulesFragmentDoc = {
     },
   ],
 } as unknown as DocumentNode<KeyRulesFragment, unknown>;
+export const WebhookEndpointFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookEndpointFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookEndpoint' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'url' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'events' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'enabled' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'failingSince' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'disabledAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<WebhookEndpointFieldsFragment, unknown>;
+export const WebhookDeliveryFieldsFragmentDoc = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookDeliveryFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookDelivery' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'responseStatus' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'durationMs' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'error' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextAttemptAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<WebhookDeliveryFieldsFragment, unknown>;
 export const AuditEventsDocument = {
   kind: 'Document',
   definitions: [
@@ -1664,6 +1960,8 @@ export const ApiKeysDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -2106,6 +2404,8 @@ export const ApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -2253,6 +2553,8 @@ export const CreateApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -2373,6 +2675,8 @@ export const RegenerateApiKeySecretDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -2484,6 +2788,8 @@ export const RevokeApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -2632,6 +2938,8 @@ export const UpdateApiKeyDocument = {
           { kind: 'Field', name: { kind: 'Name', value: 'key' } },
           { kind: 'Field', name: { kind: 'Name', value: 'secretLast4' } },
           { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'revocationReason' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
           { kind: 'Field', name: { kind: 'Name', value: 'effectiveScopes' } },
           {
             kind: 'Field',
@@ -4009,3 +4317,671 @@ export const SetApiKeyPolicyDocument = {
     },
   ],
 } as unknown as DocumentNode<SetApiKeyPolicyMutation, SetApiKeyPolicyMutationVariables>;
+export const WebhookEndpointsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'WebhookEndpoints' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'webhookEventTypes' } },
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'team' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'webhookEndpoints' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'FragmentSpread',
+                        name: { kind: 'Name', value: 'WebhookEndpointFields' },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookEndpointFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookEndpoint' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'url' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'events' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'enabled' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'failingSince' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'disabledAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<WebhookEndpointsQuery, WebhookEndpointsQueryVariables>;
+export const WebhookDeliveriesDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'WebhookDeliveries' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'team' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'webhookEndpoints' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'deliveries' },
+                        arguments: [
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'first' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
+                          },
+                          {
+                            kind: 'Argument',
+                            name: { kind: 'Name', value: 'after' },
+                            value: { kind: 'Variable', name: { kind: 'Name', value: 'after' } },
+                          },
+                        ],
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'edges' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'cursor' } },
+                                  {
+                                    kind: 'Field',
+                                    name: { kind: 'Name', value: 'node' },
+                                    selectionSet: {
+                                      kind: 'SelectionSet',
+                                      selections: [
+                                        {
+                                          kind: 'FragmentSpread',
+                                          name: { kind: 'Name', value: 'WebhookDeliveryFields' },
+                                        },
+                                      ],
+                                    },
+                                  },
+                                ],
+                              },
+                            },
+                            {
+                              kind: 'Field',
+                              name: { kind: 'Name', value: 'pageInfo' },
+                              selectionSet: {
+                                kind: 'SelectionSet',
+                                selections: [
+                                  { kind: 'Field', name: { kind: 'Name', value: 'hasNextPage' } },
+                                  { kind: 'Field', name: { kind: 'Name', value: 'endCursor' } },
+                                ],
+                              },
+                            },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookDeliveryFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookDelivery' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'responseStatus' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'durationMs' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'error' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextAttemptAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<WebhookDeliveriesQuery, WebhookDeliveriesQueryVariables>;
+export const CreateWebhookEndpointDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'CreateWebhookEndpoint' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'url' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'events' } },
+          type: {
+            kind: 'NonNullType',
+            type: {
+              kind: 'ListType',
+              type: {
+                kind: 'NonNullType',
+                type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+              },
+            },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'description' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'createWebhookEndpoint' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'teamId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'url' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'url' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'events' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'events' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'description' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'description' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'secret' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'endpoint' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'FragmentSpread',
+                        name: { kind: 'Name', value: 'WebhookEndpointFields' },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookEndpointFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookEndpoint' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'url' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'events' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'enabled' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'failingSince' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'disabledAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<CreateWebhookEndpointMutation, CreateWebhookEndpointMutationVariables>;
+export const UpdateWebhookEndpointDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'UpdateWebhookEndpoint' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'url' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'events' } },
+          type: {
+            kind: 'ListType',
+            type: {
+              kind: 'NonNullType',
+              type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+            },
+          },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'description' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+        },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'enabled' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'Boolean' } },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'updateWebhookEndpoint' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'url' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'url' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'events' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'events' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'description' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'description' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'enabled' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'enabled' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'WebhookEndpointFields' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookEndpointFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookEndpoint' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'url' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'events' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'enabled' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'failingSince' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'disabledAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<UpdateWebhookEndpointMutation, UpdateWebhookEndpointMutationVariables>;
+export const DeleteWebhookEndpointDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'DeleteWebhookEndpoint' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'deleteWebhookEndpoint' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<DeleteWebhookEndpointMutation, DeleteWebhookEndpointMutationVariables>;
+export const RotateWebhookSecretDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'RotateWebhookSecret' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'rotateWebhookSecret' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'secret' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'endpoint' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'FragmentSpread',
+                        name: { kind: 'Name', value: 'WebhookEndpointFields' },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookEndpointFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookEndpoint' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'url' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'description' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'events' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'enabled' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'failingSince' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'disabledAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RotateWebhookSecretMutation, RotateWebhookSecretMutationVariables>;
+export const SendTestWebhookDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'SendTestWebhook' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'sendTestWebhook' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'id' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'id' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'WebhookDeliveryFields' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookDeliveryFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookDelivery' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'responseStatus' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'durationMs' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'error' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextAttemptAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SendTestWebhookMutation, SendTestWebhookMutationVariables>;
+export const RedeliverWebhookDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'RedeliverWebhook' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'deliveryId' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'redeliverWebhook' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'deliveryId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'deliveryId' } },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'FragmentSpread', name: { kind: 'Name', value: 'WebhookDeliveryFields' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+    {
+      kind: 'FragmentDefinition',
+      name: { kind: 'Name', value: 'WebhookDeliveryFields' },
+      typeCondition: { kind: 'NamedType', name: { kind: 'Name', value: 'WebhookDelivery' } },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventId' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'eventType' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'attempt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'status' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'responseStatus' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'durationMs' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'error' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'createdAt' } },
+          { kind: 'Field', name: { kind: 'Name', value: 'nextAttemptAt' } },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<RedeliverWebhookMutation, RedeliverWebhookMutationVariables>;

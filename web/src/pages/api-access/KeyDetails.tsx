@@ -79,7 +79,12 @@ export function KeyDetails({ apiKey, labels }: Props) {
         {apiKey.secretRegeneratedAt ? formatDateTime(apiKey.secretRegeneratedAt) : 'Never'}
       </DetailItem>
       {apiKey.revokedAt ? (
-        <DetailItem term="Revoked">{formatDateTime(apiKey.revokedAt)}</DetailItem>
+        <DetailItem term="Revoked">
+          {formatDateTime(apiKey.revokedAt)}
+          {apiKey.revocationReason === 'LEAKED'
+            ? ', by the service: its secret was reported as found in public'
+            : ''}
+        </DetailItem>
       ) : null}
     </SimpleGrid>
   );

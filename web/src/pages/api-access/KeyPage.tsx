@@ -1,4 +1,4 @@
-import { Button, Group, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Stack, Text, Title } from '@mantine/core';
 import { useCallback, useState } from 'react';
 import { useParams } from 'react-router';
 import { useQuery } from 'urql';
@@ -8,6 +8,7 @@ import { usePermissionCatalog } from '../../app/use-permission-catalog';
 import { ErrorAlert } from '../../components/ErrorAlert';
 import { Loading } from '../../components/Loading';
 import { StatusMessage } from '../../components/StatusMessage';
+import { leakText } from '../../format/revocation';
 import { ApiKeyDocument } from '../../graphql/generated';
 import { SettingsBreadcrumbs } from '../settings/SettingsBreadcrumbs';
 import { EditKeyDialog } from './EditKeyDialog';
@@ -66,6 +67,7 @@ export default function KeyPage() {
         <SettingsBreadcrumbs teamId={team.id} trail={crumbs} />
         <Title order={1}>{apiKey.name}</Title>
         <StatusMessage message={status} />
+        <LeakNotice apiKey={apiKey} />
         <Group gap="sm" align="flex-start">
           {apiKey.viewerCanUpdate ? (
             <Button onClick={() => setEditing(true)}>Edit</Button>
@@ -107,5 +109,22 @@ export default function KeyPage() {
       />
       <KeyChangeDialogs changes={changes} reload={reload} onStatus={setStatus} />
     </Stack>
+  );
+}
+
+/** A key revoked because its secret leaked says where, and what to do now. */
+function LeakNotice({ apiKey }: { apiKey: Parameters<typeof leakText>[0] }) {
+  const leak = leakText(apiKey);
+  if (!leak) return null;
+  return (
+    <Alert color="red" variant="light" title="This key's secret leaked">
+      <Text size="sm" style={{ overflowWrap: 'anywhere' }}>
+        {leak}.
+      </Text>
+      <Text size="sm">
+        The key was revoked at once and can't be used again: create a new key for the application
+        that used it, and check this key's activity below for uses you don't recognise.
+      </Text>
+    </Alert>
   );
 }

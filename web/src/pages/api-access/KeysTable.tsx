@@ -7,6 +7,7 @@ import { formatDate } from '../../format/dates';
 import { plainBreach } from '../../format/key-rules';
 import { creditsLeftText, rateLimitText, refillText } from '../../format/limits';
 import { permissionLabel, type PermissionLabels } from '../../format/permissions';
+import { leakText } from '../../format/revocation';
 import type { KeyRowFragment } from '../../graphql/generated';
 import { reasonOff, reasonPartly } from './KeyActions';
 import type { KeyTarget } from './RegenerateDialog';
@@ -78,6 +79,7 @@ const KeyRow = memo(function KeyRow(props: RowProps) {
         <span className={classes.badge} style={{ background: keyStatusColor(apiKey.status) }}>
           {keyStatusLabel(apiKey.status)}
         </span>
+        <LeakLine apiKey={apiKey} />
         {apiKey.policyBreaches.length > 0 ? (
           <span
             className={`${classes.badge} ${classes.outOfPolicy}`}
@@ -109,6 +111,14 @@ const KeyRow = memo(function KeyRow(props: RowProps) {
     </tr>
   );
 });
+
+/** Under a leaked key's status: where its secret was found. */
+function LeakLine({ apiKey }: { apiKey: KeyRowFragment }) {
+  const leak = leakText(apiKey);
+  return leak ? (
+    <span className={`${classes.line} ${classes.detail} ${classes.leak}`}>{leak}</span>
+  ) : null;
+}
 
 /** The key's rate limit, then its credits (and their refill, smaller), one per line. */
 function LimitsCell({ apiKey }: { apiKey: KeyRowFragment }) {

@@ -10,8 +10,9 @@ import { TeamPanel } from './TeamPanel';
 
 const RolesPanel = lazy(() => import('./RolesPanel'));
 const KeyRulesPanel = lazy(() => import('./KeyRulesPanel'));
+const WebhooksPanel = lazy(() => import('./WebhooksPanel'));
 
-const TABS = ['profile', 'team', 'roles', 'key-rules'] as const;
+const TABS = ['profile', 'team', 'roles', 'key-rules', 'webhooks'] as const;
 type Tab = (typeof TABS)[number];
 
 function isTab(value: string | null): value is Tab {
@@ -19,8 +20,8 @@ function isTab(value: string | null): value is Tab {
 }
 
 /**
- * Settings › Profile & Team: tabs Profile, Team, Roles and Key rules (the open tab is in the address,
- * ?tab=team, so it can be linked to), and the way to API Access.
+ * Settings › Profile & Team: tabs Profile, Team, Roles, Key rules and Webhooks (the open tab is in
+ * the address, ?tab=team, so it can be linked to), and the way to API Access.
  */
 export function ProfileTeamPage() {
   usePageTitle('Profile & Team');
@@ -52,6 +53,7 @@ export function ProfileTeamPage() {
           <Tabs.Tab value="team">Team</Tabs.Tab>
           <Tabs.Tab value="roles">Roles</Tabs.Tab>
           <Tabs.Tab value="key-rules">Key rules</Tabs.Tab>
+          <Tabs.Tab value="webhooks">Webhooks</Tabs.Tab>
         </Tabs.List>
         <Tabs.Panel value="profile" pt="lg">
           <ProfilePanel />
@@ -67,6 +69,11 @@ export function ProfileTeamPage() {
         <Tabs.Panel value="key-rules" pt="lg">
           <Suspense fallback={<Loading />}>
             <KeyRulesPanel team={team} />
+          </Suspense>
+        </Tabs.Panel>
+        <Tabs.Panel value="webhooks" pt="lg">
+          <Suspense fallback={<Loading />}>
+            <WebhooksPanel team={team} />
           </Suspense>
         </Tabs.Panel>
       </Tabs>
