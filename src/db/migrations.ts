@@ -14,6 +14,7 @@ import { KeyCredits1764280000000 } from './migrations/1764280000000-KeyCredits';
 import { LeakedSecrets1764290000000 } from './migrations/1764290000000-LeakedSecrets';
 import { Webhooks1764300000000 } from './migrations/1764300000000-Webhooks';
 import { EmailOutbox1764310000000 } from './migrations/1764310000000-EmailOutbox';
+import { EmailVerification1764320000000 } from './migrations/1764320000000-EmailVerification';
 
 /** In order. Listed by hand so that tsc, swc and jest all see the same set. */
 export const migrations = [
@@ -33,4 +34,5 @@ export const migrations = [
   LeakedSecrets1764290000000,
   Webhooks1764300000000,
   EmailOutbox1764310000000,
+  EmailVerification1764320000000,
 ];

@@ -70,6 +70,11 @@ export const RETENTION: readonly Retention[] = [
   },
   { table: 'webhook_endpoints', kept: 'until the team deletes the endpoint' },
   {
+    table: 'email_verifications',
+    kept: 'the digests of confirmation links: a day past their expiry (24 hours), then purged',
+    spent: "expires_at < now() - interval '1 day'",
+  },
+  {
     table: 'email_outbox',
     kept: 'emails to send (only with SMTP_URL): 30 days, sent or given up; then purged',
     spent: "created_at < now() - interval '30 days'",

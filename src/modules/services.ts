@@ -76,6 +76,7 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
   const heavyWork = new HeavyWorkGate(config.limits.heavyWorkConnections);
   const leases = new OperationLeases(dataSource);
   const apiKeyPolicies = new ApiKeyPolicyService(dataSource, audit);
+  const accounts = createAccountServices(dataSource, audit, failures, config);
   const keyRates = new KeyRateLimiter(failures, logger);
   const keyCredits = new CreditLeases(dataSource, logger);
   const { allowPrivate } = config.webhooks;
@@ -99,12 +100,18 @@ export function createServices(dataSource: DataSource, config: Config, logger: L
     heavyWork,
     leases,
     usage,
-    ...createAccountServices(dataSource, audit, failures, config),
+    ...accounts,
     securityLog,
     adminReads: new PlatformAdminReads(dataSource, audit),
     teams: new TeamService(dataSource, audit),
     memberships: new MembershipService(dataSource, audit, feed),
-    invitations: new InvitationService(dataSource, audit, feed, config.invitations),
+    invitations: new InvitationService(
+      dataSource,
+      audit,
+      feed,
+      config.invitations,
+      accounts.verification,
+    ),
     roles: new RoleService(dataSource, audit, feed),
     apiKeyPolicies,
     apiKeys: new ApiKeyService(dataSource, audit, feed, apiKeyPolicies),

@@ -49,6 +49,9 @@ export const OPERATIONS = {
     signUp: anyone,
     logIn: anyone,
     logOut: person,
+    // the token is the credential: whoever holds the link confirms the address it was sent to
+    verifyEmail: anyone,
+    sendEmailVerification: person,
     logOutEverywhere: person,
     changePassword: person,
     revokeSession: person,

@@ -271,6 +271,36 @@ async function webhooks(): Promise<void> {
   }
 }
 
+/**
+ * Confirming an address, on a server of the same database that sends email (to a port where
+ * nothing listens: the emails wait in the outbox, where the link is read back).
+ */
+async function confirmingAnAddress(): Promise<void> {
+  const mailing = await startTestServer(
+    { SMTP_URL: 'smtp://127.0.0.1:9', PUBLIC_URL: 'https://empress.example' },
+    { databaseUrl: own.url },
+  );
+  try {
+    const person = await signUp(mailing, 'confirming');
+    const [{ link }] = await mailing.dataSource.query<{ link: string }[]>(
+      `SELECT link FROM email_outbox WHERE to_address = $1`,
+      [person.email],
+    );
+    const token = new URL(link).searchParams.get('token');
+    await ok(mailing.gql(`mutation($t: String!) { verifyEmail(token: $t) }`, { t: token }));
+    await mailing.dataSource.query(
+      `UPDATE email_verifications SET created_at = now() - interval '2 minutes' WHERE user_id = $1`,
+      [person.id],
+    );
+    await mailing.dataSource.query(`UPDATE users SET email_verified_at = NULL WHERE id = $1`, [
+      person.id,
+    ]);
+    await ok(mailing.gql(`mutation { sendEmailVerification }`, {}, person.headers));
+  } finally {
+    await mailing.close();
+  }
+}
+
 describe('the catalogue of audit actions', () => {
   it('a whole lifecycle writes every catalogued action, and none that is not', async () => {
     const adminEmail = uniqueEmail('bootstrap');
@@ -284,6 +314,7 @@ describe('the catalogue of audit actions', () => {
     await securityLog(teamId);
     await archiveATeam();
     await webhooks();
+    await confirmingAnAddress();
 
     const written: { action: string }[] = await t.dataSource.query(
       `SELECT action FROM audit_events UNION SELECT action FROM security_events`,

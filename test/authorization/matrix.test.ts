@@ -1,6 +1,8 @@
 import type { AuditAction } from '../../src/modules/audit/audit-actions';
 import 'reflect-metadata';
 import { isObjectType } from 'graphql';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../../src/auth/tokens';
 import { PERMISSIONS, type Permission } from '../../src/permissions/catalog';
 import { buildBareSchema } from '../../src/schema';
 import {
@@ -1116,6 +1118,30 @@ const OPERATIONS: OperationRow[] = [
       expect(row?.owner_id === cell.made.userId).toBe(allowed);
     },
   }),
+  {
+    covers: ['Mutation.verifyEmail'],
+    // needs no session: the token of the emailed link is the credential
+    document: `mutation($t: String!) { verifyEmail(token: $t) }`,
+    variables: async (cell) => {
+      const token = randomBytes(24).toString('base64url');
+      await cell.t.dataSource.query(
+        `INSERT INTO email_verifications (token_digest, user_id, email, expires_at)
+         SELECT $1, id, email, now() + interval '1 hour' FROM users WHERE id = $2`,
+        [sha256(token), cell.fx.loginTarget.id],
+      );
+      return { t: token };
+    },
+    expect: everyone,
+    check: (_cell, data) => expect(data.verifyEmail).toBe(true),
+  },
+  {
+    covers: ['Mutation.sendEmailVerification'],
+    // a person's own address; this server sends no email, so nothing is sent
+    document: `mutation { sendEmailVerification }`,
+    variables: () => ({}),
+    expect: people,
+    check: (_cell, data) => expect(data.sendEmailVerification).toBe(false),
+  },
   {
     covers: ['Mutation.verifyApiCredentials'],
     // needs no session: it answers about the credentials it is given, to whoever asks

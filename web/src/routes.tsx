@@ -16,6 +16,7 @@ import { TeamRoute } from './app/TeamRoute';
 // Pages most people open less often load on demand, keeping the first load small.
 const KeyPage = lazy(() => import('./pages/api-access/KeyPage'));
 const ActivityPage = lazy(() => import('./pages/activity/ActivityPage'));
+const VerifyEmailPage = lazy(() => import('./pages/auth/VerifyEmailPage'));
 
 const API_ACCESS = 'settings/profile-team/api-access';
 
@@ -23,6 +24,7 @@ export const router = createBrowserRouter([
   { path: '/', element: <Navigate to="/dashboard" replace /> },
   { path: '/sign-in', element: <SignInPage /> },
   { path: '/sign-up', element: <SignUpPage /> },
+  { path: '/verify-email', element: <VerifyEmailPage /> },
   {
     element: <AppLayout />,
     children: [

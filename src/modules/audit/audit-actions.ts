@@ -32,6 +32,14 @@ export const AUDIT_ACTIONS = {
     label: 'Changed their password',
     description: 'A person changed their password; their other sessions ended.',
   },
+  'user.emailVerified': {
+    label: 'Confirmed their email address',
+    description: 'A person followed the link emailed to them, confirming the address is theirs.',
+  },
+  'user.verificationEmailSent': {
+    label: 'Asked for a new link to confirm their email address',
+    description: 'A person had a new confirmation link emailed to their address.',
+  },
   'user.profileUpdated': {
     label: 'Changed their name',
     description: 'A person changed their name.',

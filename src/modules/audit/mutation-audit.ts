@@ -26,6 +26,8 @@ export const MUTATION_ACTIONS: Record<MutationField, MutationAudit> = {
   signUp: { action: 'user.signedUp', targetType: 'User' },
   logIn: { action: 'auth.loginFailed', targetType: 'User' },
   logOut: { action: 'auth.loggedOut', targetType: 'User' },
+  verifyEmail: { action: 'user.emailVerified', targetType: 'User' },
+  sendEmailVerification: { action: 'user.verificationEmailSent', targetType: 'User' },
   createTeam: { action: 'team.created', targetType: 'Team' },
   addTeamMember: { action: 'member.added', targetType: 'Team', targetArg: 'teamId' },
   inviteTeamMember: { action: 'member.invited', targetType: 'Team', targetArg: 'teamId' },

@@ -23,6 +23,7 @@ import {
   type InvitationState,
 } from './invitation.entity';
 import { invitationAddress } from './open-invitation';
+import type { EmailVerificationService } from '../user/email-verification.service';
 
 /** The most invitations one list answers with, newest first. */
 export const INVITATION_LIST_LIMIT = 200;
@@ -42,6 +43,7 @@ export class InvitationService {
     private readonly audit: AuditService,
     private readonly feed: ApiKeyChangeFeed,
     private readonly limits: Config['invitations'],
+    private readonly verification: EmailVerificationService,
   ) {}
 
   /**
@@ -143,6 +145,7 @@ export class InvitationService {
     return changeTeam(this.dataSource, this.feed, actor, async (m, changed) => {
       const invitation = await this.lockedInvitation(m, id, user);
       assertOpen(invitation);
+      await this.verification.assertConfirmed(m, user.id);
       const role = invitation.roleId
         ? await m
             .getRepository(Role)

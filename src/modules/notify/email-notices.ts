@@ -136,10 +136,14 @@ export async function enqueueEmails(
     const notice = NOTICES[row.action];
     const counts = row.outcome === AuditOutcome.SUCCESS || row.action === 'auth.lockedOut';
     if (!notice || !counts) continue;
-    for (const email of await notice(m, row, base))
-      await m.query(
-        `INSERT INTO email_outbox (to_address, subject, paragraphs, link) VALUES ($1, $2, $3, $4)`,
-        [email.to, email.subject, JSON.stringify(email.paragraphs), email.link],
-      );
+    for (const email of await notice(m, row, base)) await enqueueEmail(m, email);
   }
+}
+
+/** One email written to the outbox in the caller's transaction. */
+export async function enqueueEmail(m: EntityManager, email: Email): Promise<void> {
+  await m.query(
+    `INSERT INTO email_outbox (to_address, subject, paragraphs, link) VALUES ($1, $2, $3, $4)`,
+    [email.to, email.subject, JSON.stringify(email.paragraphs), email.link],
+  );
 }

@@ -39,7 +39,8 @@ export function letterOf(email: Pick<Outgoing, 'paragraphs' | 'link'>) {
  * Sends the email outbox through SMTP_URL (nodemailer): every 2 s each instance claims up to ten
  * unsent emails (FOR UPDATE SKIP LOCKED, then marked claimed), so one instance sends each; a
  * server that refuses is asked again after 1, 5, 30, 120 and 720 minutes, then the email is
- * given up (kept with its last error).
+ * given up (kept with its last error). Once sent or given up, an email's link is blanked: a
+ * confirmation link is a credential, and the outbox is kept 30 days.
  */
 export class EmailSender {
   private timer: NodeJS.Timeout | null = null;
@@ -98,8 +99,8 @@ export class EmailSender {
         ...letterOf(email),
       });
       await this.dataSource.query(
-        `UPDATE email_outbox SET sent_at = now(), claimed_until = NULL, attempts = attempts + 1
-          WHERE id = $1`,
+        `UPDATE email_outbox SET sent_at = now(), claimed_until = NULL, attempts = attempts + 1,
+                link = '' WHERE id = $1`,
         [email.id],
       );
     } catch (error) {
@@ -109,7 +110,8 @@ export class EmailSender {
       await this.dataSource.query(
         `UPDATE email_outbox SET attempts = attempts + 1, claimed_until = NULL, last_error = $2,
                 next_attempt_at = now() + make_interval(mins => $3),
-                failed_at = CASE WHEN $4 THEN now() END
+                failed_at = CASE WHEN $4 THEN now() END,
+                link = CASE WHEN $4 THEN '' ELSE link END
           WHERE id = $1`,
         [email.id, reason, wait ?? 0, wait === undefined],
       );

@@ -8,6 +8,7 @@ import type { AuditService } from '../audit/audit.service';
 import { SessionService } from './session.service';
 import { SignUpPolicy } from './sign-up-policy';
 import { UserService } from './user.service';
+import { EmailVerificationService } from './email-verification.service';
 
 /** The account services of one server: users, their sessions, and the bounded password hasher. */
 export function createAccountServices(
@@ -34,6 +35,11 @@ export function createAccountServices(
     total: limits.signUpsTotal,
     windowSeconds: limits.signUpWindowMinutes * 60,
   });
+  const verification = new EmailVerificationService(
+    dataSource,
+    audit,
+    config.smtp ? config.publicUrl : null,
+  );
   const users = new UserService({
     dataSource,
     audit,
@@ -42,6 +48,7 @@ export function createAccountServices(
     signInLimits,
     signUpLimits,
     signUpPolicy,
+    verification,
   });
-  return { users, sessions, passwords, signUpPolicy };
+  return { users, sessions, passwords, signUpPolicy, verification };
 }

@@ -40,6 +40,25 @@ export class AuthResolver {
     return services.users.signUp(actor, { email, password, name });
   }
 
+  @Mutation(() => Boolean, {
+    description:
+      'Confirm an email address with the token of the link emailed to it (one use, within 24 hours). Needs no session.',
+  })
+  verifyEmail(
+    @Arg('token', { description: 'The token of the link, as it arrived.' }) token: string,
+    @Ctx() { actor, services }: GraphQLContext,
+  ): Promise<boolean> {
+    return services.verification.verify(actor, token);
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      'Email the signed-in person a new link to confirm their address (at most once a minute): true once sent or if it is already confirmed; false when this service sends no email.',
+  })
+  sendEmailVerification(@Ctx() { actor, services }: GraphQLContext): Promise<boolean> {
+    return services.verification.resend(actor);
+  }
+
   @Mutation(() => AuthPayload, {
     description:
       'Sign in. A wrong password and an unknown email give the same UNAUTHENTICATED error.',

@@ -24,6 +24,18 @@ export class User {
   @Column('boolean', { default: false })
   isPlatformAdmin!: boolean;
 
+  /** when the person followed the link sent to their address; null: not confirmed */
+  @Column('timestamptz', { nullable: true })
+  emailVerifiedAt!: Date | null;
+
+  @Field({
+    description:
+      'The address counts as confirmed: by the link emailed to it, or because the account was made while this service sent no email. Only a confirmed address accepts invitations.',
+  })
+  get emailVerified(): boolean {
+    return this.emailVerifiedAt !== null;
+  }
+
   @Field({ description: 'When the account was created (UTC).' })
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt!: Date;

@@ -22,6 +22,7 @@ import { Session } from './session.entity';
 import type { SessionService, SignedIn } from './session.service';
 import type { SignUpPolicy } from './sign-up-policy';
 import { User } from './user.entity';
+import type { EmailVerificationService } from './email-verification.service';
 
 export type { SignedIn } from './session.service';
 
@@ -53,6 +54,7 @@ export interface UserServiceParts {
   signInLimits: SignInLimits;
   signUpLimits: SignUpLimits;
   signUpPolicy: SignUpPolicy;
+  verification: EmailVerificationService;
 }
 
 /**
@@ -68,6 +70,7 @@ export class UserService {
   private readonly signInLimits: SignInLimits;
   private readonly signUpLimits: SignUpLimits;
   private readonly signUpPolicy: SignUpPolicy;
+  private readonly verification: EmailVerificationService;
 
   constructor(parts: UserServiceParts) {
     this.dataSource = parts.dataSource;
@@ -77,6 +80,7 @@ export class UserService {
     this.signInLimits = parts.signInLimits;
     this.signUpLimits = parts.signUpLimits;
     this.signUpPolicy = parts.signUpPolicy;
+    this.verification = parts.verification;
   }
 
   async signUp(
@@ -112,6 +116,7 @@ export class UserService {
       if (!id) throw conflict('An account with this email already exists');
       const user = await m.getRepository(User).findOneByOrFail({ id });
       await this.recordForAccount(m, asSignedIn(actor, user), user, { action: 'user.signedUp' });
+      await this.verification.signedUp(m, user);
       return this.sessions.open(m, user, actor);
     });
   }

@@ -789,6 +789,26 @@ export type LogOutEverywhereMutationVariables = Exact<{ [key: string]: never }>;
 
 export type LogOutEverywhereMutation = { __typename?: 'Mutation'; logOutEverywhere: boolean };
 
+export type VerifyEmailMutationVariables = Exact<{
+  token: Scalars['String']['input'];
+}>;
+
+export type VerifyEmailMutation = { __typename?: 'Mutation'; verifyEmail: boolean };
+
+export type SendEmailVerificationMutationVariables = Exact<{ [key: string]: never }>;
+
+export type SendEmailVerificationMutation = {
+  __typename?: 'Mutation';
+  sendEmailVerification: boolean;
+};
+
+export type EmailConfirmationQueryVariables = Exact<{ [key: string]: never }>;
+
+export type EmailConfirmationQuery = {
+  __typename?: 'Query';
+  me: { __typename?: 'User'; id: string; email: string; emailVerified: boolean };
+};
+
 export type PermissionCatalogQueryVariables = Exact<{ [key: string]: never }>;
 
 export type PermissionCatalogQuery = {
@@ -3344,6 +3364,83 @@ export const LogOutEverywhereDocument = {
     },
   ],
 } as unknown as DocumentNode<LogOutEverywhereMutation, LogOutEverywhereMutationVariables>;
+export const VerifyEmailDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'VerifyEmail' },
+      variableDefinitions: [
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'token' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'String' } },
+          },
+        },
+      ],
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'verifyEmail' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'token' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'token' } },
+              },
+            ],
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<VerifyEmailMutation, VerifyEmailMutationVariables>;
+export const SendEmailVerificationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'mutation',
+      name: { kind: 'Name', value: 'SendEmailVerification' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [{ kind: 'Field', name: { kind: 'Name', value: 'sendEmailVerification' } }],
+      },
+    },
+  ],
+} as unknown as DocumentNode<SendEmailVerificationMutation, SendEmailVerificationMutationVariables>;
+export const EmailConfirmationDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'EmailConfirmation' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'me' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'id' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'email' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'emailVerified' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<EmailConfirmationQuery, EmailConfirmationQueryVariables>;
 export const PermissionCatalogDocument = {
   kind: 'Document',
   definitions: [

@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { usePageTitle } from '../../app/page-title';
 import { useCurrentTeam, useShell } from '../../app/shell-context';
 import { CreateTeamForm } from './CreateTeamForm';
+import { ConfirmEmailNotice } from './ConfirmEmailNotice';
 import { Invitations } from './Invitations';
 import { NeedsAttention } from './NeedsAttention';
 
@@ -17,6 +18,7 @@ export function DashboardPage() {
         <Title order={1}>Dashboard</Title>
         <Text>{team.name}</Text>
       </div>
+      <ConfirmEmailNotice />
       <Invitations hideWhenEmpty />
       <NeedsAttention team={team} />
       <Stack gap="sm" component="section" aria-labelledby="teams-heading">
