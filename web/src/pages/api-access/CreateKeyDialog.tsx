@@ -19,7 +19,7 @@ import {
 import { creditsOf, rateLimitOf } from './limit-form';
 import { KeyFormFields } from './KeyFormFields';
 import { OneTimeDialog } from './OneTimeDialog';
-import type { OneTimeSecret } from './SecretView';
+import type { OneTimeSecret } from './OneTimeDialog';
 import { useKeyRules } from './use-key-rules';
 
 interface Props {

@@ -1,6 +1,13 @@
-import { Modal } from '@mantine/core';
-import { useState, type ReactNode } from 'react';
-import { SecretView, type OneTimeSecret } from './SecretView';
+import type { ReactNode } from 'react';
+import { OneTimeSecretDialog } from '../../components/OneTimeSecretDialog';
+
+/** A new or regenerated key's pair, shown once. */
+export interface OneTimeSecret {
+  /** the public API key, empk_... */
+  key: string;
+  /** the API secret: shown here once, never stored by the app */
+  secret: string;
+}
 
 interface Props {
   opened: boolean;
@@ -13,44 +20,19 @@ interface Props {
   children: ReactNode;
 }
 
-/**
- * A dialog that ends with a one-time secret. Before the secret it closes as any dialog does
- * (Escape, X, outside click); once the secret is shown, clicking outside does nothing and Escape
- * or X ask "Close without storing the secret?" first.
- */
-export function OneTimeDialog({ opened, title, shown, onClose, children }: Props) {
-  const [confirmingClose, setConfirmingClose] = useState(false);
-
-  const done = () => {
-    setConfirmingClose(false);
-    onClose();
-  };
-  const requestClose = () => {
-    if (!shown) return done();
-    // a second Escape while asking means "no, keep it open"
-    setConfirmingClose((asking) => !asking);
-  };
-
+/** A key dialog that ends with the API key and its secret, shown once (OneTimeSecretDialog). */
+export function OneTimeDialog({ shown, ...rest }: Props) {
   return (
-    <Modal
-      opened={opened}
-      onClose={requestClose}
-      title={title}
-      size="lg"
-      returnFocus
-      closeOnClickOutside={!shown}
-      closeButtonProps={{ 'aria-label': 'Close' }}
-    >
-      {shown ? (
-        <SecretView
-          shown={shown}
-          confirmingClose={confirmingClose}
-          onKeepOpen={() => setConfirmingClose(false)}
-          onDone={done}
-        />
-      ) : (
-        children
-      )}
-    </Modal>
+    <OneTimeSecretDialog
+      {...rest}
+      fields={
+        shown && [
+          { label: 'API key', copy: 'Copy API key', value: shown.key },
+          { label: 'API secret', copy: 'Copy API secret', value: shown.secret },
+        ]
+      }
+      warning="Copy the API secret now. You can't view it again; if you lose it, regenerate it."
+      remedy="regenerate it"
+    />
   );
 }

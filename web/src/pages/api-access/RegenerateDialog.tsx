@@ -6,7 +6,7 @@ import { describeError } from '../../format/error-messages';
 import { RegenerateApiKeySecretDocument } from '../../graphql/generated';
 import { KEY_ERRORS } from './CreateKeyDialog';
 import { OneTimeDialog } from './OneTimeDialog';
-import type { OneTimeSecret } from './SecretView';
+import type { OneTimeSecret } from './OneTimeDialog';
 
 export interface KeyTarget {
   id: string;
