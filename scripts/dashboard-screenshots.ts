@@ -28,11 +28,15 @@ export const PICTURES: Record<string, string> = {
   'key-1280.png': 'key.png',
   'activity-1280.png': 'activity.png',
   'api-access-375.png': 'api-access-phone.png',
+  'webhooks-tab.png': 'webhooks.png',
 };
+
+/** the browser tests that take them */
+const TESTS = ['test/web/accessibility.test.ts', 'test/web/webhooks.test.ts'];
 
 function main(): void {
   execFileSync('npm', ['run', '-s', 'build:web'], { cwd: ROOT, stdio: 'inherit' });
-  execFileSync('npx', ['jest', '--maxWorkers=1', 'test/web/accessibility.test.ts'], {
+  execFileSync('npx', ['jest', '--maxWorkers=1', ...TESTS], {
     cwd: ROOT,
     stdio: 'inherit',
   });

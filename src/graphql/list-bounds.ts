@@ -8,6 +8,7 @@ import { AUDIT_ACTIONS } from '../modules/audit/audit-actions';
 import { AuditOutcome } from '../modules/audit/audit-event.entity';
 import { MAX_AUDIT_PAGE, MAX_USAGE_DAYS } from '../modules/audit/audit-query.service';
 import { EVENT_TYPES } from '../modules/audit/event-types';
+import { MAX_LISTED_LOCKOUTS } from '../modules/user/account-lockouts';
 import { MAX_DELIVERY_PAGE } from '../modules/webhook/delivery-page';
 import { PERMISSION_CATALOG } from '../permissions/catalog';
 
@@ -157,4 +158,9 @@ export const LIST_SIZES: Record<string, ListSize> = {
     source: "invitations addressed to the caller's email",
   },
   'Query.mySessions': { kind: 'measured', source: "the caller's sessions" },
+  'Query.myLockouts': {
+    kind: 'bound',
+    max: MAX_LISTED_LOCKOUTS,
+    source: 'AccountLockouts.mine: MAX_LISTED_LOCKOUTS',
+  },
 };

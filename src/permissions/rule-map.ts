@@ -43,6 +43,7 @@ export const OPERATIONS = {
     webhookEventTypes: anyone,
     myInvitations: person,
     mySessions: person,
+    myLockouts: person,
     signUpAllowed: anyone,
   },
   Mutation: {
@@ -133,6 +134,7 @@ export const ruleMap: IRules = {
   Viewer: allow,
   AuthPayload: allow,
   Session: allow,
+  AccountLockout: allow,
   ApiKey: {
     '*': allow,
     // Who created or owns a key is a member's identity: members:read, as for Team.members. A

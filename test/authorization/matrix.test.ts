@@ -587,6 +587,14 @@ const OPERATIONS: OperationRow[] = [
       ).toHaveLength(1),
   },
   {
+    // the caller's own account only (a lockout someone else's guessing caused: test/security/sign-in)
+    covers: ['Query.myLockouts'],
+    document: `{ myLockouts { at ip everyAddress } }`,
+    variables: () => ({}),
+    expect: people,
+    check: (_cell, data) => expect((data as { myLockouts: unknown[] }).myLockouts).toEqual([]),
+  },
+  {
     covers: ['Mutation.revokeSession'],
     document: `mutation($id: ID!) { revokeSession(id: $id) }`,
     variables: async (cell) => {

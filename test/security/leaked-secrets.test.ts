@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../../src/config';
 import {
   ApiKeyRevocationDocument,
+  ApiKeysDocument,
+  type ApiKeysQueryVariables,
   RegenerateApiKeySecretDocument,
   ReportLeakedSecretDocument,
   RevokeApiKeyDocument,
@@ -235,6 +237,37 @@ describe('reportLeakedSecret', () => {
       leakSource: null,
     });
     expect(await leakedRows(manual.id)).toEqual([]);
+  });
+
+  it("the team's key list finds keys revoked because they leaked, and since when", async () => {
+    const before = new Date().toISOString();
+    const leaked = await newKey('leaked for the list');
+    const manual = await newKey('revoked for the list');
+    await report(leaked.secret, 'https://list.example.com/');
+    expect(
+      (await t.gql(RevokeApiKeyDocument, { id: manual.id }, owner.headers)).errors,
+    ).toBeUndefined();
+    const ids = async (filter: Omit<ApiKeysQueryVariables, 'teamId' | 'first'>) => {
+      const res = await t.gql(
+        ApiKeysDocument,
+        { teamId: team.id, first: 100, ...filter },
+        owner.headers,
+      );
+      expect(res.errors).toBeUndefined();
+      return res.data!.apiKeys.edges.map((e) => e.node.id);
+    };
+    const leakedIds = await ids({ revocationReason: 'LEAKED' });
+    expect(leakedIds).toContain(leaked.id);
+    expect(leakedIds).not.toContain(manual.id);
+    expect(await ids({ revocationReason: 'MANUAL' })).toContain(manual.id);
+    expect(await ids({ revocationReason: 'LEAKED', revokedAfter: before })).toEqual([leaked.id]);
+    expect(await ids({ revokedAfter: new Date(Date.now() + 60_000).toISOString() })).toEqual([]);
+    const bad = await t.gql(
+      ApiKeysDocument,
+      { teamId: team.id, revokedAfter: '10000-01-01T00:00:00Z' },
+      owner.headers,
+    );
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
   });
 
   it('is open to signed-in people and API keys too, and records every reporter alike: anonymous, with its address', async () => {

@@ -1,4 +1,5 @@
-import { PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
+import { MyLockoutsDocument } from '../clients/generated/graphql';
+import { bearer, PASSWORD, signUp, uniqueEmail, type SignedInUser } from '../helpers/factories';
 import { codeOf, graphqlClient, typed } from '../helpers/graphql';
 import { hashingCounts, hashingSince } from '../helpers/hashing';
 import { uniqueLoopback } from '../helpers/http';
@@ -45,6 +46,17 @@ function aliasedLogIns(n: number, directive = ''): string {
     (_, i) => `a${i}: logIn(email: $e, password: "wrong password ${i}") ${directive} { token }`,
   );
   return `mutation($e: String!) { ${fields.join(' ')} }`;
+}
+
+/** The lockouts of the account signed in with `token` (from an address of its own). */
+async function asUser(token: string, server: TestServer = t) {
+  const res = await graphqlClient(server.url, { from: uniqueLoopback() })(
+    MyLockoutsDocument,
+    {},
+    bearer(token),
+  );
+  expect(res.errors).toBeUndefined();
+  return res.data!;
 }
 
 /** Make the short window of an account-and-address bucket look over, as after 15 minutes. */
@@ -120,6 +132,19 @@ describe('one address cannot lock out someone signing in from another', () => {
       failures: 10,
       windowSeconds: 900,
     });
+    // the victim is told (the dashboard shows it), and nobody else sees it
+    const { myLockouts } = await asUser(home.data!.logIn.token);
+    expect(myLockouts).toEqual([
+      {
+        at: expect.any(String),
+        ip: attacker,
+        failures: 10,
+        windowSeconds: 900,
+        everyAddress: false,
+      },
+    ]);
+    const bystander = await signUp(t, 'lockout-bystander');
+    expect((await asUser(bystander.token)).myLockouts).toEqual([]);
   });
 
   it('a locked attempt costs no hashing', async () => {
@@ -192,6 +217,8 @@ describe('one address cannot lock out someone signing in from another', () => {
         failures: 5,
         windowSeconds: 900,
       });
+      const mine = (await asUser(victim.token, s)).myLockouts;
+      expect(mine).toContainEqual(expect.objectContaining({ everyAddress: true, failures: 5 }));
     } finally {
       await s.close();
     }

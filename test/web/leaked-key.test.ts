@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { ReportLeakedSecretDocument } from '../clients/generated/graphql';
+import { LogInDocument, ReportLeakedSecretDocument } from '../clients/generated/graphql';
 import type { CreatedKey } from '../helpers/api-keys';
 import { describeWithChromium, launchIsolated, type IsolatedBrowser } from '../helpers/browser';
 import type { SignedInUser, TeamFixture } from '../helpers/factories';
@@ -11,8 +11,9 @@ import { screenshot, seriousAccessibilityFindings, signInThroughPage } from '../
 
 /**
  * A key revoked because its secret leaked says so in a real Chromium: in the list, under its
- * status, and on its page, with where the secret was found, as text and never as a link (anyone
- * who held the secret wrote it). A key revoked by a person says nothing of the kind.
+ * status, on its page and in the dashboard's Needs attention, with where the secret was found, as
+ * text and never as a link (anyone who held the secret wrote it). A key revoked by a person says
+ * nothing of the kind. Without email, the dashboard also tells a person of lockouts of their account.
  */
 describeWithChromium('a leaked key in the web app', () => {
   let t: TestServer;
@@ -79,5 +80,37 @@ describeWithChromium('a leaked key in the web app', () => {
     expect(await page.getByRole('link', { name: where }).count()).toBe(0);
     expect(await seriousAccessibilityFindings(page)).toEqual([]);
     await screenshot(page, 'leaked-key-page');
+  });
+
+  it('without email, the dashboard lists the leaked keys under Needs attention, linking to all of them', async () => {
+    await page.goto(`${t.url}/teams/${team.id}/dashboard`);
+    const leakedList = page.getByRole('region', { name: /Revoked: secret leaked/ });
+    await leakedList.getByRole('heading', { name: 'Revoked: secret leaked: 2' }).waitFor();
+    await leakedList.getByText(new RegExp(`revoked on .*, found at ${where}`)).waitFor();
+    expect(await leakedList.getByRole('link', { name: 'Fine app' }).count()).toBe(0);
+    expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await screenshot(page, 'leaked-key-dashboard');
+
+    await leakedList.getByRole('link', { name: 'See all 2 keys' }).click();
+    await row('Leaked app').waitFor();
+    await row('Hostile source').waitFor();
+    expect(await row('Fine app').count()).toBe(0);
+    expect(await page.getByRole('checkbox', { name: 'Leaked' }).isChecked()).toBe(true);
+  });
+
+  it('without email, a person whose account was locked after failed sign-ins is told on the dashboard, with the address', async () => {
+    const guesser = uniqueLoopback();
+    const guess = graphqlClient(t.url, { from: guesser });
+    for (let i = 0; i < 10; i++)
+      await guess(LogInDocument, { email: owner.email, password: `not the password ${i}` });
+    await page.goto(`${t.url}/teams/${team.id}/dashboard`);
+    const notice = page.getByRole('region', {
+      name: 'Your account was locked after failed sign-ins',
+    });
+    await notice.getByText(`10 failed sign-ins within 15 minutes, from ${guesser}`).waitFor();
+    expect(await seriousAccessibilityFindings(page)).toEqual([]);
+    await notice.getByRole('link', { name: 'change it' }).click();
+    await page.getByRole('heading', { name: 'Change password' }).waitFor();
   });
 });

@@ -2,7 +2,7 @@ import { badInput } from '../../errors';
 import { hasHiddenCharacters } from '../../hidden-characters';
 import { requireTime } from '../../validation';
 import type { SqlCondition } from '../audit/audit-filter';
-import { ApiKeyStatus } from './api-key.entity';
+import { ApiKeyStatus, RevocationReason } from './api-key.entity';
 
 /** What a page of a team's keys may be narrowed to; every condition is optional. */
 export interface ApiKeyFilter {
@@ -12,6 +12,9 @@ export interface ApiKeyFilter {
   search?: string | null;
   neverUsed?: boolean | null;
   expiresBefore?: Date | null;
+  /** only keys revoked for this reason */
+  revocationReason?: RevocationReason | null;
+  revokedAfter?: Date | null;
 }
 
 const MAX_SEARCH = 100;
@@ -41,6 +44,9 @@ export function apiKeyWhere(teamId: string, filter: ApiKeyFilter): SqlCondition 
     conditions.push(`k.last_used_at IS ${filter.neverUsed ? '' : 'NOT '}NULL`);
   if (filter.expiresBefore)
     add((p) => `k.expires_at < ${p}`, requireTime(filter.expiresBefore, 'expiresBefore'));
+  if (filter.revocationReason) add((p) => `k.revocation_reason = ${p}`, filter.revocationReason);
+  if (filter.revokedAfter)
+    add((p) => `k.revoked_at > ${p}`, requireTime(filter.revokedAfter, 'revokedAfter'));
   const search = searchTerm(filter.search);
   if (search) {
     params.push(`%${likeEscaped(search)}%`, `${likeEscaped(search)}%`);

@@ -1,6 +1,6 @@
 import { ArgsType, Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { ApiKeyFilter } from './api-key-filter';
-import { ApiKey, ApiKeyStatus } from './api-key.entity';
+import { ApiKey, ApiKeyStatus, RevocationReason } from './api-key.entity';
 import { RateLimitInput, RateLimitState } from './rate-limit.types';
 import { UsageCreditsInput } from './usage-credits.types';
 
@@ -124,6 +124,18 @@ export class ApiKeysArgs implements ApiKeyFilter {
       'Only keys that expire before this time (UTC); keys that never expire are left out.',
   })
   expiresBefore?: Date | null;
+
+  @Field(() => RevocationReason, {
+    nullable: true,
+    description: 'Only keys revoked for this reason (LEAKED: their secret was reported as found).',
+  })
+  revocationReason?: RevocationReason | null;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: 'Only keys revoked after this time (UTC); keys not revoked are left out.',
+  })
+  revokedAfter?: Date | null;
 
   @Field(() => Int, {
     nullable: true,

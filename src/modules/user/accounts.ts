@@ -5,6 +5,7 @@ import type { FailureStore } from '../../security/failure-store';
 import { SignInLimits } from '../../security/sign-in-limits';
 import { SignUpLimits } from '../../security/sign-up-limits';
 import type { AuditService } from '../audit/audit.service';
+import { AccountLockouts } from './account-lockouts';
 import { SessionService } from './session.service';
 import { SignUpPolicy } from './sign-up-policy';
 import { UserService } from './user.service';
@@ -50,5 +51,6 @@ export function createAccountServices(
     signUpPolicy,
     verification,
   });
-  return { users, sessions, passwords, signUpPolicy, verification };
+  const lockouts = new AccountLockouts(dataSource);
+  return { users, sessions, lockouts, passwords, signUpPolicy, verification };
 }

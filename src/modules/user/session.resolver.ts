@@ -1,8 +1,9 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { GraphQLContext } from '../graphql-context';
-import { SessionInfo } from './session.types';
+import { MAX_LISTED_LOCKOUTS, LOCKOUT_DAYS } from './account-lockouts';
+import { AccountLockout, SessionInfo } from './session.types';
 
-/** A person's own sessions: the service acts on the caller's rows only. */
+/** A person's own sessions and sign-in lockouts: the services act on the caller's rows only. */
 @Resolver()
 export class SessionResolver {
   @Query(() => [SessionInfo], {
@@ -11,6 +12,13 @@ export class SessionResolver {
   })
   mySessions(@Ctx() { actor, services }: GraphQLContext): Promise<SessionInfo[]> {
     return services.sessions.mine(actor);
+  }
+
+  @Query(() => [AccountLockout], {
+    description: `Times the signed-in user's account was locked after failed sign-ins, in the last ${LOCKOUT_DAYS} days, newest first (at most ${MAX_LISTED_LOCKOUTS}).`,
+  })
+  myLockouts(@Ctx() { actor, services }: GraphQLContext): Promise<AccountLockout[]> {
+    return services.lockouts.mine(actor);
   }
 
   @Mutation(() => Boolean, {

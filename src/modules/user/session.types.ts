@@ -1,4 +1,4 @@
-import { Field, ID, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 
 @ObjectType('Session', { description: 'A signed-in session of the current user.' })
 export class SessionInfo {
@@ -28,4 +28,32 @@ export class SessionInfo {
 
   @Field({ description: 'true for the session making this request' })
   current!: boolean;
+}
+
+@ObjectType({
+  description:
+    'A time the account was locked after failed sign-ins (someone may be guessing its password).',
+})
+export class AccountLockout {
+  @Field({ description: 'When the lockout began (UTC).' })
+  at!: Date;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The address the failed sign-ins came from (the last one, when they came from many).',
+  })
+  ip!: string | null;
+
+  @Field(() => Int, { description: 'How many sign-ins failed within the window.' })
+  failures!: number;
+
+  @Field(() => Int, { description: 'The window the failures were counted in, in seconds.' })
+  windowSeconds!: number;
+
+  @Field({
+    description:
+      'true: sign-ins were refused from every address (failures came from many); false: only from ip.',
+  })
+  everyAddress!: boolean;
 }

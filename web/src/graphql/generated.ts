@@ -367,6 +367,7 @@ export type ApiKeysQueryVariables = Exact<{
   search?: InputMaybe<Scalars['String']['input']>;
   neverUsed?: InputMaybe<Scalars['Boolean']['input']>;
   expiresBefore?: InputMaybe<Scalars['DateTimeISO']['input']>;
+  revocationReason?: InputMaybe<RevocationReason>;
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 }>;
@@ -423,6 +424,7 @@ export type AttentionKeyFragment = {
 
 export type NeedsAttentionQueryVariables = Exact<{
   teamId: Scalars['ID']['input'];
+  leakedSince: Scalars['DateTimeISO']['input'];
 }>;
 
 export type NeedsAttentionQuery = {
@@ -457,6 +459,23 @@ export type NeedsAttentionQuery = {
       __typename?: 'ApiKeyEdge';
       node: {
         __typename?: 'ApiKey';
+        id: string;
+        name: string;
+        key: string;
+        expiresAt?: string | null;
+        createdAt: string;
+      };
+    }>;
+  };
+  leaked: {
+    __typename?: 'ApiKeyConnection';
+    totalCount: number;
+    edges: Array<{
+      __typename?: 'ApiKeyEdge';
+      node: {
+        __typename?: 'ApiKey';
+        revokedAt?: string | null;
+        leakSource?: string | null;
         id: string;
         name: string;
         key: string;
@@ -807,6 +826,20 @@ export type EmailConfirmationQueryVariables = Exact<{ [key: string]: never }>;
 export type EmailConfirmationQuery = {
   __typename?: 'Query';
   me: { __typename?: 'User'; id: string; email: string; emailVerified: boolean };
+};
+
+export type MyLockoutsQueryVariables = Exact<{ [key: string]: never }>;
+
+export type MyLockoutsQuery = {
+  __typename?: 'Query';
+  myLockouts: Array<{
+    __typename?: 'AccountLockout';
+    at: string;
+    ip?: string | null;
+    failures: number;
+    windowSeconds: number;
+    everyAddress: boolean;
+  }>;
 };
 
 export type PermissionCatalogQueryVariables = Exact<{ [key: string]: never }>;
@@ -1856,6 +1889,11 @@ export const ApiKeysDocument = {
         },
         {
           kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'revocationReason' } },
+          type: { kind: 'NamedType', name: { kind: 'Name', value: 'RevocationReason' } },
+        },
+        {
+          kind: 'VariableDefinition',
           variable: { kind: 'Variable', name: { kind: 'Name', value: 'first' } },
           type: { kind: 'NamedType', name: { kind: 'Name', value: 'Int' } },
         },
@@ -1901,6 +1939,11 @@ export const ApiKeysDocument = {
                 kind: 'Argument',
                 name: { kind: 'Name', value: 'expiresBefore' },
                 value: { kind: 'Variable', name: { kind: 'Name', value: 'expiresBefore' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'revocationReason' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'revocationReason' } },
               },
               {
                 kind: 'Argument',
@@ -2042,6 +2085,14 @@ export const NeedsAttentionDocument = {
             type: { kind: 'NamedType', name: { kind: 'Name', value: 'ID' } },
           },
         },
+        {
+          kind: 'VariableDefinition',
+          variable: { kind: 'Variable', name: { kind: 'Name', value: 'leakedSince' } },
+          type: {
+            kind: 'NonNullType',
+            type: { kind: 'NamedType', name: { kind: 'Name', value: 'DateTimeISO' } },
+          },
+        },
       ],
       selectionSet: {
         kind: 'SelectionSet',
@@ -2170,6 +2221,63 @@ export const NeedsAttentionDocument = {
                               kind: 'FragmentSpread',
                               name: { kind: 'Name', value: 'AttentionKey' },
                             },
+                          ],
+                        },
+                      },
+                    ],
+                  },
+                },
+              ],
+            },
+          },
+          {
+            kind: 'Field',
+            alias: { kind: 'Name', value: 'leaked' },
+            name: { kind: 'Name', value: 'apiKeys' },
+            arguments: [
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'teamId' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'teamId' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'revocationReason' },
+                value: { kind: 'EnumValue', value: 'LEAKED' },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'revokedAfter' },
+                value: { kind: 'Variable', name: { kind: 'Name', value: 'leakedSince' } },
+              },
+              {
+                kind: 'Argument',
+                name: { kind: 'Name', value: 'first' },
+                value: { kind: 'IntValue', value: '5' },
+              },
+            ],
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'totalCount' } },
+                {
+                  kind: 'Field',
+                  name: { kind: 'Name', value: 'edges' },
+                  selectionSet: {
+                    kind: 'SelectionSet',
+                    selections: [
+                      {
+                        kind: 'Field',
+                        name: { kind: 'Name', value: 'node' },
+                        selectionSet: {
+                          kind: 'SelectionSet',
+                          selections: [
+                            {
+                              kind: 'FragmentSpread',
+                              name: { kind: 'Name', value: 'AttentionKey' },
+                            },
+                            { kind: 'Field', name: { kind: 'Name', value: 'revokedAt' } },
+                            { kind: 'Field', name: { kind: 'Name', value: 'leakSource' } },
                           ],
                         },
                       },
@@ -3441,6 +3549,35 @@ export const EmailConfirmationDocument = {
     },
   ],
 } as unknown as DocumentNode<EmailConfirmationQuery, EmailConfirmationQueryVariables>;
+export const MyLockoutsDocument = {
+  kind: 'Document',
+  definitions: [
+    {
+      kind: 'OperationDefinition',
+      operation: 'query',
+      name: { kind: 'Name', value: 'MyLockouts' },
+      selectionSet: {
+        kind: 'SelectionSet',
+        selections: [
+          {
+            kind: 'Field',
+            name: { kind: 'Name', value: 'myLockouts' },
+            selectionSet: {
+              kind: 'SelectionSet',
+              selections: [
+                { kind: 'Field', name: { kind: 'Name', value: 'at' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'ip' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'failures' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'windowSeconds' } },
+                { kind: 'Field', name: { kind: 'Name', value: 'everyAddress' } },
+              ],
+            },
+          },
+        ],
+      },
+    },
+  ],
+} as unknown as DocumentNode<MyLockoutsQuery, MyLockoutsQueryVariables>;
 export const PermissionCatalogDocument = {
   kind: 'Document',
   definitions: [

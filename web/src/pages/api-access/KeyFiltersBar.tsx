@@ -15,7 +15,7 @@ interface Props {
   onChange: (change: Partial<KeyFilters>) => void;
 }
 
-/** Status, search, "Never used", "Needs a new owner" and "Expiring before". */
+/** Status, search, "Never used", "Needs a new owner", "Leaked" and "Expiring before". */
 export function KeyFiltersBar({ filters, onChange }: Props) {
   // the search box answers each key press; the list follows when typing pauses
   const [search, setSearch] = useState(filters.search);
@@ -69,6 +69,11 @@ export function KeyFiltersBar({ filters, onChange }: Props) {
           label="Needs a new owner"
           checked={filters.needsOwner}
           onChange={(event) => onChange({ needsOwner: event.currentTarget.checked })}
+        />
+        <Checkbox
+          label="Leaked"
+          checked={filters.leaked}
+          onChange={(event) => onChange({ leaked: event.currentTarget.checked })}
         />
       </Group>
     </Group>

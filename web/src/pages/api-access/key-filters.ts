@@ -11,6 +11,8 @@ export interface KeyFilters {
   search: string;
   neverUsed: boolean;
   needsOwner: boolean;
+  /** only keys revoked because their secret leaked */
+  leaked: boolean;
   /** YYYY-MM-DD, as the date input writes it; '' for none */
   expiresBefore: string;
 }
@@ -27,6 +29,7 @@ function readKeyFilters(params: URLSearchParams): KeyFilters {
     search: params.get('q') ?? '',
     neverUsed: params.get('neverUsed') === '1',
     needsOwner: params.get('needsOwner') === '1',
+    leaked: params.get('leaked') === '1',
     expiresBefore: params.get('expiresBefore') ?? '',
   };
 }
@@ -37,6 +40,7 @@ function writeKeyFilters(filters: KeyFilters): URLSearchParams {
   if (filters.search) out.set('q', filters.search);
   if (filters.neverUsed) out.set('neverUsed', '1');
   if (filters.needsOwner) out.set('needsOwner', '1');
+  if (filters.leaked) out.set('leaked', '1');
   if (filters.expiresBefore) out.set('expiresBefore', filters.expiresBefore);
   return out;
 }
@@ -55,6 +59,7 @@ export function keyQueryFilter(
     search: filters.search.trim() || undefined,
     neverUsed: filters.neverUsed || undefined,
     needsOwner: filters.needsOwner || undefined,
+    revocationReason: filters.leaked ? 'LEAKED' : undefined,
     expiresBefore: before ? before.toISOString() : undefined,
   };
 }

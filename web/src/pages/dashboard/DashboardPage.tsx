@@ -5,9 +5,13 @@ import { useCurrentTeam, useShell } from '../../app/shell-context';
 import { CreateTeamForm } from './CreateTeamForm';
 import { ConfirmEmailNotice } from './ConfirmEmailNotice';
 import { Invitations } from './Invitations';
+import { LockoutNotice } from './LockoutNotice';
 import { NeedsAttention } from './NeedsAttention';
 
-/** /teams/:teamId/dashboard: what needs attention in the team, invitations, the person's teams. */
+/**
+ * /teams/:teamId/dashboard: notices about the person's account, invitations, what needs attention
+ * in the team, the person's teams.
+ */
 export function DashboardPage() {
   usePageTitle('Dashboard');
   const team = useCurrentTeam();
@@ -19,6 +23,7 @@ export function DashboardPage() {
         <Text>{team.name}</Text>
       </div>
       <ConfirmEmailNotice />
+      <LockoutNotice profilePath={`/teams/${team.id}/settings/profile-team`} />
       <Invitations hideWhenEmpty />
       <NeedsAttention team={team} />
       <Stack gap="sm" component="section" aria-labelledby="teams-heading">

@@ -16,6 +16,8 @@ import {
 } from '../../graphql/generated';
 
 const EXPIRY_WINDOW_DAYS = 14;
+/** keys revoked because their secret leaked stay on the list this long */
+const LEAK_WINDOW_DAYS = 30;
 /** keys each list shows; the heading counts them all */
 const SHOWN = 5;
 /** the newest active keys checked against the team's rules (the API has no filter for it) */
@@ -27,17 +29,19 @@ type AttentionKey = AttentionKeyFragment;
 const NEEDS_KEYS = { additionalTypenames: ['ApiKey'] };
 
 /**
- * "Needs attention": active keys about to expire (soonest first, with the time left), keys never
- * used, keys whose owner left the team, and keys that break the team's key rules. Each list shows
- * a few keys and how many there are, with a link to more of them.
+ * "Needs attention": active keys about to expire (soonest first, with the time left), keys revoked
+ * lately because their secret leaked (with where it was found), keys never used, keys whose owner
+ * left the team, and keys that break the team's key rules. Each list shows a few keys and how many
+ * there are, with a link to more of them. Without email, this is where a team learns these facts.
  */
 export function NeedsAttention({ team }: { team: ShellTeam }) {
   const allowed = can(team, 'apiKeys:read');
   // fixed when the page opens, for the link to the filtered list
   const [soon] = useState(() => daysFromNow(EXPIRY_WINDOW_DAYS));
+  const [leakedSince] = useState(() => daysFromNow(-LEAK_WINDOW_DAYS).toISOString());
   const [{ data, error, fetching }] = useQuery({
     query: NeedsAttentionDocument,
-    variables: { teamId: team.id },
+    variables: { teamId: team.id, leakedSince },
     pause: !allowed,
     context: NEEDS_KEYS,
   });
@@ -66,6 +70,16 @@ export function NeedsAttention({ team }: { team: ShellTeam }) {
             keysPath={keysPath}
             allLink={`${keysPath}?status=ACTIVE&expiresBefore=${toInputValue(soon)}`}
             detail={(key) => (key.expiresAt ? expiresText(key.expiresAt) : '')}
+          />
+          <AttentionList
+            title="Revoked: secret leaked"
+            empty={`No key was revoked for a leaked secret in the last ${LEAK_WINDOW_DAYS} days.`}
+            note="Applications using these keys are refused: give them new keys."
+            keys={nodes(data.leaked)}
+            count={data.leaked.totalCount}
+            keysPath={keysPath}
+            allLink={`${keysPath}?status=REVOKED&leaked=1`}
+            detail={leakText}
           />
           <AttentionList
             title="Never used"
@@ -99,6 +113,12 @@ function nodes<T>(connection: { edges: { node: T }[] }): T[] {
 /** "expires in 3 days, on Mar 4, 2026"; "expires in 5 hours, on …". */
 function expiresText(iso: string): string {
   return `expires ${timeLeft(iso)}, on ${formatDate(iso)}`;
+}
+
+/** "revoked on Mar 4, 2026, found at https://github.com/…" */
+function leakText(key: NeedsAttentionQuery['leaked']['edges'][number]['node']): string {
+  const revoked = key.revokedAt ? `revoked on ${formatDate(key.revokedAt)}` : 'revoked';
+  return key.leakSource ? `${revoked}, found at ${key.leakSource}` : revoked;
 }
 
 /** Active keys that break the team's key rules, among the newest ones. */
