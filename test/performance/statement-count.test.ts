@@ -29,6 +29,9 @@ beforeAll(async () => {
     const by = makers[i % makers.length];
     await createKey(t, by, team.id, { name: `k${i}`, scopes: ['apiKeys:read', 'orders:read'] });
   }
+  // nothing on the server's timers (purges, webhook deliveries, expiry notices, email) may write
+  // while a request's statements are counted
+  await t.server.services.stopTimedWork();
 }, 120_000);
 afterAll(() => t.close());
 
@@ -59,20 +62,24 @@ async function statementsAfterAuthentication(document: string, variables: object
   return run.statements.slice(auth.statements.length);
 }
 
+/** At most 3 statements; when there are more, the failure lists them all. */
+function expectAtMostThree(statements: string[]): void {
+  expect(statements.length <= 3 ? [] : statements).toEqual([]);
+}
+
 describe('statements per list request, after authentication', () => {
   test.each([5, 50])('a page of %i API keys with every field: at most 3', async (first) => {
     const statements = await statementsAfterAuthentication(KEYS, { teamId: team.id, first });
-    expect({ first, statements }).toEqual({ first, statements: expect.any(Array) as unknown });
-    expect(statements.length).toBeLessThanOrEqual(3);
+    expectAtMostThree(statements);
   });
 
   it("a team's members with their users, roles and grants: at most 3", async () => {
     const statements = await statementsAfterAuthentication(MEMBERS, { id: team.id });
-    expect(statements.length).toBeLessThanOrEqual(3);
+    expectAtMostThree(statements);
   });
 
   test.each([5, 50])('a page of %i audit events: at most 3', async (first) => {
     const statements = await statementsAfterAuthentication(AUDIT, { teamId: team.id, first });
-    expect(statements.length).toBeLessThanOrEqual(3);
+    expectAtMostThree(statements);
   });
 });
