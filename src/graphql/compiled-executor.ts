@@ -42,15 +42,15 @@ export function compiledExecution(schema: GraphQLSchema): GatewayInterface {
     const query = compiled.of(request.queryHash, request.document, request.operationName);
     if (!isCompiledQuery(query)) return query;
     const variables = request.request.variables ?? {};
-    // Variables are coerced as graphql-js does it, so that a bad one is refused with graphql-js's
-    // error, which Apollo answers as BAD_USER_INPUT (graphql-jit's own error would be a 500).
-    const { errors } = getVariableValues(
-      schema,
-      request.operation.variableDefinitions ?? [],
-      variables,
-    );
-    if (errors) return { errors };
     const result = await query.query(undefined, request.context, variables);
+    // An answer without data is graphql-jit refusing a variable (its compiled coercion runs first,
+    // once). The refusal is made again by graphql-js, whose error Apollo answers as BAD_USER_INPUT
+    // (graphql-jit's own would be a 500); good variables are not coerced twice.
+    if (!('data' in result)) {
+      const defs = request.operation.variableDefinitions ?? [];
+      const { errors } = getVariableValues(schema, defs, variables);
+      if (errors) return { errors };
+    }
     return result.errors ? { ...result, errors: result.errors.map(asGraphQLError) } : result;
   };
   return {
@@ -77,33 +77,52 @@ function compilable(operation: OperationDefinitionNode): boolean {
   );
 }
 
-/** Operations compiled once, by their document's hash and name; the least recently used go first. */
-class CompiledOperations {
-  private readonly compiled = new Map<string, Compiled>();
+/**
+ * Operations compiled once, by their document's hash and name. When full, one that was not used
+ * since the last sweep goes (the "clock" approximation of least recently used): a hit only sets a
+ * flag, where keeping an exact order cost a removal and an insertion on every request.
+ */
+export class CompiledOperations {
+  private readonly compiled = new Map<string, { query: Compiled; used: boolean }>();
 
-  constructor(private readonly schema: GraphQLSchema) {}
+  constructor(
+    private readonly schema: GraphQLSchema,
+    private readonly capacity = MAX_COMPILED,
+  ) {}
+
+  get size(): number {
+    return this.compiled.size;
+  }
 
   of(
     hash: string,
     document: DocumentNode,
     operationName: string | null,
   ): Compiled | ExecutionResult {
-    const key = `${hash}|${operationName ?? ''}`;
+    const key = operationName ? `${hash}|${operationName}` : hash;
     const known = this.compiled.get(key);
     if (known) {
-      this.compiled.delete(key); // most recently used last
-      this.compiled.set(key, known);
-      return known;
+      known.used = true;
+      return known.query;
     }
     const result = compileQuery(this.schema, document, operationName ?? undefined, {
       // our scalars serialise as graphql-js would; the response is Apollo's to write
       customJSONSerializer: false,
     });
     if (!isCompiledQuery(result)) return result;
-    if (this.compiled.size >= MAX_COMPILED)
-      this.compiled.delete(this.compiled.keys().next().value!);
-    this.compiled.set(key, result);
+    if (this.compiled.size >= this.capacity) this.evictOne();
+    this.compiled.set(key, { query: result, used: false });
     return result;
+  }
+
+  /** The oldest entry not used since the sweep last passed it; the used ones get a second chance. */
+  private evictOne(): void {
+    for (const [key, entry] of this.compiled) {
+      this.compiled.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      this.compiled.set(key, entry); // to the back: swept again after the others
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { effectiveScopes, keyPermissions } from '../../permissions/key-permissions';
 import { personPermissions, type PermissionSet } from '../../permissions/member-permissions';
 import { preparedQuery } from '../prepared-query';
 import type { ApiKeyChangeFeed, KeyChange } from './api-key-change-feed';
@@ -8,11 +9,16 @@ import { ApiKey } from './api-key.entity';
 const TTL_MS = 30_000;
 const MAX_ENTRIES = 10_000;
 
-/** A key as verification needs it: the row, and what its owner holds in its team now. */
+/**
+ * A key as verification needs it: the row, and what it can do given what its owner holds in its
+ * team now (worked out once per read, not on every verification of a cached key).
+ */
 export interface VerifiableKey {
   key: ApiKey;
-  /** the owner's permissions in the key's team; null once the owner has left it */
-  owner: PermissionSet | null;
+  /** its effective scopes: application scopes, and API permissions its owner holds */
+  scopes: string[];
+  /** the API permissions it may use now; none once its owner has left the team */
+  permissions: PermissionSet;
 }
 
 /**
@@ -74,7 +80,13 @@ export class ApiKeyCache {
       isPlatformAdmin === null
         ? null
         : personPermissions({ isPlatformAdmin }, permissions ? new Set(permissions) : null);
-    return { key: hydrate(this.dataSource, ApiKey, row), owner };
+    const key = hydrate(this.dataSource, ApiKey, row);
+    return {
+      key,
+      // frozen: every verification of the cached key hands out this one array
+      scopes: Object.freeze(effectiveScopes(key.scopes, owner)) as string[],
+      permissions: keyPermissions(key.scopes, owner),
+    };
   }
 
   private evict(change: KeyChange | null): void {

@@ -1,6 +1,5 @@
 import type { Principal } from '../../auth/principal';
 import { digestsEqual, sha256 } from '../../auth/tokens';
-import { effectiveScopes, keyPermissions } from '../../permissions/key-permissions';
 import type { FailureLimiter } from '../../security/failure-limiter';
 import type { ProxyTrust } from '../../security/trusted-proxies';
 import { ipAllowed, normalizeIp } from '../../security/ip-allowlist';
@@ -134,7 +133,7 @@ export class ApiKeyVerifier {
     }
 
     const apiKey = found.key;
-    const scopes = effectiveScopes(apiKey.scopes, found.owner);
+    const { scopes } = found;
     let code = this.stateOf(
       apiKey,
       scopes,
@@ -157,7 +156,7 @@ export class ApiKeyVerifier {
     const keyId = apiKey.id;
     const answer = { code, apiKey, keyId, scopes, rateLimit, credits };
     if (code !== VerificationCode.VALID) return { ...answer, principal: null };
-    const permissions = keyPermissions(apiKey.scopes, found.owner);
+    const { permissions } = found;
     return { ...answer, principal: { type: 'API_KEY' as const, apiKey, permissions, scopes } };
   }
 
