@@ -86,7 +86,9 @@ describeWithChromium('a leaked key in the web app', () => {
     await page.goto(`${t.url}/teams/${team.id}/dashboard`);
     const leakedList = page.getByRole('region', { name: /Revoked: secret leaked/ });
     await leakedList.getByRole('heading', { name: 'Revoked: secret leaked: 2' }).waitFor();
-    await leakedList.getByText(new RegExp(`revoked on .*, found at ${where}`)).waitFor();
+    await leakedList
+      .getByText(new RegExp(`revoked on .*: its secret was found at ${where}`))
+      .waitFor();
     expect(await leakedList.getByRole('link', { name: 'Fine app' }).count()).toBe(0);
     expect(await page.locator('a[href^="javascript:"]').count()).toBe(0);
     expect(await seriousAccessibilityFindings(page)).toEqual([]);

@@ -9,7 +9,12 @@ type Revocation = Pick<KeyRowFragment, 'revocationReason' | 'leakSource'>;
  */
 export function leakText(key: Revocation): string | null {
   if (key.revocationReason !== 'LEAKED') return null;
-  return key.leakSource
-    ? `Revoked: its secret was found at ${key.leakSource}`
-    : 'Revoked: its secret was found in public and reported';
+  return `Revoked: ${whereFound(key.leakSource)}`;
+}
+
+/** "its secret was found at https://…", or without a place "…found in public and reported". */
+export function whereFound(leakSource: string | null | undefined): string {
+  return leakSource
+    ? `its secret was found at ${leakSource}`
+    : 'its secret was found in public and reported';
 }

@@ -9,6 +9,7 @@ import { Loading } from '../../components/Loading';
 import { daysFromNow, formatDate, timeLeft, toInputValue } from '../../format/dates';
 import { plainBreach } from '../../format/key-rules';
 import { plural } from '../../format/numbers';
+import { whereFound } from '../../format/revocation';
 import {
   NeedsAttentionDocument,
   type AttentionKeyFragment,
@@ -79,7 +80,7 @@ export function NeedsAttention({ team }: { team: ShellTeam }) {
             count={data.leaked.totalCount}
             keysPath={keysPath}
             allLink={`${keysPath}?status=REVOKED&leaked=1`}
-            detail={leakText}
+            detail={revokedText}
           />
           <AttentionList
             title="Never used"
@@ -115,10 +116,10 @@ function expiresText(iso: string): string {
   return `expires ${timeLeft(iso)}, on ${formatDate(iso)}`;
 }
 
-/** "revoked on Mar 4, 2026, found at https://github.com/…" */
-function leakText(key: NeedsAttentionQuery['leaked']['edges'][number]['node']): string {
+/** "revoked on Mar 4, 2026: its secret was found at https://github.com/…" */
+function revokedText(key: NeedsAttentionQuery['leaked']['edges'][number]['node']): string {
   const revoked = key.revokedAt ? `revoked on ${formatDate(key.revokedAt)}` : 'revoked';
-  return key.leakSource ? `${revoked}, found at ${key.leakSource}` : revoked;
+  return `${revoked}: ${whereFound(key.leakSource)}`;
 }
 
 /** Active keys that break the team's key rules, among the newest ones. */
